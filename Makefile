@@ -1,0 +1,59 @@
+# agora: `make run` to start, `make test` to test. See README.md.
+
+HTMX_VERSION    := 2.0.11
+HTMX_SHA256     := d6fdc75f204e6bdefa99b69bf1e6d4ac69b8a364f77929f45c13476b4000f717
+HTMX_WS_VERSION := 2.0.4
+HTMX_WS_SHA256  := 896afc2936ded7a56373edf16ce75b0fe9bf49c03d1f55aee9baa94cb87c8d3e
+VENDOR          := assets/vendor
+
+GO ?= go
+
+.PHONY: run build test e2e bench generate assets check clean
+
+run: assets
+	$(GO) run . $(ARGS)
+
+build: assets
+	$(GO) build -o bin/agora .
+
+test: assets
+	$(GO) test -race -count=1 ./...
+
+# Browser tests: a real headless Chromium (Debian's `chromium` package).
+e2e: assets
+	$(GO) test -tags e2e -count=1 -timeout 10m -run 'TestE2E' -v ./handlers/
+
+bench: assets
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./chat/ ./db/ ./views/ ./handlers/
+
+generate:
+	$(GO) tool templ generate
+
+# The front-end files come from npm at pinned versions and are checked
+# against known digests before they are embedded.
+assets: $(VENDOR)/htmx.min.js $(VENDOR)/ws.min.js
+
+$(VENDOR)/htmx.min.js:
+	@$(call fetch_npm,htmx.org,$(HTMX_VERSION),dist/htmx.min.js,$(HTMX_SHA256),$@)
+
+$(VENDOR)/ws.min.js:
+	@$(call fetch_npm,htmx-ext-ws,$(HTMX_WS_VERSION),dist/ws.min.js,$(HTMX_WS_SHA256),$@)
+
+# fetch_npm package,version,path-in-package,sha256,destination
+define fetch_npm
+	set -e; mkdir -p $(dir $(5)); tmp=$$(mktemp -d); \
+	echo "fetching $(1)@$(2)"; \
+	(cd $$tmp && npm pack --silent $(1)@$(2) >/dev/null && tar xzf *.tgz); \
+	echo "$(4)  $$tmp/package/$(3)" | sha256sum -c --quiet; \
+	cp $$tmp/package/$(3) $(5).tmp && mv $(5).tmp $(5); rm -rf $$tmp
+endef
+
+# What CI checks besides the tests: generated code is current, formatting, vet.
+check: assets
+	$(GO) tool templ generate
+	git diff --exit-code -- views/
+	test -z "$$(gofmt -l .)" || (gofmt -l . && false)
+	$(GO) vet ./...
+
+clean:
+	rm -rf bin $(VENDOR)

@@ -1,0 +1,73 @@
+// Package chat holds agora's domain: users, rooms, messages, the errors they
+// raise and the rules they follow, and the Hub that carries live frames to the
+// browsers in a room. It imports nothing else of agora's.
+package chat
+
+import "time"
+
+// User is an account (or, with guests on, a guest) as the rest of the app sees it.
+type User struct {
+	ID          int64
+	Username    string
+	DisplayName string
+	IsAdmin     bool
+	IsGuest     bool
+	CreatedAt   time.Time
+}
+
+// Name is what other people see: the display name, or the username when none is set.
+func (u User) Name() string {
+	if u.DisplayName != "" {
+		return u.DisplayName
+	}
+	return u.Username
+}
+
+// Room kinds.
+const (
+	KindRoom = "room"
+	KindDM   = "dm"
+)
+
+// Room is a place messages are posted to: a public or private room, or a
+// direct conversation between two users.
+type Room struct {
+	ID        int64
+	Slug      string
+	Name      string
+	Kind      string
+	Private   bool
+	CreatedBy int64
+	CreatedAt time.Time
+}
+
+// IsDM reports whether the room is a direct conversation.
+func (r Room) IsDM() bool { return r.Kind == KindDM }
+
+// Message kinds: what people write, and what the server writes about them
+// (joins, leaves, renames).
+const (
+	MessageText   = "text"
+	MessageNotice = "notice"
+)
+
+// Message is one entry in a room's timeline.
+type Message struct {
+	ID          int64
+	RoomID      int64
+	Kind        string
+	AuthorID    int64
+	Author      string // the author's username, for data-author and links
+	AuthorName  string // the author's display name at render time
+	Body        string
+	ClientMsgID string
+	CreatedAt   time.Time
+	EditedAt    time.Time // zero when never edited
+	DeletedAt   time.Time // zero when not deleted
+}
+
+// Edited reports whether the message was changed after it was posted.
+func (m Message) Edited() bool { return !m.EditedAt.IsZero() }
+
+// Deleted reports whether the message was deleted.
+func (m Message) Deleted() bool { return !m.DeletedAt.IsZero() }

@@ -1,0 +1,389 @@
+package chat
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// WebSocket close codes the hub decides on. htmx-ext-ws reconnects after 1006,
+// 1011, 1012 and 1013 only, so the codes for "come back" and "go away" differ.
+const (
+	CloseNormal         = 1000
+	ClosePolicy         = 1008 // signed out, no longer a member, flooding: do not come back
+	CloseServiceRestart = 1012 // the server is shutting down: reconnect to the next one
+	CloseTryAgainLater  = 1013 // too slow to keep up: reconnect and catch up
+)
+
+// ErrHubClosed is returned by Subscribe once the hub is shutting down.
+var ErrHubClosed = errors.New("hub closed")
+
+// Frame is one rendered fragment on its way to the browsers of a room. The
+// same Data goes to every receiver; it is never changed after Publish.
+type Frame struct {
+	// MsgID is the id of the new message the frame carries, or 0. A subscriber
+	// that sent its backlog up to some id skips live frames at or below it.
+	MsgID int64
+	Data  []byte
+}
+
+// HubConfig tunes a Hub. Zero values take the defaults.
+type HubConfig struct {
+	// QueueLen bounds the frames waiting for one subscriber; a subscriber
+	// whose queue is full is closed with CloseTryAgainLater. Default 512.
+	QueueLen int
+	// TypingTTL is how long "is typing" lasts after the last keystroke. Default 5s.
+	TypingTTL time.Duration
+	// Presence renders the fragment announcing who is online in a room.
+	Presence func(roomID int64, online []User) []byte
+	// Typing renders the fragment announcing who is typing in a room.
+	Typing func(roomID int64, typing []User) []byte
+}
+
+// Hub carries frames to the subscribers of each room and keeps the room's
+// presence (who has a socket open) and typing state. Publish never blocks.
+type Hub struct {
+	cfg    HubConfig
+	mu     sync.RWMutex
+	rooms  map[int64]*hubRoom
+	closed bool
+}
+
+type hubRoom struct {
+	subs   []*Subscriber // replaced, never modified in place, so a publisher may range over it
+	online map[int64]*onlineUser
+	typing map[int64]*typist
+}
+
+type onlineUser struct {
+	user  User
+	conns int
+}
+
+type typist struct {
+	user  User
+	timer *time.Timer
+}
+
+// NewHub returns a Hub ready for use.
+func NewHub(cfg HubConfig) *Hub {
+	if cfg.QueueLen <= 0 {
+		cfg.QueueLen = 512
+	}
+	if cfg.TypingTTL <= 0 {
+		cfg.TypingTTL = 5 * time.Second
+	}
+	return &Hub{cfg: cfg, rooms: make(map[int64]*hubRoom)}
+}
+
+// Subscriber is one open socket in one room. Frames published to the room
+// queue up in it until its writer drains them.
+type Subscriber struct {
+	RoomID  int64
+	User    User
+	Session string // which session opened it, so logging out can close it
+
+	hub  *Hub
+	wake chan struct{}
+	done chan struct{}
+
+	mu          sync.Mutex
+	queue       []Frame
+	spare       []Frame
+	floor       int64
+	closed      bool
+	closeCode   int
+	closeReason string
+}
+
+// Subscribe adds a subscriber for user in room. It receives every frame
+// published to the room from now on, in order, until it is closed.
+func (h *Hub) Subscribe(roomID int64, user User, session string) (*Subscriber, error) {
+	s := &Subscriber{
+		RoomID:  roomID,
+		User:    user,
+		Session: session,
+		hub:     h,
+		wake:    make(chan struct{}, 1),
+		done:    make(chan struct{}),
+		queue:   make([]Frame, 0, 16),
+		spare:   make([]Frame, 0, 16),
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return nil, ErrHubClosed
+	}
+	r := h.rooms[roomID]
+	if r == nil {
+		r = &hubRoom{online: make(map[int64]*onlineUser), typing: make(map[int64]*typist)}
+		h.rooms[roomID] = r
+	}
+	r.subs = append(slices.Clip(r.subs), s)
+	if o := r.online[user.ID]; o != nil {
+		o.conns++
+	} else {
+		r.online[user.ID] = &onlineUser{user: user, conns: 1}
+		h.presenceLocked(roomID, r)
+	}
+	return s, nil
+}
+
+// Unsubscribe removes s from its room and closes it. It is safe to call more
+// than once and after the hub has closed.
+func (h *Hub) Unsubscribe(s *Subscriber) {
+	s.close(CloseNormal, "")
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	r := h.rooms[s.RoomID]
+	if r == nil {
+		return
+	}
+	i := slices.Index(r.subs, s)
+	if i < 0 {
+		return
+	}
+	r.subs = slices.Delete(slices.Clone(r.subs), i, i+1)
+	if o := r.online[s.User.ID]; o != nil {
+		o.conns--
+		if o.conns == 0 {
+			delete(r.online, s.User.ID)
+			if t := r.typing[s.User.ID]; t != nil {
+				t.timer.Stop()
+				delete(r.typing, s.User.ID)
+				h.typingLocked(s.RoomID, r)
+			}
+			h.presenceLocked(s.RoomID, r)
+		}
+	}
+	if len(r.subs) == 0 {
+		delete(h.rooms, s.RoomID)
+	}
+}
+
+// Publish queues f for every subscriber of the room. It never blocks: a
+// subscriber that cannot take the frame is closed with CloseTryAgainLater.
+func (h *Hub) Publish(roomID int64, f Frame) {
+	h.mu.RLock()
+	r := h.rooms[roomID]
+	if r != nil {
+		for _, s := range r.subs {
+			s.push(f, h.cfg.QueueLen)
+		}
+	}
+	h.mu.RUnlock()
+}
+
+// Online returns the users with a socket open in the room, sorted by name.
+func (h *Hub) Online(roomID int64) []User {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	if r := h.rooms[roomID]; r != nil {
+		return onlineList(r)
+	}
+	return nil
+}
+
+// IsOnline reports whether the user has a socket open in any room.
+func (h *Hub) IsOnline(userID int64) bool {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for _, r := range h.rooms {
+		if r.online[userID] != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// Typing marks user as typing in the room for the next TypingTTL.
+func (h *Hub) Typing(roomID int64, user User) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	r := h.rooms[roomID]
+	if r == nil || r.online[user.ID] == nil {
+		return
+	}
+	if t := r.typing[user.ID]; t != nil {
+		t.timer.Reset(h.cfg.TypingTTL)
+		return
+	}
+	r.typing[user.ID] = &typist{user: user, timer: time.AfterFunc(h.cfg.TypingTTL, func() { h.StopTyping(roomID, user.ID) })}
+	h.typingLocked(roomID, r)
+}
+
+// StopTyping clears the user's typing mark in the room, if there is one.
+func (h *Hub) StopTyping(roomID, userID int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	r := h.rooms[roomID]
+	if r == nil || r.typing[userID] == nil {
+		return
+	}
+	r.typing[userID].timer.Stop()
+	delete(r.typing, userID)
+	h.typingLocked(roomID, r)
+}
+
+// CloseSession closes every subscriber opened by the session.
+func (h *Hub) CloseSession(session string, code int, reason string) {
+	h.closeWhere(func(s *Subscriber) bool { return s.Session == session }, code, reason)
+}
+
+// CloseUserInRoom closes the user's subscribers in one room.
+func (h *Hub) CloseUserInRoom(roomID, userID int64, code int, reason string) {
+	h.closeWhere(func(s *Subscriber) bool { return s.RoomID == roomID && s.User.ID == userID }, code, reason)
+}
+
+func (h *Hub) closeWhere(match func(*Subscriber) bool, code int, reason string) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for _, r := range h.rooms {
+		for _, s := range r.subs {
+			if match(s) {
+				s.close(code, reason)
+			}
+		}
+	}
+}
+
+// Close closes every subscriber with code and refuses new ones. It is idempotent.
+func (h *Hub) Close(code int, reason string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.closed = true
+	for _, r := range h.rooms {
+		for _, s := range r.subs {
+			s.close(code, reason)
+		}
+		for _, t := range r.typing {
+			t.timer.Stop()
+		}
+	}
+}
+
+// presenceLocked publishes the room's presence; h.mu is held for writing, so
+// presence frames reach every subscriber in the order the changes happened.
+func (h *Hub) presenceLocked(roomID int64, r *hubRoom) {
+	if h.cfg.Presence == nil {
+		return
+	}
+	f := Frame{Data: h.cfg.Presence(roomID, onlineList(r))}
+	for _, s := range r.subs {
+		s.push(f, h.cfg.QueueLen)
+	}
+}
+
+func (h *Hub) typingLocked(roomID int64, r *hubRoom) {
+	if h.cfg.Typing == nil {
+		return
+	}
+	users := make([]User, 0, len(r.typing))
+	for _, t := range r.typing {
+		users = append(users, t.user)
+	}
+	sortUsers(users)
+	f := Frame{Data: h.cfg.Typing(roomID, users)}
+	for _, s := range r.subs {
+		s.push(f, h.cfg.QueueLen)
+	}
+}
+
+func onlineList(r *hubRoom) []User {
+	users := make([]User, 0, len(r.online))
+	for _, o := range r.online {
+		users = append(users, o.user)
+	}
+	sortUsers(users)
+	return users
+}
+
+func sortUsers(users []User) {
+	slices.SortFunc(users, func(a, b User) int {
+		if c := strings.Compare(strings.ToLower(a.Name()), strings.ToLower(b.Name())); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Username, b.Username)
+	})
+}
+
+// Wake receives when frames are waiting to be drained.
+func (s *Subscriber) Wake() <-chan struct{} { return s.wake }
+
+// Done is closed when the subscriber is closed; CloseStatus then says why.
+func (s *Subscriber) Done() <-chan struct{} { return s.done }
+
+// CloseStatus returns the close code and reason once Done is closed.
+func (s *Subscriber) CloseStatus() (int, string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closeCode, s.closeReason
+}
+
+// Close closes the subscriber with code; its owner then unsubscribes it.
+func (s *Subscriber) Close(code int, reason string) { s.close(code, reason) }
+
+// SetFloor makes the subscriber skip message frames with ids up to id: its
+// backlog already carried them.
+func (s *Subscriber) SetFloor(id int64) {
+	s.mu.Lock()
+	if id > s.floor {
+		s.floor = id
+	}
+	s.mu.Unlock()
+}
+
+// Send queues a frame for this subscriber alone (a reply to its own frame).
+func (s *Subscriber) Send(f Frame) { s.push(f, s.hub.cfg.QueueLen) }
+
+// Drain appends the data of every waiting frame to buf, in order, and returns
+// it. Several fragments in one WebSocket message are fine: htmx-ext-ws swaps
+// each top-level element of a message on its own.
+func (s *Subscriber) Drain(buf []byte) []byte {
+	s.mu.Lock()
+	q, floor := s.queue, s.floor
+	s.queue, s.spare = s.spare[:0], nil
+	s.mu.Unlock()
+	for i, f := range q {
+		if f.MsgID == 0 || f.MsgID > floor {
+			buf = append(buf, f.Data...)
+		}
+		q[i] = Frame{}
+	}
+	s.mu.Lock()
+	s.spare = q[:0]
+	s.mu.Unlock()
+	return buf
+}
+
+func (s *Subscriber) push(f Frame, limit int) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	if len(s.queue) >= limit {
+		s.mu.Unlock()
+		s.close(CloseTryAgainLater, "too slow to keep up")
+		return
+	}
+	s.queue = append(s.queue, f)
+	s.mu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (s *Subscriber) close(code int, reason string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	s.closed = true
+	s.closeCode, s.closeReason = code, reason
+	close(s.done)
+}

@@ -1,0 +1,127 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"agora/chat"
+)
+
+const messageColumns = `m.id, m.room_id, m.kind, m.author_id, u.username, u.display_name, m.body,
+	coalesce(m.client_msg_id, ''), m.created_at, m.edited_at, m.deleted_at`
+
+func scanMessage(row interface{ Scan(...any) error }) (chat.Message, error) {
+	var m chat.Message
+	var created int64
+	var edited, deleted sql.NullInt64
+	err := row.Scan(&m.ID, &m.RoomID, &m.Kind, &m.AuthorID, &m.Author, &m.AuthorName, &m.Body,
+		&m.ClientMsgID, &created, &edited, &deleted)
+	if err != nil {
+		return chat.Message{}, err
+	}
+	if m.AuthorName == "" {
+		m.AuthorName = m.Author
+	}
+	m.CreatedAt, m.EditedAt, m.DeletedAt = fromDB(created), fromNullDB(edited), fromNullDB(deleted)
+	if m.Deleted() {
+		m.Body = ""
+	}
+	return m, nil
+}
+
+// CreateMessage stores a message and returns it as stored, with its id. If the
+// author already stored a message with the same ClientMsgID, that message is
+// returned with created false and nothing is written.
+func (s *Store) CreateMessage(ctx context.Context, m chat.Message) (msg chat.Message, created bool, err error) {
+	if m.Kind == "" {
+		m.Kind = chat.MessageText
+	}
+	var clientID any
+	if m.ClientMsgID != "" {
+		clientID = m.ClientMsgID
+	}
+	err = s.withTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO messages (room_id, author_id, kind, body, client_msg_id, created_at)
+			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+			m.RoomID, m.AuthorID, m.Kind, m.Body, clientID, toDB(time.Now()))
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		created = n > 0
+		if created {
+			msg, err = scanMessage(tx.QueryRowContext(ctx, "SELECT "+messageColumns+
+				" FROM messages m JOIN users u ON u.id = m.author_id WHERE m.id = last_insert_rowid()"))
+		} else {
+			msg, err = scanMessage(tx.QueryRowContext(ctx, "SELECT "+messageColumns+
+				" FROM messages m JOIN users u ON u.id = m.author_id WHERE m.author_id = ? AND m.client_msg_id = ?", m.AuthorID, m.ClientMsgID))
+		}
+		return err
+	})
+	if err != nil {
+		return chat.Message{}, false, fmt.Errorf("create message: %w", err)
+	}
+	return msg, created, nil
+}
+
+// MessageByID returns one message.
+func (s *Store) MessageByID(ctx context.Context, id int64) (chat.Message, error) {
+	m, err := scanMessage(s.read.QueryRowContext(ctx, "SELECT "+messageColumns+
+		" FROM messages m JOIN users u ON u.id = m.author_id WHERE m.id = ?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return chat.Message{}, chat.Errorf(chat.ENotFound, "There is no such message.")
+	}
+	if err != nil {
+		return chat.Message{}, fmt.Errorf("message by id: %w", err)
+	}
+	return m, nil
+}
+
+// Messages returns up to limit messages of the room, oldest first: the latest
+// ones when before is 0, else the latest ones with ids below before.
+func (s *Store) Messages(ctx context.Context, roomID, before int64, limit int) ([]chat.Message, error) {
+	if before <= 0 {
+		before = 1<<63 - 1
+	}
+	msgs, err := s.queryMessages(ctx, `SELECT * FROM (SELECT `+messageColumns+`
+		FROM messages m JOIN users u ON u.id = m.author_id
+		WHERE m.room_id = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?) ORDER BY id`, roomID, before, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list messages: %w", err)
+	}
+	return msgs, nil
+}
+
+// MessagesAfter returns up to limit messages of the room with ids above after, oldest first.
+func (s *Store) MessagesAfter(ctx context.Context, roomID, after int64, limit int) ([]chat.Message, error) {
+	msgs, err := s.queryMessages(ctx, `SELECT `+messageColumns+`
+		FROM messages m JOIN users u ON u.id = m.author_id
+		WHERE m.room_id = ? AND m.id > ? ORDER BY m.id LIMIT ?`, roomID, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list messages after: %w", err)
+	}
+	return msgs, nil
+}
+
+func (s *Store) queryMessages(ctx context.Context, query string, args ...any) ([]chat.Message, error) {
+	rows, err := s.read.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	msgs := make([]chat.Message, 0, 50)
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			return nil, err
+		}
+		msgs = append(msgs, m)
+	}
+	return msgs, rows.Err()
+}

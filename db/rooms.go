@@ -1,0 +1,162 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"agora/chat"
+)
+
+const roomColumns = "r.id, r.slug, r.name, r.kind, r.private, coalesce(r.created_by, 0), r.created_at"
+
+func scanRoom(row interface{ Scan(...any) error }, extra ...any) (chat.Room, error) {
+	var r chat.Room
+	var created int64
+	if err := row.Scan(append([]any{&r.ID, &r.Slug, &r.Name, &r.Kind, &r.Private, &r.CreatedBy, &created}, extra...)...); err != nil {
+		return chat.Room{}, err
+	}
+	r.CreatedAt = fromDB(created)
+	return r, nil
+}
+
+// CreateRoom stores a new room with its creator as its first member.
+func (s *Store) CreateRoom(ctx context.Context, name, slug string, private bool, creator int64) (chat.Room, error) {
+	var room chat.Room
+	err := s.withTx(ctx, func(tx *sql.Tx) error {
+		now := toDB(time.Now())
+		var err error
+		room, err = scanRoom(tx.QueryRowContext(ctx, `INSERT INTO rooms AS r (slug, name, kind, private, created_by, created_at)
+			VALUES (?, ?, 'room', ?, ?, ?) RETURNING `+roomColumns, slug, name, private, creator, now))
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, "INSERT INTO memberships (room_id, user_id, joined_at) VALUES (?, ?, ?)", room.ID, creator, now)
+		return err
+	})
+	if isUniqueViolation(err) {
+		return chat.Room{}, chat.Errorf(chat.EConflict, "A room called %q exists already.", slug)
+	}
+	if err != nil {
+		return chat.Room{}, fmt.Errorf("create room: %w", err)
+	}
+	return room, nil
+}
+
+// RoomBySlug returns the room with that slug.
+func (s *Store) RoomBySlug(ctx context.Context, slug string) (chat.Room, error) {
+	r, err := scanRoom(s.read.QueryRowContext(ctx, "SELECT "+roomColumns+" FROM rooms r WHERE r.slug = ?", slug))
+	if errors.Is(err, sql.ErrNoRows) {
+		return chat.Room{}, chat.Errorf(chat.ENotFound, "There is no such room.")
+	}
+	if err != nil {
+		return chat.Room{}, fmt.Errorf("room by slug: %w", err)
+	}
+	return r, nil
+}
+
+// RoomByID returns the room with that id.
+func (s *Store) RoomByID(ctx context.Context, id int64) (chat.Room, error) {
+	r, err := scanRoom(s.read.QueryRowContext(ctx, "SELECT "+roomColumns+" FROM rooms r WHERE r.id = ?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return chat.Room{}, chat.Errorf(chat.ENotFound, "There is no such room.")
+	}
+	if err != nil {
+		return chat.Room{}, fmt.Errorf("room by id: %w", err)
+	}
+	return r, nil
+}
+
+// Rooms lists the rooms the user can see, by name: every public room, and the
+// private ones the user is a member of.
+func (s *Store) Rooms(ctx context.Context, userID int64) ([]chat.Room, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+roomColumns+` FROM rooms r
+		WHERE r.kind = 'room' AND (r.private = 0 OR EXISTS (SELECT 1 FROM memberships m WHERE m.room_id = r.id AND m.user_id = ?))
+		ORDER BY r.name COLLATE NOCASE`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("list rooms: %w", err)
+	}
+	defer rows.Close()
+	var rooms []chat.Room
+	for rows.Next() {
+		r, err := scanRoom(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list rooms: %w", err)
+		}
+		rooms = append(rooms, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list rooms: %w", err)
+	}
+	return rooms, nil
+}
+
+// IsMember reports whether the user is a member of the room.
+func (s *Store) IsMember(ctx context.Context, roomID, userID int64) (bool, error) {
+	var n int
+	err := s.read.QueryRowContext(ctx, "SELECT count(*) FROM memberships WHERE room_id = ? AND user_id = ?", roomID, userID).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("is member: %w", err)
+	}
+	return n > 0, nil
+}
+
+// Join makes the user a member of the room. It reports whether they were not
+// one before, so that the caller announces only real joins.
+func (s *Store) Join(ctx context.Context, roomID, userID int64) (bool, error) {
+	var n int64
+	err := s.withTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, "INSERT INTO memberships (room_id, user_id, joined_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+			roomID, userID, toDB(time.Now()))
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("join room: %w", err)
+	}
+	return n > 0, nil
+}
+
+// Leave ends the user's membership of the room. It reports whether they were a member.
+func (s *Store) Leave(ctx context.Context, roomID, userID int64) (bool, error) {
+	var n int64
+	err := s.withTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, "DELETE FROM memberships WHERE room_id = ? AND user_id = ?", roomID, userID)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("leave room: %w", err)
+	}
+	return n > 0, nil
+}
+
+// MemberRooms lists the rooms (and direct conversations) the user is a member of.
+func (s *Store) MemberRooms(ctx context.Context, userID int64) ([]chat.Room, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+roomColumns+` FROM rooms r
+		JOIN memberships m ON m.room_id = r.id WHERE m.user_id = ? ORDER BY r.id`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("member rooms: %w", err)
+	}
+	defer rows.Close()
+	var rooms []chat.Room
+	for rows.Next() {
+		r, err := scanRoom(rows)
+		if err != nil {
+			return nil, fmt.Errorf("member rooms: %w", err)
+		}
+		rooms = append(rooms, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("member rooms: %w", err)
+	}
+	return rooms, nil
+}

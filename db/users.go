@@ -1,0 +1,132 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"agora/chat"
+)
+
+const userColumns = "id, username, display_name, is_admin, is_guest, created_at"
+
+func scanUser(row interface{ Scan(...any) error }, extra ...any) (chat.User, error) {
+	var u chat.User
+	var created int64
+	dest := append([]any{&u.ID, &u.Username, &u.DisplayName, &u.IsAdmin, &u.IsGuest, &created}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return chat.User{}, err
+	}
+	u.CreatedAt = fromDB(created)
+	return u, nil
+}
+
+// CreateUser stores a new account. The first account is the admin. A username
+// taken in any letter case is a conflict.
+func (s *Store) CreateUser(ctx context.Context, username, displayName, passwordHash string, guest bool) (chat.User, error) {
+	var u chat.User
+	err := s.withTx(ctx, func(tx *sql.Tx) error {
+		row := tx.QueryRowContext(ctx, `INSERT INTO users (username, display_name, password_hash, is_admin, is_guest, created_at)
+			VALUES (?, ?, ?, NOT EXISTS (SELECT 1 FROM users WHERE is_guest = 0) AND ? = 0, ?, ?)
+			RETURNING `+userColumns, username, displayName, passwordHash, guest, guest, toDB(time.Now()))
+		var err error
+		u, err = scanUser(row)
+		return err
+	})
+	if isUniqueViolation(err) {
+		return chat.User{}, chat.Errorf(chat.EConflict, "The username %q is taken.", username)
+	}
+	if err != nil {
+		return chat.User{}, fmt.Errorf("create user: %w", err)
+	}
+	return u, nil
+}
+
+// UserCredentials returns the user with that username (in any case) and their
+// password hash.
+func (s *Store) UserCredentials(ctx context.Context, username string) (chat.User, string, error) {
+	var hash string
+	u, err := scanUser(s.read.QueryRowContext(ctx, "SELECT "+userColumns+", password_hash FROM users WHERE username = ?", username), &hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return chat.User{}, "", chat.Errorf(chat.ENotFound, "No such user.")
+	}
+	if err != nil {
+		return chat.User{}, "", fmt.Errorf("user credentials: %w", err)
+	}
+	return u, hash, nil
+}
+
+// UserByUsername returns the user with that username, in any letter case.
+func (s *Store) UserByUsername(ctx context.Context, username string) (chat.User, error) {
+	u, err := scanUser(s.read.QueryRowContext(ctx, "SELECT "+userColumns+" FROM users WHERE username = ?", username))
+	if errors.Is(err, sql.ErrNoRows) {
+		return chat.User{}, chat.Errorf(chat.ENotFound, "No user is called %q.", username)
+	}
+	if err != nil {
+		return chat.User{}, fmt.Errorf("user by username: %w", err)
+	}
+	return u, nil
+}
+
+// SetDisplayName changes the user's display name and returns the user as it now is.
+func (s *Store) SetDisplayName(ctx context.Context, userID int64, name string) (chat.User, error) {
+	var u chat.User
+	err := s.withTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		u, err = scanUser(tx.QueryRowContext(ctx, "UPDATE users SET display_name = ? WHERE id = ? RETURNING "+userColumns, name, userID))
+		return err
+	})
+	if errors.Is(err, sql.ErrNoRows) {
+		return chat.User{}, chat.Errorf(chat.ENotFound, "No such user.")
+	}
+	if err != nil {
+		return chat.User{}, fmt.Errorf("set display name: %w", err)
+	}
+	return u, nil
+}
+
+// CreateSession stores a session by the hash of its token.
+func (s *Store) CreateSession(ctx context.Context, tokenHash []byte, userID int64, expires time.Time) error {
+	err := s.withTx(ctx, func(tx *sql.Tx) error {
+		now := toDB(time.Now())
+		// Expired sessions are swept here, where a write happens anyway.
+		if _, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE expires_at < ?", now); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+			tokenHash, userID, now, toDB(expires))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("create session: %w", err)
+	}
+	return nil
+}
+
+// SessionUser returns the user of an unexpired session.
+func (s *Store) SessionUser(ctx context.Context, tokenHash []byte) (chat.User, error) {
+	u, err := scanUser(s.read.QueryRowContext(ctx, `SELECT u.id, u.username, u.display_name, u.is_admin, u.is_guest, u.created_at
+		FROM sessions s JOIN users u ON u.id = s.user_id
+		WHERE s.token_hash = ? AND s.expires_at > ?`, tokenHash, toDB(time.Now())))
+	if errors.Is(err, sql.ErrNoRows) {
+		return chat.User{}, chat.Errorf(chat.EUnauthorized, "Please sign in.")
+	}
+	if err != nil {
+		return chat.User{}, fmt.Errorf("session user: %w", err)
+	}
+	return u, nil
+}
+
+// DeleteSession ends a session.
+func (s *Store) DeleteSession(ctx context.Context, tokenHash []byte) error {
+	err := s.withTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE token_hash = ?", tokenHash)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("delete session: %w", err)
+	}
+	return nil
+}

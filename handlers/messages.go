@@ -1,0 +1,84 @@
+package handlers
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"agora/chat"
+	"agora/views"
+)
+
+// sendMessage is the one path every message takes, whether it came from a
+// socket frame, a form post or the API: authorise, validate, commit, render
+// once, publish.
+func (s *Server) sendMessage(ctx context.Context, u chat.User, room chat.Room, body, clientID string) (chat.Message, error) {
+	member, err := s.store.IsMember(ctx, room.ID, u.ID)
+	if err != nil {
+		return chat.Message{}, err
+	}
+	if !member {
+		return chat.Message{}, chat.Errorf(chat.EForbidden, "You are not a member of %s.", views.RoomTitle(room))
+	}
+	body, err = chat.ValidateBody(body)
+	if err != nil {
+		return chat.Message{}, err
+	}
+	if err := chat.ValidateClientMsgID(clientID); err != nil {
+		return chat.Message{}, err
+	}
+	if !s.postLimits.Allow(strconv.FormatInt(u.ID, 10)) {
+		return chat.Message{}, chat.Errorf(chat.ERateLimit, "You are sending messages too fast. Please wait a moment.")
+	}
+	m, err := s.commitAndPublish(ctx, chat.Message{RoomID: room.ID, AuthorID: u.ID, Kind: chat.MessageText, Body: body, ClientMsgID: clientID})
+	if err != nil {
+		return chat.Message{}, err
+	}
+	s.hub.StopTyping(room.ID, u.ID)
+	return m, nil
+}
+
+// notice posts a line the server writes about a user, such as a join.
+func (s *Server) notice(ctx context.Context, u chat.User, room chat.Room, text string) error {
+	_, err := s.commitAndPublish(ctx, chat.Message{RoomID: room.ID, AuthorID: u.ID, Kind: chat.MessageNotice, Body: text})
+	return err
+}
+
+// commitAndPublish stores m and, only once it is committed, renders it once
+// and hands the same bytes to every socket of the room. A resend (same client
+// id) is returned as first stored and not published again.
+func (s *Server) commitAndPublish(ctx context.Context, m chat.Message) (chat.Message, error) {
+	m, created, err := s.store.CreateMessage(ctx, m)
+	if err != nil {
+		return chat.Message{}, err
+	}
+	if created {
+		s.hub.Publish(m.RoomID, chat.Frame{MsgID: m.ID, Data: renderBytes(views.MessageFrame(m))})
+	}
+	return m, nil
+}
+
+func (s *Server) handlePostMessage(c echo.Context) error {
+	u, _ := userFrom(c)
+	room, err := s.roomFor(c, u)
+	if err != nil {
+		return err
+	}
+	body := c.FormValue("body")
+	_, err = s.sendMessage(c.Request().Context(), u, room, body, c.FormValue("client_msg_id"))
+	switch code := chat.ErrorCode(err); code {
+	case "":
+	case chat.EInvalid, chat.ERateLimit:
+		// The room again, with the reason and the text kept for another try.
+		return s.renderRoom(c, statusOf[code], u, room, 0, strings.ToValidUTF8(body, "\uFFFD"), chat.ErrorMessage(err))
+	default:
+		return err
+	}
+	if isHTMX(c) {
+		return c.NoContent(http.StatusNoContent)
+	}
+	return c.Redirect(http.StatusSeeOther, "/rooms/"+room.Slug)
+}

@@ -1,0 +1,41 @@
+package handlers
+
+import (
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+)
+
+// routes is the one place every route of agora is declared.
+func (s *Server) routes() {
+	e := s.echo
+	e.HideBanner, e.HidePort = true, true
+	// The client's address is the peer's: headers such as X-Forwarded-For are
+	// anyone's to write, and login limits are keyed on it.
+	e.IPExtractor = echo.ExtractIPDirect()
+	e.HTTPErrorHandler = s.handleError
+	e.Use(middleware.Recover())
+	e.Use(s.secureHeaders)
+	e.Use(middleware.BodyLimit("64K"))
+	e.Use(s.crossOrigin)
+	e.Use(s.loadSession)
+
+	e.GET("/healthz", s.handleHealth)
+	e.GET("/assets/*", s.handleAsset)
+	e.GET("/me.css", s.handleMeCSS, s.requireUser)
+
+	e.GET("/signup", s.handleSignupPage)
+	e.POST("/signup", s.handleSignup)
+	e.GET("/login", s.handleLoginPage)
+	e.POST("/login", s.handleLogin)
+	e.POST("/logout", s.handleLogout)
+
+	auth := e.Group("", s.requireUser)
+	auth.GET("/", s.handleLobby)
+	auth.POST("/rooms", s.handleCreateRoom)
+	auth.GET("/rooms/:slug", s.handleRoom)
+	auth.GET("/rooms/:slug/messages", s.handleOlderMessages)
+	auth.POST("/rooms/:slug/messages", s.handlePostMessage)
+	auth.GET("/rooms/:slug/ws", s.handleSocket)
+	auth.GET("/settings/profile", s.handleProfilePage)
+	auth.POST("/settings/profile", s.handleProfile)
+}

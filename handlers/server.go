@@ -1,0 +1,151 @@
+// Package handlers is agora's HTTP edge: every route, the middleware around
+// them, the pages and forms, the room sockets. It wires chat, db and views.
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+
+	"agora/chat"
+	"agora/db"
+	"agora/views"
+)
+
+// Config is what the server is built from.
+type Config struct {
+	Store  *db.Store
+	Hub    *chat.Hub
+	Log    *slog.Logger
+	Assets fs.FS // the static files: app.css, app.js, vendor/...
+	Guests bool  // allow guest sign-in with a display name only
+}
+
+// Server is agora's HTTP handler.
+type Server struct {
+	store        *db.Store
+	hub          *chat.Hub
+	log          *slog.Logger
+	assets       fs.FS
+	assetVersion string
+	guests       bool
+	echo         *echo.Echo
+	cop          *http.CrossOriginProtection
+
+	loginLimits *limiterSet // per client address, against password guessing
+	postLimits  *limiterSet // messages per user, across all their sockets and forms
+	frameLimits *limiterSet // socket frames per user, across all their sockets
+
+	sockets sync.WaitGroup // open room sockets, so shutdown can wait for their close frames
+}
+
+// NewHub returns a hub whose presence and typing frames are rendered by views.
+func NewHub() *chat.Hub {
+	return chat.NewHub(chat.HubConfig{
+		Presence: func(_ int64, online []chat.User) []byte { return renderBytes(views.Presence(online, true)) },
+		Typing:   func(_ int64, typing []chat.User) []byte { return renderBytes(views.Typing(typing, true)) },
+	})
+}
+
+// New builds the server and its routes.
+func New(cfg Config) *Server {
+	s := &Server{
+		store:        cfg.Store,
+		hub:          cfg.Hub,
+		log:          cfg.Log,
+		assets:       cfg.Assets,
+		assetVersion: versionOf(cfg.Assets),
+		guests:       cfg.Guests,
+		echo:         echo.New(),
+		cop:          http.NewCrossOriginProtection(),
+		loginLimits:  newLimiterSet(10.0/60, 10),
+		postLimits:   newLimiterSet(8, 30),
+		frameLimits:  newLimiterSet(30, 90),
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.routes()
+	return s
+}
+
+// ServeHTTP serves a request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+
+// Shutdown closes every room socket with 1012 (Service Restart), so browsers
+// reconnect to the next process, and waits for them to finish or ctx to end.
+// http.Server.Shutdown does not see hijacked connections: this does.
+func (s *Server) Shutdown(ctx context.Context) {
+	s.hub.Close(chat.CloseServiceRestart, "server restarting")
+	done := make(chan struct{})
+	go func() { s.sockets.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+}
+
+// renderBytes renders a component once, for every receiver of a frame.
+func renderBytes(c templ.Component) []byte {
+	var buf bytes.Buffer
+	if err := c.Render(context.Background(), &buf); err != nil {
+		// Rendering into a buffer fails only on a bug in a component.
+		panic("render fragment: " + err.Error())
+	}
+	return buf.Bytes()
+}
+
+// render writes a full page or fragment with the given status.
+func render(c echo.Context, status int, comp templ.Component) error {
+	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+	c.Response().WriteHeader(status)
+	return comp.Render(c.Request().Context(), c.Response())
+}
+
+// page returns the common page data for the signed-in user (or none).
+func (s *Server) page(c echo.Context, title string, current int64) (views.Page, error) {
+	p := views.Page{Title: title, Assets: s.assetVersion}
+	u, ok := userFrom(c)
+	if !ok {
+		return p, nil
+	}
+	p.User = &u
+	rooms, err := s.store.Rooms(c.Request().Context(), u.ID)
+	if err != nil {
+		return p, err
+	}
+	p.Nav = views.Nav{Rooms: rooms, Current: current}
+	return p, nil
+}
+
+// versionOf fingerprints the static files, so their URLs change when they do
+// and browsers may cache them for long.
+func versionOf(fsys fs.FS) string {
+	if fsys == nil {
+		return "0"
+	}
+	h := sha256.New()
+	_ = fs.WalkDir(fsys, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		b, err := fs.ReadFile(fsys, path)
+		if err == nil {
+			h.Write([]byte(path))
+			h.Write(b)
+		}
+		return nil
+	})
+	return hex.EncodeToString(h.Sum(nil))[:12]
+}
+
+var sessionTTL = 30 * 24 * time.Hour

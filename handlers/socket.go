@@ -1,0 +1,236 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/coder/websocket"
+	"github.com/labstack/echo/v4"
+	"golang.org/x/time/rate"
+
+	"agora/chat"
+	"agora/views"
+)
+
+const (
+	// socketReadLimit bounds one frame: a 4,000-character body of 4-byte
+	// characters, JSON-escaped, with htmx's headers, fits with room to spare.
+	socketReadLimit = 48 << 10
+	// backlogCap is the most missed messages sent on a reconnect; a client
+	// further behind gets the latest page in place of its list instead.
+	backlogCap = 500
+	pingEvery  = 25 * time.Second
+	pingWait   = 15 * time.Second
+	writeWait  = 10 * time.Second
+)
+
+// Close codes for frames the server refuses: the client should not retry.
+const (
+	closeUnsupported = websocket.StatusUnsupportedData    // binary frames
+	closeBadPayload  = websocket.StatusInvalidFramePayloadData // invalid UTF-8, not JSON
+	closePolicy      = websocket.StatusPolicyViolation      // flooding, not a member
+	closeInternal    = websocket.StatusInternalError
+)
+
+// socketFrame is what htmx-ext-ws sends: the sending element's form values and
+// htmx's request headers under HEADERS. HX-Trigger is the sending element's id.
+type socketFrame struct {
+	Body        string            `json:"body"`
+	ClientMsgID string            `json:"client_msg_id"`
+	Headers     map[string]string `json:"HEADERS"`
+}
+
+// handleSocket serves a room's WebSocket. On connect it subscribes first, then
+// sends what the client missed (?after=id), so no message falls in between;
+// then it writes queued frames and reads the client's frames until either
+// side closes.
+func (s *Server) handleSocket(c echo.Context) error {
+	u, _ := userFrom(c)
+	ctx := c.Request().Context()
+	room, err := s.store.RoomBySlug(ctx, c.Param("slug"))
+	if err != nil {
+		return err
+	}
+	member, err := s.store.IsMember(ctx, room.ID, u.ID)
+	if err != nil {
+		return err
+	}
+	if !member {
+		return chat.Errorf(chat.ENotFound, "There is no such room.")
+	}
+	after := int64(-1)
+	if v := c.QueryParam("after"); v != "" {
+		if after, err = strconv.ParseInt(v, 10, 64); err != nil || after < 0 {
+			return chat.Errorf(chat.EInvalid, "after must be a message id.")
+		}
+	}
+
+	// Accept checks that Origin matches Host: the handshake is a GET, so this
+	// is what keeps other sites' pages from using a visitor's session.
+	conn, err := websocket.Accept(c.Response(), c.Request(), &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled})
+	if err != nil {
+		return nil // Accept has answered (403 for a foreign Origin); the error is the client's.
+	}
+	// From here on the connection is hijacked: never return an error to Echo.
+	s.sockets.Add(1)
+	defer s.sockets.Done()
+	conn.SetReadLimit(socketReadLimit)
+
+	sub, err := s.hub.Subscribe(room.ID, u, sessionFrom(c))
+	if err != nil {
+		conn.Close(websocket.StatusServiceRestart, "server restarting")
+		return nil
+	}
+	defer s.hub.Unsubscribe(sub)
+	// The socket outlives the request: its context is its own.
+	sctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+
+	if after >= 0 {
+		if err := s.sendBacklog(sctx, conn, sub, room, after); err != nil {
+			s.log.Error("socket backlog", "room", room.Slug, "user", u.Username, "err", err)
+			conn.Close(closeInternal, "could not load messages")
+			return nil
+		}
+	}
+	go s.writeLoop(sctx, conn, sub)
+	code, reason := s.readLoop(sctx, conn, sub, room)
+	if code != 0 {
+		sub.Close(int(code), reason)
+	}
+	return nil
+}
+
+// sendBacklog writes the messages after `after` and sets the subscriber's
+// floor, so live frames it already holds for them are skipped.
+func (s *Server) sendBacklog(ctx context.Context, conn *websocket.Conn, sub *chat.Subscriber, room chat.Room, after int64) error {
+	msgs, err := s.store.MessagesAfter(ctx, room.ID, after, backlogCap+1)
+	if err != nil {
+		return err
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	var frame []byte
+	if len(msgs) > backlogCap {
+		latest, err := s.store.Messages(ctx, room.ID, 0, pageSize+1)
+		if err != nil {
+			return err
+		}
+		more := len(latest) > pageSize
+		if more {
+			latest = latest[1:]
+		}
+		frame = renderBytes(views.ReloadFrame(room, latest, more))
+		msgs = latest
+	} else {
+		frame = renderBytes(views.BacklogFrame(msgs))
+	}
+	sub.SetFloor(msgs[len(msgs)-1].ID)
+	wctx, cancel := context.WithTimeout(ctx, writeWait)
+	defer cancel()
+	return conn.Write(wctx, websocket.MessageText, frame)
+}
+
+// writeLoop sends the subscriber's frames, several per WebSocket message when
+// they queue up, pings the client, and closes the socket when the subscriber
+// is closed (by the hub: too slow, shutdown, logout).
+func (s *Server) writeLoop(ctx context.Context, conn *websocket.Conn, sub *chat.Subscriber) {
+	ping := time.NewTicker(pingEvery)
+	defer ping.Stop()
+	var buf []byte
+	for {
+		select {
+		case <-sub.Wake():
+			buf = sub.Drain(buf[:0])
+			if len(buf) == 0 {
+				continue
+			}
+			wctx, cancel := context.WithTimeout(ctx, writeWait)
+			err := conn.Write(wctx, websocket.MessageText, buf)
+			cancel()
+			if err != nil {
+				sub.Close(chat.CloseTryAgainLater, "write failed")
+				conn.CloseNow()
+				return
+			}
+			if cap(buf) > 64<<10 {
+				buf = nil // a burst's buffer is not kept for an idle socket
+			}
+		case <-ping.C:
+			pctx, cancel := context.WithTimeout(ctx, pingWait)
+			err := conn.Ping(pctx)
+			cancel()
+			if err != nil {
+				sub.Close(chat.CloseTryAgainLater, "no pong")
+				conn.CloseNow()
+				return
+			}
+		case <-sub.Done():
+			code, reason := sub.CloseStatus()
+			conn.Close(websocket.StatusCode(code), reason)
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// readLoop handles the client's frames until the socket closes or a frame is
+// refused; it returns the close code for a refusal, or 0.
+func (s *Server) readLoop(ctx context.Context, conn *websocket.Conn, sub *chat.Subscriber, room chat.Room) (websocket.StatusCode, string) {
+	u := sub.User
+	limit := rate.NewLimiter(10, 30) // this socket's frames, typing included
+	for {
+		typ, data, err := conn.Read(ctx)
+		if err != nil {
+			// Closed by the client, over the read limit (the library has
+			// already closed with 1009), or closed by us from writeLoop.
+			return 0, ""
+		}
+		if typ != websocket.MessageText {
+			return closeUnsupported, "text frames only"
+		}
+		if !utf8.Valid(data) {
+			return closeBadPayload, "invalid UTF-8"
+		}
+		if !limit.Allow() || !s.frameLimits.Allow(strconv.FormatInt(u.ID, 10)) {
+			return closePolicy, "too many frames"
+		}
+		var f socketFrame
+		if err := json.Unmarshal(data, &f); err != nil {
+			return closeBadPayload, "frames are JSON objects"
+		}
+		// Membership is checked on every frame, not only at connect: a user
+		// who left or was removed is stopped at once.
+		member, err := s.store.IsMember(ctx, room.ID, u.ID)
+		if err != nil {
+			s.log.Error("socket membership", "room", room.Slug, "user", u.Username, "err", err)
+			return closeInternal, "server error"
+		}
+		if !member {
+			return closePolicy, "not a member of this room"
+		}
+		switch f.Headers["HX-Trigger"] {
+		case "composer":
+			_, err := s.sendMessage(ctx, u, room, f.Body, f.ClientMsgID)
+			switch chat.ErrorCode(err) {
+			case "":
+			case chat.EInvalid, chat.ERateLimit:
+				// Told to the sender alone, beside the composer.
+				sub.Send(chat.Frame{Data: renderBytes(views.ComposerError(chat.ErrorMessage(err)))})
+			default:
+				if !errors.Is(err, context.Canceled) {
+					s.log.Error("socket message", "room", room.Slug, "user", u.Username, "err", err)
+				}
+				return closeInternal, "server error"
+			}
+		case "typing-signal":
+			s.hub.Typing(room.ID, u)
+		}
+	}
+}
