@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"agora/chat"
@@ -28,8 +29,8 @@ func (s *Store) CreateRoom(ctx context.Context, name, slug string, private bool,
 	err := s.withTx(ctx, func(tx *sql.Tx) error {
 		now := toDB(time.Now())
 		var err error
-		room, err = scanRoom(tx.QueryRowContext(ctx, `INSERT INTO rooms AS r (slug, name, kind, private, created_by, created_at)
-			VALUES (?, ?, 'room', ?, ?, ?) RETURNING `+roomColumns, slug, name, private, creator, now))
+		room, err = scanRoom(tx.QueryRowContext(ctx, `INSERT INTO rooms (slug, name, kind, private, created_by, created_at)
+			VALUES (?, ?, 'room', ?, ?, ?) RETURNING `+strings.ReplaceAll(roomColumns, "r.", ""), slug, name, private, creator, now))
 		if err != nil {
 			return err
 		}

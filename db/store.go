@@ -166,3 +166,55 @@ func isUniqueViolation(err error) bool {
 	}
 	return false
 }
+
+// Pragma is what one pooled connection reports of the settings the DSN asks for.
+type Pragma struct {
+	JournalMode string
+	Synchronous int
+	ForeignKeys int
+	BusyTimeout int
+}
+
+// Pragmas reads the settings on n reader connections held at once (so they
+// are n different connections) and on the writer, for tests and diagnostics.
+func (s *Store) Pragmas(ctx context.Context, n int) ([]Pragma, error) {
+	var out []Pragma
+	read := func(c *sql.Conn) error {
+		var p Pragma
+		for _, q := range []struct {
+			sql  string
+			dest any
+		}{
+			{"PRAGMA journal_mode", &p.JournalMode},
+			{"PRAGMA synchronous", &p.Synchronous},
+			{"PRAGMA foreign_keys", &p.ForeignKeys},
+			{"PRAGMA busy_timeout", &p.BusyTimeout},
+		} {
+			if err := c.QueryRowContext(ctx, q.sql).Scan(q.dest); err != nil {
+				return fmt.Errorf("pragmas: %w", err)
+			}
+		}
+		out = append(out, p)
+		return nil
+	}
+	for _, pool := range []struct {
+		db *sql.DB
+		n  int
+	}{{s.read, n}, {s.write, 1}} {
+		conns := make([]*sql.Conn, 0, pool.n)
+		for range pool.n {
+			c, err := pool.db.Conn(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("pragmas: %w", err)
+			}
+			defer c.Close()
+			conns = append(conns, c)
+		}
+		for _, c := range conns {
+			if err := read(c); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,218 @@
+package chat_test
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"agora/chat"
+)
+
+// recvFrames waits (bounded) until the subscriber has frames and drains them.
+func recvFrames(t *testing.T, s *chat.Subscriber) string {
+	t.Helper()
+	select {
+	case <-s.Wake():
+		return string(s.Drain(nil))
+	case <-time.After(5 * time.Second):
+		t.Fatal("no frame arrived")
+		return ""
+	}
+}
+
+func names(users []chat.User) string {
+	var out []string
+	for _, u := range users {
+		out = append(out, u.Username)
+	}
+	return strings.Join(out, ",")
+}
+
+func newHub(queue int) *chat.Hub {
+	return chat.NewHub(chat.HubConfig{
+		QueueLen:  queue,
+		TypingTTL: 50 * time.Millisecond,
+		Presence:  func(_ int64, online []chat.User) []byte { return []byte("[online:" + names(online) + "]") },
+		Typing:    func(_ int64, typing []chat.User) []byte { return []byte("[typing:" + names(typing) + "]") },
+	})
+}
+
+var (
+	ann = chat.User{ID: 1, Username: "ann"}
+	bob = chat.User{ID: 2, Username: "bob"}
+)
+
+func TestPublishReachesEveryoneInOrderAndNoOtherRoom(t *testing.T) {
+	h := newHub(64)
+	a, _ := h.Subscribe(1, ann, "s1")
+	b, _ := h.Subscribe(1, bob, "s2")
+	other, _ := h.Subscribe(2, bob, "s2")
+	recvFrames(t, a)
+	recvFrames(t, b)
+	recvFrames(t, other)
+	for i := range 5 {
+		h.Publish(1, chat.Frame{MsgID: int64(i + 1), Data: []byte(fmt.Sprintf("<m%d>", i+1))})
+	}
+	for _, s := range []*chat.Subscriber{a, b} {
+		if got := recvFrames(t, s); got != "<m1><m2><m3><m4><m5>" {
+			t.Errorf("got %q", got)
+		}
+	}
+	select {
+	case <-other.Wake():
+		t.Errorf("room 2 received %q", other.Drain(nil))
+	default:
+	}
+}
+
+func TestSlowSubscriberIsClosedAndOthersFlow(t *testing.T) {
+	h := newHub(4)
+	slow, _ := h.Subscribe(1, ann, "s1")
+	fast, _ := h.Subscribe(1, bob, "s2")
+	for i := range 10 {
+		h.Publish(1, chat.Frame{MsgID: int64(i + 1), Data: []byte("x")})
+		fast.Drain(nil)
+	}
+	select {
+	case <-slow.Done():
+	default:
+		t.Fatal("a subscriber that never drained is still open")
+	}
+	if code, _ := slow.CloseStatus(); code != chat.CloseTryAgainLater {
+		t.Errorf("close code %d, want %d", code, chat.CloseTryAgainLater)
+	}
+	select {
+	case <-fast.Done():
+		t.Fatal("the subscriber that kept up was closed")
+	default:
+	}
+	h.Unsubscribe(slow)
+	h.Publish(1, chat.Frame{Data: []byte("after")})
+	if got := recvFrames(t, fast); !strings.Contains(got, "after") {
+		t.Errorf("fast got %q after the slow one left", got)
+	}
+}
+
+func TestFloorSkipsWhatTheBacklogSent(t *testing.T) {
+	h := newHub(64)
+	s, _ := h.Subscribe(1, ann, "s1")
+	recvFrames(t, s)
+	for id := int64(1); id <= 4; id++ {
+		h.Publish(1, chat.Frame{MsgID: id, Data: []byte(fmt.Sprint(id))})
+	}
+	h.Publish(1, chat.Frame{Data: []byte("p")}) // not a message: always delivered
+	s.SetFloor(2)
+	if got := recvFrames(t, s); got != "34p" {
+		t.Errorf("got %q, want 34p", got)
+	}
+}
+
+func TestPresenceCountsUsersNotTabs(t *testing.T) {
+	h := newHub(64)
+	a1, _ := h.Subscribe(1, ann, "s1")
+	if got := recvFrames(t, a1); got != "[online:ann]" {
+		t.Fatalf("first tab: %q", got)
+	}
+	a2, _ := h.Subscribe(1, ann, "s1b")
+	b, _ := h.Subscribe(1, bob, "s2")
+	if got := recvFrames(t, a1); got != "[online:ann,bob]" {
+		t.Fatalf("a second tab of ann must not announce her again: %q", got)
+	}
+	recvFrames(t, a2)
+	h.Unsubscribe(a2)
+	h.Publish(1, chat.Frame{Data: []byte("tick")})
+	if got := recvFrames(t, b); got != "[online:ann,bob]tick" {
+		t.Fatalf("closing one of two tabs changed presence: %q", got)
+	}
+	h.Unsubscribe(a1)
+	if got := recvFrames(t, b); got != "[online:bob]" {
+		t.Fatalf("after ann's last tab: %q", got)
+	}
+	if on := h.Online(1); len(on) != 1 || on[0].ID != bob.ID {
+		t.Errorf("Online = %v", on)
+	}
+}
+
+func TestTypingExpiresAndStops(t *testing.T) {
+	h := newHub(64)
+	a, _ := h.Subscribe(1, ann, "s1")
+	b, _ := h.Subscribe(1, bob, "s2")
+	recvFrames(t, a)
+	recvFrames(t, b)
+	h.Typing(1, bob)
+	if got := recvFrames(t, a); got != "[typing:bob]" {
+		t.Fatalf("got %q", got)
+	}
+	// With no more keystrokes, the mark goes by itself after the TTL.
+	if got := recvFrames(t, a); got != "[typing:]" {
+		t.Fatalf("got %q, want the mark cleared", got)
+	}
+	h.Typing(1, bob)
+	recvFrames(t, a)
+	h.StopTyping(1, bob.ID)
+	if got := recvFrames(t, a); got != "[typing:]" {
+		t.Fatalf("got %q after a send", got)
+	}
+}
+
+func TestCloseIsIdempotentAndRefusesNewSubscribers(t *testing.T) {
+	h := newHub(64)
+	a, _ := h.Subscribe(1, ann, "s1")
+	h.Close(chat.CloseServiceRestart, "restart")
+	h.Close(chat.CloseServiceRestart, "restart")
+	<-a.Done()
+	if code, _ := a.CloseStatus(); code != chat.CloseServiceRestart {
+		t.Errorf("code %d", code)
+	}
+	if _, err := h.Subscribe(1, bob, "s2"); err != chat.ErrHubClosed {
+		t.Errorf("subscribe after close: %v", err)
+	}
+	h.Unsubscribe(a)
+	h.Unsubscribe(a)
+}
+
+func TestCloseSessionClosesOnlyThatSession(t *testing.T) {
+	h := newHub(64)
+	a, _ := h.Subscribe(1, ann, "s1")
+	a2, _ := h.Subscribe(2, ann, "s1")
+	other, _ := h.Subscribe(1, ann, "s9")
+	h.CloseSession("s1", chat.ClosePolicy, "signed out")
+	for _, s := range []*chat.Subscriber{a, a2} {
+		select {
+		case <-s.Done():
+		default:
+			t.Error("a socket of the ended session is open")
+		}
+	}
+	select {
+	case <-other.Done():
+		t.Error("another session's socket was closed")
+	default:
+	}
+}
+
+func TestConcurrentUseIsRaceFree(t *testing.T) {
+	h := newHub(1024)
+	var wg sync.WaitGroup
+	for u := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			user := chat.User{ID: int64(u + 1), Username: fmt.Sprint("u", u)}
+			for i := range 50 {
+				s, err := h.Subscribe(int64(i%3), user, "s")
+				if err != nil {
+					return
+				}
+				h.Publish(int64(i%3), chat.Frame{MsgID: int64(i), Data: []byte("x")})
+				h.Typing(int64(i%3), user)
+				s.Drain(nil)
+				h.Unsubscribe(s)
+			}
+		}()
+	}
+	wg.Wait()
+	h.Close(chat.CloseServiceRestart, "")
+}
