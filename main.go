@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"agora/assets"
+	"agora/chat"
 	"agora/db"
 	"agora/handlers"
 )
@@ -50,7 +51,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	defer store.Close()
 
-	hub := handlers.NewHub()
+	hub := handlers.NewHub(chat.HubConfig{})
 	app := handlers.New(handlers.Config{Store: store, Hub: hub, Log: log, Assets: assets.FS, Guests: *guests})
 	srv := &http.Server{
 		Handler:           app,

@@ -155,3 +155,33 @@ func optionalID(c echo.Context, name string) (int64, error) {
 	}
 	return id, nil
 }
+
+// handleLeave ends the user's membership: the room says so, and the user's
+// open sockets in it close (1008: they are not to reconnect).
+func (s *Server) handleLeave(c echo.Context) error {
+	ctx := c.Request().Context()
+	u, _ := userFrom(c)
+	room, err := s.store.RoomBySlug(ctx, c.Param("slug"))
+	if err != nil {
+		return err
+	}
+	member, err := s.store.IsMember(ctx, room.ID, u.ID)
+	if err != nil {
+		return err
+	}
+	if !member {
+		if !chat.CanRead(room, false) {
+			return chat.Errorf(chat.ENotFound, "There is no such room.")
+		}
+		return c.Redirect(http.StatusSeeOther, "/")
+	}
+	// The notice goes out while the user is still a member, so it is theirs to post.
+	if err := s.notice(ctx, u, room, u.Name()+" left "+views.RoomTitle(room)); err != nil {
+		return err
+	}
+	if _, err := s.store.Leave(ctx, room.ID, u.ID); err != nil {
+		return err
+	}
+	s.hub.CloseUserInRoom(room.ID, u.ID, chat.ClosePolicy, "you left this room")
+	return c.Redirect(http.StatusSeeOther, "/")
+}

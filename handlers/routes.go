@@ -37,6 +37,7 @@ func (s *Server) routes() {
 	auth.GET("/rooms/:slug", s.handleRoom)
 	auth.GET("/rooms/:slug/messages", s.handleOlderMessages)
 	auth.POST("/rooms/:slug/messages", s.handlePostMessage)
+	auth.POST("/rooms/:slug/leave", s.handleLeave)
 	auth.GET("/rooms/:slug/ws", s.handleSocket)
 	auth.GET("/settings/profile", s.handleProfilePage)
 	auth.POST("/settings/profile", s.handleProfile)

@@ -48,12 +48,12 @@ type Server struct {
 	sockets sync.WaitGroup // open room sockets, so shutdown can wait for their close frames
 }
 
-// NewHub returns a hub whose presence and typing frames are rendered by views.
-func NewHub() *chat.Hub {
-	return chat.NewHub(chat.HubConfig{
-		Presence: func(_ int64, online []chat.User) []byte { return renderBytes(views.Presence(online, true)) },
-		Typing:   func(_ int64, typing []chat.User) []byte { return renderBytes(views.Typing(typing, true)) },
-	})
+// NewHub returns a hub whose presence and typing frames are rendered by
+// views; cfg's other settings (queue length, typing time) are kept.
+func NewHub(cfg chat.HubConfig) *chat.Hub {
+	cfg.Presence = func(_ int64, online []chat.User) []byte { return renderBytes(views.Presence(online, true)) }
+	cfg.Typing = func(_ int64, typing []chat.User) []byte { return renderBytes(views.Typing(typing, true)) }
+	return chat.NewHub(cfg)
 }
 
 // New builds the server and its routes.

@@ -10,10 +10,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/net/html"
 
 	"agora/assets"
+	"agora/chat"
 	"agora/db"
 	"agora/handlers"
 )
@@ -23,24 +25,47 @@ type testServer struct {
 	*httptest.Server
 	store *db.Store
 	app   *handlers.Server
+	hub   *chat.Hub
+	path  string
 }
 
 func newTestServer(t *testing.T) *testServer {
 	t.Helper()
-	store, err := db.Open(context.Background(), filepath.Join(t.TempDir(), "agora.db"))
+	return newTestServerWith(t, chat.HubConfig{})
+}
+
+func newTestServerWith(t *testing.T, hub chat.HubConfig) *testServer {
+	t.Helper()
+	return startTestServer(t, filepath.Join(t.TempDir(), "agora.db"), hub)
+}
+
+func startTestServer(t *testing.T, path string, hubCfg chat.HubConfig) *testServer {
+	t.Helper()
+	store, err := db.Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	app := handlers.New(handlers.Config{Store: store, Hub: handlers.NewHub(), Assets: assets.FS})
-	ts := &testServer{Server: httptest.NewServer(app), store: store, app: app}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithCancel(context.Background())
-		cancel()
-		app.Shutdown(ctx)
-		ts.Close()
-		store.Close()
-	})
+	hub := handlers.NewHub(hubCfg)
+	app := handlers.New(handlers.Config{Store: store, Hub: hub, Assets: assets.FS})
+	ts := &testServer{Server: httptest.NewServer(app), store: store, app: app, hub: hub, path: path}
+	t.Cleanup(ts.stop)
 	return ts
+}
+
+// stop shuts the server down as main does: sockets first (1012), then HTTP.
+func (ts *testServer) stop() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	ts.app.Shutdown(ctx)
+	ts.Close()
+	ts.store.Close()
+}
+
+// restart stops the server and starts a new one on the same database file.
+func (ts *testServer) restart(t *testing.T) *testServer {
+	t.Helper()
+	ts.stop()
+	return startTestServer(t, ts.path, chat.HubConfig{})
 }
 
 // client is one browser: a cookie jar, and redirects not followed so tests

@@ -30,9 +30,9 @@ const (
 
 // Close codes for frames the server refuses: the client should not retry.
 const (
-	closeUnsupported = websocket.StatusUnsupportedData    // binary frames
+	closeUnsupported = websocket.StatusUnsupportedData         // binary frames
 	closeBadPayload  = websocket.StatusInvalidFramePayloadData // invalid UTF-8, not JSON
-	closePolicy      = websocket.StatusPolicyViolation      // flooding, not a member
+	closePolicy      = websocket.StatusPolicyViolation         // flooding, not a member
 	closeInternal    = websocket.StatusInternalError
 )
 

@@ -37,8 +37,8 @@ type AuthForm struct {
 type RoomView struct {
 	Room        chat.Room
 	Messages    []chat.Message
-	Older       bool  // there are messages before the first one shown
-	Newer       bool  // the page shows an older window; newer messages exist
+	Older       bool // there are messages before the first one shown
+	Newer       bool // the page shows an older window; newer messages exist
 	Online      []chat.User
 	ClientMsgID string // fresh for every render: a resend of the same form is stored once
 	Draft       string // the text of a refused message, kept for another try
