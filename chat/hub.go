@@ -36,8 +36,13 @@ type HubConfig struct {
 	QueueLen int
 	// TypingTTL is how long "is typing" lasts after the last keystroke. Default 5s.
 	TypingTTL time.Duration
-	// Presence renders the fragment announcing who is online in a room.
+	// Presence renders the whole list of who is online in a room; a new
+	// subscriber gets it first thing.
 	Presence func(roomID int64, online []User) []byte
+	// PresenceChange renders the fragment that adds a user to the list (online)
+	// or takes them off it: the rest of the room gets only that, so a join
+	// costs the room one small frame, not the whole list again.
+	PresenceChange func(roomID int64, user User, online bool) []byte
 	// Typing renders the fragment announcing who is typing in a room.
 	Typing func(roomID int64, typing []User) []byte
 }
@@ -52,9 +57,10 @@ type Hub struct {
 }
 
 type hubRoom struct {
-	subs   []*Subscriber // replaced, never modified in place, so a publisher may range over it
-	online map[int64]*onlineUser
-	typing map[int64]*typist
+	subs     []*Subscriber // replaced, never modified in place, so a publisher may range over it
+	online   map[int64]*onlineUser
+	typing   map[int64]*typist
+	presence []byte // the rendered list of online users; nil once it changed
 }
 
 type onlineUser struct {
@@ -121,12 +127,18 @@ func (h *Hub) Subscribe(roomID int64, user User, session string) (*Subscriber, e
 		r = &hubRoom{online: make(map[int64]*onlineUser), typing: make(map[int64]*typist)}
 		h.rooms[roomID] = r
 	}
-	r.subs = append(slices.Clip(r.subs), s)
 	if o := r.online[user.ID]; o != nil {
 		o.conns++
 	} else {
 		r.online[user.ID] = &onlineUser{user: user, conns: 1}
-		h.presenceLocked(roomID, r)
+		h.presenceChangedLocked(roomID, r, user, true)
+	}
+	r.subs = append(slices.Clip(r.subs), s)
+	if h.cfg.Presence != nil {
+		if r.presence == nil {
+			r.presence = h.cfg.Presence(roomID, onlineList(r))
+		}
+		s.push(Frame{Data: r.presence}, h.cfg.QueueLen)
 	}
 	return s, nil
 }
@@ -155,7 +167,7 @@ func (h *Hub) Unsubscribe(s *Subscriber) {
 				delete(r.typing, s.User.ID)
 				h.typingLocked(s.RoomID, r)
 			}
-			h.presenceLocked(s.RoomID, r)
+			h.presenceChangedLocked(s.RoomID, r, s.User, false)
 		}
 	}
 	if len(r.subs) == 0 {
@@ -264,13 +276,15 @@ func (h *Hub) Close(code int, reason string) {
 	}
 }
 
-// presenceLocked publishes the room's presence; h.mu is held for writing, so
-// presence frames reach every subscriber in the order the changes happened.
-func (h *Hub) presenceLocked(roomID int64, r *hubRoom) {
-	if h.cfg.Presence == nil {
+// presenceChangedLocked tells the room that user came online or went away.
+// h.mu is held for writing, so every subscriber sees the changes in the order
+// they happened, after the full list it got on subscribing.
+func (h *Hub) presenceChangedLocked(roomID int64, r *hubRoom, user User, online bool) {
+	r.presence = nil
+	if h.cfg.PresenceChange == nil {
 		return
 	}
-	f := Frame{Data: h.cfg.Presence(roomID, onlineList(r))}
+	f := Frame{Data: h.cfg.PresenceChange(roomID, user, online)}
 	for _, s := range r.subs {
 		s.push(f, h.cfg.QueueLen)
 	}

@@ -35,7 +35,13 @@ func newHub(queue int) *chat.Hub {
 		QueueLen:  queue,
 		TypingTTL: 50 * time.Millisecond,
 		Presence:  func(_ int64, online []chat.User) []byte { return []byte("[online:" + names(online) + "]") },
-		Typing:    func(_ int64, typing []chat.User) []byte { return []byte("[typing:" + names(typing) + "]") },
+		PresenceChange: func(_ int64, u chat.User, online bool) []byte {
+			if online {
+				return []byte("[+" + u.Username + "]")
+			}
+			return []byte("[-" + u.Username + "]")
+		},
+		Typing: func(_ int64, typing []chat.User) []byte { return []byte("[typing:" + names(typing) + "]") },
 	})
 }
 
@@ -116,18 +122,24 @@ func TestPresenceCountsUsersNotTabs(t *testing.T) {
 		t.Fatalf("first tab: %q", got)
 	}
 	a2, _ := h.Subscribe(1, ann, "s1b")
+	if got := recvFrames(t, a2); got != "[online:ann]" {
+		t.Fatalf("second tab gets the list: %q", got)
+	}
 	b, _ := h.Subscribe(1, bob, "s2")
-	if got := recvFrames(t, a1); got != "[online:ann,bob]" {
-		t.Fatalf("a second tab of ann must not announce her again: %q", got)
+	if got := recvFrames(t, a1); got != "[+bob]" {
+		t.Fatalf("a second tab of ann must not announce her again; bob's join is one small frame: %q", got)
+	}
+	if got := recvFrames(t, b); got != "[online:ann,bob]" {
+		t.Fatalf("bob's first frame: %q", got)
 	}
 	recvFrames(t, a2)
 	h.Unsubscribe(a2)
 	h.Publish(1, chat.Frame{Data: []byte("tick")})
-	if got := recvFrames(t, b); got != "[online:ann,bob]tick" {
+	if got := recvFrames(t, b); got != "tick" {
 		t.Fatalf("closing one of two tabs changed presence: %q", got)
 	}
 	h.Unsubscribe(a1)
-	if got := recvFrames(t, b); got != "[online:bob]" {
+	if got := recvFrames(t, b); got != "[-ann]" {
 		t.Fatalf("after ann's last tab: %q", got)
 	}
 	if on := h.Online(1); len(on) != 1 || on[0].ID != bob.ID {

@@ -52,6 +52,9 @@ type Server struct {
 // views; cfg's other settings (queue length, typing time) are kept.
 func NewHub(cfg chat.HubConfig) *chat.Hub {
 	cfg.Presence = func(_ int64, online []chat.User) []byte { return renderBytes(views.Presence(online, true)) }
+	cfg.PresenceChange = func(_ int64, u chat.User, online bool) []byte {
+		return renderBytes(views.PresenceChange(u, online))
+	}
 	cfg.Typing = func(_ int64, typing []chat.User) []byte { return renderBytes(views.Typing(typing, true)) }
 	return chat.NewHub(cfg)
 }

@@ -97,11 +97,19 @@ func (s *Server) handleSocket(c echo.Context) error {
 			return nil
 		}
 	}
-	go s.writeLoop(sctx, conn, sub)
+	written := make(chan struct{})
+	go func() {
+		defer close(written)
+		s.writeLoop(sctx, conn, sub)
+	}()
 	code, reason := s.readLoop(sctx, conn, sub, room)
-	if code != 0 {
-		sub.Close(int(code), reason)
+	if code == 0 {
+		code, reason = websocket.StatusNormalClosure, ""
 	}
+	// The writer closes the socket, with this code unless the hub closed the
+	// subscriber first (shutdown, eviction, logout): one close, one reason.
+	sub.Close(int(code), reason)
+	<-written
 	return nil
 }
 
