@@ -59,12 +59,60 @@ type Message struct {
 	AuthorID    int64
 	Author      string // the author's username, for data-author and links
 	AuthorName  string // the author's display name at render time
+	AuthorGuest bool
 	Body        string
 	ClientMsgID string
+	Mentions    []string // lower-case usernames the body mentions; stored with the message
 	CreatedAt   time.Time
 	EditedAt    time.Time // zero when never edited
 	DeletedAt   time.Time // zero when not deleted
+	Reactions   []Reaction
 }
+
+// Reaction is one emoji on a message and who chose it.
+type Reaction struct {
+	Emoji string
+	Users []string // lower-case usernames, in the order they reacted
+	Names []string // their display names, same order
+}
+
+// ReactionEmoji is the fixed set of reactions, in the order they are offered.
+var ReactionEmoji = []string{"👍", "❤️", "😂", "🎉", "😮", "👀"}
+
+// ValidateEmoji accepts only the emoji of ReactionEmoji.
+func ValidateEmoji(e string) error {
+	for _, x := range ReactionEmoji {
+		if x == e {
+			return nil
+		}
+	}
+	return Errorf(EInvalid, "That reaction is not one of the offered ones.")
+}
+
+// NavRoom is a room or direct conversation as the sidebar lists it for one user.
+type NavRoom struct {
+	Room
+	Member   bool
+	Unread   int
+	Mentions int
+	Peer     User // the other person of a direct conversation
+}
+
+// SearchHit is a message found by search, with the room it is in and the
+// matched words marked in Snippet by SnippetStart and SnippetEnd.
+type SearchHit struct {
+	Message Message
+	Room    Room
+	Peer    User // for a direct conversation
+	Snippet string
+}
+
+// Markers around matched words in SearchHit.Snippet. ValidateBody keeps
+// control characters out of messages, so these can only be ours.
+const (
+	SnippetStart = "\x02"
+	SnippetEnd   = "\x03"
+)
 
 // Edited reports whether the message was changed after it was posted.
 func (m Message) Edited() bool { return !m.EditedAt.IsZero() }

@@ -198,18 +198,6 @@ func (h *Hub) Online(roomID int64) []User {
 	return nil
 }
 
-// IsOnline reports whether the user has a socket open in any room.
-func (h *Hub) IsOnline(userID int64) bool {
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	for _, r := range h.rooms {
-		if r.online[userID] != nil {
-			return true
-		}
-	}
-	return false
-}
-
 // Typing marks user as typing in the room for the next TypingTTL.
 func (h *Hub) Typing(roomID int64, user User) {
 	h.mu.Lock()
@@ -400,4 +388,70 @@ func (s *Subscriber) close(code int, reason string) {
 	s.closed = true
 	s.closeCode, s.closeReason = code, reason
 	close(s.done)
+}
+
+// PublishUser queues f for the user's subscribers in one room.
+func (h *Hub) PublishUser(userID, roomID int64, f Frame) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	r := h.rooms[roomID]
+	if r == nil || r.online[userID] == nil {
+		return
+	}
+	for _, s := range r.subs {
+		if s.User.ID == userID {
+			s.push(f, h.cfg.QueueLen)
+		}
+	}
+}
+
+// RoomsOf returns the rooms in which the user has sockets open.
+func (h *Hub) RoomsOf(userID int64) []int64 {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	var out []int64
+	for id, r := range h.rooms {
+		if r.online[userID] != nil {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// UsersElsewhere returns the users who have sockets open but none in the
+// room: the people whose sidebar should tell them the room has news.
+func (h *Hub) UsersElsewhere(roomID int64) []int64 {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	here := h.rooms[roomID]
+	seen := make(map[int64]bool)
+	var out []int64
+	for id, r := range h.rooms {
+		if id == roomID {
+			continue
+		}
+		for uid := range r.online {
+			if !seen[uid] && (here == nil || here.online[uid] == nil) {
+				seen[uid] = true
+				out = append(out, uid)
+			}
+		}
+	}
+	return out
+}
+
+// OnlineSet returns which of the given users have a socket open anywhere.
+func (h *Hub) OnlineSet(userIDs []int64) map[int64]bool {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	out := make(map[int64]bool, len(userIDs))
+	for _, id := range userIDs {
+		for _, r := range h.rooms {
+			if r.online[id] != nil {
+				out[id] = true
+				break
+			}
+		}
+	}
+	return out
 }

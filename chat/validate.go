@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -30,8 +31,10 @@ func ValidateBody(body string) (string, error) {
 	if n := utf8.RuneCountInString(body); n > MaxBodyChars {
 		return "", Errorf(EInvalid, "The message is %d characters long; the limit is %d.", n, MaxBodyChars)
 	}
-	if strings.ContainsRune(body, 0) {
-		return "", Errorf(EInvalid, "The message contains a NUL character.")
+	for _, r := range body {
+		if r < ' ' && r != '\n' && r != '\t' || r == 0x7f {
+			return "", Errorf(EInvalid, "The message contains control characters.")
+		}
 	}
 	return body, nil
 }
@@ -109,7 +112,15 @@ func ValidateRoomName(name string) (clean, slug string, err error) {
 	if slug == "" {
 		return "", "", Errorf(EInvalid, "A room name needs at least one letter or digit.")
 	}
+	if strings.HasPrefix(slug, "dm-") {
+		return "", "", Errorf(EInvalid, "Room names may not start with \"dm\": those addresses are for direct messages.")
+	}
 	return clean, slug, nil
+}
+
+// DMSlug is the slug of the direct conversation between two users.
+func DMSlug(a, b int64) string {
+	return "dm-" + strconv.FormatInt(min(a, b), 10) + "-" + strconv.FormatInt(max(a, b), 10)
 }
 
 // Slugify makes a URL path segment of a name: lower-case ASCII letters and

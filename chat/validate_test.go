@@ -19,6 +19,8 @@ func TestValidateBody(t *testing.T) {
 		{" \n\t ", "", false},
 		{"\xff\xfe", "", false},
 		{"nul\x00", "", false},
+		{"bell\x07", "", false},
+		{"tab\tand\nnewline", "tab\tand\nnewline", true},
 		{strings.Repeat("é", 4000), strings.Repeat("é", 4000), true},
 		{strings.Repeat("é", 4001), "", false},
 	} {

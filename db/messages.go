@@ -10,15 +10,15 @@ import (
 	"agora/chat"
 )
 
-const messageColumns = `m.id, m.room_id, m.kind, m.author_id, u.username, u.display_name, m.body,
+const messageColumns = `m.id, m.room_id, m.kind, m.author_id, u.username, u.display_name, u.is_guest, m.body,
 	coalesce(m.client_msg_id, ''), m.created_at, m.edited_at, m.deleted_at`
 
-func scanMessage(row interface{ Scan(...any) error }) (chat.Message, error) {
+func scanMessage(row interface{ Scan(...any) error }, extra ...any) (chat.Message, error) {
 	var m chat.Message
 	var created int64
 	var edited, deleted sql.NullInt64
-	err := row.Scan(&m.ID, &m.RoomID, &m.Kind, &m.AuthorID, &m.Author, &m.AuthorName, &m.Body,
-		&m.ClientMsgID, &created, &edited, &deleted)
+	err := row.Scan(append([]any{&m.ID, &m.RoomID, &m.Kind, &m.AuthorID, &m.Author, &m.AuthorName, &m.AuthorGuest, &m.Body,
+		&m.ClientMsgID, &created, &edited, &deleted}, extra...)...)
 	if err != nil {
 		return chat.Message{}, err
 	}
@@ -58,6 +58,10 @@ func (s *Store) CreateMessage(ctx context.Context, m chat.Message) (msg chat.Mes
 		if created {
 			msg, err = scanMessage(tx.QueryRowContext(ctx, "SELECT "+messageColumns+
 				" FROM messages m JOIN users u ON u.id = m.author_id WHERE m.id = last_insert_rowid()"))
+			if err != nil {
+				return err
+			}
+			err = insertMentions(ctx, tx, msg.ID, m.Mentions)
 		} else {
 			msg, err = scanMessage(tx.QueryRowContext(ctx, "SELECT "+messageColumns+
 				" FROM messages m JOIN users u ON u.id = m.author_id WHERE m.author_id = ? AND m.client_msg_id = ?", m.AuthorID, m.ClientMsgID))
@@ -80,7 +84,24 @@ func (s *Store) MessageByID(ctx context.Context, id int64) (chat.Message, error)
 	if err != nil {
 		return chat.Message{}, fmt.Errorf("message by id: %w", err)
 	}
-	return m, nil
+	msgs := []chat.Message{m}
+	if err := s.withReactions(ctx, msgs); err != nil {
+		return chat.Message{}, err
+	}
+	return msgs[0], nil
+}
+
+// MessagesAround returns about limit messages of the room centred on id, oldest first.
+func (s *Store) MessagesAround(ctx context.Context, roomID, id int64, limit int) ([]chat.Message, error) {
+	before, err := s.Messages(ctx, roomID, id+1, limit/2+1)
+	if err != nil {
+		return nil, err
+	}
+	after, err := s.MessagesAfter(ctx, roomID, id, limit/2)
+	if err != nil {
+		return nil, err
+	}
+	return append(before, after...), nil
 }
 
 // Messages returns up to limit messages of the room, oldest first: the latest
@@ -123,5 +144,9 @@ func (s *Store) queryMessages(ctx context.Context, query string, args ...any) ([
 		}
 		msgs = append(msgs, m)
 	}
-	return msgs, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	return msgs, s.withReactions(ctx, msgs)
 }

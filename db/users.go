@@ -130,3 +130,27 @@ func (s *Store) DeleteSession(ctx context.Context, tokenHash []byte) error {
 	}
 	return nil
 }
+
+// UserByID returns the user with that id.
+func (s *Store) UserByID(ctx context.Context, id int64) (chat.User, error) {
+	u, err := scanUser(s.read.QueryRowContext(ctx, "SELECT "+userColumns+" FROM users WHERE id = ?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return chat.User{}, chat.Errorf(chat.ENotFound, "No such user.")
+	}
+	if err != nil {
+		return chat.User{}, fmt.Errorf("user by id: %w", err)
+	}
+	return u, nil
+}
+
+// NameTaken reports whether name is an account's username or display name,
+// in any letter case.
+func (s *Store) NameTaken(ctx context.Context, name string) (bool, error) {
+	var n int
+	err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM users
+		WHERE is_guest = 0 AND (username = ?1 OR display_name = ?1 COLLATE NOCASE)`, name).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("name taken: %w", err)
+	}
+	return n > 0, nil
+}

@@ -33,6 +33,7 @@ func (s *Server) handleLoginPage(c echo.Context) error {
 
 func (s *Server) renderAuth(c echo.Context, status int, signup bool, f views.AuthForm) error {
 	p := views.Page{Assets: s.assetVersion, Title: "Log in"}
+	f.Guests = s.guests
 	if signup {
 		p.Title = "Sign up"
 		return render(c, status, views.SignupPage(p, f))

@@ -33,12 +33,52 @@ func (s *Server) sendMessage(ctx context.Context, u chat.User, room chat.Room, b
 	if !s.postLimits.Allow(strconv.FormatInt(u.ID, 10)) {
 		return chat.Message{}, chat.Errorf(chat.ERateLimit, "You are sending messages too fast. Please wait a moment.")
 	}
-	m, err := s.commitAndPublish(ctx, chat.Message{RoomID: room.ID, AuthorID: u.ID, Kind: chat.MessageText, Body: body, ClientMsgID: clientID})
+	m, err := s.commitAndPublish(ctx, chat.Message{RoomID: room.ID, AuthorID: u.ID, Kind: chat.MessageText,
+		Body: body, ClientMsgID: clientID, Mentions: views.Mentions(body)})
 	if err != nil {
 		return chat.Message{}, err
 	}
 	s.hub.StopTyping(room.ID, u.ID)
+	s.refreshNavs(ctx, room, u.ID)
 	return m, nil
+}
+
+// refreshNavs sends a fresh sidebar, with its unread counts, to each member
+// of the room who is online but not in it. The sidebar is per user; the
+// message itself was rendered once for all.
+func (s *Server) refreshNavs(ctx context.Context, room chat.Room, author int64) {
+	elsewhere := s.hub.UsersElsewhere(room.ID)
+	if len(elsewhere) == 0 {
+		return
+	}
+	members, err := s.store.Members(ctx, room.ID, elsewhere)
+	if err != nil {
+		s.log.Error("refresh sidebars", "room", room.Slug, "err", err)
+		return
+	}
+	for _, id := range members {
+		if id != author {
+			s.refreshNav(ctx, id)
+		}
+	}
+}
+
+// refreshNav sends the user's sockets a fresh sidebar: in each room they have
+// open, the sidebar as that room's page shows it.
+func (s *Server) refreshNav(ctx context.Context, userID int64) {
+	u, err := s.store.UserByID(ctx, userID)
+	if err != nil {
+		s.log.Error("refresh sidebar", "user", userID, "err", err)
+		return
+	}
+	for _, roomID := range s.hub.RoomsOf(userID) {
+		nav, err := s.nav(ctx, u, roomID)
+		if err != nil {
+			s.log.Error("refresh sidebar", "user", userID, "err", err)
+			return
+		}
+		s.hub.PublishUser(userID, roomID, chat.Frame{Data: renderBytes(views.NavLists(nav, true))})
+	}
 }
 
 // notice posts a line the server writes about a user, such as a join.
@@ -73,7 +113,7 @@ func (s *Server) handlePostMessage(c echo.Context) error {
 	case "":
 	case chat.EInvalid, chat.ERateLimit:
 		// The room again, with the reason and the text kept for another try.
-		return s.renderRoom(c, statusOf[code], u, room, 0, strings.ToValidUTF8(body, "\uFFFD"), chat.ErrorMessage(err))
+		return s.renderRoom(c, statusOf[code], u, room, window{}, strings.ToValidUTF8(body, "\uFFFD"), chat.ErrorMessage(err))
 	default:
 		return err
 	}

@@ -32,6 +32,9 @@ func (s *Server) handleLobby(c echo.Context) error {
 
 func (s *Server) handleCreateRoom(c echo.Context) error {
 	u, _ := userFrom(c)
+	if u.IsGuest {
+		return chat.Errorf(chat.EForbidden, "Guests cannot create rooms.")
+	}
 	name, slug, err := chat.ValidateRoomName(c.FormValue("name"))
 	if err != nil {
 		return err
@@ -68,6 +71,9 @@ func (s *Server) enter(ctx context.Context, u chat.User, room chat.Room) error {
 	if !chat.CanRead(room, false) {
 		return chat.Errorf(chat.ENotFound, "There is no such room.")
 	}
+	if u.IsGuest && room.Private {
+		return chat.Errorf(chat.ENotFound, "There is no such room.")
+	}
 	joined, err := s.store.Join(ctx, room.ID, u.ID)
 	if err != nil || !joined {
 		return err
@@ -81,45 +87,72 @@ func (s *Server) handleRoom(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	return s.showRoom(c, u, room)
+}
+
+// showRoom answers GET for a room or direct conversation: the latest
+// messages, those before ?before=, or those around ?around=.
+func (s *Server) showRoom(c echo.Context, u chat.User, room chat.Room) error {
 	before, err := optionalID(c, "before")
 	if err != nil {
 		return err
 	}
-	return s.renderRoom(c, http.StatusOK, u, room, before, "", "")
-}
-
-// renderRoom renders the room page: the latest messages, or those before
-// `before`; with a refused draft and its error when a post failed.
-func (s *Server) renderRoom(c echo.Context, status int, u chat.User, room chat.Room, before int64, draft, errMsg string) error {
-	ctx := c.Request().Context()
-	msgs, err := s.store.Messages(ctx, room.ID, before, pageSize+1)
+	around, err := optionalID(c, "around")
 	if err != nil {
 		return err
 	}
-	older := len(msgs) > pageSize
-	if older {
-		msgs = msgs[1:]
+	return s.renderRoom(c, http.StatusOK, u, room, window{before: before, around: around}, "", "")
+}
+
+// window is which messages a room page shows: the latest by default.
+type window struct{ before, around int64 }
+
+// renderRoom renders the room page, with a refused draft and its error when
+// a post failed. Showing the latest messages marks the room read; the
+// "new messages" line goes where the reader had read up to.
+func (s *Server) renderRoom(c echo.Context, status int, u chat.User, room chat.Room, w window, draft, errMsg string) error {
+	ctx := c.Request().Context()
+	v := views.RoomView{Room: room, Me: u.ID, Draft: draft, Error: errMsg, Online: s.hub.Online(room.ID)}
+	var err error
+	switch {
+	case w.around > 0:
+		v.Messages, err = s.store.MessagesAround(ctx, room.ID, w.around, pageSize)
+		v.Around, v.Older, v.Newer = w.around, true, true
+	default:
+		v.Messages, err = s.store.Messages(ctx, room.ID, w.before, pageSize+1)
+		if v.Older = len(v.Messages) > pageSize; v.Older {
+			v.Messages = v.Messages[1:]
+		}
+		v.Newer = w.before > 0
+	}
+	if err != nil {
+		return err
+	}
+	if len(v.Messages) > 0 && v.Older && v.Messages[0].ID == 1 {
+		v.Older = false
+	}
+	if !v.Newer {
+		if v.LastRead, err = s.store.MarkRead(ctx, room.ID, u.ID, v.LastID()); err != nil {
+			return err
+		}
+	}
+	if room.IsDM() {
+		if v.Peer, err = s.store.DMPeer(ctx, room.ID, u.ID); err != nil {
+			return err
+		}
 	}
 	clientID, err := chat.NewToken()
 	if err != nil {
 		return err
 	}
-	p, err := s.page(c, views.RoomTitle(room), room.ID)
+	v.ClientMsgID = clientID[:22]
+	p, err := s.page(c, v.Title(), room.ID)
 	if err != nil {
 		return err
 	}
 	// Pages of the room change with every message: never serve one from cache.
 	c.Response().Header().Set("Cache-Control", "no-store")
-	return render(c, status, views.RoomPage(p, views.RoomView{
-		Room:        room,
-		Messages:    msgs,
-		Older:       older,
-		Newer:       before > 0,
-		Online:      s.hub.Online(room.ID),
-		ClientMsgID: clientID[:22],
-		Draft:       draft,
-		Error:       errMsg,
-	}))
+	return render(c, status, views.RoomPage(p, v))
 }
 
 func (s *Server) handleOlderMessages(c echo.Context) error {

@@ -122,12 +122,27 @@ func (s *Server) page(c echo.Context, title string, current int64) (views.Page, 
 		return p, nil
 	}
 	p.User = &u
-	rooms, err := s.store.Rooms(c.Request().Context(), u.ID)
+	nav, err := s.nav(c.Request().Context(), u, current)
 	if err != nil {
 		return p, err
 	}
-	p.Nav = views.Nav{Rooms: rooms, Current: current}
+	p.Nav = nav
 	return p, nil
+}
+
+// nav is the user's sidebar.
+func (s *Server) nav(ctx context.Context, u chat.User, current int64) (views.Nav, error) {
+	rooms, err := s.store.Nav(ctx, u.ID)
+	if err != nil {
+		return views.Nav{}, err
+	}
+	var peers []int64
+	for _, r := range rooms {
+		if r.IsDM() {
+			peers = append(peers, r.Peer.ID)
+		}
+	}
+	return views.Nav{Rooms: rooms, Current: current, Online: s.hub.OnlineSet(peers), Guest: u.IsGuest}, nil
 }
 
 // versionOf fingerprints the static files, so their URLs change when they do

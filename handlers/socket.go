@@ -110,6 +110,17 @@ func (s *Server) handleSocket(c echo.Context) error {
 	// subscriber first (shutdown, eviction, logout): one close, one reason.
 	sub.Close(int(code), reason)
 	<-written
+	// What arrived while the room was open has been seen: it is not unread
+	// when the reader moves on.
+	mctx, mcancel := context.WithTimeout(context.Background(), writeWait)
+	defer mcancel()
+	latest, err := s.store.LatestID(mctx, room.ID)
+	if err == nil {
+		_, err = s.store.MarkRead(mctx, room.ID, u.ID, latest)
+	}
+	if err != nil {
+		s.log.Error("mark read on close", "room", room.Slug, "user", u.Username, "err", err)
+	}
 	return nil
 }
 

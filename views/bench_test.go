@@ -44,9 +44,9 @@ func BenchmarkRenderMessageFrame(b *testing.B) {
 func BenchmarkRenderRoomPage50(b *testing.B) {
 	me := chat.User{ID: 7, Username: "ann", DisplayName: "Ann Example"}
 	room := chat.Room{ID: 1, Slug: "general", Name: "general", Kind: chat.KindRoom}
-	rooms := []chat.Room{room}
+	rooms := []chat.NavRoom{{Room: room, Member: true}}
 	for i := range 9 {
-		rooms = append(rooms, chat.Room{ID: int64(i + 2), Slug: fmt.Sprintf("room-%d", i), Name: fmt.Sprintf("room %d", i), Kind: chat.KindRoom})
+		rooms = append(rooms, chat.NavRoom{Room: chat.Room{ID: int64(i + 2), Slug: fmt.Sprintf("room-%d", i), Name: fmt.Sprintf("room %d", i), Kind: chat.KindRoom}, Member: true, Unread: i})
 	}
 	msgs := make([]chat.Message, 50)
 	for i := range msgs {

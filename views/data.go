@@ -19,10 +19,43 @@ type Page struct {
 	Nav    Nav
 }
 
-// Nav is the sidebar: the rooms the user can see, and where they are.
+// Nav is the sidebar: the rooms and direct conversations the user can see,
+// with unread counts, and where they are.
 type Nav struct {
-	Rooms   []chat.Room
-	Current int64 // id of the room being shown, or 0
+	Rooms   []chat.NavRoom
+	Current int64          // id of the room being shown, or 0
+	Online  map[int64]bool // users with a socket open, for the dots beside direct conversations
+	Guest   bool           // guests see public rooms only and create nothing
+}
+
+func (n Nav) rooms() []chat.NavRoom { return n.filter(chat.KindRoom) }
+
+func (n Nav) dms() []chat.NavRoom { return n.filter(chat.KindDM) }
+
+func (n Nav) filter(kind string) []chat.NavRoom {
+	var out []chat.NavRoom
+	for _, r := range n.Rooms {
+		if r.Kind == kind {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// navURL is where the sidebar links a room: direct conversations by the
+// other person's name.
+func navURL(r chat.NavRoom) string {
+	if r.IsDM() {
+		return "/dm/" + r.Peer.Username
+	}
+	return roomURL(r.Room)
+}
+
+func countText(n int) string {
+	if n > 99 {
+		return "99+"
+	}
+	return strconv.Itoa(n)
 }
 
 // AuthForm is the sign-up or log-in form with what was typed and what went wrong.
@@ -36,6 +69,10 @@ type AuthForm struct {
 // RoomView is the room page.
 type RoomView struct {
 	Room        chat.Room
+	Peer        chat.User // the other person, in a direct conversation
+	LastRead    int64     // the reader's read marker before this visit: "new messages" starts after it
+	Me          int64     // the reader's id: their own messages are never "new"
+	Around      int64     // the message the page was opened at (?around=), or 0
 	Messages    []chat.Message
 	Older       bool // there are messages before the first one shown
 	Newer       bool // the page shows an older window; newer messages exist
@@ -73,12 +110,29 @@ func timeShort(t time.Time) string { return t.UTC().Format("15:04") }
 
 func timeTitle(t time.Time) string { return t.UTC().Format("Mon 2 Jan 2006, 15:04 MST") }
 
-// RoomTitle is how a room is named in titles: #name, or @name for a direct conversation.
-func RoomTitle(r chat.Room) string {
-	if r.Kind == chat.KindDM {
-		return "@" + r.Name
+// RoomTitle is how a room is named in titles: #name.
+func RoomTitle(r chat.Room) string { return "#" + r.Name }
+
+// Title is how the page names what it shows: #room, or @person for a direct conversation.
+func (v RoomView) Title() string {
+	if v.Room.IsDM() {
+		return "@" + v.Peer.Name()
 	}
-	return "#" + r.Name
+	return RoomTitle(v.Room)
+}
+
+// firstUnread is the id of the first message after the read marker that
+// someone else wrote, or 0: the "new messages" line goes above it.
+func (v RoomView) firstUnread() int64 {
+	if v.LastRead <= 0 {
+		return 0
+	}
+	for _, m := range v.Messages {
+		if m.ID > v.LastRead && m.AuthorID != v.Me && m.Kind == chat.MessageText {
+			return m.ID
+		}
+	}
+	return 0
 }
 
 func lower(s string) string { return strings.ToLower(s) }
@@ -99,3 +153,78 @@ func typingText(users []chat.User) string {
 // mentionList is the space-separated lower-case usernames a message mentions,
 // for CSS such as [data-mentions~="bob"].
 func mentionList(m chat.Message) string { return strings.Join(Mentions(m.Body), " ") }
+
+func messageURL(id int64, action string) string {
+	return "/messages/" + strconv.FormatInt(id, 10) + "/" + action
+}
+
+func reactionTitle(r chat.Reaction) string { return strings.Join(r.Names, ", ") }
+
+func reactionUsers(r chat.Reaction) string { return strings.Join(r.Users, " ") }
+
+func reactionCount(r chat.Reaction) string { return strconv.Itoa(len(r.Users)) }
+
+// reactionsOf returns the message's reactions in the order of the offered set.
+func reactionsOf(m chat.Message) []chat.Reaction {
+	out := make([]chat.Reaction, 0, len(m.Reactions))
+	for _, e := range chat.ReactionEmoji {
+		for _, r := range m.Reactions {
+			if r.Emoji == e && len(r.Users) > 0 {
+				out = append(out, r)
+			}
+		}
+	}
+	return out
+}
+
+// snippetPart is a run of a search snippet, matched or not.
+type snippetPart struct {
+	text string
+	hit  bool
+}
+
+// snippetParts cuts a snippet at the markers SQLite put around matches.
+func snippetParts(s string) []snippetPart {
+	var parts []snippetPart
+	hit := false
+	for s != "" {
+		marker := chat.SnippetStart
+		if hit {
+			marker = chat.SnippetEnd
+		}
+		i := strings.Index(s, marker)
+		if i < 0 {
+			parts = append(parts, snippetPart{text: s, hit: hit})
+			break
+		}
+		if i > 0 {
+			parts = append(parts, snippetPart{text: s[:i], hit: hit})
+		}
+		s, hit = s[i+len(marker):], !hit
+	}
+	return parts
+}
+
+// hitURL opens a search hit in its room, scrolled to the message.
+func hitURL(h chat.SearchHit) string {
+	id := strconv.FormatInt(h.Message.ID, 10)
+	return "/rooms/" + h.Room.Slug + "?around=" + id + "#message-" + id
+}
+
+func hitPlace(h chat.SearchHit) string {
+	if h.Room.IsDM() {
+		return "@" + h.Peer.Name()
+	}
+	return RoomTitle(h.Room)
+}
+
+func resultCount(n int) string {
+	switch n {
+	case 0:
+		return "No messages found."
+	case 1:
+		return "1 message found."
+	default:
+		return strconv.Itoa(n) + " messages found."
+	}
+}

@@ -1,0 +1,146 @@
+package handlers
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"agora/chat"
+	"agora/views"
+)
+
+// messageFor loads the message in the path and its room, and checks the user
+// may read that room. Someone else's private message is "not found".
+func (s *Server) messageFor(c echo.Context, u chat.User) (chat.Message, chat.Room, error) {
+	ctx := c.Request().Context()
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return chat.Message{}, chat.Room{}, chat.Errorf(chat.ENotFound, "There is no such message.")
+	}
+	m, err := s.store.MessageByID(ctx, id)
+	if err != nil {
+		return chat.Message{}, chat.Room{}, err
+	}
+	room, err := s.store.RoomByID(ctx, m.RoomID)
+	if err != nil {
+		return chat.Message{}, chat.Room{}, err
+	}
+	member, err := s.store.IsMember(ctx, room.ID, u.ID)
+	if err != nil {
+		return chat.Message{}, chat.Room{}, err
+	}
+	if !chat.CanRead(room, member) || (u.IsGuest && room.Private) {
+		return chat.Message{}, chat.Room{}, chat.Errorf(chat.ENotFound, "There is no such message.")
+	}
+	return m, room, nil
+}
+
+// backToRoom answers a form post about a message: htmx needs nothing (the
+// change comes back over the socket), a plain browser goes back to the room.
+func backToRoom(c echo.Context, room chat.Room, id int64) error {
+	if isHTMX(c) {
+		return c.NoContent(http.StatusNoContent)
+	}
+	return c.Redirect(http.StatusSeeOther, "/rooms/"+room.Slug+"#message-"+strconv.FormatInt(id, 10))
+}
+
+// publishUpdate re-renders a changed message once and replaces it in every
+// open page of its room.
+func (s *Server) publishUpdate(m chat.Message) {
+	s.hub.Publish(m.RoomID, chat.Frame{Data: renderBytes(views.MessageUpdate(m))})
+}
+
+func (s *Server) handleViewMessage(c echo.Context) error {
+	u, _ := userFrom(c)
+	m, _, err := s.messageFor(c, u)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.Message(m))
+}
+
+func (s *Server) handleEditPage(c echo.Context) error {
+	u, _ := userFrom(c)
+	m, room, err := s.messageFor(c, u)
+	if err != nil {
+		return err
+	}
+	if m.AuthorID != u.ID || m.Deleted() || m.Kind != chat.MessageText {
+		return chat.Errorf(chat.EForbidden, "Only its author can edit a message.")
+	}
+	return s.renderEdit(c, http.StatusOK, u, m, room, m.Body, "")
+}
+
+func (s *Server) renderEdit(c echo.Context, status int, u chat.User, m chat.Message, room chat.Room, draft, errMsg string) error {
+	if isHTMX(c) {
+		return render(c, status, views.EditForm(m, room.Slug, draft, errMsg))
+	}
+	p, err := s.page(c, "Edit message", room.ID)
+	if err != nil {
+		return err
+	}
+	return render(c, status, views.EditPage(p, m, room.Slug, draft, errMsg))
+}
+
+func (s *Server) handleEdit(c echo.Context) error {
+	ctx := c.Request().Context()
+	u, _ := userFrom(c)
+	m, room, err := s.messageFor(c, u)
+	if err != nil {
+		return err
+	}
+	draft := c.FormValue("body")
+	body, err := chat.ValidateBody(draft)
+	if err != nil {
+		return s.renderEdit(c, http.StatusUnprocessableEntity, u, m, room, draft, chat.ErrorMessage(err))
+	}
+	m, err = s.store.EditMessage(ctx, m.ID, u.ID, body, views.Mentions(body))
+	if err != nil {
+		return err
+	}
+	s.publishUpdate(m)
+	if isHTMX(c) {
+		// The editor's form becomes the message again.
+		return render(c, http.StatusOK, views.Message(m))
+	}
+	return backToRoom(c, room, m.ID)
+}
+
+func (s *Server) handleDelete(c echo.Context) error {
+	u, _ := userFrom(c)
+	m, room, err := s.messageFor(c, u)
+	if err != nil {
+		return err
+	}
+	if m, err = s.store.DeleteMessage(c.Request().Context(), m.ID, u); err != nil {
+		return err
+	}
+	s.publishUpdate(m)
+	return backToRoom(c, room, m.ID)
+}
+
+func (s *Server) handleReaction(c echo.Context) error {
+	ctx := c.Request().Context()
+	u, _ := userFrom(c)
+	m, room, err := s.messageFor(c, u)
+	if err != nil {
+		return err
+	}
+	emoji := c.FormValue("emoji")
+	if err := chat.ValidateEmoji(emoji); err != nil {
+		return err
+	}
+	if !s.postLimits.Allow(strconv.FormatInt(u.ID, 10)) {
+		return chat.Errorf(chat.ERateLimit, "You are reacting too fast. Please wait a moment.")
+	}
+	if err := s.store.ToggleReaction(ctx, m.ID, u.ID, emoji); err != nil {
+		return err
+	}
+	if m, err = s.store.MessageByID(ctx, m.ID); err != nil {
+		return err
+	}
+	s.publishUpdate(m)
+	return backToRoom(c, room, m.ID)
+}
+
