@@ -36,17 +36,22 @@ func newTestServer(t *testing.T) *testServer {
 
 func newTestServerWith(t *testing.T, hub chat.HubConfig) *testServer {
 	t.Helper()
-	return startTestServer(t, filepath.Join(t.TempDir(), "agora.db"), hub)
+	return startTestServer(t, filepath.Join(t.TempDir(), "agora.db"), hub, false)
 }
 
-func startTestServer(t *testing.T, path string, hubCfg chat.HubConfig) *testServer {
+func newGuestServer(t *testing.T) *testServer {
+	t.Helper()
+	return startTestServer(t, filepath.Join(t.TempDir(), "agora.db"), chat.HubConfig{}, true)
+}
+
+func startTestServer(t *testing.T, path string, hubCfg chat.HubConfig, guests bool) *testServer {
 	t.Helper()
 	store, err := db.Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	hub := handlers.NewHub(hubCfg)
-	app := handlers.New(handlers.Config{Store: store, Hub: hub, Assets: assets.FS})
+	app := handlers.New(handlers.Config{Store: store, Hub: hub, Assets: assets.FS, Guests: guests})
 	ts := &testServer{Server: httptest.NewServer(app), store: store, app: app, hub: hub, path: path}
 	t.Cleanup(ts.stop)
 	return ts
@@ -65,7 +70,7 @@ func (ts *testServer) stop() {
 func (ts *testServer) restart(t *testing.T) *testServer {
 	t.Helper()
 	ts.stop()
-	return startTestServer(t, ts.path, chat.HubConfig{})
+	return startTestServer(t, ts.path, chat.HubConfig{}, false)
 }
 
 // client is one browser: a cookie jar, and redirects not followed so tests
