@@ -143,4 +143,3 @@ func (s *Server) handleReaction(c echo.Context) error {
 	s.publishUpdate(m)
 	return backToRoom(c, room, m.ID)
 }
-
