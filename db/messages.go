@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"time"
 
 	"agora/chat"
 )
@@ -30,48 +29,6 @@ func scanMessage(row interface{ Scan(...any) error }, extra ...any) (chat.Messag
 		m.Body = ""
 	}
 	return m, nil
-}
-
-// CreateMessage stores a message and returns it as stored, with its id. If the
-// author already stored a message with the same ClientMsgID, that message is
-// returned with created false and nothing is written.
-func (s *Store) CreateMessage(ctx context.Context, m chat.Message) (msg chat.Message, created bool, err error) {
-	if m.Kind == "" {
-		m.Kind = chat.MessageText
-	}
-	var clientID any
-	if m.ClientMsgID != "" {
-		clientID = m.ClientMsgID
-	}
-	err = s.withTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO messages (room_id, author_id, kind, body, client_msg_id, created_at)
-			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-			m.RoomID, m.AuthorID, m.Kind, m.Body, clientID, toDB(time.Now()))
-		if err != nil {
-			return err
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return err
-		}
-		created = n > 0
-		if created {
-			msg, err = scanMessage(tx.QueryRowContext(ctx, "SELECT "+messageColumns+
-				" FROM messages m JOIN users u ON u.id = m.author_id WHERE m.id = last_insert_rowid()"))
-			if err != nil {
-				return err
-			}
-			err = insertMentions(ctx, tx, msg.ID, m.Mentions)
-		} else {
-			msg, err = scanMessage(tx.QueryRowContext(ctx, "SELECT "+messageColumns+
-				" FROM messages m JOIN users u ON u.id = m.author_id WHERE m.author_id = ? AND m.client_msg_id = ?", m.AuthorID, m.ClientMsgID))
-		}
-		return err
-	})
-	if err != nil {
-		return chat.Message{}, false, fmt.Errorf("create message: %w", err)
-	}
-	return msg, created, nil
 }
 
 // MessageByID returns one message.

@@ -18,10 +18,13 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
+
+	"agora/chat"
 )
 
 //go:embed migrations/*.sql
@@ -31,6 +34,14 @@ var migrations embed.FS
 type Store struct {
 	write *sql.DB
 	read  *sql.DB
+
+	creates    chan *createReq // new messages for the writer goroutine
+	quit       chan struct{}
+	writerDone chan struct{}
+	onCommit   func([]chat.Message)
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // pragmas are set in the DSN so that every pooled connection gets them, not
@@ -66,12 +77,18 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
 	s.read = read
+	s.startWriter()
 	return s, nil
 }
 
-// Close closes both pools.
+// Close stops the message writer and closes both pools. It is safe to call
+// more than once.
 func (s *Store) Close() error {
-	return errors.Join(s.read.Close(), s.write.Close())
+	s.closeOnce.Do(func() {
+		s.stopWriter()
+		s.closeErr = errors.Join(s.read.Close(), s.write.Close())
+	})
+	return s.closeErr
 }
 
 // Ping checks that the database answers a query.

@@ -33,7 +33,8 @@ func (s *Server) sendMessage(ctx context.Context, u chat.User, room chat.Room, b
 	if !s.postLimits.Allow(strconv.FormatInt(u.ID, 10)) {
 		return chat.Message{}, chat.Errorf(chat.ERateLimit, "You are sending messages too fast. Please wait a moment.")
 	}
-	m, err := s.commitAndPublish(ctx, chat.Message{RoomID: room.ID, AuthorID: u.ID, Kind: chat.MessageText,
+	// Committed, then rendered once and published by publishCommitted.
+	m, _, err := s.store.CreateMessage(ctx, chat.Message{RoomID: room.ID, AuthorID: u.ID, Kind: chat.MessageText,
 		Body: body, ClientMsgID: clientID, Mentions: views.Mentions(body)})
 	if err != nil {
 		return chat.Message{}, err
@@ -83,22 +84,19 @@ func (s *Server) refreshNav(ctx context.Context, userID int64) {
 
 // notice posts a line the server writes about a user, such as a join.
 func (s *Server) notice(ctx context.Context, u chat.User, room chat.Room, text string) error {
-	_, err := s.commitAndPublish(ctx, chat.Message{RoomID: room.ID, AuthorID: u.ID, Kind: chat.MessageNotice, Body: text})
+	_, _, err := s.store.CreateMessage(ctx, chat.Message{RoomID: room.ID, AuthorID: u.ID, Kind: chat.MessageNotice, Body: text})
 	return err
 }
 
-// commitAndPublish stores m and, only once it is committed, renders it once
-// and hands the same bytes to every socket of the room. A resend (same client
-// id) is returned as first stored and not published again.
-func (s *Server) commitAndPublish(ctx context.Context, m chat.Message) (chat.Message, error) {
-	m, created, err := s.store.CreateMessage(ctx, m)
-	if err != nil {
-		return chat.Message{}, err
-	}
-	if created {
+// publishCommitted is the store's commit hook: each new message, once
+// committed, is rendered once and the same bytes go to every socket of its
+// room. The store calls it in id order from its one writer, so every
+// receiver gets messages in the order they are stored; a resend (same client
+// id) was not created and is not published again.
+func (s *Server) publishCommitted(msgs []chat.Message) {
+	for _, m := range msgs {
 		s.hub.Publish(m.RoomID, chat.Frame{MsgID: m.ID, Data: renderBytes(views.MessageFrame(m))})
 	}
-	return m, nil
 }
 
 func (s *Server) handlePostMessage(c echo.Context) error {

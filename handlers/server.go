@@ -77,6 +77,7 @@ func New(cfg Config) *Server {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	s.store.OnCommit(s.publishCommitted)
 	s.routes()
 	return s
 }
