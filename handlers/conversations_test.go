@@ -165,7 +165,7 @@ func TestReactions(t *testing.T) {
 		t.Errorf("the reaction did not arrive live:\n%.400s", got)
 	}
 	ann.post("/messages/"+id+"/reactions", url.Values{"emoji": {"🎉"}})
-	a.readUntil(`data-users="bob ann"`)
+	a.readUntil("🎉 2")
 	bob.post("/messages/"+id+"/reactions", url.Values{"emoji": {"🎉"}}) // toggled off
 	a.readUntil(`data-users="ann"`)
 	page := doc(t, bob.get("/rooms/general").body)
