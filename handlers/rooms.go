@@ -117,7 +117,12 @@ func (s *Server) renderRoom(c echo.Context, status int, u chat.User, room chat.R
 	switch {
 	case w.around > 0:
 		v.Messages, err = s.store.MessagesAround(ctx, room.ID, w.around, pageSize)
-		v.Around, v.Older, v.Newer = w.around, true, true
+		v.Around, v.Newer = w.around, true
+		if err == nil && len(v.Messages) > 0 {
+			var older []chat.Message
+			older, err = s.store.Messages(ctx, room.ID, v.Messages[0].ID, 1)
+			v.Older = len(older) > 0
+		}
 	default:
 		v.Messages, err = s.store.Messages(ctx, room.ID, w.before, pageSize+1)
 		if v.Older = len(v.Messages) > pageSize; v.Older {
@@ -127,9 +132,6 @@ func (s *Server) renderRoom(c echo.Context, status int, u chat.User, room chat.R
 	}
 	if err != nil {
 		return err
-	}
-	if len(v.Messages) > 0 && v.Older && v.Messages[0].ID == 1 {
-		v.Older = false
 	}
 	if !v.Newer {
 		if v.LastRead, err = s.store.MarkRead(ctx, room.ID, u.ID, v.LastID()); err != nil {
