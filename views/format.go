@@ -3,16 +3,40 @@ package views
 import (
 	"net/url"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
+// A message body is formatted with a small chat syntax of our own:
+//
+//	**bold**      <strong>, may contain links, mentions and code
+//	_italic_      <em>, at word boundaries only (snake_case_names stay text)
+//	`code`        <code>; a run of N backticks closes at the next run of N
+//	```lang       a line of three backticks (and an optional language word,
+//	...           ignored) opens a block that a line of just ``` closes,
+//	```           shown as <pre><code>
+//	http(s)://…   a link
+//	@name         a mention
+//
+// Inline markers work within one line, and bold and italic do not nest in
+// each other. Nothing inside code is formatted. A marker without its closing
+// partner stays as typed, and so does a fence that no line closes.
+//
+// The parser only ever produces spans of the user's text; the template
+// (body.templ) decides the elements, and all text goes through templ's
+// escaping.
+
 // spanKind says how one piece of a message body is shown.
-type spanKind int
+type spanKind uint8
 
 const (
-	spanText spanKind = iota
-	spanLink
-	spanMention
+	spanText    spanKind = iota
+	spanLink             // text: as typed; arg: the href, always http(s)
+	spanMention          // text: "@name"; arg: the lower-case username
+	spanCode             // text: the code, shown as is
+	spanStrong           // kids: text, links, mentions and code
+	spanEm               // kids: text, links, mentions and code
+	spanPre              // text: the lines of a fenced block
 )
 
 // span is one piece of a message body. The renderer only ever emits text
@@ -21,50 +45,324 @@ type span struct {
 	kind spanKind
 	text string // what is shown
 	arg  string // the href of a link, the lower-case username of a mention
+	kids []span // the content of bold and italic text
 }
 
-// parseBody splits a message body into text, links and mentions.
+// parseBody splits a message body into fenced code blocks and the formatted
+// text between them.
 func parseBody(body string) []span {
-	var out []span
-	text := 0 // start of the pending text run
-	flush := func(end int) {
-		if end > text {
-			out = append(out, span{kind: spanText, text: body[text:end]})
-		}
-	}
-	for i := 0; i < len(body); {
-		switch {
-		case (body[i] == 'h' || body[i] == 'H') && wordStart(body, i):
-			if n, href := matchLink(body[i:]); n > 0 {
-				flush(i)
-				out = append(out, span{kind: spanLink, text: body[i : i+n], arg: href})
-				i += n
-				text = i
+	out := make([]span, 0, 4)
+	text := 0        // start of the text not yet parsed
+	closable := true // false once a fence was found to have no closing line
+	for pos := 0; pos < len(body); {
+		end := lineEnd(body, pos, len(body))
+		if closable && body[pos] == '`' && isFence(body[pos:end], true) {
+			if cs, ce := fenceClose(body, end); cs >= 0 {
+				before := pos
+				if before > text {
+					before-- // the line break before the block: the block breaks the line itself
+				}
+				out = parseInline(out, body, text, before, true)
+				code := ""
+				if cs > end+1 {
+					code = body[end+1 : cs-1]
+				}
+				out = append(out, span{kind: spanPre, text: code})
+				pos = min(ce+1, len(body)) // and the line break after it
+				text = pos
 				continue
 			}
-		case body[i] == '@' && wordStart(body, i):
-			if n := matchUsername(body[i+1:]); n >= 2 {
+			// No line closes this fence, so none closes a later one either.
+			closable = false
+		}
+		pos = end + 1
+	}
+	return parseInline(out, body, text, len(body), true)
+}
+
+// lineEnd returns the index of the first '\n' at or after i, or end.
+func lineEnd(s string, i, end int) int {
+	if n := strings.IndexByte(s[i:end], '\n'); n >= 0 {
+		return i + n
+	}
+	return end
+}
+
+// isFence reports whether line is a code fence: ``` alone, or for an opening
+// fence ``` followed by a language word. Trailing blanks are allowed.
+func isFence(line string, opening bool) bool {
+	line = strings.TrimRight(line, " \t")
+	if !strings.HasPrefix(line, "```") {
+		return false
+	}
+	lang := line[3:]
+	if lang == "" {
+		return true
+	}
+	if !opening {
+		return false
+	}
+	for i := 0; i < len(lang); i++ {
+		c := lang[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("_-+#.", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// fenceClose finds the line that closes a fence whose opening line ends at
+// from (the index of its '\n'): it returns that line's start and end, or -1.
+func fenceClose(s string, from int) (int, int) {
+	if from >= len(s) {
+		return -1, -1
+	}
+	for pos := from + 1; pos <= len(s); {
+		end := lineEnd(s, pos, len(s))
+		if end-pos >= 3 && s[pos] == '`' && isFence(s[pos:end], false) {
+			return pos, end
+		}
+		pos = end + 1
+	}
+	return -1, -1
+}
+
+// parseInline appends the spans of s[start:end] to out. Bold and italic are
+// recognised only at the top level (top); their content is parsed again for
+// links, mentions and code, so nesting is one level deep.
+//
+// The work is linear in the length of s: a marker whose closing search fails
+// is not searched for again on that line, a successful search moves past the
+// closer, and a URL is looked at once, whether it turns out a link or text.
+func parseInline(out []span, s string, start, end int, top bool) []span {
+	text := start
+	flush := func(i int) {
+		if i > text {
+			out = append(out, span{kind: spanText, text: s[text:i]})
+		}
+	}
+	boldDead, emDead := -1, -1 // openers before these have no closer on their line
+	for i := start; i < end; {
+		if !special[s[i]] {
+			i++
+			continue
+		}
+		switch c := s[i]; {
+		case c == '`':
+			n, close := codeSpan(s, i, end)
+			if close < 0 {
+				i += n // an unmatched run of backticks is text
+				continue
+			}
+			flush(i)
+			out = append(out, span{kind: spanCode, text: codeText(s[i+n : close])})
+			i = close + n
+			text = i
+			continue
+		case c == '*' && top && i >= boldDead && boldOpens(s, i, end):
+			close, stop := closeBold(s, i+2, end)
+			if close < 0 {
+				boldDead = stop
+				break
+			}
+			flush(i)
+			out = append(out, span{kind: spanStrong, kids: parseInline(nil, s, i+2, close, false)})
+			i = close + 2
+			text = i
+			continue
+		case c == '_' && top && i >= emDead && emOpens(s, i, start, end):
+			close, stop := closeEm(s, i+1, end)
+			if close < 0 {
+				emDead = stop
+				break
+			}
+			flush(i)
+			out = append(out, span{kind: spanEm, kids: parseInline(nil, s, i+1, close, false)})
+			i = close + 1
+			text = i
+			continue
+		case (c == 'h' || c == 'H') && (i == start || wordStart(s, i)):
+			n, href := matchLink(s[i:end])
+			if n == 0 {
+				break
+			}
+			if href != "" {
 				flush(i)
-				name := body[i+1 : i+1+n]
-				out = append(out, span{kind: spanMention, text: "@" + name, arg: strings.ToLower(name)})
+				out = append(out, span{kind: spanLink, text: s[i : i+n], arg: href})
+				text = i + n
+			}
+			i += n // a URL that does not parse is text, all of it
+			continue
+		case c == '@' && (i == start || wordStart(s, i)):
+			if n := matchUsername(s[i+1 : end]); n >= 2 {
+				flush(i)
+				name := s[i+1 : i+1+n]
+				out = append(out, span{kind: spanMention, text: s[i : i+1+n], arg: strings.ToLower(name)})
 				i += 1 + n
 				text = i
 				continue
 			}
 		}
-		_, size := utf8.DecodeRuneInString(body[i:])
-		i += size
+		// Stepping by byte is safe: in UTF-8 no byte of a multi-byte
+		// character equals an ASCII byte, and every case above is ASCII.
+		i++
 	}
-	flush(len(body))
+	flush(end)
 	return out
 }
 
+// special marks the bytes at which parseInline may find something.
+var special = [256]bool{'`': true, '*': true, '_': true, 'h': true, 'H': true, '@': true}
+
+// codeSpan measures the run of backticks at s[i] and finds the run of the
+// same length that closes it on the same line: it returns the run's length
+// and the closing run's index, or -1.
+func codeSpan(s string, i, end int) (n, close int) {
+	for i+n < end && s[i+n] == '`' {
+		n++
+	}
+	for j := i + n; j < end; {
+		switch s[j] {
+		case '\n':
+			return n, -1
+		case '`':
+			k := j
+			for k < end && s[k] == '`' {
+				k++
+			}
+			if k-j == n {
+				return n, j
+			}
+			j = k
+		default:
+			j++
+		}
+	}
+	return n, -1
+}
+
+// skipCode returns where scanning resumes after the backticks at s[i]: past
+// the code span they open, or past the run if it opens none.
+func skipCode(s string, i, end int) int {
+	n, close := codeSpan(s, i, end)
+	if close < 0 {
+		return i + n
+	}
+	return close + n
+}
+
+// codeText drops one space at each end of code that has both, so that code
+// can start or end with a backtick; code of only spaces stays as is.
+func codeText(code string) string {
+	if len(code) >= 2 && code[0] == ' ' && code[len(code)-1] == ' ' && strings.Trim(code, " ") != "" {
+		return code[1 : len(code)-1]
+	}
+	return code
+}
+
+// boldOpens reports whether s[i:] opens bold text: "**" and then a character
+// that is neither blank nor another '*'.
+func boldOpens(s string, i, end int) bool {
+	if i+2 >= end || s[i+1] != '*' || s[i+2] == '*' {
+		return false
+	}
+	r, _ := utf8.DecodeRuneInString(s[i+2 : end])
+	return !unicode.IsSpace(r)
+}
+
+// closeBold returns the index of the "**" closing bold text that starts at
+// from, or -1 and where the search stopped (the end of the line). Code spans
+// and links are skipped whole, so "**" inside them closes nothing.
+func closeBold(s string, from, end int) (close, stop int) {
+	for j := from; j < end; {
+		switch c := s[j]; {
+		case c == '\n':
+			return -1, j
+		case c == '`':
+			j = skipCode(s, j, end)
+			continue
+		case c == '*':
+			if j+1 < end && s[j+1] == '*' && !blankBefore(s, j) {
+				return j, j
+			}
+		case (c == 'h' || c == 'H') && (j == from || wordStart(s, j)):
+			if n := linkLen(s[j:end]); n > 0 {
+				j += n
+				continue
+			}
+		}
+		j++
+	}
+	return -1, end
+}
+
+// emOpens reports whether the '_' at s[i] opens italic text: at the start of
+// a word, and followed by a character that is neither blank nor '_'.
+func emOpens(s string, i, start, end int) bool {
+	if i+1 >= end || s[i+1] == '_' || !(i == start || wordStart(s, i)) {
+		return false
+	}
+	r, _ := utf8.DecodeRuneInString(s[i+1 : end])
+	return !unicode.IsSpace(r)
+}
+
+// closeEm returns the index of the '_' closing italic text that starts at
+// from: one after a non-blank character and at the end of a word. Otherwise
+// it returns -1 and where the search stopped.
+func closeEm(s string, from, end int) (close, stop int) {
+	for j := from; j < end; {
+		switch c := s[j]; {
+		case c == '\n':
+			return -1, j
+		case c == '`':
+			j = skipCode(s, j, end)
+			continue
+		case c == '_':
+			if j > from && !blankBefore(s, j) && !wordAt(s, j+1, end) {
+				return j, j
+			}
+		case (c == 'h' || c == 'H') && (j == from || wordStart(s, j)):
+			if n := linkLen(s[j:end]); n > 0 {
+				j += n
+				continue
+			}
+		}
+		j++
+	}
+	return -1, end
+}
+
+// blankBefore reports whether the character before s[i] is white space.
+func blankBefore(s string, i int) bool {
+	r, _ := utf8.DecodeLastRuneInString(s[:i])
+	return unicode.IsSpace(r)
+}
+
+// wordAt reports whether s[i:end] starts with a word character.
+func wordAt(s string, i, end int) bool {
+	if i >= end {
+		return false
+	}
+	r, _ := utf8.DecodeRuneInString(s[i:end])
+	return isWordRune(r)
+}
+
 // Mentions returns the lower-case usernames mentioned in body, each once.
+// A name inside code is not a mention.
 func Mentions(body string) []string {
+	if strings.IndexByte(body, '@') < 0 {
+		return nil
+	}
 	var names []string
-	for _, s := range parseBody(body) {
+	add := func(s span) {
 		if s.kind == spanMention && !contains(names, s.arg) {
 			names = append(names, s.arg)
+		}
+	}
+	for _, s := range parseBody(body) {
+		add(s)
+		for _, k := range s.kids {
+			add(k)
 		}
 	}
 	return names
@@ -86,7 +384,16 @@ func wordStart(s string, i int) bool {
 		return true
 	}
 	r, _ := utf8.DecodeLastRuneInString(s[:i])
-	return !(r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= 0x80 && r != 0xA0)
+	return !isWordRune(r)
+}
+
+// isWordRune reports whether r is part of a word: a letter, a digit, a
+// combining mark or '_'.
+func isWordRune(r rune) bool {
+	if r < utf8.RuneSelf {
+		return r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
+	}
+	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r)
 }
 
 func matchUsername(s string) int {
@@ -106,12 +413,21 @@ func matchUsername(s string) int {
 	return n
 }
 
-// matchLink returns the length of an http(s) URL at the start of s and the
-// href to use, or 0. Trailing punctuation is left out, as people end sentences
-// with it, and a closing parenthesis only counts when the URL opened one.
+// linkLen returns the length of the http(s) URL at the start of s, valid or
+// not, or 0.
+func linkLen(s string) int {
+	n, _ := matchLink(s)
+	return n
+}
+
+// matchLink returns the length of the http(s) URL at the start of s and the
+// href to use, or 0 if s does not start with http:// or https://. Trailing
+// punctuation is left out, as people end sentences with it, and a closing
+// parenthesis only counts when the URL opened one. The href is "" if the URL
+// does not parse or has no host: the caller shows all n bytes as text, so a
+// long run of broken URLs is looked at once, not once per "http".
 func matchLink(s string) (int, string) {
-	lower := strings.ToLower(s[:min(len(s), 8)])
-	if !strings.HasPrefix(lower, "http://") && !strings.HasPrefix(lower, "https://") {
+	if !hasPrefixFold(s, "http://") && !hasPrefixFold(s, "https://") {
 		return 0, ""
 	}
 	n := 0
@@ -122,17 +438,41 @@ func matchLink(s string) (int, string) {
 		}
 		n += size
 	}
+	opens, closes := strings.Count(s[:n], "("), strings.Count(s[:n], ")")
 	for n > 0 {
 		c := s[n-1]
-		if strings.IndexByte(".,;:!?*_", c) >= 0 || c == ')' && strings.Count(s[:n], "(") < strings.Count(s[:n], ")") {
+		if strings.IndexByte(".,;:!?*_", c) >= 0 {
 			n--
+			continue
+		}
+		if c == ')' && opens < closes {
+			n--
+			closes--
 			continue
 		}
 		break
 	}
 	u, err := url.Parse(s[:n])
-	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "HTTP" && u.Scheme != "HTTPS") {
-		return 0, ""
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return n, ""
 	}
 	return n, u.String()
+}
+
+// hasPrefixFold reports whether s starts with the lower-case ASCII prefix,
+// in any case.
+func hasPrefixFold(s, prefix string) bool {
+	if len(s) < len(prefix) {
+		return false
+	}
+	for i := 0; i < len(prefix); i++ {
+		c := s[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != prefix[i] {
+			return false
+		}
+	}
+	return true
 }

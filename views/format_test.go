@@ -1,0 +1,529 @@
+package views
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"iter"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"agora/chat"
+
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+// linkAttrs are the attributes after a link's href.
+const linkAttrs = ` rel="nofollow noopener noreferrer" target="_blank"`
+
+func link(href, text string) string {
+	return `<a href="` + href + `"` + linkAttrs + `>` + text + `</a>`
+}
+
+func mention(user, text string) string {
+	return `<span class="mention" data-user="` + user + `">` + text + `</span>`
+}
+
+func renderBody(t testing.TB, body string) string {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := messageBody(body).Render(context.Background(), &buf); err != nil {
+		t.Fatalf("render %q: %v", body, err)
+	}
+	return buf.String()
+}
+
+var formatCases = []struct {
+	name, body, want string
+}{
+	// Text, links and mentions, as before.
+	{"plain", "hello world", "hello world"},
+	{"escaped", `a < b && c > "d" 'e'`, `a &lt; b &amp;&amp; c &gt; &#34;d&#34; &#39;e&#39;`},
+	{"entities stay text", "&lt;b&gt; &amp;", "&amp;lt;b&amp;gt; &amp;amp;"},
+	{"newlines kept", "a\nb\n\nc", "a\nb\n\nc"},
+	{"link", "see https://example.com/x?a=1&b=2.", "see " + link("https://example.com/x?a=1&amp;b=2", "https://example.com/x?a=1&amp;b=2") + "."},
+	{"link in parentheses", "(https://example.com/a_(b))", "(" + link("https://example.com/a_(b)", "https://example.com/a_(b)") + ")"},
+	{"link upper case", "HTTPS://Example.com/", link("https://Example.com/", "HTTPS://Example.com/")},
+	{"not a link", "javascript:alert(1) ftp://x.example http://", "javascript:alert(1) ftp://x.example http://"},
+	{"broken URLs are text", "http:///http://a.example _http://%zz/_ https://ok.example", "http:///http://a.example <em>http://%zz/</em> " + link("https://ok.example", "https://ok.example")},
+	{"mention", "hi @Bob-Smith!", "hi " + mention("bob-smith", "@Bob-Smith") + "!"},
+	{"mention too short", "@a", "@a"},
+	{"email is no mention", "ann@example.com", "ann@example.com"},
+
+	// Bold.
+	{"bold", "**hi** there", "<strong>hi</strong> there"},
+	{"bold in a word", "un**belie**vable", "un<strong>belie</strong>vable"},
+	{"two bolds", "**a** and **b**", "<strong>a</strong> and <strong>b</strong>"},
+	{"bold with stars around", "***a***", "*<strong>a</strong>*"},
+	{"link in bold", "**see https://x.example/a**", "<strong>see " + link("https://x.example/a", "https://x.example/a") + "</strong>"},
+	{"mention in bold", "**@ann** look", "<strong>" + mention("ann", "@ann") + "</strong> look"},
+	{"code in bold", "**a `**` b**", "<strong>a <code>**</code> b</strong>"},
+	{"italic in bold stays text", "**_x_**", "<strong>_x_</strong>"},
+	{"bold in a link stays the link", "https://x.example/a**b**", link("https://x.example/a**b", "https://x.example/a**b") + "**"},
+
+	// Italic.
+	{"italic", "_hi_ there", "<em>hi</em> there"},
+	{"italic in punctuation", "(_hi_).", "(<em>hi</em>)."},
+	{"italic of two words", "_ça va_", "<em>ça va</em>"},
+	{"italic in guillemets", "«_ça_»", "«<em>ça</em>»"},
+	{"snake_case stays text", "snake_case_name and __init__ and a_b_c", "snake_case_name and __init__ and a_b_c"},
+	{"italic with underscores inside", "_snake_case_", "<em>snake_case</em>"},
+	{"no italic after a letter", "日本_語_", "日本_語_"},
+	{"link in italic", "_https://x.example/a_b_", "<em>" + link("https://x.example/a_b", "https://x.example/a_b") + "</em>"},
+	{"link with underscore in italic", "_see https://en.example/wiki/Foo_(bar)_", "<em>see " + link("https://en.example/wiki/Foo_(bar)", "https://en.example/wiki/Foo_(bar)") + "</em>"},
+	{"mention in italic", "_hi @bob_", "<em>hi " + mention("bob", "@bob") + "</em>"},
+	{"bold in italic stays text", "_a **b**_", "<em>a **b**</em>"},
+
+	// Code.
+	{"code", "run `go test ./...` now", "run <code>go test ./...</code> now"},
+	{"nothing formatted in code", "`**b** _i_ @bob https://x.example`", "<code>**b** _i_ @bob https://x.example</code>"},
+	{"double backticks", "``a`b``", "<code>a`b</code>"},
+	{"padded backticks", "`` `x` ``", "<code>`x`</code>"},
+	{"code of a space", "` `", "<code> </code>"},
+	{"triple backticks inline", "```code```", "<code>code</code>"},
+	{"code ends at the line", "`a\nb`", "`a\nb`"},
+
+	// Unclosed and empty markers are text.
+	{"unclosed bold", "**hi", "**hi"},
+	{"closing bold alone", "hi**", "hi**"},
+	{"stars alone", "**", "**"},
+	{"empty bold", "****", "****"},
+	{"bold after a space", "** hi**", "** hi**"},
+	{"bold before a space", "**hi **", "**hi **"},
+	{"bold across lines", "**a\nb**", "**a\nb**"},
+	{"unclosed italic", "_hi", "_hi"},
+	{"italic after a space", "_ hi_", "_ hi_"},
+	{"empty italic", "__", "__"},
+	{"unclosed code", "`hi", "`hi"},
+	{"empty code", "``", "``"},
+	{"lone backtick", "a ` b", "a ` b"},
+	{"mismatched backticks", "``a`", "``a`"},
+
+	// Fenced blocks.
+	{"block", "```\ncode\n```", "<pre><code>code</code></pre>"},
+	{"block with a language", "```go\nfmt.Println(\"**hi** @bob\")\n```", "<pre><code>fmt.Println(&#34;**hi** @bob&#34;)</code></pre>"},
+	{"block between text", "before\n```\nx\n  y\n```\nafter", "before<pre><code>x\n  y</code></pre>after"},
+	{"block keeps blank lines", "```\n\na\n\n```", "<pre><code>\na\n</code></pre>"},
+	{"empty block", "```\n```", "<pre><code></code></pre>"},
+	{"two blocks", "```\na\n```\n```\nb\n```", "<pre><code>a</code></pre><pre><code>b</code></pre>"},
+	{"fences with blanks after", "```  \nx\n``` \t", "<pre><code>x</code></pre>"},
+	{"unclosed block", "```\ncode **b**", "```\ncode <strong>b</strong>"},
+	{"nested fence", "```\n```go\nx\n```\n```", "<pre><code>```go\nx</code></pre>```"},
+	{"fence with words is no fence", "```go run\nx\n```", "```go run\nx\n```"},
+	{"indented fence is no fence", " ```\nx\n ```", " ```\nx\n ```"},
+	{"language only opens", "```\nx\n```go\ny", "```\nx\n```go\ny"},
+	{"mention in a block", "```\n@bob\n```\n@ann", "<pre><code>@bob</code></pre>" + mention("ann", "@ann")},
+
+	// Unicode.
+	{"unicode", "héllo **wörld** 日本語 👋 _ok_ @zoe 🎉", "héllo <strong>wörld</strong> 日本語 👋 <em>ok</em> " + mention("zoe", "@zoe") + " 🎉"},
+	{"emoji before a mention", "👋@ann", "👋" + mention("ann", "@ann")},
+}
+
+func TestMessageBodyFormats(t *testing.T) {
+	for _, c := range formatCases {
+		t.Run(c.name, func(t *testing.T) {
+			got := renderBody(t, c.body)
+			if got != c.want {
+				t.Errorf("messageBody(%q)\n got %s\nwant %s", c.body, got, c.want)
+			}
+			if problems := inertProblems(got); len(problems) > 0 {
+				t.Errorf("messageBody(%q) = %s:\n%s", c.body, got, strings.Join(problems, "\n"))
+			}
+		})
+	}
+}
+
+// Validation turns CRLF into LF before a body is stored, so fences written on
+// Windows work.
+func TestMessageBodyAfterValidation(t *testing.T) {
+	body, err := chat.ValidateBody("```\r\nx := 1\r\n```\r\n**done**\r\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := renderBody(t, body), "<pre><code>x := 1</code></pre><strong>done</strong>"; got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+}
+
+func TestMentions(t *testing.T) {
+	for _, c := range []struct {
+		body string
+		want []string
+	}{
+		{"no mentions", nil},
+		{"mail ann@example.com", nil},
+		{"hi @Ann and @bob, @ann again", []string{"ann", "bob"}},
+		{"`@carl` and @dan", []string{"dan"}},
+		{"``x @carl``", nil},
+		{"```\n@erin\n```\n@fay", []string{"fay"}},
+		{"```go\n@erin\n```", nil},
+		{"**@gus** _@hal_ and _hi @ivy_", []string{"gus", "hal", "ivy"}},
+		{"**`@jo`**", nil},
+		{"```\n@unclosed", []string{"unclosed"}},
+		{"@bob_", []string{"bob_"}},
+	} {
+		if got := Mentions(c.body); !slices.Equal(got, c.want) {
+			t.Errorf("Mentions(%q) = %q, want %q", c.body, got, c.want)
+		}
+	}
+}
+
+// A body of the 4,000 characters validation allows, formatted throughout.
+func TestLongBody(t *testing.T) {
+	unit := "**bold** _it_ `code` @user https://x.example/p 日本 "
+	body := strings.Repeat(unit, chat.MaxBodyChars/utf8.RuneCountInString(unit))
+	body += strings.Repeat("x", chat.MaxBodyChars-utf8.RuneCountInString(body))
+	if n := utf8.RuneCountInString(body); n != chat.MaxBodyChars {
+		t.Fatalf("body of %d characters", n)
+	}
+	units := strings.Count(body, unit)
+	got := renderBody(t, body)
+	for _, tag := range []string{"<strong>", "<em>", "<code>", "<a ", `<span class="mention"`} {
+		if n := strings.Count(got, tag); n != units {
+			t.Errorf("%d %s, want %d", n, tag, units)
+		}
+	}
+	if problems := inertProblems(got); len(problems) > 0 {
+		t.Error(strings.Join(problems, "\n"))
+	}
+	if got, want := Mentions(body), []string{"user"}; !slices.Equal(got, want) {
+		t.Errorf("Mentions = %q, want %q", got, want)
+	}
+
+	// Bodies built to make a careless parser search again and again still
+	// render, and markers that never close stay text.
+	for _, c := range []struct {
+		unit     string
+		asTyped  bool // nothing closes: the text is the body
+		elements int  // how many elements it makes
+	}{
+		{"**a ", true, 0},
+		{"_a ", true, 0},
+		{"a_ ", true, 0},
+		{"` `` ", false, 533},
+		{"**x _y `z ", false, 200},
+		{"https://x.example/**_ ", false, 271},
+	} {
+		body := strings.Repeat(c.unit, chat.MaxBodyChars/len(c.unit))
+		got := renderBody(t, body)
+		if problems := inertProblems(got); len(problems) > 0 {
+			t.Errorf("%q: %s", c.unit, strings.Join(problems, "\n"))
+		}
+		if text := textContent(t, got); c.asTyped && text != body {
+			t.Errorf("%q×n: text changed", c.unit)
+		}
+		if n := strings.Count(got, "</"); n != c.elements {
+			t.Errorf("%q×n: %d elements, want %d", c.unit, n, c.elements)
+		}
+	}
+}
+
+// hostileBodies must render as the user's text and nothing else.
+var hostileBodies = []struct {
+	body string
+	text string // the text content of the rendered HTML
+	tags string // the elements it makes, in document order
+}{
+	{`<script>alert(1)</script>`, `<script>alert(1)</script>`, ""},
+	{`**<img src=x onerror=alert(1)>**`, `<img src=x onerror=alert(1)>`, "strong"},
+	{`[x](javascript:alert(1))`, `[x](javascript:alert(1))`, ""},
+	{"`<b>`", `<b>`, "code"},
+	{"```\n</code></pre><script>x</script>\n```", `</code></pre><script>x</script>`, "pre code"},
+	{`_<a href="javascript:alert(1)">x</a>_`, `<a href="javascript:alert(1)">x</a>`, "em"},
+	{`https://a.example/"onmouseover="x`, `https://a.example/"onmouseover="x`, "a"},
+	{`<div hx-get="/logout" hx-trigger="load">`, `<div hx-get="/logout" hx-trigger="load">`, ""},
+	{`<p id="composer" hx-swap-oob="true">hijack</p>`, `<p id="composer" hx-swap-oob="true">hijack</p>`, ""},
+	{`"><svg onload=alert(1)>`, `"><svg onload=alert(1)>`, ""},
+	{`<style>body{display:none}</style>`, `<style>body{display:none}</style>`, ""},
+	{`<!-- x --> <![CDATA[ y ]]> &lt;b&gt;`, `<!-- x --> <![CDATA[ y ]]> &lt;b&gt;`, ""},
+	{`**https://a.example/"onmouseover="x**`, `https://a.example/"onmouseover="x`, "strong a"},
+	{`_https://a.example/'onclick='x_`, `https://a.example/'onclick='x`, "em a"},
+	{"`https://a.example/` **`</code><script>`**", "https://a.example/ </code><script>", "code strong code"},
+	{`@ann"onclick="alert(1) @<script>`, `@ann"onclick="alert(1) @<script>`, "span"},
+	{`https://a.example/<script>alert(1)</script>`, `https://a.example/<script>alert(1)</script>`, "a"},
+	{`http://a.example/?q=<x>&r="y"`, `http://a.example/?q=<x>&r="y"`, "a"},
+	{"```html\n<pre><code>**x**</code></pre>\n```\n**</strong><em>**", "<pre><code>**x**</code></pre></strong><em>", "pre code strong"},
+	{"_</em><i>_ **</strong>** `</code>`", "</em><i> </strong> </code>", "em strong code"},
+	{"```\n```\n<textarea>\n```\n</textarea>", "<textarea>\n```\n</textarea>", "pre code"},
+}
+
+func TestHostileBodiesRenderInert(t *testing.T) {
+	for _, c := range hostileBodies {
+		got := renderBody(t, c.body)
+		if problems := inertProblems(got); len(problems) > 0 {
+			t.Errorf("messageBody(%q) = %s:\n%s", c.body, got, strings.Join(problems, "\n"))
+		}
+		if text := textContent(t, got); text != c.text {
+			t.Errorf("messageBody(%q) reads %q, want %q", c.body, text, c.text)
+		}
+		if tags := tagList(t, got); tags != c.tags {
+			t.Errorf("messageBody(%q) makes %q, want %q", c.body, tags, c.tags)
+		}
+	}
+}
+
+// FuzzMessageBody renders any valid body and checks that it made only our
+// elements and attributes, kept the user's text, and invented nothing.
+func FuzzMessageBody(f *testing.F) {
+	for _, c := range formatCases {
+		f.Add(c.body)
+	}
+	for _, c := range hostileBodies {
+		f.Add(c.body)
+	}
+	f.Add("`\r`\n")
+	f.Add("**a _b_ `c` @dd https://e.example/f_(g)**\n```x\n**\n```\n_h **i**_ \r\n `` ` `` \u00a0_j_\u00a0")
+	f.Fuzz(func(t *testing.T, body string) {
+		// What validation lets through: valid UTF-8 without NUL.
+		if !utf8.ValidString(body) || strings.ContainsRune(body, 0) {
+			t.Skip()
+		}
+		got := renderBody(t, body)
+		if !utf8.ValidString(got) {
+			t.Fatalf("messageBody(%q) is not UTF-8: %q", body, got)
+		}
+		nodes := parseFragment(t, got)
+		if problems := nodeProblems(nodes); len(problems) > 0 {
+			t.Fatalf("messageBody(%q) = %s:\n%s", body, got, strings.Join(problems, "\n"))
+		}
+
+		// The HTML is as an HTML parser reads it: nothing was closed,
+		// reopened or moved by the parser.
+		if !strings.Contains(body, "\r") {
+			var again strings.Builder
+			for _, n := range nodes {
+				if err := html.Render(&again, n); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if again.String() != got {
+				t.Fatalf("messageBody(%q) = %s\nreads back as %s", body, got, again.String())
+			}
+		}
+
+		// The text shown is the text of the spans, and the spans only
+		// ever drop characters of the body (markers, fences). An HTML
+		// parser reads CR and CRLF as LF; each span's text is between
+		// tags, so a CR ending one is not read with an LF starting the next.
+		parser := strings.NewReplacer("\r\n", "\n", "\r", "\n")
+		text := nodesText(nodes)
+		var want strings.Builder
+		for _, s := range parseBody(body) {
+			want.WriteString(parser.Replace(s.text))
+			for _, k := range s.kids {
+				want.WriteString(parser.Replace(k.text))
+			}
+		}
+		if text != want.String() {
+			t.Fatalf("messageBody(%q) reads %q, want %q", body, text, want.String())
+		}
+		if !subsequence(text, parser.Replace(body)) {
+			t.Fatalf("messageBody(%q) reads %q: not taken from the body", body, text)
+		}
+		if !strings.ContainsAny(body, "*_`") && text != parser.Replace(body) {
+			t.Fatalf("messageBody(%q) reads %q, want the body as is", body, text)
+		}
+
+		// Mentions are the mentions rendered.
+		var users []string
+		for n := range allNodes(nodes) {
+			if n.Type == html.ElementNode && n.Data == "span" && !slices.Contains(users, attr(n, "data-user")) {
+				users = append(users, attr(n, "data-user"))
+			}
+		}
+		slices.Sort(users)
+		mentions := slices.Sorted(slices.Values(Mentions(body)))
+		if !slices.Equal(users, mentions) {
+			t.Fatalf("Mentions(%q) = %q, but it renders mentions of %q", body, mentions, users)
+		}
+	})
+}
+
+func subsequence(sub, s string) bool {
+	for _, r := range sub {
+		i := strings.IndexRune(s, r)
+		if i < 0 {
+			return false
+		}
+		s = s[i+utf8.RuneLen(r):]
+	}
+	return true
+}
+
+func parseFragment(t testing.TB, s string) []*html.Node {
+	t.Helper()
+	nodes, err := html.ParseFragment(strings.NewReader(s), &html.Node{Type: html.ElementNode, Data: "div", DataAtom: atom.Div})
+	if err != nil {
+		t.Fatalf("parse %q: %v", s, err)
+	}
+	return nodes
+}
+
+func textContent(t testing.TB, s string) string {
+	t.Helper()
+	return nodesText(parseFragment(t, s))
+}
+
+func nodesText(nodes []*html.Node) string {
+	var b strings.Builder
+	for n := range allNodes(nodes) {
+		if n.Type == html.TextNode {
+			b.WriteString(n.Data)
+		}
+	}
+	return b.String()
+}
+
+func tagList(t testing.TB, s string) string {
+	t.Helper()
+	var tags []string
+	for n := range allNodes(parseFragment(t, s)) {
+		if n.Type == html.ElementNode {
+			tags = append(tags, n.Data)
+		}
+	}
+	return strings.Join(tags, " ")
+}
+
+// allNodes yields each of nodes and the nodes under it, in document order.
+func allNodes(nodes []*html.Node) iter.Seq[*html.Node] {
+	return func(yield func(*html.Node) bool) {
+		for _, n := range nodes {
+			if !yield(n) {
+				return
+			}
+			for d := range n.Descendants() {
+				if !yield(d) {
+					return
+				}
+			}
+		}
+	}
+}
+
+func attr(n *html.Node, key string) string {
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return a.Val
+		}
+	}
+	return ""
+}
+
+var usernameRE = regexp.MustCompile(`^[a-z0-9_-]{2,32}$`)
+
+// allowedParents lists, for each element a body may make, where it may be.
+var allowedParents = map[string][]string{
+	"a":      {"", "strong", "em"},
+	"span":   {"", "strong", "em"},
+	"code":   {"", "strong", "em", "pre"},
+	"strong": {""},
+	"em":     {""},
+	"pre":    {""},
+}
+
+// inertProblems parses rendered HTML as a browser would inside the message's
+// <div> and lists whatever breaks the rules: only a, span, strong, em, code
+// and pre; links to http(s) with href, rel and target only; spans of class
+// mention with a username; no other attribute, no on* or hx-* attribute, no
+// comments.
+func inertProblems(rendered string) []string {
+	nodes, err := html.ParseFragment(strings.NewReader(rendered), &html.Node{Type: html.ElementNode, Data: "div", DataAtom: atom.Div})
+	if err != nil {
+		return []string{err.Error()}
+	}
+	return nodeProblems(nodes)
+}
+
+func nodeProblems(nodes []*html.Node) []string {
+	var problems []string
+	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	var check func(n *html.Node, parent string)
+	check = func(n *html.Node, parent string) {
+		switch n.Type {
+		case html.TextNode:
+			return
+		case html.ElementNode:
+		default:
+			bad("a node of type %d: %q", n.Type, n.Data)
+			return
+		}
+		parents, ok := allowedParents[n.Data]
+		if !ok {
+			bad("a <%s> element", n.Data)
+		} else if !slices.Contains(parents, parent) {
+			bad("a <%s> inside <%s>", n.Data, parent)
+		}
+		if n.Namespace != "" {
+			bad("a <%s> in namespace %s", n.Data, n.Namespace)
+		}
+		for _, a := range n.Attr {
+			key := strings.ToLower(a.Key)
+			if strings.HasPrefix(key, "on") || strings.HasPrefix(key, "hx-") || strings.HasPrefix(key, "data-hx-") {
+				bad("<%s %s=%q>", n.Data, a.Key, a.Val)
+			}
+			switch {
+			case n.Data == "a" && a.Key == "href":
+				if !strings.HasPrefix(a.Val, "http://") && !strings.HasPrefix(a.Val, "https://") {
+					bad("a link to %q", a.Val)
+				}
+			case n.Data == "a" && a.Key == "rel":
+				if a.Val != "nofollow noopener noreferrer" {
+					bad("a link with rel=%q", a.Val)
+				}
+			case n.Data == "a" && a.Key == "target":
+				if a.Val != "_blank" {
+					bad("a link with target=%q", a.Val)
+				}
+			case n.Data == "span" && a.Key == "class":
+				if a.Val != "mention" {
+					bad("a span of class %q", a.Val)
+				}
+			case n.Data == "span" && a.Key == "data-user":
+				if !usernameRE.MatchString(a.Val) {
+					bad("a mention of %q", a.Val)
+				}
+			default:
+				bad("<%s %s=%q>", n.Data, a.Key, a.Val)
+			}
+		}
+		if n.Data == "a" && attr(n, "href") == "" {
+			bad("a link without href")
+		}
+		if n.Data == "span" && (attr(n, "class") == "" || attr(n, "data-user") == "") {
+			bad("a span that is not a mention: %v", n.Attr)
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			check(c, n.Data)
+		}
+	}
+	for _, n := range nodes {
+		check(n, "")
+	}
+	return problems
+}
+
+func BenchmarkParseBody(b *testing.B) {
+	for _, c := range []struct{ name, body string }{
+		{"plain", "see you at the standup tomorrow, I will bring the numbers from last week"},
+		{"typical", "@bob the build notes are at https://example.com/notes/build?id=42 please review them before 5pm <3"},
+		{"formatted", "**heads up** _everyone_: run `make test` before pushing, see https://example.com/ci and ping @ann\n```\ngo test ./...\n```"},
+		{"unclosed stars", strings.Repeat("**a ", 1000)},
+		{"unclosed underscores", strings.Repeat("_a ", 1333)},
+		{"backtick runs", strings.Repeat("`` ` ", 800)},
+		{"fences", strings.Repeat("```go\n", 666)},
+		{"bad links", strings.Repeat("http:///", 500)},
+		{"bold bad links", "**" + strings.Repeat("http://x.example/%zz", 200)},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				parseBody(c.body)
+			}
+		})
+	}
+}
