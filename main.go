@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
@@ -53,11 +54,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 
 	hub := handlers.NewHub(chat.HubConfig{})
 	app := handlers.New(handlers.Config{Store: store, Hub: hub, Log: log, Assets: assets.FS, Guests: *guests})
+	conns := &connStates{states: make(map[net.Conn]http.ConnState)}
 	srv := &http.Server{
 		Handler:           app,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		ConnState:         conns.track,
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -78,10 +81,55 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	app.Shutdown(shutdownCtx)
-	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("shutdown: %w", err)
+	// Shutdown waits for requests in flight, but also up to 5 s for
+	// connections browsers opened ahead of time and never used. Once no
+	// request is in flight, those are closed at once.
+	done := make(chan error, 1)
+	go func() { done <- srv.Shutdown(shutdownCtx) }()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-done:
+			if err != nil && !errors.Is(err, http.ErrServerClosed) {
+				return fmt.Errorf("shutdown: %w", err)
+			}
+			return nil
+		case <-tick.C:
+			if conns.active() == 0 {
+				srv.Close()
+			}
+		}
 	}
-	return nil
+}
+
+// connStates knows which connections have a request in flight.
+type connStates struct {
+	mu     sync.Mutex
+	states map[net.Conn]http.ConnState
+}
+
+func (c *connStates) track(conn net.Conn, state http.ConnState) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch state {
+	case http.StateClosed, http.StateHijacked:
+		delete(c.states, conn)
+	default:
+		c.states[conn] = state
+	}
+}
+
+func (c *connStates) active() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, s := range c.states {
+		if s == http.StateActive {
+			n++
+		}
+	}
+	return n
 }
 
 func envOr(getenv func(string) string, key, fallback string) string {

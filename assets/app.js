@@ -81,5 +81,10 @@
 
   document.addEventListener("htmx:afterSettle", function () { localTimes(); });
   document.addEventListener("htmx:wsAfterMessage", function () { localTimes(); });
-  document.addEventListener("DOMContentLoaded", function () { localTimes(); });
+  document.addEventListener("DOMContentLoaded", function () {
+    localTimes();
+    // Enter sends only with this script; without it the hint would be wrong.
+    var hint = document.querySelector(".composer .hint");
+    if (hint) hint.hidden = false;
+  });
 })();

@@ -278,6 +278,9 @@ func (h *Hub) presenceChangedLocked(roomID int64, r *hubRoom, user User, online 
 	}
 }
 
+// typingLocked tells the room who is typing. Nobody is told about
+// themselves, so a typist's own sockets get the list without them: one
+// render per typist, and one for everyone else.
 func (h *Hub) typingLocked(roomID int64, r *hubRoom) {
 	if h.cfg.Typing == nil {
 		return
@@ -287,8 +290,22 @@ func (h *Hub) typingLocked(roomID int64, r *hubRoom) {
 		users = append(users, t.user)
 	}
 	sortUsers(users)
-	f := Frame{Data: h.cfg.Typing(roomID, users)}
+	all := Frame{Data: h.cfg.Typing(roomID, users)}
+	var own map[int64]Frame
 	for _, s := range r.subs {
+		if r.typing[s.User.ID] == nil {
+			s.push(all, h.cfg.QueueLen)
+			continue
+		}
+		f, ok := own[s.User.ID]
+		if !ok {
+			others := slices.DeleteFunc(slices.Clone(users), func(u User) bool { return u.ID == s.User.ID })
+			f = Frame{Data: h.cfg.Typing(roomID, others)}
+			if own == nil {
+				own = make(map[int64]Frame)
+			}
+			own[s.User.ID] = f
+		}
 		s.push(f, h.cfg.QueueLen)
 	}
 }

@@ -157,6 +157,9 @@ func TestTypingExpiresAndStops(t *testing.T) {
 	if got := recvFrames(t, a); got != "[typing:bob]" {
 		t.Fatalf("got %q", got)
 	}
+	if got := recvFrames(t, b); got != "[typing:]" {
+		t.Fatalf("bob is told he is typing: %q", got)
+	}
 	// With no more keystrokes, the mark goes by itself after the TTL.
 	if got := recvFrames(t, a); got != "[typing:]" {
 		t.Fatalf("got %q, want the mark cleared", got)

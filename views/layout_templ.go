@@ -269,7 +269,7 @@ func sidebar(p Page) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		if !p.Nav.Guest {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 21, "<form class=\"new-room\" action=\"/rooms\" method=\"post\"><label for=\"new-room-name\">New room</label><div class=\"row\"><input id=\"new-room-name\" name=\"name\" required maxlength=\"64\" placeholder=\"design-review\" autocomplete=\"off\"> <button type=\"submit\">Create</button></div><label class=\"check\"><input type=\"checkbox\" name=\"private\" value=\"on\"> Private (members only)</label></form><form class=\"new-dm\" action=\"/dm\" method=\"get\"><label for=\"new-dm-user\">Message someone</label><div class=\"row\"><input id=\"new-dm-user\" name=\"username\" required maxlength=\"32\" placeholder=\"username\" autocomplete=\"off\" autocapitalize=\"none\"> <button type=\"submit\">Open</button></div></form>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 21, "<form class=\"new-room\" action=\"/rooms\" method=\"post\"><label for=\"new-room-name\">New room</label><div class=\"row\"><input id=\"new-room-name\" name=\"name\" required maxlength=\"64\" placeholder=\"name\" autocomplete=\"off\"> <button type=\"submit\">Create</button></div><label class=\"check\"><input type=\"checkbox\" name=\"private\" value=\"on\"> Private (members only)</label></form><form class=\"new-dm\" action=\"/dm\" method=\"get\"><label for=\"new-dm-user\">Message someone</label><div class=\"row\"><input id=\"new-dm-user\" name=\"username\" required maxlength=\"32\" placeholder=\"username\" autocomplete=\"off\" autocapitalize=\"none\"> <button type=\"submit\">Open</button></div></form>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
