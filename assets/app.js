@@ -8,7 +8,7 @@
   var reconnecting = {1006: true, 1011: true, 1012: true, 1013: true};
 
   function lastID() {
-    var last = 0, els = document.querySelectorAll("#messages > [data-id]");
+    var last = 0, els = document.querySelectorAll("#messages [data-id]");
     for (var i = 0; i < els.length; i++) last = Math.max(last, Number(els[i].dataset.id) || 0);
     return last;
   }

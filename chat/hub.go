@@ -188,6 +188,17 @@ func (h *Hub) Publish(roomID int64, f Frame) {
 	h.mu.RUnlock()
 }
 
+// Len returns the number of subscribers in all rooms.
+func (h *Hub) Len() int {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	n := 0
+	for _, r := range h.rooms {
+		n += len(r.subs)
+	}
+	return n
+}
+
 // Online returns the users with a socket open in the room, sorted by name.
 func (h *Hub) Online(roomID int64) []User {
 	h.mu.RLock()

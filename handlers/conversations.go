@@ -96,5 +96,6 @@ func (s *Server) handleSearch(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	p.Query = q
 	return render(c, http.StatusOK, views.SearchPage(p, q, hits))
 }

@@ -121,7 +121,7 @@ func TestEditAndDelete(t *testing.T) {
 		t.Errorf("after edit to %q", loc)
 	}
 	got := b.readUntil("typo fixed")
-	if !strings.Contains(got, `hx-swap-oob="outerHTML:#message-`+id+`"`) || !strings.Contains(got, "(edited)") {
+	if !strings.Contains(got, `id="message-`+id+`" data-id="`+id+`" data-author="ann" hx-swap-oob="outerHTML"`) || !strings.Contains(got, "(edited)") {
 		t.Errorf("the edit did not replace the message live as edited:\n%.500s", got)
 	}
 	body := bob.get("/rooms/general").body
@@ -265,8 +265,8 @@ func TestSearch(t *testing.T) {
 	if m := byID(ctx, id); m == nil || !strings.Contains(text(m), "quarterly report") {
 		t.Error("the message is not on the page opened from the result")
 	}
-	if around := byID(ctx, "around"); around == nil {
-		t.Error("the found message is not marked on the page")
+	if len(findAll(ctx, func(n *html.Node) bool { _, ok := attr(n, "ws-connect"); return ok })) != 0 {
+		t.Error("a page of old messages connects live: new ones would be appended below it")
 	}
 	if len(findAll(doc(t, ann.get("/search?q=quarterly").body), func(n *html.Node) bool { c, _ := attr(n, "class"); return c == "result" })) != 2 {
 		t.Error("ann, a member of board, should find both")

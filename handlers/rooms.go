@@ -117,7 +117,7 @@ func (s *Server) renderRoom(c echo.Context, status int, u chat.User, room chat.R
 	switch {
 	case w.around > 0:
 		v.Messages, err = s.store.MessagesAround(ctx, room.ID, w.around, pageSize)
-		v.Around, v.Newer = w.around, true
+		v.Newer = true
 		if err == nil && len(v.Messages) > 0 {
 			var older []chat.Message
 			older, err = s.store.Messages(ctx, room.ID, v.Messages[0].ID, 1)

@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/a-h/templ"
@@ -44,8 +43,6 @@ type Server struct {
 	loginLimits *limiterSet // per client address, against password guessing
 	postLimits  *limiterSet // messages per user, across all their sockets and forms
 	frameLimits *limiterSet // socket frames per user, across all their sockets
-
-	sockets sync.WaitGroup // open room sockets, so shutdown can wait for their close frames
 }
 
 // NewHub returns a hub whose presence and typing frames are rendered by
@@ -90,11 +87,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.Serv
 // http.Server.Shutdown does not see hijacked connections: this does.
 func (s *Server) Shutdown(ctx context.Context) {
 	s.hub.Close(chat.CloseServiceRestart, "server restarting")
-	done := make(chan struct{})
-	go func() { s.sockets.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-ctx.Done():
+	// A socket leaves the hub once its close frame is written.
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for s.hub.Len() > 0 {
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			return
+		}
 	}
 }
 
@@ -131,8 +132,19 @@ func (s *Server) page(c echo.Context, title string, current int64) (views.Page, 
 	return p, nil
 }
 
-// nav is the user's sidebar.
+// nav is the user's sidebar. A room the user has open in a socket has been
+// read as it was live: it is marked read first, so the sidebar of the page
+// they move to does not count what they already saw.
 func (s *Server) nav(ctx context.Context, u chat.User, current int64) (views.Nav, error) {
+	for _, roomID := range s.hub.RoomsOf(u.ID) {
+		latest, err := s.store.LatestID(ctx, roomID)
+		if err != nil {
+			return views.Nav{}, err
+		}
+		if _, err := s.store.MarkRead(ctx, roomID, u.ID, latest); err != nil {
+			return views.Nav{}, err
+		}
+	}
 	rooms, err := s.store.Nav(ctx, u.ID)
 	if err != nil {
 		return views.Nav{}, err

@@ -76,33 +76,43 @@ func (s *Server) handleSocket(c echo.Context) error {
 		return nil // Accept has answered (403 for a foreign Origin); the error is the client's.
 	}
 	// From here on the connection is hijacked: never return an error to Echo.
-	s.sockets.Add(1)
-	defer s.sockets.Done()
 	conn.SetReadLimit(socketReadLimit)
-
 	sub, err := s.hub.Subscribe(room.ID, u, sessionFrom(c))
 	if err != nil {
 		conn.Close(websocket.StatusServiceRestart, "server restarting")
 		return nil
 	}
-	defer s.hub.Unsubscribe(sub)
 	// The socket outlives the request: its context is its own.
 	sctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-
 	if after >= 0 {
 		if err := s.sendBacklog(sctx, conn, sub, room, after); err != nil {
 			s.log.Error("socket backlog", "room", room.Slug, "user", u.Username, "err", err)
 			conn.Close(closeInternal, "could not load messages")
+			s.hub.Unsubscribe(sub)
+			cancel()
 			return nil
 		}
 	}
+	// The socket's life goes on in fresh goroutines and this one returns: its
+	// stack grew deep serving the request, and a goroutine that waits on a
+	// socket for hours should not keep that.
+	go func() {
+		defer cancel()
+		s.serveSocket(sctx, conn, sub, room)
+	}()
+	return nil
+}
+
+// serveSocket runs an open socket: a writer goroutine sends queued frames,
+// this one reads the client's frames, until either side closes.
+func (s *Server) serveSocket(ctx context.Context, conn *websocket.Conn, sub *chat.Subscriber, room chat.Room) {
+	defer s.hub.Unsubscribe(sub)
 	written := make(chan struct{})
 	go func() {
 		defer close(written)
-		s.writeLoop(sctx, conn, sub)
+		s.writeLoop(ctx, conn, sub)
 	}()
-	code, reason := s.readLoop(sctx, conn, sub, room)
+	code, reason := s.readLoop(ctx, conn, sub, room)
 	if code == 0 {
 		code, reason = websocket.StatusNormalClosure, ""
 	}
@@ -116,12 +126,11 @@ func (s *Server) handleSocket(c echo.Context) error {
 	defer mcancel()
 	latest, err := s.store.LatestID(mctx, room.ID)
 	if err == nil {
-		_, err = s.store.MarkRead(mctx, room.ID, u.ID, latest)
+		_, err = s.store.MarkRead(mctx, room.ID, sub.User.ID, latest)
 	}
 	if err != nil {
-		s.log.Error("mark read on close", "room", room.Slug, "user", u.Username, "err", err)
+		s.log.Error("mark read on close", "room", room.Slug, "user", sub.User.Username, "err", err)
 	}
-	return nil
 }
 
 // sendBacklog writes the messages after `after` and sets the subscriber's

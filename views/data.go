@@ -14,6 +14,7 @@ import (
 // Page is what every full page needs.
 type Page struct {
 	Title  string
+	Query  string // what was searched for, kept in the sidebar's search box
 	User   *chat.User // nil when signed out
 	Assets string     // version of the static assets, for cache busting
 	Nav    Nav
@@ -72,10 +73,9 @@ type RoomView struct {
 	Peer        chat.User // the other person, in a direct conversation
 	LastRead    int64     // the reader's read marker before this visit: "new messages" starts after it
 	Me          int64     // the reader's id: their own messages are never "new"
-	Around      int64     // the message the page was opened at (?around=), or 0
 	Messages    []chat.Message
 	Older       bool // there are messages before the first one shown
-	Newer       bool // the page shows an older window; newer messages exist
+	Newer       bool // the page shows an older window, not live: newer messages exist
 	Online      []chat.User
 	ClientMsgID string // fresh for every render: a resend of the same form is stored once
 	Draft       string // the text of a refused message, kept for another try
