@@ -41,14 +41,10 @@ func (s *Server) handleMeCSS(c echo.Context) error {
 	me := strings.ToLower(u.Username)
 	css := `.message[data-author="` + me + `"]{--author-color:var(--accent)}` + "\n" +
 		`.message[data-author="` + me + `"] .author::after{content:" (you)";font-weight:400;color:var(--muted)}` + "\n" +
-		`.message[data-author="` + me + `"] .actions .edit,.message[data-author="` + me + `"] .actions .delete{display:inline-block}` + "\n" +
 		`.message[data-mentions~="` + me + `"]{background:var(--mention-bg);box-shadow:inset 3px 0 0 var(--mention)}` + "\n" +
 		`.mention[data-user="` + me + `"]{background:var(--mention);color:var(--mention-fg)}` + "\n" +
 		`.reaction[data-users~="` + me + `"]{border-color:var(--accent);background:var(--accent-soft)}` + "\n" +
 		`#presence li[data-user="` + me + `"]::after{content:" (you)";color:var(--muted)}` + "\n"
-	if u.IsAdmin {
-		css += ".message .actions .delete{display:inline-block}\n"
-	}
 	c.Response().Header().Set("Cache-Control", "private, max-age=3600")
 	return c.Blob(http.StatusOK, "text/css; charset=utf-8", []byte(css))
 }

@@ -145,9 +145,27 @@ func TestEditAndDelete(t *testing.T) {
 	if strings.Contains(bob.get("/rooms/general").body, "admin will remove this") {
 		t.Error("the admin's delete did not take")
 	}
-	css := admin.get("/me.css").body
-	if !strings.Contains(css, ".message .actions .delete") {
-		t.Error("the admin's stylesheet does not show delete on every message")
+	// The actions menu offers each reader what they may do.
+	ann.postMessage("general", "menu test")
+	mid := ann.lastMessage("/rooms/general")
+	htmx := map[string]string{"HX-Request": "true"}
+	for _, tc := range []struct {
+		who              *client
+		name             string
+		edit, deleteable bool
+	}{{ann, "author", true, true}, {bob, "other", false, false}, {admin, "admin", false, true}} {
+		menu := tc.who.do("GET", "/messages/"+mid, nil, htmx)
+		expectStatus(t, menu, http.StatusOK)
+		if strings.Contains(menu.body, "<html") || !strings.Contains(menu.body, `name="emoji"`) {
+			t.Errorf("%s: the menu is not a fragment with reactions", tc.name)
+		}
+		if got := strings.Contains(menu.body, `class="edit"`); got != tc.edit {
+			t.Errorf("%s: edit offered = %v", tc.name, got)
+		}
+		if got := strings.Contains(menu.body, `class="delete"`); got != tc.deleteable {
+			t.Errorf("%s: delete offered = %v", tc.name, got)
+		}
+		expectStatus(t, tc.who.get("/messages/"+mid), http.StatusOK) // the page, without JavaScript
 	}
 }
 

@@ -120,7 +120,7 @@ func (b *browser) postForms(slug string, bodies []string) {
 }
 
 // hover moves the mouse over the element, as a person pointing at it does
-// (.actions of a message appear on hover).
+// (a message's "⋯" link appears on hover).
 func (b *browser) hover(sel string) {
 	b.t.Helper()
 	type point struct {
@@ -157,12 +157,15 @@ func (b *browser) mouseAway() {
 	b.do("move the mouse away", chromedp.MouseEvent(chromedp.MouseMoved, 1, 1))
 }
 
-// showActions hovers a message and waits until its .actions are shown.
+// showActions hovers a message, waits until its "⋯" link shows, clicks it
+// and waits for the actions menu the server sends for this reader.
 func (b *browser) showActions(msgID string) {
 	b.t.Helper()
 	b.hover("#" + msgID)
-	b.waitJS("the actions of "+msgID+" shown on hover", fmt.Sprintf(
-		`(e => !!e && getComputedStyle(e).visibility === "visible")(document.querySelector(%s))`, jsString("#"+msgID+" .actions")), liveWait)
+	b.waitJS("the actions link of "+msgID+" shown on hover", fmt.Sprintf(
+		`(e => !!e && getComputedStyle(e).visibility === "visible")(document.querySelector(%s))`, jsString("#"+msgID+" .more")), liveWait)
+	b.do("open the actions of "+msgID, chromedp.Click(chromedp.CSS("#"+msgID+" .more")))
+	b.waitJS("the actions menu of "+msgID, fmt.Sprintf(`!!document.querySelector(%s)`, jsString("#"+msgID+" .menu")), liveWait)
 }
 
 // dialogs accepts every JavaScript dialog the page opens and records their
@@ -225,14 +228,17 @@ func (b *browser) shots(name string) {
 	b.setColorScheme("light")
 }
 
-// react opens the reaction picker of a message ("☺+") and picks emoji, as a
+// react opens the actions menu of a message ("⋯") and picks emoji, as a
 // person does, then waits until the page shows the reaction.
 func (b *browser) react(msgID, emoji string) {
 	b.t.Helper()
 	b.showActions(msgID)
-	b.do("open the reaction picker", chromedp.Click(chromedp.CSS("#"+msgID+" .react-picker summary")))
-	b.waitJS("the open reaction picker", fmt.Sprintf(`!!document.querySelector(%s)`, jsString("#"+msgID+" .react-picker[open] .picker")), liveWait)
-	b.do("pick "+emoji, chromedp.Click(chromedp.CSS(fmt.Sprintf(`#%s .picker form:has(input[name="emoji"][value=%s]) button`, msgID, jsString(emoji)))))
+	// A click by script: the menu is freshly laid out, and a click at
+	// coordinates measured a moment earlier can land beside the button.
+	pick := fmt.Sprintf(`#%s .menu form:has(input[name="emoji"][value=%s]) button`, msgID, jsString(emoji))
+	if !evalJS[bool](b, fmt.Sprintf(`(e => (e && e.click(), !!e))(document.querySelector(%s))`, jsString(pick))) {
+		b.t.Fatalf("%s: no %s in the menu of %s\n%s", b.name, emoji, msgID, b.pageSummary())
+	}
 	b.waitJS(emoji+" on "+msgID, reactionShownJS(msgID, emoji), liveWait)
 }
 
@@ -307,7 +313,7 @@ func TestE2EDirectMessagesLive(t *testing.T) {
 }
 
 // TestE2EEditAndDeleteLive: the author edits and deletes a message through
-// its hover actions; the other reader sees both changes live, and never gets
+// its actions menu; the other reader sees both changes live, and never gets
 // the author's controls.
 func TestE2EEditAndDeleteLive(t *testing.T) {
 	srv, alice, bob := twoUsers(t)
@@ -324,27 +330,23 @@ func TestE2EEditAndDeleteLive(t *testing.T) {
 	}
 	sel := func(s string) string { return jsString("#" + id + " " + s) }
 
-	// Only the author gets Edit and Delete, even while hovering.
+	// Only the author gets Edit and Delete in the menu the server sends her.
 	alice.showActions(id)
 	bob.showActions(id)
-	type control struct {
-		Display string
-		Visible bool
+	visibleJS := func(s string) string {
+		return fmt.Sprintf(`(e => !!e && e.getClientRects().length > 0 && getComputedStyle(e).visibility === "visible")(document.querySelector(%s))`, sel(s))
 	}
-	controlJS := func(s string) string {
-		return fmt.Sprintf(`(e => e ? {Display: getComputedStyle(e).display, Visible: e.getClientRects().length > 0 && getComputedStyle(e).visibility === "visible"} : {Display: "absent", Visible: false})(document.querySelector(%s))`, sel(s))
-	}
-	for _, s := range []string{".actions a.edit", ".actions form.delete"} {
-		if c := evalJS[control](alice, controlJS(s)); !c.Visible {
-			t.Errorf("alice hovering her own message: %s is %+v, want it shown", s, c)
+	for _, s := range []string{".menu a.edit", ".menu form.delete"} {
+		if !evalJS[bool](alice, visibleJS(s)) {
+			t.Errorf("alice's menu on her own message lacks %s", s)
 		}
-		if c := evalJS[control](bob, controlJS(s)); c.Visible || c.Display != "none" {
-			t.Errorf("bob hovering alice's message: %s is %+v, want display none", s, c)
+		if evalJS[bool](bob, fmt.Sprintf(`!!document.querySelector(%s)`, sel(s))) {
+			t.Errorf("bob's menu on alice's message has %s", s)
 		}
 	}
 
 	// Edit: the form takes the message's place; Save puts the message back.
-	alice.do("click Edit", chromedp.Click(chromedp.CSS("#"+id+" .actions a.edit")))
+	alice.do("click Edit", chromedp.Click(chromedp.CSS("#"+id+" .menu a.edit")))
 	alice.waitJS("the edit form in place of the message", fmt.Sprintf(
 		`(f => !!f && f.tagName === "FORM" && f.classList.contains("editing") && !!f.querySelector("textarea"))(document.getElementById(%s))`, jsString(id)), liveWait)
 	if got := evalJS[string](alice, fmt.Sprintf(`document.querySelector(%s).value`, sel("textarea"))); got != original {
@@ -389,7 +391,7 @@ func TestE2EEditAndDeleteLive(t *testing.T) {
 	// Delete, through the confirm dialog.
 	confirms := alice.acceptDialogs()
 	alice.showActions(id)
-	alice.do("click Delete", chromedp.Click(chromedp.CSS("#"+id+" .actions form.delete button")))
+	alice.do("click Delete", chromedp.Click(chromedp.CSS("#"+id+" .menu form.delete button")))
 	deletedJS := fmt.Sprintf(`(e => !!e && e.classList.contains("deleted") && /message deleted/.test(e.querySelector(".body")?.textContent || "")
 		&& !e.textContent.includes(%s))(document.getElementById(%s))`, jsString(edited), jsString(id))
 	alice.waitJS("the deleted mark in alice's page", deletedJS, liveWait)
@@ -398,8 +400,8 @@ func TestE2EEditAndDeleteLive(t *testing.T) {
 		t.Errorf("confirm dialogs shown: %q, want one asking %q", got, "Delete this message?")
 	}
 	for _, b := range []*browser{alice, bob} {
-		if n := evalJS[int](b, fmt.Sprintf(`document.querySelectorAll(%s).length`, sel(".actions"))); n != 0 {
-			t.Errorf("%s: the deleted message still has %d .actions", b.name, n)
+		if n := evalJS[int](b, fmt.Sprintf(`document.querySelectorAll(%s).length`, jsString("#"+id+" .more, #"+id+" .menu"))); n != 0 {
+			t.Errorf("%s: the deleted message still offers %d actions", b.name, n)
 		}
 		if n := evalJS[int](b, fmt.Sprintf(`document.querySelectorAll(%s).length`, jsString("#"+id))); n != 1 {
 			t.Errorf("%s shows %s %d times, want once", b.name, id, n)

@@ -51,6 +51,27 @@ func (s *Server) publishUpdate(m chat.Message) {
 	s.hub.Publish(m.RoomID, chat.Frame{Data: renderBytes(views.MessageUpdate(m))})
 }
 
+// handleMessage shows what the reader may do with a message: as a menu in
+// place (htmx), or on a page of its own.
+func (s *Server) handleMessage(c echo.Context) error {
+	u, _ := userFrom(c)
+	m, room, err := s.messageFor(c, u)
+	if err != nil {
+		return err
+	}
+	live := m.Kind == chat.MessageText && !m.Deleted()
+	canEdit := live && m.AuthorID == u.ID
+	canDelete := live && (m.AuthorID == u.ID || u.IsAdmin)
+	if isHTMX(c) {
+		return render(c, http.StatusOK, views.MessageMenu(m, canEdit, canDelete))
+	}
+	p, err := s.page(c, "Message", room.ID)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.MessagePage(p, room, m, canEdit, canDelete))
+}
+
 func (s *Server) handleViewMessage(c echo.Context) error {
 	u, _ := userFrom(c)
 	m, _, err := s.messageFor(c, u)

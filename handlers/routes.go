@@ -44,6 +44,7 @@ func (s *Server) routes() {
 	auth.POST("/rooms/:slug/members", s.handleAddMember)
 	auth.GET("/dm", s.handleDMForm)
 	auth.GET("/dm/:username", s.handleDM)
+	auth.GET("/messages/:id", s.handleMessage)
 	auth.GET("/messages/:id/view", s.handleViewMessage)
 	auth.GET("/messages/:id/edit", s.handleEditPage)
 	auth.POST("/messages/:id/edit", s.handleEdit)

@@ -154,9 +154,17 @@ func typingText(users []chat.User) string {
 // for CSS such as [data-mentions~="bob"].
 func mentionList(m chat.Message) string { return strings.Join(Mentions(m.Body), " ") }
 
+// messageURL is /messages/{id}/{action}, or /messages/{id} for no action.
 func messageURL(id int64, action string) string {
+	if action == "" {
+		return "/messages/" + strconv.FormatInt(id, 10)
+	}
 	return "/messages/" + strconv.FormatInt(id, 10) + "/" + action
 }
+
+// roomLink goes back to a message in its room; rooms are addressed by slug,
+// which a message does not carry, so this goes through the message's page.
+func roomLink(m chat.Message) string { return messageURL(m.ID, "") }
 
 func reactionTitle(r chat.Reaction) string { return strings.Join(r.Names, ", ") }
 
