@@ -14,7 +14,7 @@ import (
 // Page is what every full page needs.
 type Page struct {
 	Title  string
-	Query  string // what was searched for, kept in the sidebar's search box
+	Query  string     // what was searched for, kept in the sidebar's search box
 	User   *chat.User // nil when signed out
 	Assets string     // version of the static assets, for cache busting
 	Nav    Nav
