@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -36,6 +37,10 @@ type HubConfig struct {
 	QueueLen int
 	// TypingTTL is how long "is typing" lasts after the last keystroke. Default 5s.
 	TypingTTL time.Duration
+	// FlushEvery, when set, batches writes: published frames wait up to this
+	// long, so that a busy room's frames reach each socket in one write
+	// instead of one write each. Zero wakes writers at once.
+	FlushEvery time.Duration
 	// Presence renders the whole list of who is online in a room; a new
 	// subscriber gets it first thing.
 	Presence func(roomID int64, online []User) []byte
@@ -54,9 +59,11 @@ type Hub struct {
 	mu     sync.RWMutex
 	rooms  map[int64]*hubRoom
 	closed bool
+	stop   chan struct{} // ends the flusher
 }
 
 type hubRoom struct {
+	pending  atomic.Bool   // frames were published since the last flush
 	subs     []*Subscriber // replaced, never modified in place, so a publisher may range over it
 	online   map[int64]*onlineUser
 	typing   map[int64]*typist
@@ -81,7 +88,33 @@ func NewHub(cfg HubConfig) *Hub {
 	if cfg.TypingTTL <= 0 {
 		cfg.TypingTTL = 5 * time.Second
 	}
-	return &Hub{cfg: cfg, rooms: make(map[int64]*hubRoom)}
+	h := &Hub{cfg: cfg, rooms: make(map[int64]*hubRoom), stop: make(chan struct{})}
+	if cfg.FlushEvery > 0 {
+		go h.flush()
+	}
+	return h
+}
+
+// flush wakes, every FlushEvery, the subscribers of rooms with new frames.
+func (h *Hub) flush() {
+	t := time.NewTicker(h.cfg.FlushEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-h.stop:
+			return
+		case <-t.C:
+		}
+		h.mu.RLock()
+		for _, r := range h.rooms {
+			if r.pending.Swap(false) {
+				for _, s := range r.subs {
+					s.signal()
+				}
+			}
+		}
+		h.mu.RUnlock()
+	}
 }
 
 // Subscriber is one open socket in one room. Frames published to the room
@@ -181,8 +214,12 @@ func (h *Hub) Publish(roomID int64, f Frame) {
 	h.mu.RLock()
 	r := h.rooms[roomID]
 	if r != nil {
+		wake := h.cfg.FlushEvery <= 0
 		for _, s := range r.subs {
-			s.push(f, h.cfg.QueueLen)
+			s.queueFrame(f, h.cfg.QueueLen, wake)
+		}
+		if !wake {
+			r.pending.Store(true)
 		}
 	}
 	h.mu.RUnlock()
@@ -264,6 +301,9 @@ func (h *Hub) closeWhere(match func(*Subscriber) bool, code int, reason string) 
 func (h *Hub) Close(code int, reason string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if !h.closed {
+		close(h.stop)
+	}
 	h.closed = true
 	for _, r := range h.rooms {
 		for _, s := range r.subs {
@@ -388,7 +428,10 @@ func (s *Subscriber) Drain(buf []byte) []byte {
 	return buf
 }
 
-func (s *Subscriber) push(f Frame, limit int) {
+func (s *Subscriber) push(f Frame, limit int) { s.queueFrame(f, limit, true) }
+
+// queueFrame adds f to the queue and, if wake, tells the writer at once.
+func (s *Subscriber) queueFrame(f Frame, limit int, wake bool) {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -401,6 +444,12 @@ func (s *Subscriber) push(f Frame, limit int) {
 	}
 	s.queue = append(s.queue, f)
 	s.mu.Unlock()
+	if wake {
+		s.signal()
+	}
+}
+
+func (s *Subscriber) signal() {
 	select {
 	case s.wake <- struct{}{}:
 	default:

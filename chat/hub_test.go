@@ -231,3 +231,16 @@ func TestConcurrentUseIsRaceFree(t *testing.T) {
 	wg.Wait()
 	h.Close(chat.CloseServiceRestart, "")
 }
+
+func TestFlushDeliversPublishedFramesInOrder(t *testing.T) {
+	h := chat.NewHub(chat.HubConfig{QueueLen: 64, FlushEvery: 5 * time.Millisecond})
+	defer h.Close(chat.CloseServiceRestart, "")
+	s, _ := h.Subscribe(1, ann, "s1")
+	for i := range 10 {
+		h.Publish(1, chat.Frame{MsgID: int64(i + 1), Data: []byte{'a' + byte(i)}})
+	}
+	// The writer wakes once and finds the whole burst waiting.
+	if got := recvFrames(t, s); got != "abcdefghij" {
+		t.Fatalf("one drain got %q, want the whole burst", got)
+	}
+}
