@@ -408,24 +408,39 @@ func (s *Subscriber) SetFloor(id int64) {
 // Send queues a frame for this subscriber alone (a reply to its own frame).
 func (s *Subscriber) Send(f Frame) { s.push(f, s.hub.cfg.QueueLen) }
 
-// Drain appends the data of every waiting frame to buf, in order, and returns
-// it. Several fragments in one WebSocket message are fine: htmx-ext-ws swaps
-// each top-level element of a message on its own.
-func (s *Subscriber) Drain(buf []byte) []byte {
+// Drain takes every waiting frame and returns them as one message, and the
+// buffer to pass next time. One waiting frame is returned as it is, with no
+// copy: it is shared with every receiver and must not be modified. Several
+// are appended to buf: htmx-ext-ws swaps each top-level element of a message
+// on its own, so fragments can share one WebSocket message.
+func (s *Subscriber) Drain(buf []byte) (msg, next []byte) {
 	s.mu.Lock()
 	q, floor := s.queue, s.floor
 	s.queue, s.spare = s.spare[:0], nil
 	s.mu.Unlock()
-	for i, f := range q {
+	var only []byte
+	n := 0
+	for _, f := range q {
 		if f.MsgID == 0 || f.MsgID > floor {
-			buf = append(buf, f.Data...)
+			only = f.Data
+			n++
 		}
-		q[i] = Frame{}
 	}
+	if n == 1 {
+		msg, next = only, buf
+	} else {
+		for _, f := range q {
+			if f.MsgID == 0 || f.MsgID > floor {
+				buf = append(buf, f.Data...)
+			}
+		}
+		msg, next = buf, buf
+	}
+	clear(q)
 	s.mu.Lock()
 	s.spare = q[:0]
 	s.mu.Unlock()
-	return buf
+	return msg, next
 }
 
 func (s *Subscriber) push(f Frame, limit int) { s.queueFrame(f, limit, true) }

@@ -15,7 +15,8 @@ func recvFrames(t *testing.T, s *chat.Subscriber) string {
 	t.Helper()
 	select {
 	case <-s.Wake():
-		return string(s.Drain(nil))
+		msg, _ := s.Drain(nil)
+		return string(msg)
 	case <-time.After(5 * time.Second):
 		t.Fatal("no frame arrived")
 		return ""
@@ -68,7 +69,8 @@ func TestPublishReachesEveryoneInOrderAndNoOtherRoom(t *testing.T) {
 	}
 	select {
 	case <-other.Wake():
-		t.Errorf("room 2 received %q", other.Drain(nil))
+		msg, _ := other.Drain(nil)
+		t.Errorf("room 2 received %q", msg)
 	default:
 	}
 }

@@ -170,17 +170,26 @@ func (s *Server) sendBacklog(ctx context.Context, conn *websocket.Conn, sub *cha
 func (s *Server) writeLoop(ctx context.Context, conn *websocket.Conn, sub *chat.Subscriber) {
 	ping := time.NewTicker(pingEvery)
 	defer ping.Stop()
+	// A write that takes too long means a client that stopped reading: the
+	// watchdog closes the connection under it. One timer for the socket's
+	// life, and writes with a context that never ends, so that a write
+	// allocates nothing (a context with a deadline per write did, for every
+	// receiver of every message).
+	watchdog := time.AfterFunc(time.Hour, func() { conn.CloseNow() })
+	watchdog.Stop()
+	defer watchdog.Stop()
 	var buf []byte
 	for {
 		select {
 		case <-sub.Wake():
-			buf = sub.Drain(buf[:0])
-			if len(buf) == 0 {
+			var msg []byte
+			msg, buf = sub.Drain(buf[:0])
+			if len(msg) == 0 {
 				continue
 			}
-			wctx, cancel := context.WithTimeout(ctx, writeWait)
-			err := conn.Write(wctx, websocket.MessageText, buf)
-			cancel()
+			watchdog.Reset(writeWait)
+			err := conn.Write(context.Background(), websocket.MessageText, msg)
+			watchdog.Stop()
 			if err != nil {
 				sub.Close(chat.CloseTryAgainLater, "write failed")
 				conn.CloseNow()
@@ -214,7 +223,9 @@ func (s *Server) readLoop(ctx context.Context, conn *websocket.Conn, sub *chat.S
 	u := sub.User
 	limit := rate.NewLimiter(10, 30) // this socket's frames, typing included
 	for {
-		typ, data, err := conn.Read(ctx)
+		// A context that never ends: the read ends when the socket closes,
+		// and the library then sets up no timer per read.
+		typ, data, err := conn.Read(context.Background())
 		if err != nil {
 			// Closed by the client, over the read limit (the library has
 			// already closed with 1009), or closed by us from writeLoop.
