@@ -64,7 +64,7 @@ type Hub struct {
 
 type hubRoom struct {
 	pending  atomic.Bool   // frames were published since the last flush
-	subs     []*Subscriber // replaced, never modified in place, so a publisher may range over it
+	subs     []*Subscriber // changed only under h.mu held for writing; publishers hold it for reading
 	online   map[int64]*onlineUser
 	typing   map[int64]*typist
 	presence []byte // the rendered list of online users; nil once it changed
@@ -166,7 +166,7 @@ func (h *Hub) Subscribe(roomID int64, user User, session string) (*Subscriber, e
 		r.online[user.ID] = &onlineUser{user: user, conns: 1}
 		h.presenceChangedLocked(roomID, r, user, true)
 	}
-	r.subs = append(slices.Clip(r.subs), s)
+	r.subs = append(r.subs, s)
 	if h.cfg.Presence != nil {
 		if r.presence == nil {
 			r.presence = h.cfg.Presence(roomID, onlineList(r))
@@ -190,7 +190,11 @@ func (h *Hub) Unsubscribe(s *Subscriber) {
 	if i < 0 {
 		return
 	}
-	r.subs = slices.Delete(slices.Clone(r.subs), i, i+1)
+	// Order among subscribers does not matter: the last takes the gap.
+	last := len(r.subs) - 1
+	r.subs[i] = r.subs[last]
+	r.subs[last] = nil
+	r.subs = r.subs[:last]
 	if o := r.online[s.User.ID]; o != nil {
 		o.conns--
 		if o.conns == 0 {
