@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"sync"
@@ -41,6 +42,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	addr := fs.String("addr", envOr(getenv, "CHAT_ADDR", "127.0.0.1:8080"), "address to listen on (env CHAT_ADDR)")
 	dbPath := fs.String("db", envOr(getenv, "CHAT_DB", "agora.db"), "SQLite database file (env CHAT_DB)")
 	guests := fs.Bool("guests", getenv("CHAT_GUESTS") == "1", "let people join public rooms with a display name only (env CHAT_GUESTS=1)")
+	pprofAddr := fs.String("pprof", getenv("CHAT_PPROF"), "serve Go's profiler on this address, e.g. 127.0.0.1:6060 (env CHAT_PPROF); off when empty")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -67,6 +69,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return fmt.Errorf("listen: %w", err)
 	}
 	log.Info("listening", "addr", "http://"+ln.Addr().String(), "db", *dbPath)
+
+	if *pprofAddr != "" {
+		// The profiler on an address of its own, never on the public one.
+		mux := http.NewServeMux()
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		pln, err := net.Listen("tcp", *pprofAddr)
+		if err != nil {
+			return fmt.Errorf("listen for pprof: %w", err)
+		}
+		defer pln.Close()
+		log.Info("profiler", "addr", "http://"+pln.Addr().String()+"/debug/pprof/")
+		go http.Serve(pln, mux)
+	}
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
