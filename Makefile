@@ -23,8 +23,11 @@ test: assets
 e2e: assets
 	$(GO) test -tags e2e -count=1 -timeout 10m -run 'TestE2E' -v ./handlers/
 
+# Micro-benchmarks, then the load test: the real binary over loopback against
+# a bare broadcast hub (results in handlers/testdata/bench/results.txt).
 bench: assets
-	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./chat/ ./db/ ./views/ ./handlers/
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./chat/ ./db/ ./views/
+	$(GO) test -tags load -run '^TestLoad$$' -count=1 -v -timeout 15m ./handlers/
 
 generate:
 	$(GO) tool templ generate
