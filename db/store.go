@@ -40,6 +40,9 @@ type Store struct {
 	writerDone chan struct{}
 	onCommit   func([]chat.Message)
 
+	insertMessage *sql.Stmt // prepared on the writer connection
+	messageAuthor *sql.Stmt
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -77,7 +80,11 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
 	s.read = read
-	s.startWriter()
+	if err := s.startWriter(ctx); err != nil {
+		s.read.Close()
+		s.write.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
