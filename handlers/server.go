@@ -78,7 +78,7 @@ func New(cfg Config) *Server {
 		cop:          http.NewCrossOriginProtection(),
 		loginLimits:  newLimiterSet(10.0/60, 10),
 		postLimits:   newLimiterSet(8, 30),
-		frameLimits:  newLimiterSet(30, 90),
+		frameLimits:  newLimiterSet(40, 600),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

@@ -221,7 +221,11 @@ func (s *Server) writeLoop(ctx context.Context, conn *websocket.Conn, sub *chat.
 // refused; it returns the close code for a refusal, or 0.
 func (s *Server) readLoop(ctx context.Context, conn *websocket.Conn, sub *chat.Subscriber, room chat.Room) (websocket.StatusCode, string) {
 	u := sub.User
-	limit := rate.NewLimiter(10, 30) // this socket's frames, typing included
+	// This socket's frames, typing included. The bucket is deep: frames are
+	// counted as they are read, so a client whose frames queued up behind a
+	// stall (its network, or a busy server) arrives in a burst, and an honest
+	// client must not be closed for that (1008 means "do not come back").
+	limit := rate.NewLimiter(20, 300)
 	for {
 		// A context that never ends: the read ends when the socket closes,
 		// and the library then sets up no timer per read.

@@ -371,7 +371,7 @@ func TestHostileFramesAreRefused(t *testing.T) {
 		s := flooder.dial("general", -1)
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		for range 200 {
+		for range 2000 {
 			if s.conn.Write(ctx, websocket.MessageText, []byte(`{"typing":"1","HEADERS":{"HX-Trigger":"typing-signal"}}`)) != nil {
 				break
 			}
