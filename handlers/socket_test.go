@@ -59,6 +59,10 @@ func (c *client) dial(slug string, after int64) *sock {
 	conn.SetReadLimit(1 << 24)
 	s := &sock{t: c.t, conn: conn, seen: map[int64]int{}}
 	c.t.Cleanup(func() { conn.CloseNow() })
+	// The handshake completes before the server subscribes the socket; the
+	// list of who is online is the first thing a subscriber is sent. A
+	// browser closes that gap with ?after=, which tests without it do not.
+	s.readUntil(`<ul id="presence"`)
 	return s
 }
 
