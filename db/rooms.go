@@ -70,30 +70,6 @@ func (s *Store) RoomByID(ctx context.Context, id int64) (chat.Room, error) {
 	return r, nil
 }
 
-// Rooms lists the rooms the user can see, by name: every public room, and the
-// private ones the user is a member of.
-func (s *Store) Rooms(ctx context.Context, userID int64) ([]chat.Room, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT `+roomColumns+` FROM rooms r
-		WHERE r.kind = 'room' AND (r.private = 0 OR EXISTS (SELECT 1 FROM memberships m WHERE m.room_id = r.id AND m.user_id = ?))
-		ORDER BY r.name COLLATE NOCASE`, userID)
-	if err != nil {
-		return nil, fmt.Errorf("list rooms: %w", err)
-	}
-	defer rows.Close()
-	var rooms []chat.Room
-	for rows.Next() {
-		r, err := scanRoom(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list rooms: %w", err)
-		}
-		rooms = append(rooms, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list rooms: %w", err)
-	}
-	return rooms, nil
-}
-
 // IsMember reports whether the user is a member of the room.
 func (s *Store) IsMember(ctx context.Context, roomID, userID int64) (bool, error) {
 	var n int

@@ -55,7 +55,7 @@ func TestGeneralRoomExistsAndMigrationsRunOnce(t *testing.T) {
 	}
 	defer s2.Close()
 	u := mustUser(t, s2, "ann")
-	rooms, err := s2.Rooms(ctx, u.ID)
+	rooms, err := s2.Nav(ctx, u.ID)
 	if err != nil || len(rooms) != 1 || rooms[0].Slug != "general" {
 		t.Fatalf("rooms after reopen = %+v, %v; want only general", rooms, err)
 	}
@@ -130,7 +130,7 @@ func TestPrivateRoomsAreListedForMembersOnly(t *testing.T) {
 		user chat.User
 		want int
 	}{{ann, 2}, {bob, 1}} {
-		rooms, err := s.Rooms(ctx, tc.user.ID)
+		rooms, err := s.Nav(ctx, tc.user.ID)
 		if err != nil || len(rooms) != tc.want {
 			t.Errorf("%s sees %d rooms (%v), want %d", tc.user.Username, len(rooms), err, tc.want)
 		}

@@ -46,16 +46,12 @@ func (s *Server) handleDMForm(c echo.Context) error {
 func (s *Server) handleAddMember(c echo.Context) error {
 	ctx := c.Request().Context()
 	u, _ := userFrom(c)
-	room, err := s.store.RoomBySlug(ctx, c.Param("slug"))
-	if err != nil {
-		return err
-	}
-	member, err := s.store.IsMember(ctx, room.ID, u.ID)
+	room, member, err := s.pathRoom(c, u)
 	if err != nil {
 		return err
 	}
 	if !member || room.IsDM() {
-		return chat.Errorf(chat.ENotFound, "There is no such room.")
+		return errNoRoom
 	}
 	name := strings.TrimPrefix(strings.TrimSpace(c.FormValue("username")), "@")
 	other, err := s.store.UserByUsername(ctx, name)

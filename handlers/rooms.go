@@ -46,33 +46,35 @@ func (s *Server) handleCreateRoom(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/rooms/"+room.Slug)
 }
 
-// roomFor loads the room named in the path and checks that the user may use
-// it. A private room the user is not in answers "not found", like a room that
-// does not exist, so its name does not leak. Opening a public room joins it.
-func (s *Server) roomFor(c echo.Context, u chat.User) (chat.Room, error) {
+// pathRoom loads the room named in the path and tells whether u is a member.
+func (s *Server) pathRoom(c echo.Context, u chat.User) (chat.Room, bool, error) {
 	ctx := c.Request().Context()
 	room, err := s.store.RoomBySlug(ctx, c.Param("slug"))
 	if err != nil {
-		return chat.Room{}, err
+		return chat.Room{}, false, err
 	}
-	return room, s.enter(ctx, u, room)
+	member, err := s.store.IsMember(ctx, room.ID, u.ID)
+	return room, member, err
 }
 
-// enter makes sure u may post in room, joining a public room if needed and
-// announcing the join.
-func (s *Server) enter(ctx context.Context, u chat.User, room chat.Room) error {
-	member, err := s.store.IsMember(ctx, room.ID, u.ID)
-	if err != nil {
-		return err
+// errNoRoom is the answer for a room that does not exist and for a private
+// room the user is not in, alike, so that its name does not leak.
+var errNoRoom = chat.Errorf(chat.ENotFound, "There is no such room.")
+
+// roomFor loads the room named in the path and checks that the user may use
+// it. Opening a public room joins it.
+func (s *Server) roomFor(c echo.Context, u chat.User) (chat.Room, error) {
+	room, member, err := s.pathRoom(c, u)
+	if err != nil || member {
+		return room, err
 	}
-	if member {
-		return nil
-	}
-	if !chat.CanRead(room, false) {
-		return chat.Errorf(chat.ENotFound, "There is no such room.")
-	}
-	if u.IsGuest && room.Private {
-		return chat.Errorf(chat.ENotFound, "There is no such room.")
+	return room, s.join(c.Request().Context(), u, room)
+}
+
+// join makes u a member of a public room and announces it.
+func (s *Server) join(ctx context.Context, u chat.User, room chat.Room) error {
+	if !chat.CanRead(room, false) || (u.IsGuest && room.Private) {
+		return errNoRoom
 	}
 	joined, err := s.store.Join(ctx, room.ID, u.ID)
 	if err != nil || !joined {
@@ -196,17 +198,13 @@ func optionalID(c echo.Context, name string) (int64, error) {
 func (s *Server) handleLeave(c echo.Context) error {
 	ctx := c.Request().Context()
 	u, _ := userFrom(c)
-	room, err := s.store.RoomBySlug(ctx, c.Param("slug"))
-	if err != nil {
-		return err
-	}
-	member, err := s.store.IsMember(ctx, room.ID, u.ID)
+	room, member, err := s.pathRoom(c, u)
 	if err != nil {
 		return err
 	}
 	if !member {
 		if !chat.CanRead(room, false) {
-			return chat.Errorf(chat.ENotFound, "There is no such room.")
+			return errNoRoom
 		}
 		return c.Redirect(http.StatusSeeOther, "/")
 	}

@@ -50,17 +50,12 @@ type socketFrame struct {
 // side closes.
 func (s *Server) handleSocket(c echo.Context) error {
 	u, _ := userFrom(c)
-	ctx := c.Request().Context()
-	room, err := s.store.RoomBySlug(ctx, c.Param("slug"))
-	if err != nil {
-		return err
-	}
-	member, err := s.store.IsMember(ctx, room.ID, u.ID)
+	room, member, err := s.pathRoom(c, u)
 	if err != nil {
 		return err
 	}
 	if !member {
-		return chat.Errorf(chat.ENotFound, "There is no such room.")
+		return errNoRoom
 	}
 	after := int64(-1)
 	if v := c.QueryParam("after"); v != "" {
