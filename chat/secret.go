@@ -75,9 +75,3 @@ func HashToken(token string) []byte {
 	sum := sha256.Sum256([]byte(token))
 	return sum[:]
 }
-
-// CanRead reports whether a user may read (and post to) a room: anyone signed
-// in may use a public room; private rooms and direct messages are for members.
-func CanRead(r Room, member bool) bool {
-	return member || (!r.Private && r.Kind == KindRoom)
-}
