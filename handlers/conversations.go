@@ -74,6 +74,44 @@ func (s *Server) handleAddMember(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/rooms/"+room.Slug)
 }
 
+// handleRemoveMember lets the creator of a private room (or an admin) take
+// someone out of it: their open sockets there close, and the room leaves
+// their sidebar at once.
+func (s *Server) handleRemoveMember(c echo.Context) error {
+	ctx := c.Request().Context()
+	u, _ := userFrom(c)
+	room, member, err := s.pathRoom(c, u)
+	if err != nil {
+		return err
+	}
+	if !member || room.IsDM() || !room.Private {
+		return errNoRoom
+	}
+	if room.CreatedBy != u.ID && !u.IsAdmin {
+		return chat.Errorf(chat.EForbidden, "Only the room's creator can remove members.")
+	}
+	other, err := s.store.UserByUsername(ctx, strings.TrimPrefix(strings.TrimSpace(c.FormValue("username")), "@"))
+	if err != nil {
+		return err
+	}
+	if other.ID == u.ID {
+		return chat.Errorf(chat.EInvalid, "To leave the room, use Leave.")
+	}
+	// Told while they are still a member, so the notice is in their hands too.
+	if err := s.notice(ctx, other, room, u.Name()+" removed "+other.Name()+" from "+views.RoomTitle(room)); err != nil {
+		return err
+	}
+	removed, err := s.store.Leave(ctx, room.ID, other.ID)
+	if err != nil {
+		return err
+	}
+	if removed {
+		s.hub.CloseUserInRoom(room.ID, other.ID, chat.ClosePolicy, "removed from this room")
+		s.refreshNav(ctx, other.ID)
+	}
+	return c.Redirect(http.StatusSeeOther, "/rooms/"+room.Slug)
+}
+
 func (s *Server) handleSearch(c echo.Context) error {
 	ctx := c.Request().Context()
 	u, _ := userFrom(c)

@@ -90,6 +90,32 @@ func TestPrivateRoomMembers(t *testing.T) {
 		t.Error("the private room stayed in bob's sidebar after he left")
 	}
 	expectStatus(t, bob.get("/rooms/core"), http.StatusNotFound)
+
+	// The creator removes a member: their socket closes and the room leaves
+	// their sidebar, live. Nobody else may remove, and nobody from a room
+	// they cannot see.
+	ann.post("/rooms/core/members", url.Values{"username": {"bob"}})
+	ann.post("/rooms/core/members", url.Values{"username": {"carol"}})
+	expectStatus(t, carol.post("/rooms/core/members/remove", url.Values{"username": {"bob"}}), http.StatusForbidden)
+	expectStatus(t, ts.client(t).signup("dave").post("/rooms/core/members/remove", url.Values{"username": {"bob"}}), http.StatusNotFound)
+	bob.get("/rooms/general")
+	inCore, elsewhere := bob.dial("core", -1), bob.dial("general", -1)
+	if !strings.Contains(ann.get("/rooms/core").body, `action="/rooms/core/members/remove"`) {
+		t.Error("the creator is not offered removal")
+	}
+	if strings.Contains(carol.get("/rooms/core").body, `action="/rooms/core/members/remove"`) {
+		t.Error("a member who is not the creator is offered removal")
+	}
+	expectStatus(t, ann.post("/rooms/core/members/remove", url.Values{"username": {"bob"}}), http.StatusSeeOther)
+	inCore.expectClose(1008)
+	got := elsewhere.readUntil(`id="nav-lists"`)
+	if frames := strings.Split(got, `id="nav-lists"`); strings.Contains(frames[len(frames)-1], `href="/rooms/core"`) {
+		t.Error("the room stayed in the removed member's live sidebar")
+	}
+	expectStatus(t, bob.get("/rooms/core"), http.StatusNotFound)
+	if !strings.Contains(ann.get("/rooms/core").body, "ann removed bob from #core") {
+		t.Error("no notice of the removal")
+	}
 }
 
 func TestEditAndDelete(t *testing.T) {

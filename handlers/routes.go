@@ -42,6 +42,7 @@ func (s *Server) routes() {
 	auth.POST("/rooms/:slug/leave", s.handleLeave)
 	auth.GET("/rooms/:slug/ws", s.handleSocket)
 	auth.POST("/rooms/:slug/members", s.handleAddMember)
+	auth.POST("/rooms/:slug/members/remove", s.handleRemoveMember)
 	auth.GET("/dm", s.handleDMForm)
 	auth.GET("/dm/:username", s.handleDM)
 	auth.GET("/messages/:id", s.handleMessage)

@@ -73,6 +73,7 @@ type RoomView struct {
 	Peer        chat.User // the other person, in a direct conversation
 	LastRead    int64     // the reader's read marker before this visit: "new messages" starts after it
 	Me          int64     // the reader's id: their own messages are never "new"
+	CanManage   bool      // the reader may remove members (the creator, or an admin)
 	Messages    []chat.Message
 	Older       bool // there are messages before the first one shown
 	Newer       bool // the page shows an older window, not live: newer messages exist
