@@ -55,11 +55,13 @@ type HubConfig struct {
 // Hub carries frames to the subscribers of each room and keeps the room's
 // presence (who has a socket open) and typing state. Publish never blocks.
 type Hub struct {
-	cfg    HubConfig
-	mu     sync.RWMutex
-	rooms  map[int64]*hubRoom
-	closed bool
-	stop   chan struct{} // ends the flusher
+	cfg      HubConfig
+	mu       sync.RWMutex
+	rooms    map[int64]*hubRoom
+	sockets  map[int64]int // per user, in all rooms
+	onOnline func(User, bool)
+	closed   bool
+	stop     chan struct{} // ends the flusher
 }
 
 type hubRoom struct {
@@ -88,7 +90,7 @@ func NewHub(cfg HubConfig) *Hub {
 	if cfg.TypingTTL <= 0 {
 		cfg.TypingTTL = 5 * time.Second
 	}
-	h := &Hub{cfg: cfg, rooms: make(map[int64]*hubRoom), stop: make(chan struct{})}
+	h := &Hub{cfg: cfg, rooms: make(map[int64]*hubRoom), sockets: make(map[int64]int), stop: make(chan struct{})}
 	if cfg.FlushEvery > 0 {
 		go h.flush()
 	}
@@ -137,6 +139,29 @@ type Subscriber struct {
 	closeReason string
 }
 
+// OnOnlineChange sets fn to be told, on a goroutine of its own, when a user
+// opens their first socket anywhere (true) or closes their last (false).
+func (h *Hub) OnOnlineChange(fn func(u User, online bool)) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.onOnline = fn
+}
+
+// countSocketLocked adds delta to the user's sockets and tells the
+// OnOnlineChange hook when they come online or go away.
+func (h *Hub) countSocketLocked(u User, delta int) {
+	before := h.sockets[u.ID]
+	after := before + delta
+	if after <= 0 {
+		delete(h.sockets, u.ID)
+	} else {
+		h.sockets[u.ID] = after
+	}
+	if h.onOnline != nil && !h.closed && (before == 0) != (after <= 0) {
+		go h.onOnline(u, after > 0)
+	}
+}
+
 // Subscribe adds a subscriber for user in room. It receives every frame
 // published to the room from now on, in order, until it is closed.
 func (h *Hub) Subscribe(roomID int64, user User, session string) (*Subscriber, error) {
@@ -160,6 +185,7 @@ func (h *Hub) Subscribe(roomID int64, user User, session string) (*Subscriber, e
 		r = &hubRoom{online: make(map[int64]*onlineUser), typing: make(map[int64]*typist)}
 		h.rooms[roomID] = r
 	}
+	h.countSocketLocked(user, 1)
 	if o := r.online[user.ID]; o != nil {
 		o.conns++
 	} else {
@@ -190,6 +216,7 @@ func (h *Hub) Unsubscribe(s *Subscriber) {
 	if i < 0 {
 		return
 	}
+	h.countSocketLocked(s.User, -1)
 	// Order among subscribers does not matter: the last takes the gap.
 	last := len(r.subs) - 1
 	r.subs[i] = r.subs[last]

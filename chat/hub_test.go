@@ -246,3 +246,31 @@ func TestFlushDeliversPublishedFramesInOrder(t *testing.T) {
 		t.Fatalf("one drain got %q, want the whole burst", got)
 	}
 }
+
+func TestOnlineChangeIsToldOncePerUser(t *testing.T) {
+	h := newHub(64)
+	changes := make(chan string, 8)
+	h.OnOnlineChange(func(u chat.User, online bool) { changes <- fmt.Sprint(u.Username, " ", online) })
+	expect := func(want string) {
+		t.Helper()
+		select {
+		case got := <-changes:
+			if got != want {
+				t.Fatalf("told %q, want %q", got, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("not told %q", want)
+		}
+	}
+	a1, _ := h.Subscribe(1, ann, "s1")
+	expect("ann true")
+	a2, _ := h.Subscribe(2, ann, "s1") // another room: still the same person online
+	h.Unsubscribe(a1)
+	h.Unsubscribe(a2)
+	expect("ann false")
+	select {
+	case got := <-changes:
+		t.Fatalf("told %q for a second socket", got)
+	default:
+	}
+}

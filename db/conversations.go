@@ -51,6 +51,27 @@ func (s *Store) DMPeer(ctx context.Context, roomID, me int64) (chat.User, error)
 	return u, nil
 }
 
+// DMPeers returns the ids of the people the user has direct conversations with.
+func (s *Store) DMPeers(ctx context.Context, userID int64) ([]int64, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT DISTINCT o.user_id FROM memberships m
+		JOIN rooms r ON r.id = m.room_id AND r.kind = 'dm'
+		JOIN memberships o ON o.room_id = m.room_id AND o.user_id != m.user_id
+		WHERE m.user_id = ?`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("dm peers: %w", err)
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("dm peers: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
 // Nav lists what the sidebar shows a user: the rooms they can see (public
 // ones and private ones they are in) and their direct conversations, each
 // with unread and mention counts where they are a member.

@@ -6,7 +6,9 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/coder/websocket"
 	"golang.org/x/net/html"
 )
 
@@ -19,6 +21,24 @@ func (c *client) lastMessage(path string) string {
 	}
 	id, _ := attr(msgs[len(msgs)-1], "data-id")
 	return id
+}
+
+// nextNav waits for the next sidebar the socket is sent and returns it.
+func (s *sock) nextNav() string {
+	s.t.Helper()
+	const marker = `id="nav-lists"`
+	n := strings.Count(s.text.String(), marker)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for strings.Count(s.text.String(), marker) <= n {
+		_, data, err := s.conn.Read(ctx)
+		if err != nil {
+			s.t.Fatalf("waiting for a sidebar: %v", err)
+		}
+		s.record(data)
+	}
+	all := s.text.String()
+	return all[strings.LastIndex(all, marker):]
 }
 
 func TestDirectMessages(t *testing.T) {
@@ -58,6 +78,18 @@ func TestDirectMessages(t *testing.T) {
 	}
 	expectStatus(t, ann.get("/dm/nobody"), http.StatusNotFound)
 	expectStatus(t, ann.post("/rooms", url.Values{"name": {"dm 1 2"}}), http.StatusUnprocessableEntity)
+
+	// Bob's sidebar shows ann online or away, live.
+	bob.get("/rooms/general")
+	watcher := bob.dial("general", -1)
+	annAway := ann.dial(slug, -1)
+	if nav := watcher.nextNav(); !strings.Contains(nav, `data-online="true"`) {
+		t.Errorf("ann's dot is not lit in bob's sidebar when she comes online:\n%s", nav)
+	}
+	annAway.conn.Close(websocket.StatusNormalClosure, "")
+	if nav := watcher.nextNav(); strings.Contains(nav, `data-online="true"`) {
+		t.Errorf("ann's dot stays lit in bob's sidebar after she left:\n%s", nav)
+	}
 
 	// Live, both ways.
 	a, b := ann.dial(slug, -1), bob.dial(slug, -1)

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -119,4 +120,19 @@ func (s *Server) handlePostMessage(c echo.Context) error {
 		return c.NoContent(http.StatusNoContent)
 	}
 	return c.Redirect(http.StatusSeeOther, "/rooms/"+room.Slug)
+}
+
+// onlineChanged redraws the sidebars of the user's direct-message partners
+// who are online, so the dot beside the user's name follows them live.
+func (s *Server) onlineChanged(u chat.User, _ bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	peers, err := s.store.DMPeers(ctx, u.ID)
+	if err != nil {
+		s.log.Error("presence in sidebars", "user", u.Username, "err", err)
+		return
+	}
+	for _, id := range peers {
+		s.refreshNav(ctx, id)
+	}
 }

@@ -84,6 +84,7 @@ func New(cfg Config) *Server {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	s.store.OnCommit(s.publishCommitted)
+	s.hub.OnOnlineChange(s.onlineChanged)
 	s.routes()
 	return s
 }
