@@ -26,7 +26,7 @@ e2e: assets
 # Micro-benchmarks, then the load test: the real binary over loopback against
 # a bare broadcast hub (results in handlers/testdata/bench/results.txt).
 bench: assets
-	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./chat/ ./db/ ./views/
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./chat/ ./db/ ./views/ ./handlers/
 	$(GO) test -tags load -run '^TestLoad$$' -count=1 -v -timeout 15m ./handlers/
 
 generate:

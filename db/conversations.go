@@ -39,7 +39,7 @@ func (s *Store) DM(ctx context.Context, a, b chat.User) (chat.Room, error) {
 
 // DMPeer returns the other member of a direct conversation (or me, for notes to self).
 func (s *Store) DMPeer(ctx context.Context, roomID, me int64) (chat.User, error) {
-	u, err := scanUser(s.read.QueryRowContext(ctx, `SELECT u.id, u.username, u.display_name, u.is_admin, u.is_guest, u.created_at
+	u, err := scanUser(s.queryRow(ctx, `SELECT u.id, u.username, u.display_name, u.is_admin, u.is_guest, u.created_at
 		FROM memberships m JOIN users u ON u.id = m.user_id
 		WHERE m.room_id = ? ORDER BY u.id = ?, u.id LIMIT 1`, roomID, me))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -53,7 +53,7 @@ func (s *Store) DMPeer(ctx context.Context, roomID, me int64) (chat.User, error)
 
 // DMPeers returns the ids of the people the user has direct conversations with.
 func (s *Store) DMPeers(ctx context.Context, userID int64) ([]int64, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT DISTINCT o.user_id FROM memberships m
+	rows, err := s.query(ctx, `SELECT DISTINCT o.user_id FROM memberships m
 		JOIN rooms r ON r.id = m.room_id AND r.kind = 'dm'
 		JOIN memberships o ON o.room_id = m.room_id AND o.user_id != m.user_id
 		WHERE m.user_id = ?`, userID)
@@ -76,7 +76,7 @@ func (s *Store) DMPeers(ctx context.Context, userID int64) ([]int64, error) {
 // ones and private ones they are in) and their direct conversations, each
 // with unread and mention counts where they are a member.
 func (s *Store) Nav(ctx context.Context, userID int64) ([]chat.NavRoom, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT `+roomColumns+`, m.user_id IS NOT NULL,
+	rows, err := s.query(ctx, `SELECT `+roomColumns+`, m.user_id IS NOT NULL,
 			coalesce((SELECT count(*) FROM messages x WHERE x.room_id = r.id AND x.id > m.last_read_id
 				AND x.author_id != m.user_id AND x.kind = 'text' AND x.deleted_at IS NULL), 0),
 			coalesce((SELECT count(*) FROM mentions mn JOIN messages x ON x.id = mn.message_id
@@ -114,7 +114,16 @@ func (s *Store) Nav(ctx context.Context, userID int64) ([]chat.NavRoom, error) {
 // and returns where it was.
 func (s *Store) MarkRead(ctx context.Context, roomID, userID, upTo int64) (int64, error) {
 	var prev int64
-	err := s.withTx(ctx, func(tx *sql.Tx) error {
+	// Most page views find nothing new: a read answers them without taking
+	// the write lock.
+	err := s.queryRow(ctx, "SELECT last_read_id FROM memberships WHERE room_id = ? AND user_id = ?", roomID, userID).Scan(&prev)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && prev >= upTo) {
+		return prev, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("mark read: %w", err)
+	}
+	err = s.withTx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, "SELECT last_read_id FROM memberships WHERE room_id = ? AND user_id = ?", roomID, userID).Scan(&prev)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
@@ -134,7 +143,7 @@ func (s *Store) MarkRead(ctx context.Context, roomID, userID, upTo int64) (int64
 // LatestID is the id of the room's newest message, 0 when it has none.
 func (s *Store) LatestID(ctx context.Context, roomID int64) (int64, error) {
 	var id int64
-	if err := s.read.QueryRowContext(ctx, "SELECT coalesce(max(id), 0) FROM messages WHERE room_id = ?", roomID).Scan(&id); err != nil {
+	if err := s.queryRow(ctx, "SELECT coalesce(max(id), 0) FROM messages WHERE room_id = ?", roomID).Scan(&id); err != nil {
 		return 0, fmt.Errorf("latest id: %w", err)
 	}
 	return id, nil
@@ -247,14 +256,16 @@ func (s *Store) withReactions(ctx context.Context, msgs []chat.Message) error {
 		return nil
 	}
 	index := make(map[int64]int, len(msgs))
-	args := make([]any, 0, len(msgs))
+	lo, hi := msgs[0].ID, msgs[0].ID
 	for i, m := range msgs {
 		index[m.ID] = i
-		args = append(args, m.ID)
+		lo, hi = min(lo, m.ID), max(hi, m.ID)
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT r.message_id, r.emoji, u.username, u.display_name
+	// One constant query over the page's id range (so it is prepared once);
+	// reactions in that range on other rooms' messages are skipped below.
+	rows, err := s.query(ctx, `SELECT r.message_id, r.emoji, u.username, u.display_name
 		FROM reactions r JOIN users u ON u.id = r.user_id
-		WHERE r.message_id IN (?`+strings.Repeat(",?", len(msgs)-1)+`) ORDER BY r.message_id, r.created_at, u.id`, args...)
+		WHERE r.message_id BETWEEN ? AND ? ORDER BY r.message_id, r.created_at, u.id`, lo, hi)
 	if err != nil {
 		return fmt.Errorf("reactions: %w", err)
 	}
@@ -268,7 +279,11 @@ func (s *Store) withReactions(ctx context.Context, msgs []chat.Message) error {
 		if display == "" {
 			display = username
 		}
-		m := &msgs[index[id]]
+		i, ok := index[id]
+		if !ok {
+			continue
+		}
+		m := &msgs[i]
 		k := -1
 		for i := range m.Reactions {
 			if m.Reactions[i].Emoji == emoji {

@@ -33,7 +33,7 @@ func scanMessage(row interface{ Scan(...any) error }, extra ...any) (chat.Messag
 
 // MessageByID returns one message.
 func (s *Store) MessageByID(ctx context.Context, id int64) (chat.Message, error) {
-	m, err := scanMessage(s.read.QueryRowContext(ctx, "SELECT "+messageColumns+
+	m, err := scanMessage(s.queryRow(ctx, "SELECT "+messageColumns+
 		" FROM messages m JOIN users u ON u.id = m.author_id WHERE m.id = ?", id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return chat.Message{}, chat.Errorf(chat.ENotFound, "There is no such message.")
@@ -88,7 +88,7 @@ func (s *Store) MessagesAfter(ctx context.Context, roomID, after int64, limit in
 }
 
 func (s *Store) queryMessages(ctx context.Context, query string, args ...any) ([]chat.Message, error) {
-	rows, err := s.read.QueryContext(ctx, query, args...)
+	rows, err := s.query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}

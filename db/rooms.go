@@ -48,7 +48,7 @@ func (s *Store) CreateRoom(ctx context.Context, name, slug string, private bool,
 
 // RoomBySlug returns the room with that slug.
 func (s *Store) RoomBySlug(ctx context.Context, slug string) (chat.Room, error) {
-	r, err := scanRoom(s.read.QueryRowContext(ctx, "SELECT "+roomColumns+" FROM rooms r WHERE r.slug = ?", slug))
+	r, err := scanRoom(s.queryRow(ctx, "SELECT "+roomColumns+" FROM rooms r WHERE r.slug = ?", slug))
 	if errors.Is(err, sql.ErrNoRows) {
 		return chat.Room{}, chat.Errorf(chat.ENotFound, "There is no such room.")
 	}
@@ -60,7 +60,7 @@ func (s *Store) RoomBySlug(ctx context.Context, slug string) (chat.Room, error) 
 
 // RoomByID returns the room with that id.
 func (s *Store) RoomByID(ctx context.Context, id int64) (chat.Room, error) {
-	r, err := scanRoom(s.read.QueryRowContext(ctx, "SELECT "+roomColumns+" FROM rooms r WHERE r.id = ?", id))
+	r, err := scanRoom(s.queryRow(ctx, "SELECT "+roomColumns+" FROM rooms r WHERE r.id = ?", id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return chat.Room{}, chat.Errorf(chat.ENotFound, "There is no such room.")
 	}
@@ -73,7 +73,7 @@ func (s *Store) RoomByID(ctx context.Context, id int64) (chat.Room, error) {
 // IsMember reports whether the user is a member of the room.
 func (s *Store) IsMember(ctx context.Context, roomID, userID int64) (bool, error) {
 	var n int
-	err := s.read.QueryRowContext(ctx, "SELECT count(*) FROM memberships WHERE room_id = ? AND user_id = ?", roomID, userID).Scan(&n)
+	err := s.queryRow(ctx, "SELECT count(*) FROM memberships WHERE room_id = ? AND user_id = ?", roomID, userID).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("is member: %w", err)
 	}
@@ -118,7 +118,7 @@ func (s *Store) Leave(ctx context.Context, roomID, userID int64) (bool, error) {
 
 // MemberRooms lists the rooms (and direct conversations) the user is a member of.
 func (s *Store) MemberRooms(ctx context.Context, userID int64) ([]chat.Room, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT `+roomColumns+` FROM rooms r
+	rows, err := s.query(ctx, `SELECT `+roomColumns+` FROM rooms r
 		JOIN memberships m ON m.room_id = r.id WHERE m.user_id = ? ORDER BY r.id`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("member rooms: %w", err)

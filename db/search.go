@@ -18,7 +18,7 @@ func (s *Store) Search(ctx context.Context, userID int64, q string, limit int) (
 	if match == "" {
 		return nil, nil
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT `+messageColumns+`, `+roomColumns+`,
+	rows, err := s.query(ctx, `SELECT `+messageColumns+`, `+roomColumns+`,
 			snippet(messages_fts, 0, char(2), char(3), '…', 24),
 			coalesce(p.id, 0), coalesce(p.username, ''), coalesce(p.display_name, '')
 		FROM messages_fts f

@@ -48,7 +48,7 @@ func (s *Store) CreateUser(ctx context.Context, username, displayName, passwordH
 // password hash.
 func (s *Store) UserCredentials(ctx context.Context, username string) (chat.User, string, error) {
 	var hash string
-	u, err := scanUser(s.read.QueryRowContext(ctx, "SELECT "+userColumns+", password_hash FROM users WHERE username = ?", username), &hash)
+	u, err := scanUser(s.queryRow(ctx, "SELECT "+userColumns+", password_hash FROM users WHERE username = ?", username), &hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return chat.User{}, "", chat.Errorf(chat.ENotFound, "No such user.")
 	}
@@ -60,7 +60,7 @@ func (s *Store) UserCredentials(ctx context.Context, username string) (chat.User
 
 // UserByUsername returns the user with that username, in any letter case.
 func (s *Store) UserByUsername(ctx context.Context, username string) (chat.User, error) {
-	u, err := scanUser(s.read.QueryRowContext(ctx, "SELECT "+userColumns+" FROM users WHERE username = ?", username))
+	u, err := scanUser(s.queryRow(ctx, "SELECT "+userColumns+" FROM users WHERE username = ?", username))
 	if errors.Is(err, sql.ErrNoRows) {
 		return chat.User{}, chat.Errorf(chat.ENotFound, "No user is called %q.", username)
 	}
@@ -107,7 +107,7 @@ func (s *Store) CreateSession(ctx context.Context, tokenHash []byte, userID int6
 
 // SessionUser returns the user of an unexpired session.
 func (s *Store) SessionUser(ctx context.Context, tokenHash []byte) (chat.User, error) {
-	u, err := scanUser(s.read.QueryRowContext(ctx, `SELECT u.id, u.username, u.display_name, u.is_admin, u.is_guest, u.created_at
+	u, err := scanUser(s.queryRow(ctx, `SELECT u.id, u.username, u.display_name, u.is_admin, u.is_guest, u.created_at
 		FROM sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.token_hash = ? AND s.expires_at > ?`, tokenHash, toDB(time.Now())))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -133,7 +133,7 @@ func (s *Store) DeleteSession(ctx context.Context, tokenHash []byte) error {
 
 // UserByID returns the user with that id.
 func (s *Store) UserByID(ctx context.Context, id int64) (chat.User, error) {
-	u, err := scanUser(s.read.QueryRowContext(ctx, "SELECT "+userColumns+" FROM users WHERE id = ?", id))
+	u, err := scanUser(s.queryRow(ctx, "SELECT "+userColumns+" FROM users WHERE id = ?", id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return chat.User{}, chat.Errorf(chat.ENotFound, "No such user.")
 	}
@@ -147,7 +147,7 @@ func (s *Store) UserByID(ctx context.Context, id int64) (chat.User, error) {
 // in any letter case.
 func (s *Store) NameTaken(ctx context.Context, name string) (bool, error) {
 	var n int
-	err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM users
+	err := s.queryRow(ctx, `SELECT count(*) FROM users
 		WHERE is_guest = 0 AND (username = ?1 OR display_name = ?1 COLLATE NOCASE)`, name).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("name taken: %w", err)
