@@ -42,6 +42,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	addr := fs.String("addr", envOr(getenv, "CHAT_ADDR", "127.0.0.1:8080"), "address to listen on (env CHAT_ADDR)")
 	dbPath := fs.String("db", envOr(getenv, "CHAT_DB", "agora.db"), "SQLite database file (env CHAT_DB)")
 	guests := fs.Bool("guests", getenv("CHAT_GUESTS") == "1", "let people join public rooms with a display name only (env CHAT_GUESTS=1)")
+	trustProxy := fs.Bool("trust-proxy", getenv("CHAT_TRUST_PROXY") == "1", "behind a reverse proxy on a loopback or private address: trust its X-Forwarded-For and X-Forwarded-Proto (env CHAT_TRUST_PROXY=1)")
 	pprofAddr := fs.String("pprof", getenv("CHAT_PPROF"), "serve Go's profiler on this address, e.g. 127.0.0.1:6060 (env CHAT_PPROF); off when empty")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
@@ -55,7 +56,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	defer store.Close()
 
 	hub := handlers.NewHub(chat.HubConfig{})
-	app := handlers.New(handlers.Config{Store: store, Hub: hub, Log: log, Assets: assets.FS, Guests: *guests})
+	app := handlers.New(handlers.Config{Store: store, Hub: hub, Log: log, Assets: assets.FS, Guests: *guests, TrustProxy: *trustProxy})
 	conns := &connStates{states: make(map[net.Conn]http.ConnState)}
 	srv := &http.Server{
 		Handler:           app,

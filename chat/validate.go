@@ -65,8 +65,14 @@ func ValidateUsername(name string) error {
 			return Errorf(EInvalid, "A username may use only letters, digits, '-' and '_', and starts with a letter or digit.")
 		}
 	}
+	if strings.HasPrefix(strings.ToLower(name), GuestPrefix) {
+		return Errorf(EInvalid, "Usernames starting with %q are for guests.", GuestPrefix)
+	}
 	return nil
 }
+
+// GuestPrefix starts every guest's made-up username, and no account's.
+const GuestPrefix = "guest-"
 
 // ValidatePassword checks a new password's length.
 func ValidatePassword(pw string) error {

@@ -40,7 +40,7 @@ func TestValidateUsernameAndRoom(t *testing.T) {
 			t.Errorf("%q refused: %v", name, err)
 		}
 	}
-	for _, name := range []string{"", "a", "-ann", "an n", "<b>", "ann\"", strings.Repeat("a", 33), "ünï"} {
+	for _, name := range []string{"", "a", "-ann", "an n", "<b>", "ann\"", strings.Repeat("a", 33), "ünï", "Guest-1234"} {
 		if err := chat.ValidateUsername(name); err == nil {
 			t.Errorf("%q accepted", name)
 		}

@@ -136,12 +136,12 @@ func (s *Server) startSession(c echo.Context, u chat.User) error {
 		return err
 	}
 	name := cookieName
-	if isTLS(c) {
+	if s.isTLS(c) {
 		name = secureCookieName
 	}
 	c.SetCookie(&http.Cookie{
 		Name: name, Value: token, Path: "/", Expires: expires,
-		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: isTLS(c),
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.isTLS(c),
 	})
 	return nil
 }

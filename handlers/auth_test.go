@@ -1,12 +1,20 @@
 package handlers_test
 
 import (
+	"context"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"golang.org/x/net/html"
+
+	"agora/assets"
+	"agora/chat"
+	"agora/db"
+	"agora/handlers"
 )
 
 func TestHealthz(t *testing.T) {
@@ -142,5 +150,34 @@ func TestLoginAttemptsAreLimited(t *testing.T) {
 	}
 	if !limited {
 		t.Fatal("15 wrong passwords in a row were all checked")
+	}
+}
+
+func TestProxyHeadersCountOnlyWhenTrusted(t *testing.T) {
+	for _, trusted := range []bool{false, true} {
+		store, err := db.Open(context.Background(), filepath.Join(t.TempDir(), "agora.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		app := handlers.New(handlers.Config{Store: store, Hub: handlers.NewHub(chat.HubConfig{}), Assets: assets.FS, TrustProxy: trusted})
+		srv := httptest.NewServer(app)
+		ts := &testServer{Server: srv, store: store, app: app}
+		t.Cleanup(ts.stop)
+
+		res := ts.client(t).do("POST", "/signup", url.Values{"username": {"ann"}, "password": {"password-ann"}},
+			map[string]string{"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7"})
+		cookie := res.header.Get("Set-Cookie")
+		if secure := strings.HasPrefix(cookie, "__Host-agora_session=") && strings.Contains(cookie, "Secure"); secure != trusted {
+			t.Errorf("trusted=%v: cookie %q", trusted, cookie)
+		}
+		// Wrong passwords from one forwarded address: with a trusted proxy
+		// they do not lock out another client behind the same proxy.
+		for range 12 {
+			ts.client(t).do("POST", "/login", url.Values{"username": {"nobody"}, "password": {"wrong-one"}}, map[string]string{"X-Forwarded-For": "203.0.113.7"})
+		}
+		other := ts.client(t).do("POST", "/login", url.Values{"username": {"ann"}, "password": {"password-ann"}}, map[string]string{"X-Forwarded-For": "198.51.100.9"})
+		if got, want := other.status, map[bool]int{false: http.StatusTooManyRequests, true: http.StatusSeeOther}[trusted]; got != want {
+			t.Errorf("trusted=%v: another client's login answered %d, want %d", trusted, got, want)
+		}
 	}
 }

@@ -51,7 +51,7 @@ func (s *Server) handleGuest(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	username := "guest-" + strings.ToLower(strings.NewReplacer("-", "", "_", "").Replace(token))[:10]
+	username := chat.GuestPrefix + strings.ToLower(strings.NewReplacer("-", "", "_", "").Replace(token))[:10]
 	// No password hash: CheckPassword never accepts an empty one, so a guest
 	// account cannot be logged into, only used through its session.
 	u, err := s.store.CreateUser(ctx, username, name, "", true)

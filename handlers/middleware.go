@@ -21,7 +21,7 @@ func (s *Server) secureHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "same-origin")
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
-		if isTLS(c) {
+		if s.isTLS(c) {
 			h.Set("Strict-Transport-Security", "max-age=31536000")
 		}
 		return next(c)
@@ -89,8 +89,10 @@ func sessionFrom(c echo.Context) string {
 	return s
 }
 
-func isTLS(c echo.Context) bool {
-	return c.Request().TLS != nil || c.Request().Header.Get("X-Forwarded-Proto") == "https"
+// isTLS reports whether the visit is over TLS: served so, or, behind a
+// trusted proxy, forwarded from it.
+func (s *Server) isTLS(c echo.Context) bool {
+	return c.Request().TLS != nil || (s.trustProxy && c.Request().Header.Get("X-Forwarded-Proto") == "https")
 }
 
 func isHTMX(c echo.Context) bool { return c.Request().Header.Get("HX-Request") == "true" }

@@ -9,9 +9,13 @@ import (
 func (s *Server) routes() {
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
-	// The client's address is the peer's: headers such as X-Forwarded-For are
-	// anyone's to write, and login limits are keyed on it.
+	// The client's address keys the login and signup limits. It is the
+	// peer's, unless a trusted proxy (loopback or private network) says whom
+	// it forwards for.
 	e.IPExtractor = echo.ExtractIPDirect()
+	if s.trustProxy {
+		e.IPExtractor = echo.ExtractIPFromXFFHeader()
+	}
 	e.HTTPErrorHandler = s.handleError
 	e.Use(middleware.Recover())
 	e.Use(s.secureHeaders)

@@ -27,6 +27,12 @@ type Config struct {
 	Log    *slog.Logger
 	Assets fs.FS // the static files: app.css, app.js, vendor/...
 	Guests bool  // allow guest sign-in with a display name only
+	// TrustProxy says a reverse proxy on a loopback or private address is
+	// in front: its X-Forwarded-For names the client (for the login and
+	// signup limits) and its X-Forwarded-Proto says whether the visit is
+	// over TLS (for the cookie). Without it those headers are ignored: anyone
+	// could write them.
+	TrustProxy bool
 }
 
 // Server is agora's HTTP handler.
@@ -37,6 +43,7 @@ type Server struct {
 	assets       fs.FS
 	assetVersion string
 	guests       bool
+	trustProxy   bool
 	echo         *echo.Echo
 	cop          *http.CrossOriginProtection
 
@@ -74,6 +81,7 @@ func New(cfg Config) *Server {
 		assets:       cfg.Assets,
 		assetVersion: versionOf(cfg.Assets),
 		guests:       cfg.Guests,
+		trustProxy:   cfg.TrustProxy,
 		echo:         echo.New(),
 		cop:          http.NewCrossOriginProtection(),
 		loginLimits:  newLimiterSet(10.0/60, 10),
