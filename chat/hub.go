@@ -528,6 +528,17 @@ func (h *Hub) PublishUser(userID, roomID int64, f Frame) {
 	}
 }
 
+// OnlineUsers returns the ids of the users with a socket open anywhere.
+func (h *Hub) OnlineUsers() []int64 {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	out := make([]int64, 0, len(h.sockets))
+	for id := range h.sockets {
+		out = append(out, id)
+	}
+	return out
+}
+
 // RoomsOf returns the rooms in which the user has sockets open.
 func (h *Hub) RoomsOf(userID int64) []int64 {
 	h.mu.RLock()

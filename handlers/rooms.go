@@ -39,9 +39,19 @@ func (s *Server) handleCreateRoom(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	room, err := s.store.CreateRoom(c.Request().Context(), name, slug, c.FormValue("private") != "", u.ID)
+	ctx := c.Request().Context()
+	room, err := s.store.CreateRoom(ctx, name, slug, c.FormValue("private") != "", u.ID)
 	if err != nil {
 		return err
+	}
+	if !room.Private {
+		// Everyone may use a public room: it appears in the sidebars of
+		// those online now, not only at their next page.
+		for _, id := range s.hub.OnlineUsers() {
+			if id != u.ID {
+				s.refreshNav(ctx, id)
+			}
+		}
 	}
 	return c.Redirect(http.StatusSeeOther, "/rooms/"+room.Slug)
 }

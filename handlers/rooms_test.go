@@ -162,6 +162,13 @@ func TestCreateRoomsPublicAndPrivate(t *testing.T) {
 		t.Fatalf("new room at %q", loc)
 	}
 	expectStatus(t, bob.get("/rooms/design-review"), http.StatusOK)
+	// Someone online when a public room is made sees it appear in their sidebar.
+	bob.get("/rooms/general")
+	live := bob.dial("general", -1)
+	ann.post("/rooms", url.Values{"name": {"Launch"}})
+	if nav := live.nextNav(); !strings.Contains(nav, `href="/rooms/launch"`) {
+		t.Errorf("the new public room is not in bob's live sidebar:\n%.400s", nav)
+	}
 	if !strings.Contains(bob.get("/").body, `href="/rooms/design-review"`) {
 		t.Error("a public room is missing from another user's lobby")
 	}
