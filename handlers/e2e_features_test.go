@@ -708,3 +708,45 @@ func TestE2EFeatureScreenshots(t *testing.T) {
 	}
 	alice.shots("feature-search")
 }
+
+// TestE2EInfiniteScroll: a room with more than a page of history shows the
+// latest 50; scrolling to the top loads the older ones in place, once each,
+// in order, without reloading the page.
+func TestE2EInfiniteScroll(t *testing.T) {
+	srv, alice, bob := twoUsers(t)
+	alice.openPage(srv, "/rooms/general", true)
+	bob.openPage(srv, "/rooms/general", true)
+	history := func(who string, n int) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = fmt.Sprintf("early %d from %s", i+1, who)
+		}
+		return out
+	}
+	alice.postForms("general", history("alice", 28))
+	bob.postForms("general", history("bob", 30))
+
+	alice.openPage(srv, "/rooms/general", true)
+	alice.markPage("scroll-page")
+	const countJS = `document.querySelectorAll('#messages [id^="message-"]').length`
+	if n := evalJS[int](alice, countJS); n != 50 {
+		t.Fatalf("the room shows %d entries, want the latest 50", n)
+	}
+	if evalJS[bool](alice, hasMessageJS("early 1 from alice")) {
+		t.Fatal("the oldest message is on the first page")
+	}
+	// Scroll to the top as a reader does (the list is a reversed flex
+	// column, so the top is the most negative scrollTop).
+	evalJS[bool](alice, `(s => (s.scrollTop = -s.scrollHeight, true))(document.querySelector('.scroller'))`)
+	alice.waitJS("the oldest messages, loaded in place", hasMessageJS("early 1 from alice"), liveWait)
+	if n := evalJS[int](alice, countJS); n <= 50 {
+		t.Errorf("after scrolling up the room shows %d entries", n)
+	}
+	if m := alice.pageMark(); m != "scroll-page" {
+		t.Errorf("the page was reloaded (marker %q): older messages must load in place", m)
+	}
+	alice.checkTimeline("after loading older messages")
+	ids := evalJS[[]string](alice, `[...document.querySelectorAll('#messages [id^="message-"]')].map(e => e.id)`)
+	checkUnique(t, "alice (after scrolling up)", ids)
+	alice.screenshot("feature-scrolled-up", false)
+}
