@@ -163,9 +163,6 @@ func messageURL(id int64, action string) string {
 	return "/messages/" + strconv.FormatInt(id, 10) + "/" + action
 }
 
-// roomLink goes back to a message in its room; rooms are addressed by slug,
-// which a message does not carry, so this goes through the message's page.
-func roomLink(m chat.Message) string { return messageURL(m.ID, "") }
 
 func reactionTitle(r chat.Reaction) string { return strings.Join(r.Names, ", ") }
 
