@@ -172,8 +172,9 @@ func (h *Hub) Subscribe(roomID int64, user User, session string) (*Subscriber, e
 		hub:     h,
 		wake:    make(chan struct{}, 1),
 		done:    make(chan struct{}),
-		queue:   make([]Frame, 0, 16),
-		spare:   make([]Frame, 0, 16),
+		// Small to start: most sockets are idle, and a busy one grows its
+		// queue once and then reuses it (Drain swaps queue and spare).
+		queue: make([]Frame, 0, 4),
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
