@@ -163,7 +163,6 @@ func messageURL(id int64, action string) string {
 	return "/messages/" + strconv.FormatInt(id, 10) + "/" + action
 }
 
-
 func reactionTitle(r chat.Reaction) string { return strings.Join(r.Names, ", ") }
 
 func reactionUsers(r chat.Reaction) string { return strings.Join(r.Users, " ") }
