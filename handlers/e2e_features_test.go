@@ -26,8 +26,10 @@ import (
 	"github.com/chromedp/chromedp/kb"
 )
 
-// readmeScreenshot is committed and shown in the README.
-const readmeScreenshot = "testdata/readme-room.png"
+// readmeScreenshot is the picture for the README. It is written with the
+// other (git-ignored) screenshots, so a test run leaves the tree clean; copy
+// it to testdata/readme-room.png, which the README shows, to update it.
+const readmeScreenshot = "testdata/screenshots/readme-room.png"
 
 // ---------------------------------------------------------------------------
 // Helpers for these tests.
