@@ -243,32 +243,33 @@ func (s *Server) readLoop(ctx context.Context, conn *websocket.Conn, sub *chat.S
 		if err := json.Unmarshal(data, &f); err != nil {
 			return closeBadPayload, "frames are JSON objects"
 		}
-		// Membership is checked on every frame, not only at connect: a user
-		// who left or was removed is stopped at once.
-		member, err := s.store.IsMember(ctx, room.ID, u.ID)
-		if err != nil {
-			s.log.Error("socket membership", "room", room.Slug, "user", u.Username, "err", err)
-			return closeInternal, "server error"
-		}
-		if !member {
-			return closePolicy, "not a member of this room"
-		}
+		// Membership is checked on every frame, not only at connect, so a
+		// user who left or was removed is stopped at once: sendMessage checks
+		// it for a message, and a typing signal checks it here.
 		switch f.Headers["HX-Trigger"] {
 		case "composer":
-			_, err := s.sendMessage(ctx, u, room, f.Body, f.ClientMsgID)
-			switch chat.ErrorCode(err) {
-			case "":
-			case chat.EInvalid, chat.ERateLimit:
-				// Told to the sender alone, beside the composer.
-				sub.Send(chat.Frame{Data: renderBytes(views.ComposerError(chat.ErrorMessage(err)))})
-			default:
-				if !errors.Is(err, context.Canceled) {
-					s.log.Error("socket message", "room", room.Slug, "user", u.Username, "err", err)
-				}
-				return closeInternal, "server error"
-			}
+			_, err = s.sendMessage(ctx, u, room, f.Body, f.ClientMsgID)
 		case "typing-signal":
-			s.hub.Typing(room.ID, u)
+			var member bool
+			if member, err = s.store.IsMember(ctx, room.ID, u.ID); err == nil && !member {
+				err = chat.Errorf(chat.EForbidden, "not a member")
+			}
+			if err == nil {
+				s.hub.Typing(room.ID, u)
+			}
+		}
+		switch chat.ErrorCode(err) {
+		case "":
+		case chat.EInvalid, chat.ERateLimit:
+			// Told to the sender alone, beside the composer.
+			sub.Send(chat.Frame{Data: renderBytes(views.ComposerError(chat.ErrorMessage(err)))})
+		case chat.EForbidden:
+			return closePolicy, "not a member of this room"
+		default:
+			if !errors.Is(err, context.Canceled) {
+				s.log.Error("socket frame", "room", room.Slug, "user", u.Username, "err", err)
+			}
+			return closeInternal, "server error"
 		}
 	}
 }
