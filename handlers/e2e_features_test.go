@@ -40,20 +40,6 @@ func jsString(s string) string {
 	return string(q)
 }
 
-// twoUsers starts a server and two browsers with JavaScript on, signed up as
-// alice and bob.
-func twoUsers(t *testing.T) (*agoraServer, *browser, *browser) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
-	t.Cleanup(cancel)
-	srv := newServer(t)
-	alice := newBrowser(t, ctx, "alice", true)
-	bob := newBrowser(t, ctx, "bob", true)
-	alice.signUp(srv, "alice")
-	bob.signUp(srv, "bob")
-	return srv, alice, bob
-}
-
 // openPage navigates to path, expects 200 and, for a room or direct
 // conversation, waits for its socket to connect.
 func (b *browser) openPage(srv *agoraServer, path string, live bool) {

@@ -757,16 +757,24 @@ func TestE2ENoJavaScript(t *testing.T) {
 	b.screenshot("nojs-room-after-restart", false)
 }
 
-// TestE2ELiveTwoBrowsers: two people in one room see each other's messages,
-// presence and typing live, over the WebSocket.
-func TestE2ELiveTwoBrowsers(t *testing.T) {
+// twoUsers starts a server and two browsers with JavaScript on, signed up as
+// alice and bob.
+func twoUsers(t *testing.T) (*agoraServer, *browser, *browser) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
-	defer cancel()
+	t.Cleanup(cancel)
 	srv := newServer(t)
 	alice := newBrowser(t, ctx, "alice", true)
 	bob := newBrowser(t, ctx, "bob", true)
 	alice.signUp(srv, "alice")
 	bob.signUp(srv, "bob")
+	return srv, alice, bob
+}
+
+// TestE2ELiveTwoBrowsers: two people in one room see each other's messages,
+// presence and typing live, over the WebSocket.
+func TestE2ELiveTwoBrowsers(t *testing.T) {
+	srv, alice, bob := twoUsers(t)
 
 	alice.openRoom(srv, "general")
 	bob.openRoom(srv, "general")
@@ -854,13 +862,7 @@ func TestE2ELiveTwoBrowsers(t *testing.T) {
 // browsers reconnect, and both end up showing every message once, in the same
 // order.
 func TestE2ERestartLosesNothing(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
-	defer cancel()
-	srv := newServer(t)
-	alice := newBrowser(t, ctx, "alice", true)
-	bob := newBrowser(t, ctx, "bob", true)
-	alice.signUp(srv, "alice")
-	bob.signUp(srv, "bob")
+	srv, alice, bob := twoUsers(t)
 	alice.openRoom(srv, "general")
 	bob.openRoom(srv, "general")
 
@@ -943,13 +945,7 @@ func TestE2ERestartLosesNothing(t *testing.T) {
 // gets what it missed when it reconnects (?after=<last id>), without a reload.
 // The server restarts gracefully meanwhile, so the sockets see 1012.
 func TestE2EReconnectCatchesUp(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
-	defer cancel()
-	srv := newServer(t)
-	alice := newBrowser(t, ctx, "alice", true)
-	bob := newBrowser(t, ctx, "bob", true)
-	alice.signUp(srv, "alice")
-	bob.signUp(srv, "bob")
+	srv, alice, bob := twoUsers(t)
 	alice.openRoom(srv, "general")
 	bob.openRoom(srv, "general")
 	bob.send("bob, before alice drops")
@@ -1000,13 +996,7 @@ func TestE2EReconnectCatchesUp(t *testing.T) {
 // TestE2ETypingIsForOthers: "… is typing" tells the others in the room; the
 // person typing never sees their own name there.
 func TestE2ETypingIsForOthers(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
-	defer cancel()
-	srv := newServer(t)
-	alice := newBrowser(t, ctx, "alice", true)
-	bob := newBrowser(t, ctx, "bob", true)
-	alice.signUp(srv, "alice")
-	bob.signUp(srv, "bob")
+	srv, alice, bob := twoUsers(t)
 	alice.openRoom(srv, "general")
 	bob.openRoom(srv, "general")
 
