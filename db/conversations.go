@@ -57,15 +57,24 @@ func (s *Store) DMPeers(ctx context.Context, userID int64) ([]int64, error) {
 		JOIN rooms r ON r.id = m.room_id AND r.kind = 'dm'
 		JOIN memberships o ON o.room_id = m.room_id AND o.user_id != m.user_id
 		WHERE m.user_id = ?`, userID)
+	ids, err := scanIDs(rows, err)
 	if err != nil {
 		return nil, fmt.Errorf("dm peers: %w", err)
+	}
+	return ids, nil
+}
+
+// scanIDs reads a one-column result of ids, closing rows.
+func scanIDs(rows *sql.Rows, err error) ([]int64, error) {
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	var ids []int64
 	for rows.Next() {
 		var id int64
 		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("dm peers: %w", err)
+			return nil, err
 		}
 		ids = append(ids, id)
 	}
@@ -161,19 +170,11 @@ func (s *Store) Members(ctx context.Context, roomID int64, among []int64) ([]int
 	}
 	rows, err := s.read.QueryContext(ctx, "SELECT user_id FROM memberships WHERE room_id = ? AND user_id IN (?"+
 		strings.Repeat(",?", len(among)-1)+")", args...)
+	ids, err := scanIDs(rows, err)
 	if err != nil {
 		return nil, fmt.Errorf("members: %w", err)
 	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("members: %w", err)
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return ids, nil
 }
 
 // EditMessage changes the text of a message its author wrote.
