@@ -271,29 +271,11 @@ func boldOpens(s string, i, end int) bool {
 }
 
 // closeBold returns the index of the "**" closing bold text that starts at
-// from, or -1 and where the search stopped (the end of the line). Code spans
-// and links are skipped whole, so "**" inside them closes nothing.
+// from, or -1 and where the search stopped (the end of the line).
 func closeBold(s string, from, end int) (close, stop int) {
-	for j := from; j < end; {
-		switch c := s[j]; {
-		case c == '\n':
-			return -1, j
-		case c == '`':
-			j = skipCode(s, j, end)
-			continue
-		case c == '*':
-			if j+1 < end && s[j+1] == '*' && !blankBefore(s, j) {
-				return j, j
-			}
-		case (c == 'h' || c == 'H') && (j == from || wordStart(s, j)):
-			if n := linkLen(s[j:end]); n > 0 {
-				j += n
-				continue
-			}
-		}
-		j++
-	}
-	return -1, end
+	return findCloser(s, from, end, func(j int) bool {
+		return s[j] == '*' && j+1 < end && s[j+1] == '*' && !blankBefore(s, j)
+	})
 }
 
 // emOpens reports whether the '_' at s[i] opens italic text: at the start of
@@ -310,6 +292,16 @@ func emOpens(s string, i, start, end int) bool {
 // from: one after a non-blank character and at the end of a word. Otherwise
 // it returns -1 and where the search stopped.
 func closeEm(s string, from, end int) (close, stop int) {
+	return findCloser(s, from, end, func(j int) bool {
+		return s[j] == '_' && j > from && !blankBefore(s, j) && !wordAt(s, j+1, end)
+	})
+}
+
+// findCloser scans s[from:end] for the first j where closes(j), and returns
+// it; or -1 and where the search stopped (the end of the line). Markers do
+// not cross lines, and code spans and links are skipped whole, so a marker
+// inside them closes nothing.
+func findCloser(s string, from, end int, closes func(j int) bool) (close, stop int) {
 	for j := from; j < end; {
 		switch c := s[j]; {
 		case c == '\n':
@@ -317,10 +309,8 @@ func closeEm(s string, from, end int) (close, stop int) {
 		case c == '`':
 			j = skipCode(s, j, end)
 			continue
-		case c == '_':
-			if j > from && !blankBefore(s, j) && !wordAt(s, j+1, end) {
-				return j, j
-			}
+		case closes(j):
+			return j, j
 		case (c == 'h' || c == 'H') && (j == from || wordStart(s, j)):
 			if n := linkLen(s[j:end]); n > 0 {
 				j += n
