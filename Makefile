@@ -55,6 +55,7 @@ endef
 check: assets
 	$(GO) tool templ generate
 	git diff --exit-code -- views/
+	$(GO) mod tidy -diff
 	test -z "$$(gofmt -l .)" || (gofmt -l . && false)
 	$(GO) vet ./...
 

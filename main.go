@@ -19,7 +19,7 @@ import (
 	"time"
 
 	"agora/assets"
-	"agora/chat"
+	"agora/chat/live"
 	"agora/db"
 	"agora/handlers"
 )
@@ -55,7 +55,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	defer store.Close()
 
-	hub := handlers.NewHub(chat.HubConfig{})
+	hub := handlers.NewHub(live.HubConfig{})
 	app := handlers.New(handlers.Config{Store: store, Hub: hub, Log: log, Assets: assets.FS, Guests: *guests, TrustProxy: *trustProxy})
 	conns := &connStates{states: make(map[net.Conn]http.ConnState)}
 	srv := &http.Server{

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
+	"time"
 
 	"agora/chat"
 )
@@ -106,4 +108,71 @@ func (s *Store) queryMessages(ctx context.Context, query string, args ...any) ([
 	}
 	rows.Close()
 	return msgs, s.withReactions(ctx, msgs)
+}
+
+// EditMessage changes the text of a message its author wrote.
+func (s *Store) EditMessage(ctx context.Context, id, authorID int64, body string, mentions []string) (chat.Message, error) {
+	err := s.withTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE messages SET body = ?, edited_at = ?
+			WHERE id = ? AND author_id = ? AND kind = 'text' AND deleted_at IS NULL`, body, toDB(time.Now()), id, authorID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return chat.Errorf(chat.EForbidden, "Only its author can edit a message, and not once it is deleted.")
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM mentions WHERE message_id = ?", id); err != nil {
+			return err
+		}
+		return insertMentions(ctx, tx, id, mentions)
+	})
+	if chat.ErrorCode(err) == chat.EForbidden {
+		return chat.Message{}, err
+	}
+	if err != nil {
+		return chat.Message{}, fmt.Errorf("edit message: %w", err)
+	}
+	return s.MessageByID(ctx, id)
+}
+
+// DeleteMessage removes a message's text, leaving a "deleted" mark in its
+// place. Its author may delete it, and so may an admin.
+func (s *Store) DeleteMessage(ctx context.Context, id int64, by chat.User) (chat.Message, error) {
+	err := s.withTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE messages SET body = '', deleted_at = ?
+			WHERE id = ? AND kind = 'text' AND deleted_at IS NULL AND (author_id = ? OR ?)`, toDB(time.Now()), id, by.ID, by.IsAdmin)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return chat.Errorf(chat.EForbidden, "Only its author or an admin can delete a message.")
+		}
+		for _, q := range []string{"DELETE FROM mentions WHERE message_id = ?", "DELETE FROM reactions WHERE message_id = ?"} {
+			if _, err := tx.ExecContext(ctx, q, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if chat.ErrorCode(err) == chat.EForbidden {
+		return chat.Message{}, err
+	}
+	if err != nil {
+		return chat.Message{}, fmt.Errorf("delete message: %w", err)
+	}
+	return s.MessageByID(ctx, id)
+}
+
+func insertMentions(ctx context.Context, tx *sql.Tx, messageID int64, usernames []string) error {
+	if len(usernames) == 0 {
+		return nil
+	}
+	args := make([]any, 0, len(usernames)+1)
+	args = append(args, messageID)
+	for _, u := range usernames {
+		args = append(args, u)
+	}
+	_, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO mentions (user_id, message_id)
+		SELECT id, ? FROM users WHERE username IN (?`+strings.Repeat(",?", len(usernames)-1)+`)`, args...)
+	return err
 }

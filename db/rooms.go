@@ -137,3 +137,22 @@ func (s *Store) MemberRooms(ctx context.Context, userID int64) ([]chat.Room, err
 	}
 	return rooms, nil
 }
+
+// Members returns the ids of the room's members among the given users.
+func (s *Store) Members(ctx context.Context, roomID int64, among []int64) ([]int64, error) {
+	if len(among) == 0 {
+		return nil, nil
+	}
+	args := make([]any, 0, len(among)+1)
+	args = append(args, roomID)
+	for _, id := range among {
+		args = append(args, id)
+	}
+	rows, err := s.read.QueryContext(ctx, "SELECT user_id FROM memberships WHERE room_id = ? AND user_id IN (?"+
+		strings.Repeat(",?", len(among)-1)+")", args...)
+	ids, err := scanIDs(rows, err)
+	if err != nil {
+		return nil, fmt.Errorf("members: %w", err)
+	}
+	return ids, nil
+}

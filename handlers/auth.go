@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"agora/chat"
+	"agora/chat/live"
 	"agora/views"
 )
 
@@ -120,7 +121,7 @@ func (s *Server) handleLogout(c echo.Context) error {
 		if err := s.store.DeleteSession(c.Request().Context(), []byte(session)); err != nil {
 			return err
 		}
-		s.hub.CloseSession(session, chat.ClosePolicy, "signed out")
+		s.hub.CloseSession(session, live.ClosePolicy, "signed out")
 	}
 	clearSessionCookie(c)
 	return c.Redirect(http.StatusSeeOther, "/login")

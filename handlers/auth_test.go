@@ -12,7 +12,7 @@ import (
 	"golang.org/x/net/html"
 
 	"agora/assets"
-	"agora/chat"
+	"agora/chat/live"
 	"agora/db"
 	"agora/handlers"
 )
@@ -159,7 +159,7 @@ func TestProxyHeadersCountOnlyWhenTrusted(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		app := handlers.New(handlers.Config{Store: store, Hub: handlers.NewHub(chat.HubConfig{}), Assets: assets.FS, TrustProxy: trusted})
+		app := handlers.New(handlers.Config{Store: store, Hub: handlers.NewHub(live.HubConfig{}), Assets: assets.FS, TrustProxy: trusted})
 		srv := httptest.NewServer(app)
 		ts := &testServer{Server: srv, store: store, app: app}
 		t.Cleanup(ts.stop)

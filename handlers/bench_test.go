@@ -13,6 +13,7 @@ import (
 
 	"agora/assets"
 	"agora/chat"
+	"agora/chat/live"
 	"agora/db"
 	"agora/handlers"
 )
@@ -27,7 +28,7 @@ func BenchmarkRoomPage(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer store.Close()
-	app := handlers.New(handlers.Config{Store: store, Hub: handlers.NewHub(chat.HubConfig{}), Assets: assets.FS})
+	app := handlers.New(handlers.Config{Store: store, Hub: handlers.NewHub(live.HubConfig{}), Assets: assets.FS})
 	defer app.Shutdown(ctx)
 
 	signup := httptest.NewRequest("POST", "/signup", strings.NewReader(url.Values{"username": {"ann"}, "password": {"password123"}}.Encode()))

@@ -7,6 +7,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"agora/chat"
+	"agora/chat/live"
+	"agora/chat/markup"
 	"agora/views"
 )
 
@@ -48,7 +50,7 @@ func backToRoom(c echo.Context, room chat.Room, id int64) error {
 // publishUpdate re-renders a changed message once and replaces it in every
 // open page of its room.
 func (s *Server) publishUpdate(m chat.Message) {
-	s.hub.Publish(m.RoomID, chat.Frame{Data: renderBytes(views.MessageUpdate(m))})
+	s.hub.Publish(m.RoomID, live.Frame{Data: renderBytes(views.MessageUpdate(m))})
 }
 
 // handleMessage shows what the reader may do with a message: as a menu in
@@ -116,7 +118,7 @@ func (s *Server) handleEdit(c echo.Context) error {
 	if err != nil {
 		return s.renderEdit(c, http.StatusUnprocessableEntity, u, m, room, draft, chat.ErrorMessage(err))
 	}
-	m, err = s.store.EditMessage(ctx, m.ID, u.ID, body, views.Mentions(body))
+	m, err = s.store.EditMessage(ctx, m.ID, u.ID, body, markup.Mentions(body))
 	if err != nil {
 		return err
 	}

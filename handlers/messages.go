@@ -10,6 +10,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"agora/chat"
+	"agora/chat/live"
+	"agora/chat/markup"
 	"agora/views"
 )
 
@@ -36,7 +38,7 @@ func (s *Server) sendMessage(ctx context.Context, u chat.User, room chat.Room, b
 	}
 	// Committed, then rendered once and published by publishCommitted.
 	m, _, err := s.store.CreateMessage(ctx, chat.Message{RoomID: room.ID, AuthorID: u.ID, Kind: chat.MessageText,
-		Body: body, ClientMsgID: clientID, Mentions: views.Mentions(body)})
+		Body: body, ClientMsgID: clientID, Mentions: markup.Mentions(body)})
 	if err != nil {
 		return chat.Message{}, err
 	}
@@ -79,7 +81,7 @@ func (s *Server) refreshNav(ctx context.Context, userID int64) {
 			s.log.Error("refresh sidebar", "user", userID, "err", err)
 			return
 		}
-		s.hub.PublishUser(userID, roomID, chat.Frame{Data: renderBytes(views.NavLists(nav, true))})
+		s.hub.PublishUser(userID, roomID, live.Frame{Data: renderBytes(views.NavLists(nav, true))})
 	}
 }
 
@@ -96,7 +98,7 @@ func (s *Server) notice(ctx context.Context, u chat.User, room chat.Room, text s
 // id) was not created and is not published again.
 func (s *Server) publishCommitted(msgs []chat.Message) {
 	for _, m := range msgs {
-		s.hub.Publish(m.RoomID, chat.Frame{MsgID: m.ID, Data: renderBytes(views.MessageFrame(m))})
+		s.hub.Publish(m.RoomID, live.Frame{MsgID: m.ID, Data: renderBytes(views.MessageFrame(m))})
 	}
 }
 

@@ -14,14 +14,6 @@ import (
 // pageSize is how many messages a room page and each older page show.
 const pageSize = 50
 
-func (s *Server) handleHealth(c echo.Context) error {
-	if err := s.store.Ping(c.Request().Context()); err != nil {
-		s.log.Error("health check", "err", err)
-		return c.String(http.StatusServiceUnavailable, "database unavailable")
-	}
-	return c.String(http.StatusOK, "ok")
-}
-
 func (s *Server) handleLobby(c echo.Context) error {
 	p, err := s.page(c, "Lobby", 0)
 	if err != nil {
@@ -202,30 +194,4 @@ func optionalID(c echo.Context, name string) (int64, error) {
 		return 0, chat.Errorf(chat.EInvalid, "%q is not a message id.", v)
 	}
 	return id, nil
-}
-
-// handleLeave ends the user's membership: the room says so, and the user's
-// open sockets in it close (1008: they are not to reconnect).
-func (s *Server) handleLeave(c echo.Context) error {
-	ctx := c.Request().Context()
-	u, _ := userFrom(c)
-	room, member, err := s.pathRoom(c, u)
-	if err != nil {
-		return err
-	}
-	if !member {
-		if !chat.CanRead(room, false) {
-			return errNoRoom
-		}
-		return c.Redirect(http.StatusSeeOther, "/")
-	}
-	// The notice goes out while the user is still a member, so it is theirs to post.
-	if err := s.notice(ctx, u, room, u.Name()+" left "+views.RoomTitle(room)); err != nil {
-		return err
-	}
-	if _, err := s.store.Leave(ctx, room.ID, u.ID); err != nil {
-		return err
-	}
-	s.hub.CloseUserInRoom(room.ID, u.ID, chat.ClosePolicy, "you left this room")
-	return c.Redirect(http.StatusSeeOther, "/")
 }

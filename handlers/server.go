@@ -16,6 +16,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"agora/chat"
+	"agora/chat/live"
 	"agora/db"
 	"agora/views"
 )
@@ -23,7 +24,7 @@ import (
 // Config is what the server is built from.
 type Config struct {
 	Store  *db.Store
-	Hub    *chat.Hub
+	Hub    *live.Hub
 	Log    *slog.Logger
 	Assets fs.FS // the static files: app.css, app.js, vendor/...
 	Guests bool  // allow guest sign-in with a display name only
@@ -38,7 +39,7 @@ type Config struct {
 // Server is agora's HTTP handler.
 type Server struct {
 	store        *db.Store
-	hub          *chat.Hub
+	hub          *live.Hub
 	log          *slog.Logger
 	assets       fs.FS
 	assetVersion string
@@ -60,7 +61,7 @@ const flushEvery = 5 * time.Millisecond
 // NewHub returns a hub whose presence and typing frames are rendered by
 // views; cfg's other settings (queue length, typing time) are kept, and
 // writes are batched every flushEvery unless cfg says otherwise.
-func NewHub(cfg chat.HubConfig) *chat.Hub {
+func NewHub(cfg live.HubConfig) *live.Hub {
 	if cfg.FlushEvery == 0 {
 		cfg.FlushEvery = flushEvery
 	}
@@ -69,7 +70,7 @@ func NewHub(cfg chat.HubConfig) *chat.Hub {
 		return renderBytes(views.PresenceChange(u, online))
 	}
 	cfg.Typing = func(_ int64, typing []chat.User) []byte { return renderBytes(views.Typing(typing, true)) }
-	return chat.NewHub(cfg)
+	return live.NewHub(cfg)
 }
 
 // New builds the server and its routes.
@@ -104,7 +105,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.Serv
 // reconnect to the next process, and waits for them to finish or ctx to end.
 // http.Server.Shutdown does not see hijacked connections: this does.
 func (s *Server) Shutdown(ctx context.Context) {
-	s.hub.Close(chat.CloseServiceRestart, "server restarting")
+	s.hub.Close(live.CloseServiceRestart, "server restarting")
 	// A socket leaves the hub once its close frame is written.
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()

@@ -15,7 +15,7 @@ import (
 	"golang.org/x/net/html"
 
 	"agora/assets"
-	"agora/chat"
+	"agora/chat/live"
 	"agora/db"
 	"agora/handlers"
 )
@@ -25,26 +25,26 @@ type testServer struct {
 	*httptest.Server
 	store *db.Store
 	app   *handlers.Server
-	hub   *chat.Hub
+	hub   *live.Hub
 	path  string
 }
 
 func newTestServer(t *testing.T) *testServer {
 	t.Helper()
-	return newTestServerWith(t, chat.HubConfig{})
+	return newTestServerWith(t, live.HubConfig{})
 }
 
-func newTestServerWith(t *testing.T, hub chat.HubConfig) *testServer {
+func newTestServerWith(t *testing.T, hub live.HubConfig) *testServer {
 	t.Helper()
 	return startTestServer(t, filepath.Join(t.TempDir(), "agora.db"), hub, false)
 }
 
 func newGuestServer(t *testing.T) *testServer {
 	t.Helper()
-	return startTestServer(t, filepath.Join(t.TempDir(), "agora.db"), chat.HubConfig{}, true)
+	return startTestServer(t, filepath.Join(t.TempDir(), "agora.db"), live.HubConfig{}, true)
 }
 
-func startTestServer(t *testing.T, path string, hubCfg chat.HubConfig, guests bool) *testServer {
+func startTestServer(t *testing.T, path string, hubCfg live.HubConfig, guests bool) *testServer {
 	t.Helper()
 	store, err := db.Open(context.Background(), path)
 	if err != nil {
@@ -70,7 +70,7 @@ func (ts *testServer) stop() {
 func (ts *testServer) restart(t *testing.T) *testServer {
 	t.Helper()
 	ts.stop()
-	return startTestServer(t, ts.path, chat.HubConfig{}, false)
+	return startTestServer(t, ts.path, live.HubConfig{}, false)
 }
 
 // client is one browser: a cookie jar, and redirects not followed so tests

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"agora/chat"
+	"agora/chat/live"
 	"agora/views"
 )
 
@@ -100,7 +101,7 @@ func (s *Server) handleSocket(c echo.Context) error {
 
 // serveSocket runs an open socket: a writer goroutine sends queued frames,
 // this one reads the client's frames, until either side closes.
-func (s *Server) serveSocket(ctx context.Context, conn *websocket.Conn, sub *chat.Subscriber, room chat.Room) {
+func (s *Server) serveSocket(ctx context.Context, conn *websocket.Conn, sub *live.Subscriber, room chat.Room) {
 	defer s.hub.Unsubscribe(sub)
 	written := make(chan struct{})
 	go func() {
@@ -130,7 +131,7 @@ func (s *Server) serveSocket(ctx context.Context, conn *websocket.Conn, sub *cha
 
 // sendBacklog writes the messages after `after` and sets the subscriber's
 // floor, so live frames it already holds for them are skipped.
-func (s *Server) sendBacklog(ctx context.Context, conn *websocket.Conn, sub *chat.Subscriber, room chat.Room, after int64) error {
+func (s *Server) sendBacklog(ctx context.Context, conn *websocket.Conn, sub *live.Subscriber, room chat.Room, after int64) error {
 	msgs, err := s.store.MessagesAfter(ctx, room.ID, after, backlogCap+1)
 	if err != nil {
 		return err
@@ -162,7 +163,7 @@ func (s *Server) sendBacklog(ctx context.Context, conn *websocket.Conn, sub *cha
 // writeLoop sends the subscriber's frames, several per WebSocket message when
 // they queue up, pings the client, and closes the socket when the subscriber
 // is closed (by the hub: too slow, shutdown, logout).
-func (s *Server) writeLoop(ctx context.Context, conn *websocket.Conn, sub *chat.Subscriber) {
+func (s *Server) writeLoop(ctx context.Context, conn *websocket.Conn, sub *live.Subscriber) {
 	ping := time.NewTicker(pingEvery)
 	defer ping.Stop()
 	// A write that takes too long means a client that stopped reading: the
@@ -186,7 +187,7 @@ func (s *Server) writeLoop(ctx context.Context, conn *websocket.Conn, sub *chat.
 			err := conn.Write(context.Background(), websocket.MessageText, msg)
 			watchdog.Stop()
 			if err != nil {
-				sub.Close(chat.CloseTryAgainLater, "write failed")
+				sub.Close(live.CloseTryAgainLater, "write failed")
 				conn.CloseNow()
 				return
 			}
@@ -198,7 +199,7 @@ func (s *Server) writeLoop(ctx context.Context, conn *websocket.Conn, sub *chat.
 			err := conn.Ping(pctx)
 			cancel()
 			if err != nil {
-				sub.Close(chat.CloseTryAgainLater, "no pong")
+				sub.Close(live.CloseTryAgainLater, "no pong")
 				conn.CloseNow()
 				return
 			}
@@ -214,7 +215,7 @@ func (s *Server) writeLoop(ctx context.Context, conn *websocket.Conn, sub *chat.
 
 // readLoop handles the client's frames until the socket closes or a frame is
 // refused; it returns the close code for a refusal, or 0.
-func (s *Server) readLoop(ctx context.Context, conn *websocket.Conn, sub *chat.Subscriber, room chat.Room) (websocket.StatusCode, string) {
+func (s *Server) readLoop(ctx context.Context, conn *websocket.Conn, sub *live.Subscriber, room chat.Room) (websocket.StatusCode, string) {
 	u := sub.User
 	// This socket's frames, typing included. The bucket is deep: frames are
 	// counted as they are read, so a client whose frames queued up behind a
@@ -262,7 +263,7 @@ func (s *Server) readLoop(ctx context.Context, conn *websocket.Conn, sub *chat.S
 		case "":
 		case chat.EInvalid, chat.ERateLimit:
 			// Told to the sender alone, beside the composer.
-			sub.Send(chat.Frame{Data: renderBytes(views.ComposerError(chat.ErrorMessage(err)))})
+			sub.Send(live.Frame{Data: renderBytes(views.ComposerError(chat.ErrorMessage(err)))})
 		case chat.EForbidden:
 			return closePolicy, "not a member of this room"
 		default:

@@ -16,6 +16,7 @@ import (
 	"github.com/coder/websocket"
 
 	"agora/chat"
+	"agora/chat/live"
 )
 
 // sock is a room socket as the browser's htmx-ext-ws holds it.
@@ -211,13 +212,13 @@ func TestRoomsAreIsolated(t *testing.T) {
 }
 
 func TestStalledClientIsEvictedAndTheRoomFlows(t *testing.T) {
-	ts := newTestServerWith(t, chat.HubConfig{QueueLen: 16})
+	ts := newTestServerWith(t, live.HubConfig{QueueLen: 16})
 	ann, bob := ts.client(t).signup("ann"), ts.client(t).signup("bob")
 	ann.get("/rooms/general")
 	bob.get("/rooms/general")
 	stalled := ann.dial("general", -1)
-	live := bob.dial("general", -1)
-	live.readUntil(`data-user="ann"`)
+	reader := bob.dial("general", -1)
+	reader.readUntil(`data-user="ann"`)
 	general, _ := ts.store.RoomBySlug(context.Background(), "general")
 
 	// Far more than the socket buffers and the queue hold, while ann reads
@@ -225,11 +226,11 @@ func TestStalledClientIsEvictedAndTheRoomFlows(t *testing.T) {
 	pad := strings.Repeat("x", 64<<10)
 	for i := range 400 {
 		marker := fmt.Sprintf("<p>frame %d</p>", i)
-		ts.hub.Publish(general.ID, chat.Frame{Data: []byte(marker + pad)})
-		live.readUntil(marker)
+		ts.hub.Publish(general.ID, live.Frame{Data: []byte(marker + pad)})
+		reader.readUntil(marker)
 	}
 	bob.postMessage("general", "still flowing")
-	live.readUntil("still flowing")
+	reader.readUntil("still flowing")
 	stalled.expectClose(websocket.StatusTryAgainLater)
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"agora/chat"
+	"agora/chat/markup"
 )
 
 // Page is what every full page needs.
@@ -153,7 +154,7 @@ func typingText(users []chat.User) string {
 
 // mentionList is the space-separated lower-case usernames a message mentions,
 // for CSS such as [data-mentions~="bob"].
-func mentionList(m chat.Message) string { return strings.Join(Mentions(m.Body), " ") }
+func mentionList(m chat.Message) string { return strings.Join(markup.Mentions(m.Body), " ") }
 
 // messageURL is /messages/{id}/{action}, or /messages/{id} for no action.
 func messageURL(id int64, action string) string {

@@ -1,6 +1,11 @@
-package chat
+// Package live carries rendered room events to the sockets of each room: one
+// bounded queue per subscriber, presence and typing per room, and the seams
+// (Broker, Presence) through which several nodes share them.
+package live
 
 import (
+	"agora/chat"
+
 	"errors"
 	"slices"
 	"strings"
@@ -43,13 +48,13 @@ type HubConfig struct {
 	FlushEvery time.Duration
 	// Presence renders the whole list of who is online in a room; a new
 	// subscriber gets it first thing.
-	Presence func(roomID int64, online []User) []byte
+	Presence func(roomID int64, online []chat.User) []byte
 	// PresenceChange renders the fragment that adds a user to the list (online)
 	// or takes them off it: the rest of the room gets only that, so a join
 	// costs the room one small frame, not the whole list again.
-	PresenceChange func(roomID int64, user User, online bool) []byte
+	PresenceChange func(roomID int64, user chat.User, online bool) []byte
 	// Typing renders the fragment announcing who is typing in a room.
-	Typing func(roomID int64, typing []User) []byte
+	Typing func(roomID int64, typing []chat.User) []byte
 }
 
 // Hub carries frames to the subscribers of each room and keeps the room's
@@ -59,7 +64,7 @@ type Hub struct {
 	mu       sync.RWMutex
 	rooms    map[int64]*hubRoom
 	sockets  map[int64]int // per user, in all rooms
-	onOnline func(User, bool)
+	onOnline func(chat.User, bool)
 	closed   bool
 	stop     chan struct{} // ends the flusher
 }
@@ -73,12 +78,12 @@ type hubRoom struct {
 }
 
 type onlineUser struct {
-	user  User
+	user  chat.User
 	conns int
 }
 
 type typist struct {
-	user  User
+	user  chat.User
 	timer *time.Timer
 }
 
@@ -123,7 +128,7 @@ func (h *Hub) flush() {
 // queue up in it until its writer drains them.
 type Subscriber struct {
 	RoomID  int64
-	User    User
+	User    chat.User
 	Session string // which session opened it, so logging out can close it
 
 	hub  *Hub
@@ -141,7 +146,7 @@ type Subscriber struct {
 
 // OnOnlineChange sets fn to be told, on a goroutine of its own, when a user
 // opens their first socket anywhere (true) or closes their last (false).
-func (h *Hub) OnOnlineChange(fn func(u User, online bool)) {
+func (h *Hub) OnOnlineChange(fn func(u chat.User, online bool)) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.onOnline = fn
@@ -149,7 +154,7 @@ func (h *Hub) OnOnlineChange(fn func(u User, online bool)) {
 
 // countSocketLocked adds delta to the user's sockets and tells the
 // OnOnlineChange hook when they come online or go away.
-func (h *Hub) countSocketLocked(u User, delta int) {
+func (h *Hub) countSocketLocked(u chat.User, delta int) {
 	before := h.sockets[u.ID]
 	after := before + delta
 	if after <= 0 {
@@ -164,7 +169,7 @@ func (h *Hub) countSocketLocked(u User, delta int) {
 
 // Subscribe adds a subscriber for user in room. It receives every frame
 // published to the room from now on, in order, until it is closed.
-func (h *Hub) Subscribe(roomID int64, user User, session string) (*Subscriber, error) {
+func (h *Hub) Subscribe(roomID int64, user chat.User, session string) (*Subscriber, error) {
 	s := &Subscriber{
 		RoomID:  roomID,
 		User:    user,
@@ -269,7 +274,7 @@ func (h *Hub) Len() int {
 }
 
 // Online returns the users with a socket open in the room, sorted by name.
-func (h *Hub) Online(roomID int64) []User {
+func (h *Hub) Online(roomID int64) []chat.User {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	if r := h.rooms[roomID]; r != nil {
@@ -279,7 +284,7 @@ func (h *Hub) Online(roomID int64) []User {
 }
 
 // Typing marks user as typing in the room for the next TypingTTL.
-func (h *Hub) Typing(roomID int64, user User) {
+func (h *Hub) Typing(roomID int64, user chat.User) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	r := h.rooms[roomID]
@@ -350,7 +355,7 @@ func (h *Hub) Close(code int, reason string) {
 // presenceChangedLocked tells the room that user came online or went away.
 // h.mu is held for writing, so every subscriber sees the changes in the order
 // they happened, after the full list it got on subscribing.
-func (h *Hub) presenceChangedLocked(roomID int64, r *hubRoom, user User, online bool) {
+func (h *Hub) presenceChangedLocked(roomID int64, r *hubRoom, user chat.User, online bool) {
 	r.presence = nil
 	if h.cfg.PresenceChange == nil {
 		return
@@ -368,7 +373,7 @@ func (h *Hub) typingLocked(roomID int64, r *hubRoom) {
 	if h.cfg.Typing == nil {
 		return
 	}
-	users := make([]User, 0, len(r.typing))
+	users := make([]chat.User, 0, len(r.typing))
 	for _, t := range r.typing {
 		users = append(users, t.user)
 	}
@@ -382,7 +387,7 @@ func (h *Hub) typingLocked(roomID int64, r *hubRoom) {
 		}
 		f, ok := own[s.User.ID]
 		if !ok {
-			others := slices.DeleteFunc(slices.Clone(users), func(u User) bool { return u.ID == s.User.ID })
+			others := slices.DeleteFunc(slices.Clone(users), func(u chat.User) bool { return u.ID == s.User.ID })
 			f = Frame{Data: h.cfg.Typing(roomID, others)}
 			if own == nil {
 				own = make(map[int64]Frame)
@@ -393,8 +398,8 @@ func (h *Hub) typingLocked(roomID int64, r *hubRoom) {
 	}
 }
 
-func onlineList(r *hubRoom) []User {
-	users := make([]User, 0, len(r.online))
+func onlineList(r *hubRoom) []chat.User {
+	users := make([]chat.User, 0, len(r.online))
 	for _, o := range r.online {
 		users = append(users, o.user)
 	}
@@ -402,8 +407,8 @@ func onlineList(r *hubRoom) []User {
 	return users
 }
 
-func sortUsers(users []User) {
-	slices.SortFunc(users, func(a, b User) int {
+func sortUsers(users []chat.User) {
+	slices.SortFunc(users, func(a, b chat.User) int {
 		if c := strings.Compare(strings.ToLower(a.Name()), strings.ToLower(b.Name())); c != 0 {
 			return c
 		}

@@ -1,4 +1,4 @@
-package chat_test
+package live_test
 
 import (
 	"fmt"
@@ -8,10 +8,11 @@ import (
 	"time"
 
 	"agora/chat"
+	"agora/chat/live"
 )
 
 // recvFrames waits (bounded) until the subscriber has frames and drains them.
-func recvFrames(t *testing.T, s *chat.Subscriber) string {
+func recvFrames(t *testing.T, s *live.Subscriber) string {
 	t.Helper()
 	select {
 	case <-s.Wake():
@@ -31,8 +32,8 @@ func names(users []chat.User) string {
 	return strings.Join(out, ",")
 }
 
-func newHub(queue int) *chat.Hub {
-	return chat.NewHub(chat.HubConfig{
+func newHub(queue int) *live.Hub {
+	return live.NewHub(live.HubConfig{
 		QueueLen:  queue,
 		TypingTTL: 50 * time.Millisecond,
 		Presence:  func(_ int64, online []chat.User) []byte { return []byte("[online:" + names(online) + "]") },
@@ -60,9 +61,9 @@ func TestPublishReachesEveryoneInOrderAndNoOtherRoom(t *testing.T) {
 	recvFrames(t, b)
 	recvFrames(t, other)
 	for i := range 5 {
-		h.Publish(1, chat.Frame{MsgID: int64(i + 1), Data: []byte(fmt.Sprintf("<m%d>", i+1))})
+		h.Publish(1, live.Frame{MsgID: int64(i + 1), Data: []byte(fmt.Sprintf("<m%d>", i+1))})
 	}
-	for _, s := range []*chat.Subscriber{a, b} {
+	for _, s := range []*live.Subscriber{a, b} {
 		if got := recvFrames(t, s); got != "<m1><m2><m3><m4><m5>" {
 			t.Errorf("got %q", got)
 		}
@@ -80,7 +81,7 @@ func TestSlowSubscriberIsClosedAndOthersFlow(t *testing.T) {
 	slow, _ := h.Subscribe(1, ann, "s1")
 	fast, _ := h.Subscribe(1, bob, "s2")
 	for i := range 10 {
-		h.Publish(1, chat.Frame{MsgID: int64(i + 1), Data: []byte("x")})
+		h.Publish(1, live.Frame{MsgID: int64(i + 1), Data: []byte("x")})
 		fast.Drain(nil)
 	}
 	select {
@@ -88,8 +89,8 @@ func TestSlowSubscriberIsClosedAndOthersFlow(t *testing.T) {
 	default:
 		t.Fatal("a subscriber that never drained is still open")
 	}
-	if code, _ := slow.CloseStatus(); code != chat.CloseTryAgainLater {
-		t.Errorf("close code %d, want %d", code, chat.CloseTryAgainLater)
+	if code, _ := slow.CloseStatus(); code != live.CloseTryAgainLater {
+		t.Errorf("close code %d, want %d", code, live.CloseTryAgainLater)
 	}
 	select {
 	case <-fast.Done():
@@ -97,7 +98,7 @@ func TestSlowSubscriberIsClosedAndOthersFlow(t *testing.T) {
 	default:
 	}
 	h.Unsubscribe(slow)
-	h.Publish(1, chat.Frame{Data: []byte("after")})
+	h.Publish(1, live.Frame{Data: []byte("after")})
 	if got := recvFrames(t, fast); !strings.Contains(got, "after") {
 		t.Errorf("fast got %q after the slow one left", got)
 	}
@@ -108,9 +109,9 @@ func TestFloorSkipsWhatTheBacklogSent(t *testing.T) {
 	s, _ := h.Subscribe(1, ann, "s1")
 	recvFrames(t, s)
 	for id := int64(1); id <= 4; id++ {
-		h.Publish(1, chat.Frame{MsgID: id, Data: []byte(fmt.Sprint(id))})
+		h.Publish(1, live.Frame{MsgID: id, Data: []byte(fmt.Sprint(id))})
 	}
-	h.Publish(1, chat.Frame{Data: []byte("p")}) // not a message: always delivered
+	h.Publish(1, live.Frame{Data: []byte("p")}) // not a message: always delivered
 	s.SetFloor(2)
 	if got := recvFrames(t, s); got != "34p" {
 		t.Errorf("got %q, want 34p", got)
@@ -136,7 +137,7 @@ func TestPresenceCountsUsersNotTabs(t *testing.T) {
 	}
 	recvFrames(t, a2)
 	h.Unsubscribe(a2)
-	h.Publish(1, chat.Frame{Data: []byte("tick")})
+	h.Publish(1, live.Frame{Data: []byte("tick")})
 	if got := recvFrames(t, b); got != "tick" {
 		t.Fatalf("closing one of two tabs changed presence: %q", got)
 	}
@@ -177,13 +178,13 @@ func TestTypingExpiresAndStops(t *testing.T) {
 func TestCloseIsIdempotentAndRefusesNewSubscribers(t *testing.T) {
 	h := newHub(64)
 	a, _ := h.Subscribe(1, ann, "s1")
-	h.Close(chat.CloseServiceRestart, "restart")
-	h.Close(chat.CloseServiceRestart, "restart")
+	h.Close(live.CloseServiceRestart, "restart")
+	h.Close(live.CloseServiceRestart, "restart")
 	<-a.Done()
-	if code, _ := a.CloseStatus(); code != chat.CloseServiceRestart {
+	if code, _ := a.CloseStatus(); code != live.CloseServiceRestart {
 		t.Errorf("code %d", code)
 	}
-	if _, err := h.Subscribe(1, bob, "s2"); err != chat.ErrHubClosed {
+	if _, err := h.Subscribe(1, bob, "s2"); err != live.ErrHubClosed {
 		t.Errorf("subscribe after close: %v", err)
 	}
 	h.Unsubscribe(a)
@@ -195,8 +196,8 @@ func TestCloseSessionClosesOnlyThatSession(t *testing.T) {
 	a, _ := h.Subscribe(1, ann, "s1")
 	a2, _ := h.Subscribe(2, ann, "s1")
 	other, _ := h.Subscribe(1, ann, "s9")
-	h.CloseSession("s1", chat.ClosePolicy, "signed out")
-	for _, s := range []*chat.Subscriber{a, a2} {
+	h.CloseSession("s1", live.ClosePolicy, "signed out")
+	for _, s := range []*live.Subscriber{a, a2} {
 		select {
 		case <-s.Done():
 		default:
@@ -223,7 +224,7 @@ func TestConcurrentUseIsRaceFree(t *testing.T) {
 				if err != nil {
 					return
 				}
-				h.Publish(int64(i%3), chat.Frame{MsgID: int64(i), Data: []byte("x")})
+				h.Publish(int64(i%3), live.Frame{MsgID: int64(i), Data: []byte("x")})
 				h.Typing(int64(i%3), user)
 				s.Drain(nil)
 				h.Unsubscribe(s)
@@ -231,15 +232,15 @@ func TestConcurrentUseIsRaceFree(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	h.Close(chat.CloseServiceRestart, "")
+	h.Close(live.CloseServiceRestart, "")
 }
 
 func TestFlushDeliversPublishedFramesInOrder(t *testing.T) {
-	h := chat.NewHub(chat.HubConfig{QueueLen: 64, FlushEvery: 5 * time.Millisecond})
-	defer h.Close(chat.CloseServiceRestart, "")
+	h := live.NewHub(live.HubConfig{QueueLen: 64, FlushEvery: 5 * time.Millisecond})
+	defer h.Close(live.CloseServiceRestart, "")
 	s, _ := h.Subscribe(1, ann, "s1")
 	for i := range 10 {
-		h.Publish(1, chat.Frame{MsgID: int64(i + 1), Data: []byte{'a' + byte(i)}})
+		h.Publish(1, live.Frame{MsgID: int64(i + 1), Data: []byte{'a' + byte(i)}})
 	}
 	// The writer wakes once and finds the whole burst waiting.
 	if got := recvFrames(t, s); got != "abcdefghij" {

@@ -1,4 +1,4 @@
-package chat_test
+package live_test
 
 import (
 	"strings"
@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"agora/chat"
+	"agora/chat/live"
 )
 
 // BenchmarkPublish1000 publishes one ~600-byte frame (a rendered message's
@@ -19,7 +20,7 @@ import (
 func BenchmarkPublish1000(b *testing.B) {
 	const subscribers = 1000
 	const batch = 256
-	h := chat.NewHub(chat.HubConfig{})
+	h := live.NewHub(live.HubConfig{})
 	frame := []byte(`<div hx-swap-oob="beforeend:#messages">` + strings.Repeat("x", 560) + `</div>`)
 
 	var target atomic.Int64 // frames every subscriber must have drained when the batch is done
@@ -49,7 +50,7 @@ func BenchmarkPublish1000(b *testing.B) {
 						batchDone.Done()
 					}
 				case <-s.Done():
-					if code, _ := s.CloseStatus(); code == chat.CloseTryAgainLater {
+					if code, _ := s.CloseStatus(); code == live.CloseTryAgainLater {
 						evicted.Add(1)
 					}
 					return
@@ -66,14 +67,14 @@ func BenchmarkPublish1000(b *testing.B) {
 		batchDone.Add(subscribers)
 		target.Add(int64(n))
 		for range n {
-			h.Publish(1, chat.Frame{Data: frame})
+			h.Publish(1, live.Frame{Data: frame})
 		}
 		sent += n
 		batchDone.Wait()
 	}
 	elapsed := time.Since(start)
 	b.StopTimer()
-	h.Close(chat.CloseServiceRestart, "done")
+	h.Close(live.CloseServiceRestart, "done")
 	exited.Wait()
 	if n := evicted.Load(); n > 0 {
 		b.Fatalf("%d subscribers were evicted", n)

@@ -1,4 +1,8 @@
-package views
+// Package markup is agora's small message syntax: it splits a body into
+// spans (text, links, mentions, code, bold, italic, blocks) and finds the
+// users a body mentions. It decides nothing about HTML: views renders the
+// spans, and handlers store the mentions.
+package markup
 
 import (
 	"net/url"
@@ -26,32 +30,32 @@ import (
 // (body.templ) decides the elements, and all text goes through templ's
 // escaping.
 
-// spanKind says how one piece of a message body is shown.
-type spanKind uint8
+// Kind says how one piece of a message body is shown.
+type Kind uint8
 
 const (
-	spanText    spanKind = iota
-	spanLink             // text: as typed; arg: the href, always http(s)
-	spanMention          // text: "@name"; arg: the lower-case username
-	spanCode             // text: the code, shown as is
-	spanStrong           // kids: text, links, mentions and code
-	spanEm               // kids: text, links, mentions and code
-	spanPre              // text: the lines of a fenced block
+	Text    Kind = iota
+	Link         // Text: as typed; Arg: the href, always http(s)
+	Mention      // Text: "@name"; Arg: the lower-case username
+	Code         // Text: the code, shown as is
+	Strong       // Kids: text, links, mentions and code
+	Em           // Kids: text, links, mentions and code
+	Pre          // Text: the lines of a fenced block
 )
 
 // span is one piece of a message body. The renderer only ever emits text
 // through templ's escaping; links are built by us, never copied from HTML.
-type span struct {
-	kind spanKind
-	text string // what is shown
-	arg  string // the href of a link, the lower-case username of a mention
-	kids []span // the content of bold and italic text
+type Span struct {
+	Kind Kind
+	Text string // what is shown
+	Arg  string // the href of a link, the lower-case username of a mention
+	Kids []Span // the content of bold and italic text
 }
 
-// parseBody splits a message body into fenced code blocks and the formatted
+// Parse splits a message body into fenced code blocks and the formatted
 // text between them.
-func parseBody(body string) []span {
-	out := make([]span, 0, 4)
+func Parse(body string) []Span {
+	out := make([]Span, 0, 4)
 	text := 0        // start of the text not yet parsed
 	closable := true // false once a fence was found to have no closing line
 	for pos := 0; pos < len(body); {
@@ -67,7 +71,7 @@ func parseBody(body string) []span {
 				if cs > end+1 {
 					code = body[end+1 : cs-1]
 				}
-				out = append(out, span{kind: spanPre, text: code})
+				out = append(out, Span{Kind: Pre, Text: code})
 				pos = min(ce+1, len(body)) // and the line break after it
 				text = pos
 				continue
@@ -134,11 +138,11 @@ func fenceClose(s string, from int) (int, int) {
 // The work is linear in the length of s: a marker whose closing search fails
 // is not searched for again on that line, a successful search moves past the
 // closer, and a URL is looked at once, whether it turns out a link or text.
-func parseInline(out []span, s string, start, end int, top bool) []span {
+func parseInline(out []Span, s string, start, end int, top bool) []Span {
 	text := start
 	flush := func(i int) {
 		if i > text {
-			out = append(out, span{kind: spanText, text: s[text:i]})
+			out = append(out, Span{Kind: Text, Text: s[text:i]})
 		}
 	}
 	boldDead, emDead := -1, -1 // openers before these have no closer on their line
@@ -155,7 +159,7 @@ func parseInline(out []span, s string, start, end int, top bool) []span {
 				continue
 			}
 			flush(i)
-			out = append(out, span{kind: spanCode, text: codeText(s[i+n : close])})
+			out = append(out, Span{Kind: Code, Text: codeText(s[i+n : close])})
 			i = close + n
 			text = i
 			continue
@@ -166,7 +170,7 @@ func parseInline(out []span, s string, start, end int, top bool) []span {
 				break
 			}
 			flush(i)
-			out = append(out, span{kind: spanStrong, kids: parseInline(nil, s, i+2, close, false)})
+			out = append(out, Span{Kind: Strong, Kids: parseInline(nil, s, i+2, close, false)})
 			i = close + 2
 			text = i
 			continue
@@ -177,7 +181,7 @@ func parseInline(out []span, s string, start, end int, top bool) []span {
 				break
 			}
 			flush(i)
-			out = append(out, span{kind: spanEm, kids: parseInline(nil, s, i+1, close, false)})
+			out = append(out, Span{Kind: Em, Kids: parseInline(nil, s, i+1, close, false)})
 			i = close + 1
 			text = i
 			continue
@@ -188,7 +192,7 @@ func parseInline(out []span, s string, start, end int, top bool) []span {
 			}
 			if href != "" {
 				flush(i)
-				out = append(out, span{kind: spanLink, text: s[i : i+n], arg: href})
+				out = append(out, Span{Kind: Link, Text: s[i : i+n], Arg: href})
 				text = i + n
 			}
 			i += n // a URL that does not parse is text, all of it
@@ -197,7 +201,7 @@ func parseInline(out []span, s string, start, end int, top bool) []span {
 			if n := matchUsername(s[i+1 : end]); n >= 2 {
 				flush(i)
 				name := s[i+1 : i+1+n]
-				out = append(out, span{kind: spanMention, text: s[i : i+1+n], arg: strings.ToLower(name)})
+				out = append(out, Span{Kind: Mention, Text: s[i : i+1+n], Arg: strings.ToLower(name)})
 				i += 1 + n
 				text = i
 				continue
@@ -260,7 +264,7 @@ func codeText(code string) string {
 	return code
 }
 
-// boldOpens reports whether s[i:] opens bold text: "**" and then a character
+// boldOpens reports whether s[i:] opens bold Text: "**" and then a character
 // that is neither blank nor another '*'.
 func boldOpens(s string, i, end int) bool {
 	if i+2 >= end || s[i+1] != '*' || s[i+2] == '*' {
@@ -278,7 +282,7 @@ func closeBold(s string, from, end int) (close, stop int) {
 	})
 }
 
-// emOpens reports whether the '_' at s[i] opens italic text: at the start of
+// emOpens reports whether the '_' at s[i] opens italic Text: at the start of
 // a word, and followed by a character that is neither blank nor '_'.
 func emOpens(s string, i, start, end int) bool {
 	if i+1 >= end || s[i+1] == '_' || !(i == start || wordStart(s, i)) {
@@ -344,14 +348,14 @@ func Mentions(body string) []string {
 		return nil
 	}
 	var names []string
-	add := func(s span) {
-		if s.kind == spanMention && !contains(names, s.arg) {
-			names = append(names, s.arg)
+	add := func(s Span) {
+		if s.Kind == Mention && !contains(names, s.Arg) {
+			names = append(names, s.Arg)
 		}
 	}
-	for _, s := range parseBody(body) {
+	for _, s := range Parse(body) {
 		add(s)
-		for _, k := range s.kids {
+		for _, k := range s.Kids {
 			add(k)
 		}
 	}

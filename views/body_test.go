@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"agora/chat"
+	"agora/chat/markup"
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
@@ -166,8 +167,8 @@ func TestMentions(t *testing.T) {
 		{"```\n@unclosed", []string{"unclosed"}},
 		{"@bob_", []string{"bob_"}},
 	} {
-		if got := Mentions(c.body); !slices.Equal(got, c.want) {
-			t.Errorf("Mentions(%q) = %q, want %q", c.body, got, c.want)
+		if got := markup.Mentions(c.body); !slices.Equal(got, c.want) {
+			t.Errorf("markup.Mentions(%q) = %q, want %q", c.body, got, c.want)
 		}
 	}
 }
@@ -190,7 +191,7 @@ func TestLongBody(t *testing.T) {
 	if problems := inertProblems(got); len(problems) > 0 {
 		t.Error(strings.Join(problems, "\n"))
 	}
-	if got, want := Mentions(body), []string{"user"}; !slices.Equal(got, want) {
+	if got, want := markup.Mentions(body), []string{"user"}; !slices.Equal(got, want) {
 		t.Errorf("Mentions = %q, want %q", got, want)
 	}
 
@@ -312,10 +313,10 @@ func FuzzMessageBody(f *testing.F) {
 		parser := strings.NewReplacer("\r\n", "\n", "\r", "\n")
 		text := nodesText(nodes)
 		var want strings.Builder
-		for _, s := range parseBody(body) {
-			want.WriteString(parser.Replace(s.text))
-			for _, k := range s.kids {
-				want.WriteString(parser.Replace(k.text))
+		for _, s := range markup.Parse(body) {
+			want.WriteString(parser.Replace(s.Text))
+			for _, k := range s.Kids {
+				want.WriteString(parser.Replace(k.Text))
 			}
 		}
 		if text != want.String() {
@@ -336,9 +337,9 @@ func FuzzMessageBody(f *testing.F) {
 			}
 		}
 		slices.Sort(users)
-		mentions := slices.Sorted(slices.Values(Mentions(body)))
+		mentions := slices.Sorted(slices.Values(markup.Mentions(body)))
 		if !slices.Equal(users, mentions) {
-			t.Fatalf("Mentions(%q) = %q, but it renders mentions of %q", body, mentions, users)
+			t.Fatalf("markup.Mentions(%q) = %q, but it renders mentions of %q", body, mentions, users)
 		}
 	})
 }
@@ -522,7 +523,7 @@ func BenchmarkParseBody(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				parseBody(c.body)
+				markup.Parse(c.body)
 			}
 		})
 	}

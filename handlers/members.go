@@ -2,45 +2,14 @@ package handlers
 
 import (
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"agora/chat"
+	"agora/chat/live"
 	"agora/views"
 )
-
-// handleDM opens the direct conversation with the named user, making it on
-// first use. It is a room of kind "dm" with the two of them as members.
-func (s *Server) handleDM(c echo.Context) error {
-	ctx := c.Request().Context()
-	u, _ := userFrom(c)
-	if u.IsGuest {
-		return chat.Errorf(chat.EForbidden, "Guests cannot send direct messages.")
-	}
-	peer, err := s.store.UserByUsername(ctx, c.Param("username"))
-	if err != nil {
-		return err
-	}
-	if peer.IsGuest {
-		return chat.Errorf(chat.ENotFound, "No user is called %q.", c.Param("username"))
-	}
-	room, err := s.store.DM(ctx, u, peer)
-	if err != nil {
-		return err
-	}
-	return s.showRoom(c, u, room)
-}
-
-// handleDMForm is the sidebar's "message someone" form, which GETs ?username=.
-func (s *Server) handleDMForm(c echo.Context) error {
-	name := strings.TrimPrefix(strings.TrimSpace(c.QueryParam("username")), "@")
-	if err := chat.ValidateUsername(name); err != nil {
-		return err
-	}
-	return c.Redirect(http.StatusSeeOther, "/dm/"+url.PathEscape(name))
-}
 
 // handleAddMember lets a member of a private room add someone by username.
 func (s *Server) handleAddMember(c echo.Context) error {
@@ -106,30 +75,34 @@ func (s *Server) handleRemoveMember(c echo.Context) error {
 		return err
 	}
 	if removed {
-		s.hub.CloseUserInRoom(room.ID, other.ID, chat.ClosePolicy, "removed from this room")
+		s.hub.CloseUserInRoom(room.ID, other.ID, live.ClosePolicy, "removed from this room")
 		s.refreshNav(ctx, other.ID)
 	}
 	return c.Redirect(http.StatusSeeOther, "/rooms/"+room.Slug)
 }
 
-func (s *Server) handleSearch(c echo.Context) error {
+// handleLeave ends the user's membership: the room says so, and the user's
+// open sockets in it close (1008: they are not to reconnect).
+func (s *Server) handleLeave(c echo.Context) error {
 	ctx := c.Request().Context()
 	u, _ := userFrom(c)
-	q := strings.ToValidUTF8(c.QueryParam("q"), "")
-	if len(q) > 256 {
-		q = q[:256]
-	}
-	var hits []chat.SearchHit
-	if strings.TrimSpace(q) != "" {
-		var err error
-		if hits, err = s.store.Search(ctx, u.ID, q, 50); err != nil {
-			return err
-		}
-	}
-	p, err := s.page(c, "Search", 0)
+	room, member, err := s.pathRoom(c, u)
 	if err != nil {
 		return err
 	}
-	p.Query = q
-	return render(c, http.StatusOK, views.SearchPage(p, q, hits))
+	if !member {
+		if !chat.CanRead(room, false) {
+			return errNoRoom
+		}
+		return c.Redirect(http.StatusSeeOther, "/")
+	}
+	// The notice goes out while the user is still a member, so it is theirs to post.
+	if err := s.notice(ctx, u, room, u.Name()+" left "+views.RoomTitle(room)); err != nil {
+		return err
+	}
+	if _, err := s.store.Leave(ctx, room.ID, u.ID); err != nil {
+		return err
+	}
+	s.hub.CloseUserInRoom(room.ID, u.ID, live.ClosePolicy, "you left this room")
+	return c.Redirect(http.StatusSeeOther, "/")
 }

@@ -1,0 +1,42 @@
+package handlers
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"agora/chat"
+)
+
+// handleDM opens the direct conversation with the named user, making it on
+// first use. It is a room of kind "dm" with the two of them as members.
+func (s *Server) handleDM(c echo.Context) error {
+	ctx := c.Request().Context()
+	u, _ := userFrom(c)
+	if u.IsGuest {
+		return chat.Errorf(chat.EForbidden, "Guests cannot send direct messages.")
+	}
+	peer, err := s.store.UserByUsername(ctx, c.Param("username"))
+	if err != nil {
+		return err
+	}
+	if peer.IsGuest {
+		return chat.Errorf(chat.ENotFound, "No user is called %q.", c.Param("username"))
+	}
+	room, err := s.store.DM(ctx, u, peer)
+	if err != nil {
+		return err
+	}
+	return s.showRoom(c, u, room)
+}
+
+// handleDMForm is the sidebar's "message someone" form, which GETs ?username=.
+func (s *Server) handleDMForm(c echo.Context) error {
+	name := strings.TrimPrefix(strings.TrimSpace(c.QueryParam("username")), "@")
+	if err := chat.ValidateUsername(name); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/dm/"+url.PathEscape(name))
+}
