@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 )
@@ -75,5 +76,18 @@ func TestRunRejectsBadFlags(t *testing.T) {
 	err = run(context.Background(), []string{"agora", "-db", filepath.Join(t.TempDir(), "x.db"), "-addr", "256.0.0.1:99999"}, func(string) string { return "" }, io.Discard)
 	if err == nil {
 		t.Fatal("a bad address was accepted")
+	}
+}
+
+// TestRunHelp: `agora -h` prints the flags and succeeds.
+func TestRunHelp(t *testing.T) {
+	var out strings.Builder
+	if err := run(context.Background(), []string{"agora", "-h"}, func(string) string { return "" }, &out); err != nil {
+		t.Fatalf("agora -h returned %v, want nil (exit 0)", err)
+	}
+	for _, flag := range []string{"-addr", "-db"} {
+		if !strings.Contains(out.String(), flag) {
+			t.Errorf("agora -h does not list %s:\n%s", flag, out.String())
+		}
 	}
 }
