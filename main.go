@@ -22,6 +22,7 @@ import (
 	"agora/chat/live"
 	"agora/db"
 	"agora/handlers"
+	"agora/handlers/metrics"
 )
 
 func main() {
@@ -44,6 +45,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	guests := fs.Bool("guests", getenv("CHAT_GUESTS") == "1", "let people join public rooms with a display name only (env CHAT_GUESTS=1)")
 	trustProxy := fs.Bool("trust-proxy", getenv("CHAT_TRUST_PROXY") == "1", "behind a reverse proxy on a loopback or private address: trust its X-Forwarded-For and X-Forwarded-Proto (env CHAT_TRUST_PROXY=1)")
 	pprofAddr := fs.String("pprof", getenv("CHAT_PPROF"), "serve Go's profiler on this address, e.g. 127.0.0.1:6060 (env CHAT_PPROF); off when empty")
+	metricsAddr := fs.String("metrics", getenv("CHAT_METRICS"), "serve Prometheus metrics at http://ADDR/metrics, e.g. 127.0.0.1:9090 (env CHAT_METRICS); off when empty")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil // -h asked for the flags, and has them
@@ -59,7 +61,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	defer store.Close()
 
 	hub := handlers.NewHub(live.HubConfig{})
-	app := handlers.New(handlers.Config{Store: store, Hub: hub, Log: log, Assets: assets.FS, Guests: *guests, TrustProxy: *trustProxy})
+	counts := metrics.New()
+	app := handlers.New(handlers.Config{Store: store, Hub: hub, Log: log, Assets: assets.FS, Guests: *guests, TrustProxy: *trustProxy,
+		Metrics: counts})
 	conns := &connStates{states: make(map[net.Conn]http.ConnState)}
 	srv := &http.Server{
 		Handler:           app,
@@ -72,7 +76,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	log.Info("listening", "addr", "http://"+ln.Addr().String(), "db", *dbPath)
 
 	if *pprofAddr != "" {
 		// The profiler on an address of its own, never on the public one.
@@ -88,7 +91,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		log.Info("profiler", "addr", "http://"+pln.Addr().String()+"/debug/pprof/")
 		go http.Serve(pln, mux)
 	}
+	if *metricsAddr != "" {
+		// Metrics on an address of their own, for the operator's scraper.
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", counts.Handler())
+		mln, err := net.Listen("tcp", *metricsAddr)
+		if err != nil {
+			return fmt.Errorf("listen for metrics: %w", err)
+		}
+		defer mln.Close()
+		log.Info("metrics", "addr", "http://"+mln.Addr().String()+"/metrics")
+		go (&http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}).Serve(mln)
+	}
 
+	// Said last, so that whoever waits for it finds everything else up.
+	log.Info("listening", "addr", "http://"+ln.Addr().String(), "db", *dbPath)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	select {

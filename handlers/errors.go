@@ -21,8 +21,8 @@ var statusOf = map[string]int{
 	chat.EInternal:     http.StatusInternalServerError,
 }
 
-// handleError is the one place errors become responses and are logged. Users
-// see an error page in the app's look; internal details stay in the log.
+// handleError is the one place errors become responses. Users see an error
+// page in the app's look; internal details stay in the log (observe's line).
 func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
@@ -38,6 +38,8 @@ func (s *Server) handleError(err error, c echo.Context) {
 			msg = "That action is not available here."
 		case http.StatusRequestEntityTooLarge:
 			msg = "That was more than the server accepts in one request."
+		case http.StatusRequestTimeout:
+			msg = "The request took too long to arrive. Please try again."
 		default:
 			if status < 500 {
 				msg = http.StatusText(status)
@@ -46,18 +48,16 @@ func (s *Server) handleError(err error, c echo.Context) {
 	} else {
 		status = statusOf[chat.ErrorCode(err)]
 	}
-	if status >= 500 {
-		s.log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
-	}
+	// The request's one log line, with err for a 5xx, is observe's.
 	if c.Request().Method == http.MethodHead {
 		_ = c.NoContent(status)
 		return
 	}
 	p, perr := s.page(c, "Error", 0)
 	if perr != nil {
-		s.log.Error("error page", "err", perr)
+		s.log.Error("error page", "id", requestID(c), "err", perr)
 	}
 	if rerr := render(c, status, views.ErrorPage(p, status, msg)); rerr != nil {
-		s.log.Error("render error page", "err", rerr)
+		s.log.Error("render error page", "id", requestID(c), "err", rerr)
 	}
 }

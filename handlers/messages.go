@@ -37,11 +37,13 @@ func (s *Server) sendMessage(ctx context.Context, u chat.User, room chat.Room, b
 		return chat.Message{}, chat.Errorf(chat.ERateLimit, "You are sending messages too fast. Please wait a moment.")
 	}
 	// Committed, then rendered once and published by publishCommitted.
+	start := time.Now()
 	m, _, err := s.store.CreateMessage(ctx, chat.Message{RoomID: room.ID, AuthorID: u.ID, Kind: chat.MessageText,
 		Body: body, ClientMsgID: clientID, Mentions: markup.Mentions(body)})
 	if err != nil {
 		return chat.Message{}, err
 	}
+	s.metrics.CommitSeconds.Observe(time.Since(start).Seconds())
 	s.hub.StopTyping(room.ID, u.ID)
 	s.refreshNavs(ctx, room, u.ID)
 	return m, nil
@@ -97,9 +99,12 @@ func (s *Server) notice(ctx context.Context, u chat.User, room chat.Room, text s
 // receiver gets messages in the order they are stored; a resend (same client
 // id) was not created and is not published again.
 func (s *Server) publishCommitted(msgs []chat.Message) {
+	start := time.Now()
 	for _, m := range msgs {
 		s.hub.Publish(m.RoomID, live.Frame{MsgID: m.ID, Data: renderBytes(views.MessageFrame(m))})
 	}
+	s.metrics.FanoutSeconds.Observe(time.Since(start).Seconds())
+	s.metrics.MessagesCreated.Add(float64(len(msgs)))
 }
 
 func (s *Server) handlePostMessage(c echo.Context) error {

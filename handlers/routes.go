@@ -17,9 +17,11 @@ func (s *Server) routes() {
 		e.IPExtractor = echo.ExtractIPFromXFFHeader()
 	}
 	e.HTTPErrorHandler = s.handleError
-	e.Use(middleware.Recover())
+	e.Use(s.observe)
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{LogErrorFunc: recovered, DisableErrorHandler: true}))
 	e.Use(s.secureHeaders)
 	e.Use(middleware.BodyLimit("64K"))
+	e.Use(readForm)
 	e.Use(s.crossOrigin)
 
 	// These answer without looking up a session, so they keep answering

@@ -18,6 +18,7 @@ import (
 	"agora/chat"
 	"agora/chat/live"
 	"agora/db"
+	"agora/handlers/metrics"
 	"agora/views"
 )
 
@@ -34,6 +35,12 @@ type Config struct {
 	// over TLS (for the cookie). Without it those headers are ignored: anyone
 	// could write them.
 	TrustProxy bool
+	// Metrics, when set, is where the server counts what it does (for
+	// -metrics); without it the server counts into a set nobody reads.
+	Metrics *metrics.Set
+	// PingEvery is how often a room socket is pinged; a client that does not
+	// answer within pingWait is closed. Default 25 s.
+	PingEvery time.Duration
 }
 
 // Server is agora's HTTP handler.
@@ -47,6 +54,8 @@ type Server struct {
 	trustProxy   bool
 	echo         *echo.Echo
 	cop          *http.CrossOriginProtection
+	metrics      *metrics.Set
+	pingEvery    time.Duration
 
 	loginLimits *limiterSet // per client address, against password guessing
 	postLimits  *limiterSet // messages per user, across all their sockets and forms
@@ -88,9 +97,17 @@ func New(cfg Config) *Server {
 		loginLimits:  newLimiterSet(10.0/60, 10),
 		postLimits:   newLimiterSet(8, 30),
 		frameLimits:  newLimiterSet(40, 600),
+		metrics:      cfg.Metrics,
+		pingEvery:    cfg.PingEvery,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.metrics == nil {
+		s.metrics = metrics.New()
+	}
+	if s.pingEvery <= 0 {
+		s.pingEvery = pingEvery
 	}
 	s.store.OnCommit(s.publishCommitted)
 	s.hub.OnOnlineChange(s.onlineChanged)

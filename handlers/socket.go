@@ -10,6 +10,7 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/time/rate"
 
 	"agora/chat"
@@ -78,6 +79,7 @@ func (s *Server) handleSocket(c echo.Context) error {
 		conn.Close(websocket.StatusServiceRestart, "server restarting")
 		return nil
 	}
+	s.metrics.SocketsOpen.Inc()
 	// The socket outlives the request: its context is its own.
 	sctx, cancel := context.WithCancel(context.Background())
 	if after >= 0 {
@@ -85,6 +87,7 @@ func (s *Server) handleSocket(c echo.Context) error {
 			s.log.Error("socket backlog", "room", room.Slug, "user", u.Username, "err", err)
 			conn.Close(closeInternal, "could not load messages")
 			s.hub.Unsubscribe(sub)
+			s.metrics.SocketsOpen.Dec()
 			cancel()
 			return nil
 		}
@@ -102,6 +105,7 @@ func (s *Server) handleSocket(c echo.Context) error {
 // serveSocket runs an open socket: a writer goroutine sends queued frames,
 // this one reads the client's frames, until either side closes.
 func (s *Server) serveSocket(ctx context.Context, conn *websocket.Conn, sub *live.Subscriber, room chat.Room) {
+	defer s.metrics.SocketsOpen.Dec()
 	defer s.hub.Unsubscribe(sub)
 	written := make(chan struct{})
 	go func() {
@@ -157,15 +161,21 @@ func (s *Server) sendBacklog(ctx context.Context, conn *websocket.Conn, sub *liv
 	sub.SetFloor(msgs[len(msgs)-1].ID)
 	wctx, cancel := context.WithTimeout(ctx, writeWait)
 	defer cancel()
-	return conn.Write(wctx, websocket.MessageText, frame)
+	if err := conn.Write(wctx, websocket.MessageText, frame); err != nil {
+		return err
+	}
+	s.metrics.Deliveries.Inc()
+	return nil
 }
 
 // writeLoop sends the subscriber's frames, several per WebSocket message when
 // they queue up, pings the client, and closes the socket when the subscriber
 // is closed (by the hub: too slow, shutdown, logout).
 func (s *Server) writeLoop(ctx context.Context, conn *websocket.Conn, sub *live.Subscriber) {
-	ping := time.NewTicker(pingEvery)
+	ping := time.NewTicker(s.pingEvery)
 	defer ping.Stop()
+	// A pong must come back before the next ping is due.
+	pongWait := min(pingWait, s.pingEvery)
 	// A write that takes too long means a client that stopped reading: the
 	// watchdog closes the connection under it. One timer for the socket's
 	// life, and writes with a context that never ends, so that a write
@@ -187,28 +197,49 @@ func (s *Server) writeLoop(ctx context.Context, conn *websocket.Conn, sub *live.
 			err := conn.Write(context.Background(), websocket.MessageText, msg)
 			watchdog.Stop()
 			if err != nil {
+				s.countEviction(sub, s.metrics.EvictedWriteFailed)
 				sub.Close(live.CloseTryAgainLater, "write failed")
 				conn.CloseNow()
 				return
 			}
+			s.metrics.Deliveries.Inc()
 			if cap(buf) > 64<<10 {
 				buf = nil // a burst's buffer is not kept for an idle socket
 			}
 		case <-ping.C:
-			pctx, cancel := context.WithTimeout(ctx, pingWait)
+			pctx, cancel := context.WithTimeout(ctx, pongWait)
 			err := conn.Ping(pctx)
 			cancel()
 			if err != nil {
+				s.countEviction(sub, s.metrics.EvictedNoPong)
 				sub.Close(live.CloseTryAgainLater, "no pong")
 				conn.CloseNow()
 				return
 			}
 		case <-sub.Done():
 			code, reason := sub.CloseStatus()
+			s.countEviction(sub, nil)
 			conn.Close(websocket.StatusCode(code), reason)
 			return
 		case <-ctx.Done():
 			return
+		}
+	}
+}
+
+// countEviction counts a socket closed with 1013: for the reason the hub gave
+// if it closed the subscriber already (its queue was full: a writer stuck on
+// a client that stopped reading finds that out only when its write fails),
+// else for ours, if any.
+func (s *Server) countEviction(sub *live.Subscriber, ours prometheus.Counter) {
+	select {
+	case <-sub.Done():
+		if code, _ := sub.CloseStatus(); code == live.CloseTryAgainLater {
+			s.metrics.EvictedSlow.Inc() // the hub closes with 1013 for a full queue only
+		}
+	default:
+		if ours != nil {
+			ours.Inc()
 		}
 	}
 }
