@@ -45,12 +45,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	guests := fs.Bool("guests", getenv("CHAT_GUESTS") == "1", "let people join public rooms with a display name only (env CHAT_GUESTS=1)")
 	trustProxy := fs.Bool("trust-proxy", getenv("CHAT_TRUST_PROXY") == "1", "behind a reverse proxy on a loopback or private address: trust its X-Forwarded-For and X-Forwarded-Proto (env CHAT_TRUST_PROXY=1)")
 	pprofAddr := fs.String("pprof", getenv("CHAT_PPROF"), "serve Go's profiler on this address, e.g. 127.0.0.1:6060 (env CHAT_PPROF); off when empty")
+	readTimeout := fs.Duration("read-timeout", 30*time.Second, "the most time a request, its body included, may take to arrive (env CHAT_READ_TIMEOUT); sockets are not bound by it")
 	metricsAddr := fs.String("metrics", getenv("CHAT_METRICS"), "serve Prometheus metrics at http://ADDR/metrics, e.g. 127.0.0.1:9090 (env CHAT_METRICS); off when empty")
+	if v := getenv("CHAT_READ_TIMEOUT"); v != "" {
+		if err := fs.Set("read-timeout", v); err != nil {
+			return fmt.Errorf("CHAT_READ_TIMEOUT: %w", err)
+		}
+	}
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil // -h asked for the flags, and has them
 		}
 		return err
+	}
+	if *readTimeout <= 0 {
+		return errors.New("-read-timeout must be more than 0")
 	}
 	log := slog.New(slog.NewTextHandler(stdout, nil))
 
@@ -67,8 +76,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	conns := &connStates{states: make(map[net.Conn]http.ConnState)}
 	srv := &http.Server{
 		Handler:           app,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		ReadHeaderTimeout: min(10*time.Second, *readTimeout),
+		// Slow bodies are cut off, so they cannot hold connections and
+		// goroutines for long. A socket's handshake has no body, and net/http
+		// clears the read deadline when the connection is hijacked.
+		ReadTimeout: *readTimeout,
+		IdleTimeout: 2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		ConnState:         conns.track,
 	}

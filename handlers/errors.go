@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
@@ -40,6 +41,10 @@ func (s *Server) handleError(err error, c echo.Context) {
 			msg = "That was more than the server accepts in one request."
 		case http.StatusRequestTimeout:
 			msg = "The request took too long to arrive. Please try again."
+			// net/http cancelled the request's context when the body's read
+			// timed out; the client is still there to read why.
+			r := c.Request()
+			c.SetRequest(r.WithContext(context.WithoutCancel(r.Context())))
 		default:
 			if status < 500 {
 				msg = http.StatusText(status)
@@ -54,10 +59,10 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	p, perr := s.page(c, "Error", 0)
-	if perr != nil {
+	if perr != nil && !clientGone(c, perr) {
 		s.log.Error("error page", "id", requestID(c), "err", perr)
 	}
-	if rerr := render(c, status, views.ErrorPage(p, status, msg)); rerr != nil {
+	if rerr := render(c, status, views.ErrorPage(p, status, msg)); rerr != nil && !clientGone(c, rerr) {
 		s.log.Error("render error page", "id", requestID(c), "err", rerr)
 	}
 }

@@ -275,3 +275,71 @@ func TestClientAbortIsNotAnError(t *testing.T) {
 		}
 	}
 }
+
+// TestHeartbeatClosesSilentClients: with a short ping interval, a client
+// that stops reading (and so stops answering pings) is closed with 1013, and
+// the others see it go offline; a client that keeps reading stays.
+func TestHeartbeatClosesSilentClients(t *testing.T) {
+	m := metrics.New()
+	ts := startServerConfig(t, live.HubConfig{}, handlers.Config{Metrics: m, PingEvery: 100 * time.Millisecond})
+	ms := httptest.NewServer(m.Handler())
+	defer ms.Close()
+	ann, bob := ts.client(t).signup("ann"), ts.client(t).signup("bob")
+	ann.get("/rooms/general")
+	bob.get("/rooms/general")
+	bobSock := bob.dial("general", -1)
+	annSock := ann.dial("general", -1)
+	bobSock.readUntil(`data-user="ann"`)
+
+	// Bob reads all the time, as a browser does, so his pongs go out.
+	frames := make(chan string, 64)
+	go func() {
+		defer close(frames)
+		for {
+			_, data, err := bobSock.conn.Read(context.Background())
+			if err != nil {
+				return
+			}
+			frames <- string(data)
+		}
+	}()
+	// Ann reads nothing from here on. Her socket is closed for want of a
+	// pong, and bob's list of who is online loses her.
+	gone := `id="presence-ann" hx-swap-oob="delete"`
+	timeout := time.After(20 * time.Second)
+	var seen strings.Builder
+	for !strings.Contains(seen.String(), gone) {
+		select {
+		case f, ok := <-frames:
+			if !ok {
+				t.Fatalf("bob's socket closed (he answers pings); received:\n%s", seen.String())
+			}
+			seen.WriteString(f)
+		case <-timeout:
+			t.Fatalf("ann never went offline for bob; received:\n%s", seen.String())
+		}
+	}
+	if got := scrape(t, ms.URL)[`agora_evictions_total{reason="no_pong"}`]; got != 1 {
+		t.Errorf("evictions (no_pong) = %v, want 1", got)
+	}
+	if code := annSock.closeCode(); code != -1 && code != 1013 {
+		t.Errorf("ann's socket ended with %d", code)
+	}
+	// Bob, who answers, is still served: several ping intervals later a
+	// message reaches him.
+	bob.postMessage("general", "still here")
+	for !strings.Contains(seen.String(), "still here") {
+		select {
+		case f, ok := <-frames:
+			if !ok {
+				t.Fatalf("bob's socket closed although he answers pings")
+			}
+			seen.WriteString(f)
+		case <-timeout:
+			t.Fatal("bob's message never arrived")
+		}
+	}
+	if got := scrape(t, ms.URL)["agora_sockets_open"]; got != 1 {
+		t.Errorf("agora_sockets_open = %v, want 1 (bob)", got)
+	}
+}

@@ -77,6 +77,12 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 // its context was cancelled (net/http does that when the connection drops),
 // or writing the answer found the connection closed.
 func clientGone(c echo.Context, err error) bool {
+	var he *echo.HTTPError
+	if errors.As(err, &he) && he.Code == http.StatusRequestTimeout {
+		// The body was too slow: net/http cancelled the context when its
+		// read failed, but the client is there to be told why.
+		return false
+	}
 	if errors.Is(c.Request().Context().Err(), context.Canceled) {
 		return true
 	}
