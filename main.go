@@ -82,8 +82,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		// clears the read deadline when the connection is hijacked.
 		ReadTimeout: *readTimeout,
 		IdleTimeout: 2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		ConnState:         conns.track,
+		ErrorLog:    slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		ConnState:   conns.track,
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
