@@ -23,11 +23,12 @@ test: assets
 e2e: assets
 	$(GO) test -tags e2e -count=1 -timeout 10m -run 'TestE2E' -v ./handlers/
 
-# Micro-benchmarks, then the load test: the real binary over loopback against
-# a bare broadcast hub (results in handlers/testdata/bench/results.txt).
+# Micro-benchmarks, then the load generator: the real binary over loopback,
+# one room and a team of rooms, beside a bare broadcast hub (the table also in
+# handlers/testdata/bench/results.txt). LOADGEN="-phase team" runs one phase.
 bench: assets
-	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./chat/ ./db/ ./views/ ./handlers/
-	$(GO) test -tags load -run '^TestLoad$$' -count=1 -v -timeout 15m ./handlers/
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
+	$(GO) run ./handlers/loadgen $(LOADGEN)
 
 generate:
 	$(GO) tool templ generate

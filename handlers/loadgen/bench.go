@@ -1,0 +1,274 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
+)
+
+// bench is one run of the load generator: the agora binary it built, the
+// database it shares between agora's processes, and the servers it started.
+type bench struct {
+	cfg      settings
+	tmp      string
+	benchDir string
+	bin      string // agora
+	self     string // this program, which also serves the baseline
+	dbPath   string
+	procs    []*proc
+	logs     []string
+	logf     func(format string, args ...any)
+}
+
+func newBench(ctx context.Context, cfg settings, stderr io.Writer) (*bench, error) {
+	b := &bench{cfg: cfg, benchDir: filepath.Dir(cfg.out)}
+	b.logf = func(format string, args ...any) {
+		fmt.Fprintf(stderr, "%s "+format+"\n", append([]any{time.Now().Format("15:04:05.000")}, args...)...)
+	}
+	n, err := raiseNofile() // before any child starts, so the servers inherit it
+	if err != nil {
+		return nil, fmt.Errorf("raise the open file limit: %w", err)
+	}
+	b.logf("RLIMIT_NOFILE %d", n)
+	if b.self, err = os.Executable(); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(b.benchDir, 0o755); err != nil {
+		return nil, err
+	}
+	if b.tmp, err = os.MkdirTemp("", "agora-loadgen-"); err != nil {
+		return nil, err
+	}
+	b.dbPath = filepath.Join(b.tmp, "load.db")
+	b.bin = cfg.agoraBin
+	if b.bin == "" {
+		root, err := repoRoot()
+		if err != nil {
+			os.RemoveAll(b.tmp)
+			return nil, err
+		}
+		b.bin = filepath.Join(b.tmp, "agora")
+		build := exec.CommandContext(ctx, "go", "build", "-o", b.bin, ".")
+		build.Dir = root
+		if out, err := build.CombinedOutput(); err != nil {
+			os.RemoveAll(b.tmp)
+			return nil, fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	}
+	return b, nil
+}
+
+// cleanup stops every server still running, keeps their logs beside the
+// results, and removes the temporary directory.
+func (b *bench) cleanup() {
+	for _, p := range b.procs {
+		p.stop()
+	}
+	for _, name := range b.logs {
+		if data, err := os.ReadFile(filepath.Join(b.tmp, name+".log")); err == nil {
+			_ = os.WriteFile(filepath.Join(b.benchDir, name+".log"), data, 0o644)
+		}
+	}
+	os.RemoveAll(b.tmp)
+}
+
+func (b *bench) start(ctx context.Context, name string, cmd func(addr string) *exec.Cmd) (*proc, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	p, err := startProc(ctx, name, cmd(addr), addr, filepath.Join(b.tmp, name+".log"), b.logf)
+	if err != nil {
+		return nil, err
+	}
+	b.procs = append(b.procs, p)
+	b.logs = append(b.logs, name)
+	return p, nil
+}
+
+func (b *bench) startAgora(ctx context.Context, name string) (*proc, error) {
+	return b.start(ctx, name, func(addr string) *exec.Cmd {
+		return exec.Command(b.bin, "-addr", addr, "-db", b.dbPath)
+	})
+}
+
+func (b *bench) startBaseline(ctx context.Context, name string) (*proc, error) {
+	return b.start(ctx, name, func(addr string) *exec.Cmd {
+		return exec.Command(b.self, "-baseline-addr", addr)
+	})
+}
+
+// results is everything a run measured; phases not run stay zero.
+type results struct {
+	began          time.Time
+	took           time.Duration
+	users          int
+	agIdle, blIdle idleResult
+	agLow, blLow   loadResult
+	agRoom, blRoom loadResult
+	agTeam, blTeam loadResult
+	store          storageResult
+	page           pageResult
+}
+
+func (b *bench) runPhases(ctx context.Context) (*results, error) {
+	cfg := b.cfg
+	res := &results{began: time.Now()}
+	defer func() { res.took = time.Since(res.began) }()
+
+	// Accounts: the sign-up form, then #general once (which joins it).
+	p, err := b.startAgora(ctx, "agora-setup")
+	if err != nil {
+		return nil, err
+	}
+	users, err := signup(p.addr, cfg.users, b.logf)
+	p.stop()
+	if err != nil {
+		return nil, err
+	}
+	res.users = len(users)
+
+	if cfg.phases["idle"] {
+		if res.agIdle, res.blIdle, err = b.idle(ctx, users); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.phases["room"] || cfg.phases["storage"] || cfg.phases["page"] {
+		if err := b.room(ctx, users, res); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.phases["team"] {
+		if res.agTeam, res.blTeam, err = b.team(ctx, users); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// idle measures memory per idle socket, each server fresh.
+func (b *bench) idle(ctx context.Context, users []*user) (ag, bl idleResult, err error) {
+	p, err := b.startAgora(ctx, "agora-idle")
+	if err != nil {
+		return ag, bl, err
+	}
+	ag, err = runIdle(ctx, newTarget(p, true), users, b.cfg, b.logf)
+	p.stop()
+	if err != nil {
+		return ag, bl, err
+	}
+	bp, err := b.startBaseline(ctx, "baseline-idle")
+	if err != nil {
+		return ag, bl, err
+	}
+	bl, err = runIdle(ctx, newTarget(bp, false), nil, b.cfg, b.logf)
+	bp.stop()
+	return ag, bl, err
+}
+
+// room runs the one-room fan-out (at the low rate first), then storage and
+// the page on the same agora process, then the fan-out against the baseline.
+func (b *bench) room(ctx context.Context, users []*user, res *results) error {
+	cfg := b.cfg
+	p, err := b.startAgora(ctx, "agora-room")
+	if err != nil {
+		return err
+	}
+	after, err := lastID(p.addr, users[0], "general")
+	if err != nil {
+		return err
+	}
+	if cfg.phases["room"] {
+		rows := countRows(b.dbPath, "lg %", b.logf)
+		if cfg.lowRate > 0 {
+			if res.agLow, err = runLoad(ctx, newTarget(p, true), oneRoomSpec(cfg, users, after, cfg.lowRate, "agora-low", b.benchDir, false), b.logf); err != nil {
+				return err
+			}
+			res.agLow.committed = countRows(b.dbPath, "lg %", b.logf) - rows
+			rows += res.agLow.committed
+			if after, err = lastID(p.addr, users[0], "general"); err != nil {
+				return err
+			}
+		}
+		if res.agRoom, err = runLoad(ctx, newTarget(p, true), oneRoomSpec(cfg, users, after, cfg.rate, "agora", b.benchDir, cfg.perf), b.logf); err != nil {
+			return err
+		}
+		res.agRoom.committed = countRows(b.dbPath, "lg %", b.logf) - rows
+	}
+	if cfg.phases["storage"] {
+		if res.store, err = runStorage(ctx, newTarget(p, true), users, cfg, b.dbPath, b.logf); err != nil {
+			return err
+		}
+	}
+	if cfg.phases["page"] {
+		if res.page, err = runPage(p.addr, users[0], cfg.pageRequests); err != nil {
+			return err
+		}
+	}
+	p.stop()
+	res.store.locked = countInFile(p.logPath, "database is locked")
+	res.agRoom.serverErrors = countInFile(p.logPath, "level=ERROR")
+	if !cfg.phases["room"] {
+		return nil
+	}
+	bp, err := b.startBaseline(ctx, "baseline-room")
+	if err != nil {
+		return err
+	}
+	defer bp.stop()
+	if cfg.lowRate > 0 {
+		if res.blLow, err = runLoad(ctx, newTarget(bp, false), oneRoomSpec(cfg, nil, 0, cfg.lowRate, "baseline-low", b.benchDir, false), b.logf); err != nil {
+			return err
+		}
+	}
+	res.blRoom, err = runLoad(ctx, newTarget(bp, false), oneRoomSpec(cfg, nil, 0, cfg.rate, "baseline", b.benchDir, false), b.logf)
+	return err
+}
+
+// team sets the rooms up on a fresh agora process and runs the team phase
+// on it, then on the baseline.
+func (b *bench) team(ctx context.Context, users []*user) (ag, bl loadResult, err error) {
+	cfg := b.cfg
+	if cfg.rooms > 1<<16 || cfg.roomsPerUser > cfg.rooms || len(users) < cfg.rooms {
+		return ag, bl, fmt.Errorf("team: %d rooms, %d per user, %d users: not a layout", cfg.rooms, cfg.roomsPerUser, len(users))
+	}
+	p, err := b.startAgora(ctx, "agora-team")
+	if err != nil {
+		return ag, bl, err
+	}
+	slugs, err := teamSetup(p.addr, users, cfg, b.logf)
+	if err != nil {
+		return ag, bl, err
+	}
+	after := make([]int64, len(slugs))
+	for r, slug := range slugs {
+		// User r is a member of room r (memberOf starts at i mod rooms).
+		if after[r], err = lastID(p.addr, users[r], slug); err != nil {
+			return ag, bl, err
+		}
+	}
+	seats, roomOf := teamSeats(cfg, users, slugs, after)
+	rows := countRows(b.dbPath, "lg %", b.logf)
+	ag, err = runLoad(ctx, newTarget(p, true), teamSpec(cfg, "agora-team", seats, roomOf), b.logf)
+	if err != nil {
+		return ag, bl, err
+	}
+	// Messages still being committed when the phase ended are not counted:
+	// the phase is bounded in time.
+	ag.committed = countRows(b.dbPath, "lg %", b.logf) - rows
+	p.stop()
+	ag.serverErrors = countInFile(p.logPath, "level=ERROR")
+
+	bp, err := b.startBaseline(ctx, "baseline-team")
+	if err != nil {
+		return ag, bl, err
+	}
+	defer bp.stop()
+	seats, roomOf = teamSeats(cfg, nil, slugs, make([]int64, len(slugs)))
+	bl, err = runLoad(ctx, newTarget(bp, false), teamSpec(cfg, "baseline-team", seats, roomOf), b.logf)
+	return ag, bl, err
+}

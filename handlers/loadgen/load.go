@@ -1,0 +1,277 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// loadSpec is one measured run of messages through a server: the sockets to
+// open, and streams of messages sent through them.
+type loadSpec struct {
+	label   string
+	seats   []seat
+	roomOf  func(seat int) int // the room index of a seat
+	rooms   int
+	rate    float64 // messages/s over all streams (sizes the tally)
+	streams func(socks []*sock) []stream
+	window  time.Duration // sending
+	grace   time.Duration // then waiting for the last deliveries; what has not come is lost
+	perf    string        // record perf to this prefix ("": not)
+}
+
+// stream sends messages to one room at a fixed period, starting at offset,
+// from its sockets in turn (each socket is a browser tab with the room open).
+type stream struct {
+	room   int
+	socks  []*sock
+	period time.Duration
+	offset time.Duration
+}
+
+// loadResult is what a run measured.
+type loadResult struct {
+	label                     string
+	clients, connectFailed    int
+	rooms                     int
+	sent                      int64
+	sendErrs, refused         int64
+	window, drain             time.Duration
+	offered                   float64 // messages/s actually sent
+	delivered, expected       int64
+	perSec                    float64 // deliveries/s over the window and the drain
+	p50, p99, pmax            time.Duration
+	lastP50, lastP99, lastMax time.Duration
+	complete                  int64 // messages every receiver got
+	lost, neverSeen, dups     int64
+	reconnects, evictions     int64
+	dead                      int64
+	cpu, genCPU               time.Duration
+	otherCPU                  time.Duration // the rest of the machine: anything above ~0 competed for the 2 cores
+	writesPerDelivery         float64       // the server's write system calls per delivery
+	cpuPerDelivery            float64       // µs
+	genPerDelivery            float64       // µs
+	sidebar, sidebarElsewhere int64         // sidebar fragments received on all sockets
+	bytesRx                   int64         // payload bytes received on all sockets
+	committed                 int64
+	serverErrors              int
+	closeCodes                string
+}
+
+func (r loadResult) perMessage(n int64) float64 {
+	if r.sent == 0 {
+		return 0
+	}
+	return float64(n) / float64(r.sent)
+}
+
+func runLoad(ctx context.Context, tg *target, spec loadSpec, logf func(string, ...any)) (loadResult, error) {
+	ctx, cancel := context.WithTimeout(ctx, spec.window+spec.grace+3*time.Minute)
+	defer cancel()
+	waitQuiet(ctx, tg.proc.name, logf)
+	start := time.Now()
+	tl := newTally(int(spec.rate*spec.window.Seconds()*1.2) + 100)
+	socks, failed, err := openMany(ctx, tg, spec.seats, spec.roomOf, tl)
+	logf("%s: %d sockets open in %v (%d failed, first error %v)", spec.label, len(socks), time.Since(start).Round(time.Millisecond), failed, err)
+	if ctx.Err() != nil {
+		return loadResult{}, ctx.Err()
+	}
+	streams := spec.streams(socks)
+	if len(streams) == 0 {
+		closeAll(tg, socks)
+		return loadResult{}, fmt.Errorf("%s: too few sockets to send from (%d open)", spec.label, len(socks))
+	}
+	receivers := make([]int64, spec.rooms)
+	for _, s := range socks {
+		receivers[s.room]++
+	}
+	time.Sleep(3 * time.Second) // presence frames of the joins settle
+	for _, s := range socks {
+		s.bytes.Store(0)
+		s.sidebar.Store(0)
+		s.sidebarEl.Store(0)
+	}
+
+	var sendErrs atomic.Int64
+	var wg sync.WaitGroup
+	refused0 := tg.composerErrs.Load()
+	cpu0, gen0, all0, w0 := tg.proc.cpu(), selfCPU(), machineBusy(), tg.proc.writes()
+	t0 := time.Now()
+	until := t0.Add(spec.window)
+	for _, st := range streams {
+		pageURL := "http://" + tg.addr + "/rooms/" + st.socks[0].seat.slug
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			next := t0.Add(st.offset)
+			for k := 0; ; k++ {
+				if d := time.Until(next); d > 0 {
+					select {
+					case <-time.After(d):
+					case <-ctx.Done():
+						return
+					}
+				}
+				if !time.Now().Before(until) {
+					return
+				}
+				g := tl.next.Add(1) - 1
+				if g >= int64(tl.max) {
+					return
+				}
+				tl.room[g] = uint16(st.room)
+				s := st.socks[k%len(st.socks)]
+				ns := time.Now().UnixNano()
+				frame := composerFrame(body(g, ns), fmt.Sprintf("lg-%d-%d", g, ns), pageURL)
+				if err := s.conn.Load().write(0x1, frame); err != nil {
+					sendErrs.Add(1)
+				} else {
+					tl.sent[g].Store(true)
+				}
+				next = next.Add(st.period)
+			}
+		}()
+	}
+	var perfDone chan struct{}
+	if spec.perf != "" {
+		perfDone = perfRecord(tg.proc.pid(), spec.perf, 3*time.Second, max(min(10*time.Second, spec.window-4*time.Second), time.Second), logf)
+	}
+	wg.Wait()
+	window := time.Since(t0)
+	var sent, expected int64
+	for g := range tl.max {
+		if tl.sent[g].Load() {
+			sent++
+			expected += receivers[tl.room[g]]
+		}
+	}
+	graceEnd := time.Now().Add(spec.grace)
+	delivered := func() (n int64) {
+		for _, s := range socks {
+			n += s.delivered.Load()
+		}
+		return n
+	}
+	for delivered() < expected && time.Now().Before(graceEnd) && ctx.Err() == nil {
+		time.Sleep(20 * time.Millisecond)
+	}
+	drained := time.Since(t0)
+	cpu1, gen1, all1, w1 := tg.proc.cpu(), selfCPU(), machineBusy(), tg.proc.writes()
+	if perfDone != nil {
+		<-perfDone
+	}
+	// What was received by now counts; the rest is lost, however late it
+	// would have come.
+	r := loadResult{label: spec.label, rooms: spec.rooms, expected: expected}
+	for _, s := range socks {
+		r.sidebar += s.sidebar.Load()
+		r.sidebarElsewhere += s.sidebarEl.Load()
+		r.bytesRx += s.bytes.Load()
+	}
+	closeAll(tg, socks)
+
+	r.clients, r.connectFailed, r.sent, r.sendErrs = len(socks), failed, sent, sendErrs.Load()
+	r.refused = tg.composerErrs.Load() - refused0
+	r.window, r.drain, r.offered = window, drained-window, float64(sent)/window.Seconds()
+	r.reconnects, r.evictions, r.dead = tg.reconnects.Load(), tg.evictions.Load(), tg.dead.Load()
+	r.cpu, r.genCPU = cpu1-cpu0, gen1-gen0
+	r.otherCPU = max((all1-all0)-r.cpu-r.genCPU, 0)
+	// Per message: how many of its room's sockets got it, and the latency
+	// to the last one. Only sockets whose reader has stopped are read.
+	stopped := make([]*sock, 0, len(socks))
+	for _, s := range socks {
+		select {
+		case <-s.done:
+			stopped = append(stopped, s) // its got[] is final
+		default:
+		}
+		r.dups += s.dups.Load()
+	}
+	var all []uint32
+	var lastLat []int64
+	for g := range tl.max {
+		if !tl.sent[g].Load() {
+			continue
+		}
+		room := int(tl.room[g])
+		var n int64
+		var last uint32
+		for _, s := range stopped {
+			if s.room != room {
+				continue
+			}
+			if v := s.got[g]; v != 0 {
+				n++
+				all = append(all, v-1)
+				last = max(last, v-1)
+			}
+		}
+		r.delivered += n
+		if n == 0 {
+			r.neverSeen++
+		}
+		r.lost += max(receivers[room]-n, 0)
+		if n >= receivers[room] {
+			r.complete++
+			lastLat = append(lastLat, int64(last)*1000)
+		}
+	}
+	r.perSec = float64(r.delivered) / drained.Seconds()
+	if r.delivered > 0 {
+		r.writesPerDelivery = float64(w1-w0) / float64(r.delivered)
+		r.cpuPerDelivery = float64(r.cpu.Nanoseconds()) / 1e3 / float64(r.delivered)
+		r.genPerDelivery = float64(r.genCPU.Nanoseconds()) / 1e3 / float64(r.delivered)
+	}
+	slices.Sort(all)
+	slices.Sort(lastLat)
+	us := func(p float64) time.Duration {
+		if len(all) == 0 {
+			return 0
+		}
+		return time.Duration(all[min(int(p*float64(len(all))), len(all)-1)]) * time.Microsecond
+	}
+	ns := func(p float64) time.Duration {
+		if len(lastLat) == 0 {
+			return 0
+		}
+		return time.Duration(lastLat[min(int(p*float64(len(lastLat))), len(lastLat)-1)])
+	}
+	r.p50, r.p99, r.pmax = us(0.50), us(0.99), us(1)
+	r.lastP50, r.lastP99, r.lastMax = ns(0.50), ns(0.99), ns(1)
+	r.closeCodes = tg.closeCodeList()
+	logf("%s: sent %d, delivered %d/%d, lost %d, dups %d, p50 %v p99 %v, last p99 %v, cpu %v (%.2f µs/delivery), sidebar %d",
+		spec.label, r.sent, r.delivered, r.expected, r.lost, r.dups, r.p50, r.p99, r.lastP99, r.cpu, r.cpuPerDelivery, r.sidebar)
+	return r, nil
+}
+
+// oneRoomSpec is the one-room fan-out: every user's sockets in #general,
+// senders users sending at rate messages/s each, evenly staggered.
+func oneRoomSpec(cfg settings, users []*user, after int64, rate float64, label, benchDir string, perf bool) loadSpec {
+	clients := cfg.users * cfg.socketsPerUser
+	spec := loadSpec{
+		label: label, seats: oneRoom(users, 0, clients, after), roomOf: func(int) int { return 0 }, rooms: 1,
+		rate:   float64(cfg.senders) * rate,
+		window: cfg.fanout, grace: cfg.grace,
+		streams: func(socks []*sock) []stream {
+			if len(socks) < cfg.senders {
+				return nil
+			}
+			// Socket i belongs to user i % users: sockets 0..senders-1 are
+			// the senders' first sockets.
+			period := time.Duration(float64(time.Second) / rate)
+			out := make([]stream, cfg.senders)
+			for i := range out {
+				out[i] = stream{socks: socks[i : i+1], period: period, offset: time.Duration(i) * period / time.Duration(cfg.senders)}
+			}
+			return out
+		},
+	}
+	if perf {
+		spec.perf = filepath.Join(benchDir, "perf-"+label)
+	}
+	return spec
+}

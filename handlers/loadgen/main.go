@@ -1,0 +1,150 @@
+// Command loadgen is agora's load generator: it builds the real agora binary,
+// starts it, and drives it over loopback the way browsers do (the sign-up
+// form, room pages, and the composer frames htmx-ext-ws sends over the room
+// sockets), then does the same against a bare coder/websocket broadcast hub
+// run as a separate process, and prints both side by side.
+//
+//	go run ./handlers/loadgen                 # every phase (make bench runs this)
+//	go run ./handlers/loadgen -phase team     # one or more phases, comma-separated
+//
+// Phases:
+//
+//	room     1,000 sockets of 200 users in one room, 300 messages/s (first at 100/s)
+//	team     1,000 sockets of 200 users in 20 public rooms, each user a member of 10
+//	         and with 5 sockets spread over them, 300 messages/s spread over the rooms
+//	idle     resident memory per idle socket at 1,000 and 10,000 sockets
+//	storage  64 senders at once through their sockets
+//	page     the room page with 50 messages, timed at the client
+//
+// The table is printed and written to -out. Only loopback addresses are used:
+// the servers listen on 127.0.0.1; sign-ups come from 127.2.x.x (about 9 per
+// address: the server allows 10 per address, then one per 6 s) and sockets
+// from 64 addresses 127.1.1.x, so that ephemeral ports last at 10k sockets.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "loadgen:", err)
+		os.Exit(1)
+	}
+}
+
+// phaseNames are the phases in the order they run.
+func phaseNames() []string { return []string{"idle", "room", "storage", "page", "team"} }
+
+// settings is the size of every phase.
+type settings struct {
+	phases map[string]bool
+
+	users          int           // accounts signed up
+	socketsPerUser int           // sockets per user in the room and team phases
+	senders        int           // room: users that send
+	rate           float64       // room: messages per second per sender
+	lowRate        float64       // room: run first at this lower rate too (0: not)
+	fanout         time.Duration // room: send window
+	grace          time.Duration // room: wait for the last deliveries
+
+	rooms        int           // team: public rooms
+	roomsPerUser int           // team: rooms each user is a member of
+	teamRate     float64       // team: messages per second over all rooms
+	teamWindow   time.Duration // team: send window
+	teamGrace    time.Duration // team: wait for the last deliveries, then count the rest lost
+
+	idleSmall, idleLarge int // idle: the two points
+	storeSenders         int // storage: senders at once
+	storeBurst           int // storage: messages per sender, back to back
+	pageRequests         int // page: timed requests
+
+	perf     bool   // record a CPU profile of agora with perf during the fan-out
+	agoraBin string // use this agora binary instead of building one
+	out      string // the results table
+}
+
+func parseSettings(args []string, stderr io.Writer) (settings, string, error) {
+	s := settings{
+		users: 200, socketsPerUser: 5, senders: 100,
+		rooms: 20, roomsPerUser: 10, teamGrace: 8 * time.Second,
+		grace:     15 * time.Second,
+		idleSmall: 1000, storeSenders: 64, storeBurst: 25, pageRequests: 200,
+	}
+	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	phase := fs.String("phase", "all", "phases to run, comma-separated: all, or "+strings.Join(phaseNames(), ", "))
+	seconds := fs.Int("seconds", 20, "room: length of the send window in seconds (max 120)")
+	fs.Float64Var(&s.rate, "rate", 3, "room: messages/s per sender, 100 senders (max 6: the server allows 8 per user)")
+	fs.Float64Var(&s.lowRate, "low-rate", 1, "room: the same fan-out first at this rate per sender (0: skip)")
+	teamSeconds := fs.Int("team-seconds", 20, "team: length of the send window in seconds (max 120)")
+	fs.Float64Var(&s.teamRate, "team-rate", 300, "team: messages/s over all rooms (max 1000)")
+	fs.IntVar(&s.idleLarge, "idle", 10000, "idle: sockets at the large point (max 15000)")
+	fs.BoolVar(&s.perf, "perf", false, "record a CPU profile of agora with perf during the one-room fan-out (perf-agora.txt beside -out)")
+	fs.StringVar(&s.agoraBin, "agora-bin", "", "use this agora binary instead of building one")
+	fs.StringVar(&s.out, "out", filepath.Join("handlers", "testdata", "bench", "results.txt"), "where the results table is written")
+	baseline := fs.String("baseline-addr", "", "serve the bare hub on this address (the load generator starts itself so)")
+	if err := fs.Parse(args); err != nil {
+		return s, "", err
+	}
+	s.fanout = time.Duration(min(max(*seconds, 1), 120)) * time.Second
+	s.teamWindow = time.Duration(min(max(*teamSeconds, 1), 120)) * time.Second
+	s.rate = min(max(s.rate, 0.1), 6)
+	s.lowRate = min(max(s.lowRate, 0), 6)
+	s.teamRate = min(max(s.teamRate, 1), 1000)
+	s.idleLarge = min(max(s.idleLarge, 1), 15000)
+	s.idleSmall = min(s.idleSmall, s.idleLarge)
+	s.phases = map[string]bool{}
+	for _, p := range strings.Split(*phase, ",") {
+		switch p = strings.TrimSpace(p); {
+		case p == "all":
+			for _, n := range phaseNames() {
+				s.phases[n] = true
+			}
+		case slices.Contains(phaseNames(), p):
+			s.phases[p] = true
+		default:
+			return s, "", fmt.Errorf("unknown phase %q (want all or %s)", p, strings.Join(phaseNames(), ", "))
+		}
+	}
+	return s, *baseline, nil
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, baselineAddr, err := parseSettings(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if baselineAddr != "" {
+		return serveBaseline(ctx, baselineAddr, stdout)
+	}
+	b, err := newBench(ctx, cfg, stderr)
+	if err != nil {
+		return err
+	}
+	defer b.cleanup()
+	res, err := b.runPhases(ctx)
+	if err != nil {
+		return err
+	}
+	table := res.table(cfg)
+	fmt.Fprint(stdout, "\n"+table)
+	return os.WriteFile(cfg.out, []byte(table), 0o644)
+}

@@ -1,0 +1,200 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// The Bun figures of DESIGN.md ("Performance targets"): measured elsewhere,
+// never in this program's runs (there is no Bun here). They are printed as a
+// reference only.
+const (
+	bunCPULow, bunCPUHigh = 0.9, 2.6 // µs of server CPU per delivery
+	bunReference          = "Bun pub/sub (uWebSockets): p99 12-32 ms at 0.9-2.6 µs server CPU per delivery; 2.8 KB per idle connection"
+)
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1e3) }
+
+// lastMs is a latency to the last receiver, which exists only for messages
+// every receiver got.
+func lastMs(d time.Duration) string {
+	if d == 0 {
+		return "none complete"
+	}
+	return ms(d)
+}
+
+func kib(v int64) string { return fmt.Sprintf("%.1f KiB", float64(v)/1024) }
+func mib(v int64) string { return fmt.Sprintf("%.1f MiB", float64(v)/(1<<20)) }
+
+func ratio(a, b float64) string {
+	if b == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2fx", a/b)
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "MISSED"
+}
+
+// bunVerdict compares a CPU per delivery with the DESIGN's Bun range.
+func bunVerdict(us float64) string {
+	switch {
+	case us <= 0 || us > bunCPUHigh:
+		return "MISSED (> Bun's range)"
+	case us > bunCPULow:
+		return "within Bun's range"
+	default:
+		return "met"
+	}
+}
+
+func pct(part, whole time.Duration) string {
+	if whole <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f s (%.0f%%)", part.Seconds(), 100*part.Seconds()/whole.Seconds())
+}
+
+func (res *results) table(cfg settings) string {
+	var b strings.Builder
+	row := func(metric, a, bl, rt, target, v string) {
+		fmt.Fprintf(&b, "%-46s %-18s %-18s %-8s %-18s %s\n", metric, a, bl, rt, target, v)
+	}
+	fmt.Fprintf(&b, "agora load generator, %s, %d CPUs shared by server and load generator, loopback\n", res.began.UTC().Format(time.RFC3339), numCPU())
+	fmt.Fprintf(&b, "baseline: in-memory coder/websocket hub, no storage, no rendering, one write per message per socket, 256-message queue\n")
+	fmt.Fprintf(&b, "load generator: raw RFC 6455 client, one goroutine per socket; its CPU competes with the server's on the same cores\n")
+	fmt.Fprintf(&b, "reference, NOT measured in this run (DESIGN.md, measured elsewhere): %s\n\n", bunReference)
+	row("metric", "agora", "baseline", "ratio", "target", "verdict")
+
+	fan := func(tag string, af, bf loadResult) {
+		span := func(r loadResult) time.Duration { return r.window + r.drain }
+		row(tag+" clients (connect failures)", fmt.Sprintf("%d (%d)", af.clients, af.connectFailed), fmt.Sprintf("%d (%d)", bf.clients, bf.connectFailed), "", "1000", "")
+		row(tag+" messages sent / offered rate", fmt.Sprintf("%d / %.0f/s", af.sent, af.offered), fmt.Sprintf("%d / %.0f/s", bf.sent, bf.offered), "", "", "")
+		row(tag+" deliveries received / expected", fmt.Sprintf("%d/%d", af.delivered, af.expected), fmt.Sprintf("%d/%d", bf.delivered, bf.expected), "", "", "")
+		row(tag+" deliveries/s (window + drain)", fmt.Sprintf("%.0f", af.perSec), fmt.Sprintf("%.0f", bf.perSec), ratio(af.perSec, bf.perSec), "", "")
+		row(tag+" latency per delivery p50", ms(af.p50), ms(bf.p50), ratio(float64(af.p50), float64(bf.p50)), "", "")
+		row(tag+" latency per delivery p99", ms(af.p99), ms(bf.p99), ratio(float64(af.p99), float64(bf.p99)), "", "")
+		row(tag+" latency per delivery max", ms(af.pmax), ms(bf.pmax), ratio(float64(af.pmax), float64(bf.pmax)), "", "")
+		row(tag+" send -> last receiver p50", lastMs(af.lastP50), lastMs(bf.lastP50), ratio(float64(af.lastP50), float64(bf.lastP50)), "", "")
+		row(tag+" send -> last receiver p99", lastMs(af.lastP99), lastMs(bf.lastP99), ratio(float64(af.lastP99), float64(bf.lastP99)),
+			"<= 25 ms", verdict(af.lost == 0 && af.lastP99 > 0 && af.lastP99 <= 25*time.Millisecond))
+		row(tag+" send -> last receiver max", lastMs(af.lastMax), lastMs(bf.lastMax), ratio(float64(af.lastMax), float64(bf.lastMax)), "", "")
+		row(tag+" messages complete (all receivers) / sent", fmt.Sprintf("%d/%d", af.complete, af.sent), fmt.Sprintf("%d/%d", bf.complete, bf.sent), "", "all", "")
+		row(tag+" lost deliveries (never-seen msgs)", fmt.Sprintf("%d (%d)", af.lost, af.neverSeen), fmt.Sprintf("%d (%d)", bf.lost, bf.neverSeen), "", "0", verdict(af.lost == 0))
+		row(tag+" duplicated deliveries", fmt.Sprint(af.dups), fmt.Sprint(bf.dups), "", "0", verdict(af.dups == 0))
+		row(tag+" evictions (1013) / reconnects / dead", fmt.Sprintf("%d/%d/%d", af.evictions, af.reconnects, af.dead), fmt.Sprintf("%d/%d/%d", bf.evictions, bf.reconnects, bf.dead), "", "", "")
+		row(tag+" send errors / refused by server", fmt.Sprintf("%d/%d", af.sendErrs, af.refused), fmt.Sprintf("%d/%d", bf.sendErrs, bf.refused), "", "", "")
+		row(tag+" server CPU (window + drain)", pct(af.cpu, span(af)), pct(bf.cpu, span(bf)), ratio(af.cpu.Seconds(), bf.cpu.Seconds()), "", "")
+	}
+	tail := func(tag string, af, bf loadResult) {
+		row(tag+" server write syscalls per delivery", fmt.Sprintf("%.3f", af.writesPerDelivery), fmt.Sprintf("%.3f", bf.writesPerDelivery), ratio(af.writesPerDelivery, bf.writesPerDelivery), "", "")
+		row(tag+" bytes received per message (all sockets)", fmt.Sprintf("%.0f", af.perMessage(af.bytesRx)), fmt.Sprintf("%.0f", bf.perMessage(bf.bytesRx)), ratio(af.perMessage(af.bytesRx), bf.perMessage(bf.bytesRx)), "", "")
+		row(tag+" other processes' CPU (contention)", pct(af.otherCPU, af.window+af.drain), pct(bf.otherCPU, bf.window+bf.drain), "", "~0", "")
+		row(tag+" load generator CPU per delivery", fmt.Sprintf("%.2f µs", af.genPerDelivery), fmt.Sprintf("%.2f µs", bf.genPerDelivery), "", "", "")
+		row(tag+" messages committed / sent", fmt.Sprintf("%d/%d", af.committed, af.sent), "n/a", "", "all", verdict(af.committed == af.sent))
+		row(tag+" server log errors (whole agora process)", fmt.Sprint(af.serverErrors), "", "", "0", "")
+	}
+
+	if cfg.phases["room"] {
+		af, bf := res.agRoom, res.blRoom
+		fan("(a)", af, bf)
+		row("(a) server CPU per delivery", fmt.Sprintf("%.2f µs", af.cpuPerDelivery), fmt.Sprintf("%.2f µs", bf.cpuPerDelivery), ratio(af.cpuPerDelivery, bf.cpuPerDelivery),
+			"<= Bun 0.9-2.6 µs", bunVerdict(af.cpuPerDelivery))
+		row("(a) agora CPU per delivery / Bun's (ref.)", fmt.Sprintf("%.2f-%.2fx", af.cpuPerDelivery/bunCPUHigh, af.cpuPerDelivery/bunCPULow), "", "", "<= 1x", "")
+		tail("(a)", af, bf)
+		if cfg.lowRate > 0 {
+			al, bl := res.agLow, res.blLow
+			lr := fmt.Sprintf("(a@%.0f/s)", float64(cfg.senders)*cfg.lowRate)
+			row(lr+" deliveries/s", fmt.Sprintf("%.0f", al.perSec), fmt.Sprintf("%.0f", bl.perSec), ratio(al.perSec, bl.perSec), "", "")
+			row(lr+" latency per delivery p50 / p99", ms(al.p50)+" / "+ms(al.p99), ms(bl.p50)+" / "+ms(bl.p99), ratio(float64(al.p99), float64(bl.p99)), "", "")
+			row(lr+" send -> last receiver p99", lastMs(al.lastP99), lastMs(bl.lastP99), ratio(float64(al.lastP99), float64(bl.lastP99)), "(<= 25 ms)", "")
+			row(lr+" lost / duplicated / evictions", fmt.Sprintf("%d/%d/%d", al.lost, al.dups, al.evictions), fmt.Sprintf("%d/%d/%d", bl.lost, bl.dups, bl.evictions), "", "", "")
+			row(lr+" server CPU per delivery", fmt.Sprintf("%.2f µs", al.cpuPerDelivery), fmt.Sprintf("%.2f µs", bl.cpuPerDelivery), ratio(al.cpuPerDelivery, bl.cpuPerDelivery), "", "")
+			row(lr+" server write syscalls per delivery", fmt.Sprintf("%.3f", al.writesPerDelivery), fmt.Sprintf("%.3f", bl.writesPerDelivery), ratio(al.writesPerDelivery, bl.writesPerDelivery), "", "")
+			row(lr+" load generator CPU per delivery", fmt.Sprintf("%.2f µs", al.genPerDelivery), fmt.Sprintf("%.2f µs", bl.genPerDelivery), "", "", "")
+			row(lr+" other processes' CPU", fmt.Sprintf("%.1f s", al.otherCPU.Seconds()), fmt.Sprintf("%.1f s", bl.otherCPU.Seconds()), "", "~0", "")
+			row(lr+" messages committed / sent", fmt.Sprintf("%d/%d", al.committed, al.sent), "n/a", "", "all", "")
+		}
+	}
+	if cfg.phases["team"] {
+		at, bt := res.agTeam, res.blTeam
+		fan("(e) team:", at, bt)
+		target, v := "<= 1.5x one room", "(no one-room run)"
+		if cfg.phases["room"] && res.agRoom.cpuPerDelivery > 0 {
+			target = fmt.Sprintf("<= %.2f µs", 1.5*res.agRoom.cpuPerDelivery)
+			v = verdict(at.cpuPerDelivery > 0 && at.cpuPerDelivery <= 1.5*res.agRoom.cpuPerDelivery)
+		}
+		row("(e) team: server CPU per delivery", fmt.Sprintf("%.2f µs", at.cpuPerDelivery), fmt.Sprintf("%.2f µs", bt.cpuPerDelivery), ratio(at.cpuPerDelivery, bt.cpuPerDelivery), target, v)
+		if cfg.phases["room"] {
+			row("(e) team / one-room CPU per delivery", ratio(at.cpuPerDelivery, res.agRoom.cpuPerDelivery), ratio(bt.cpuPerDelivery, res.blRoom.cpuPerDelivery), "", "<= 1.5x", "")
+		}
+		row("(e) team: sidebar fragments per message", fmt.Sprintf("%.1f", at.perMessage(at.sidebar)), fmt.Sprintf("%.1f", bt.perMessage(bt.sidebar)), "", "", "")
+		row("(e) team:   of which on sockets in other rooms", fmt.Sprintf("%.1f", at.perMessage(at.sidebarElsewhere)), fmt.Sprintf("%.1f", bt.perMessage(bt.sidebarElsewhere)), "", "", "")
+		tail("(e) team:", at, bt)
+	}
+	if cfg.phases["idle"] {
+		ai, bi := res.agIdle, res.blIdle
+		row("(b) idle RSS, no sockets", mib(ai.rss0), mib(bi.rss0), ratio(float64(ai.rss0), float64(bi.rss0)), "", "")
+		row(fmt.Sprintf("(b) idle RSS, %d sockets", ai.small), mib(ai.rssSmall), mib(bi.rssSmall), ratio(float64(ai.rssSmall), float64(bi.rssSmall)), "", "")
+		row(fmt.Sprintf("(b) per connection at %d", ai.small), kib(int64(ai.perConn(false))), kib(int64(bi.perConn(false))), ratio(ai.perConn(false), bi.perConn(false)), "", "")
+		row(fmt.Sprintf("(b) idle RSS, %d sockets", ai.large), mib(ai.rssLarge), mib(bi.rssLarge), ratio(float64(ai.rssLarge), float64(bi.rssLarge)), "", "")
+		row(fmt.Sprintf("(b) per connection at %d", ai.large), kib(int64(ai.perConn(true))), kib(int64(bi.perConn(true))), ratio(ai.perConn(true), bi.perConn(true)),
+			"<= 12 KiB @10k", verdict(ai.large >= 10000 && ai.perConn(true) <= 12*1024))
+		row("(b) connect failures / sockets lost idle", fmt.Sprintf("%d/%d", ai.failed, ai.died), fmt.Sprintf("%d/%d", bi.failed, bi.died), "", "", "")
+	}
+	if cfg.phases["storage"] {
+		st := res.store
+		row(fmt.Sprintf("(c) socket path: %d senders x %d burst", st.senders, st.burst), fmt.Sprintf("%d in %s", st.received, ms(st.elapsed)), "n/a", "", "", "")
+		row("(c) committed msgs/s via sockets (burst)", fmt.Sprintf("%.0f", st.rate), "n/a", "", ">= 100000", verdict(st.rate >= 100000)+" (*)")
+		row("(c) committed rows / refused / locked", fmt.Sprintf("%d/%d/%d", st.committed, st.refused, st.locked), "n/a", "", "locked 0", verdict(st.locked == 0))
+	}
+	if cfg.phases["page"] {
+		pg := res.page
+		row(fmt.Sprintf("(d) GET room page (%d msgs, %d B) p50", pg.msgs, pg.bytes), ms(pg.p50), "n/a", "", "<= 1 ms", verdict(pg.p50 <= time.Millisecond)+" (**)")
+		row("(d) GET room page p99", ms(pg.p99), "n/a", "", "", "")
+	}
+
+	b.WriteString("\n")
+	if cfg.phases["room"] {
+		af, bf := res.agRoom, res.blRoom
+		fmt.Fprintf(&b, "(a) one room: %d users x %d sockets; %d senders at %.0f msg/s for %v; latency from the send timestamp in the body to each arrival, grace %v.\n",
+			cfg.users, cfg.socketsPerUser, cfg.senders, cfg.rate, cfg.fanout, cfg.grace)
+		fmt.Fprintf(&b, "    CPU from /proc/<pid>/stat utime+stime over the send window and drain (%v + %v agora, %v + %v baseline).\n",
+			af.window.Round(time.Millisecond), af.drain.Round(time.Millisecond), bf.window.Round(time.Millisecond), bf.drain.Round(time.Millisecond))
+		fmt.Fprintf(&b, "    sockets closed under the clients (code, reason): agora [%s]; baseline [%s]\n", af.closeCodes, bf.closeCodes)
+		if cfg.lowRate > 0 {
+			fmt.Fprintf(&b, "(a@%.0f/s) the same fan-out run first at %.0f msg/s per sender (close codes: agora [%s]; baseline [%s]).\n",
+				float64(cfg.senders)*cfg.lowRate, cfg.lowRate, res.agLow.closeCodes, res.blLow.closeCodes)
+		}
+	}
+	if cfg.phases["team"] {
+		at, bt := res.agTeam, res.blTeam
+		fmt.Fprintf(&b, "(e) team: %d users, %d public rooms, each user a member of %d and with %d sockets on every other one of them (%d sockets,\n",
+			cfg.users, cfg.rooms, cfg.roomsPerUser, cfg.socketsPerUser, cfg.users*cfg.socketsPerUser)
+		fmt.Fprintf(&b, "    %d per room); %.0f msg/s spread evenly over the rooms for %v, each room's messages from its sockets in turn. The phase\n",
+			cfg.users*cfg.socketsPerUser/cfg.rooms, cfg.teamRate, cfg.teamWindow)
+		fmt.Fprintf(&b, "    ends %v after the last send: what has not arrived by then is lost. CPU over %v + %v agora, %v + %v baseline.\n",
+			cfg.teamGrace, at.window.Round(time.Millisecond), at.drain.Round(time.Millisecond), bt.window.Round(time.Millisecond), bt.drain.Round(time.Millisecond))
+		fmt.Fprintf(&b, "    Sidebar fragments: out-of-band swaps of #nav-lists or of a room's entry, count or marks in the sidebar, counted on every socket;\n")
+		fmt.Fprintf(&b, "    \"other rooms\" leaves out those naming the socket's own room. The baseline has no sidebar.\n")
+		fmt.Fprintf(&b, "    sockets closed under the clients: agora [%s]; baseline [%s]\n", at.closeCodes, bt.closeCodes)
+	}
+	if cfg.phases["idle"] {
+		fmt.Fprintf(&b, "(b) VmRSS after connecting and 3-5 s of quiet; per connection = (RSS_n - RSS_0) / n.\n")
+	}
+	if cfg.phases["storage"] {
+		fmt.Fprintf(&b, "(*) the socket path is rate-limited per user (8 msg/s after a burst of 30) and per socket (20 frames/s after 300):\n")
+		fmt.Fprintf(&b, "    64 senders can sustain at most 512 msg/s; this is the burst rate. The store's own rate is BenchmarkCreateMessage.\n")
+	}
+	if cfg.phases["page"] {
+		fmt.Fprintf(&b, "(**) measured at the client over one keep-alive loopback connection, request to last byte, %d requests.\n", res.page.requests)
+	}
+	fmt.Fprintf(&b, "load generator run time %v\n", res.took.Round(time.Second))
+	return b.String()
+}
