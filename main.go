@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -53,6 +54,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	trustProxy := fs.Bool("trust-proxy", getenv("CHAT_TRUST_PROXY") == "1", "behind a reverse proxy on a loopback or private address: trust its X-Forwarded-For and X-Forwarded-Proto (env CHAT_TRUST_PROXY=1)")
 	pprofAddr := fs.String("pprof", getenv("CHAT_PPROF"), "serve Go's profiler on this address, e.g. 127.0.0.1:6060 (env CHAT_PPROF); off when empty")
 	readTimeout := fs.Duration("read-timeout", 30*time.Second, "the most time a request, its body included, may take to arrive (env CHAT_READ_TIMEOUT); sockets are not bound by it")
+	tlsCert := fs.String("tls-cert", getenv("CHAT_TLS_CERT"), "serve HTTPS (and WSS) with this PEM certificate (chain) file; needs -tls-key (env CHAT_TLS_CERT)")
+	tlsKey := fs.String("tls-key", getenv("CHAT_TLS_KEY"), "the PEM private key of -tls-cert (env CHAT_TLS_KEY)")
 	metricsAddr := fs.String("metrics", getenv("CHAT_METRICS"), "serve Prometheus metrics at http://ADDR/metrics, e.g. 127.0.0.1:9090 (env CHAT_METRICS); off when empty")
 	if v := getenv("CHAT_READ_TIMEOUT"); v != "" {
 		if err := fs.Set("read-timeout", v); err != nil {
@@ -67,6 +70,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	if *readTimeout <= 0 {
 		return errors.New("-read-timeout must be more than 0")
+	}
+	var tlsConfig *tls.Config
+	if *tlsCert != "" || *tlsKey != "" {
+		if *tlsCert == "" || *tlsKey == "" {
+			return errors.New("-tls-cert and -tls-key go together")
+		}
+		// Loaded before anything starts, so a bad pair stops agora at once.
+		cert, err := tls.LoadX509KeyPair(*tlsCert, *tlsKey)
+		if err != nil {
+			return fmt.Errorf("tls: %w", err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
 	log := slog.New(slog.NewTextHandler(stdout, nil))
 
@@ -91,6 +106,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		IdleTimeout: 2 * time.Minute,
 		ErrorLog:    slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		ConnState:   conns.track,
+		TLSConfig:   tlsConfig, // with HTTP/2 offered beside HTTP/1.1 (sockets use 1.1)
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -125,9 +141,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 
 	// Said last, so that whoever waits for it finds everything else up.
-	log.Info("listening", "addr", "http://"+ln.Addr().String(), "db", *dbPath)
+	scheme := "http://"
+	if tlsConfig != nil {
+		scheme = "https://"
+	}
+	log.Info("listening", "addr", scheme+ln.Addr().String(), "db", *dbPath)
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
+	go func() {
+		if tlsConfig != nil {
+			serveErr <- srv.ServeTLS(ln, "", "")
+			return
+		}
+		serveErr <- srv.Serve(ln)
+	}()
 	select {
 	case err := <-serveErr:
 		return fmt.Errorf("serve: %w", err)
