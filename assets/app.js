@@ -7,16 +7,18 @@
   var connected = false;
   var reconnecting = {1006: true, 1011: true, 1012: true, 1013: true};
 
-  function lastID() {
-    var last = 0, els = document.querySelectorAll("#messages [data-id]");
-    for (var i = 0; i < els.length; i++) last = Math.max(last, Number(els[i].dataset.id) || 0);
+  function maxOf(selector, key) {
+    var last = 0, els = document.querySelectorAll(selector);
+    for (var i = 0; i < els.length; i++) last = Math.max(last, Number(els[i].dataset[key]) || 0);
     return last;
   }
 
-  // Every (re)connect asks for what the page missed: ?after=<last id>.
+  // Every (re)connect asks for what the page missed: ?after=<last message
+  // id>&seq=<last room event it shows> (edits, deletes and reactions too).
   htmx.createWebSocket = function (url) {
     var u = new URL(url, location.href);
-    u.searchParams.set("after", String(lastID()));
+    u.searchParams.set("after", String(maxOf("#messages [data-id]", "id")));
+    u.searchParams.set("seq", String(Math.max(maxOf("#messages[data-seq]", "seq"), maxOf("#messages [data-seq]", "seq"))));
     var s = new WebSocket(u.toString());
     s.binaryType = "blob";
     return s;
@@ -79,8 +81,50 @@
     }
   });
 
+  // The sidebar's badges. Every member elsewhere gets the same small mark
+  // per new message in a room (and the mentioned a mention mark); whose
+  // message it was is in data-author. Marks by others are added to the
+  // badge's count, and all are then removed, so the page stays small.
+  function countBadges() {
+    var me = document.body.dataset.me || "";
+    var lists = document.querySelectorAll("#nav-lists .marks");
+    for (var i = 0; i < lists.length; i++) {
+      var marks = lists[i].querySelectorAll("i"), unread = 0, mentions = 0;
+      if (!marks.length) continue;
+      for (var j = 0; j < marks.length; j++) {
+        if (marks[j].dataset.author !== me) {
+          if (marks[j].dataset.mention) mentions++; else unread++;
+        }
+      }
+      lists[i].textContent = "";
+      var a = lists[i].closest("a[data-room]");
+      if (!a) continue;
+      addToBadge(a, "unread", unread, "", "Unread messages");
+      addToBadge(a, "mention", mentions, "@", "Mentions of you");
+      a.classList.toggle("unread", !!a.querySelector(".unread-badge:not([hidden])"));
+    }
+  }
+
+  // addToBadge adds n to the link's badge of that kind, making the badge if
+  // the page had none (its count was 0).
+  function addToBadge(a, kind, n, prefix, title) {
+    if (n === 0) return;
+    var el = a.querySelector("." + kind + "-badge");
+    if (!el) {
+      el = document.createElement("span");
+      el.className = "badge " + kind + "-badge";
+      el.id = (kind === "unread" ? "unread-" : "mentions-") + a.dataset.room;
+      el.title = title;
+      a.insertBefore(el, a.querySelector(".marks"));
+    }
+    var total = (Number(el.dataset.base) || 0) + n;
+    el.dataset.base = String(total);
+    el.textContent = prefix + (total > 99 ? "99+" : String(total));
+    el.hidden = false;
+  }
+
   document.addEventListener("htmx:afterSettle", function () { localTimes(); });
-  document.addEventListener("htmx:wsAfterMessage", function () { localTimes(); });
+  document.addEventListener("htmx:wsAfterMessage", function () { localTimes(); countBadges(); });
   document.addEventListener("DOMContentLoaded", function () {
     localTimes();
     // Enter sends only with this script; without it the hint would be wrong.

@@ -1,6 +1,6 @@
-// Package chat holds agora's domain: users, rooms, messages, the errors they
-// raise and the rules they follow, and the Hub that carries live frames to the
-// browsers in a room. It imports nothing else of agora's.
+// Package chat holds agora's domain: users, rooms, messages, the events that
+// change a room, the errors they raise and the rules they follow. It imports
+// nothing else of agora's.
 package chat
 
 import "time"
@@ -68,6 +68,7 @@ type Message struct {
 	AuthorGuest bool
 	Body        string
 	ClientMsgID string
+	Seq         int64    // the room's sequence number of the event that created it
 	Mentions    []string // lower-case usernames the body mentions; stored with the message
 	CreatedAt   time.Time
 	EditedAt    time.Time // zero when never edited

@@ -11,18 +11,23 @@ import (
 )
 
 // DM returns the direct conversation between a and b, creating it (with both
-// as members) on first use. a and b may be the same user: notes to self.
-func (s *Store) DM(ctx context.Context, a, b chat.User) (chat.Room, error) {
+// as members) on first use, and reports whether it made it. a and b may be
+// the same user: notes to self.
+func (s *Store) DM(ctx context.Context, a, b chat.User) (chat.Room, bool, error) {
 	slug := chat.DMSlug(a.ID, b.ID)
 	room, err := s.RoomBySlug(ctx, slug)
 	if err == nil || chat.ErrorCode(err) != chat.ENotFound {
-		return room, err
+		return room, false, err
 	}
+	var made int64
 	err = s.withTx(ctx, func(tx *sql.Tx) error {
 		now := toDB(time.Now())
-		_, err := tx.ExecContext(ctx, `INSERT INTO rooms (slug, name, kind, private, created_by, created_at)
+		res, err := tx.ExecContext(ctx, `INSERT INTO rooms (slug, name, kind, private, created_by, created_at)
 			VALUES (?, ?, 'dm', 1, ?, ?) ON CONFLICT (slug) DO NOTHING`, slug, a.Username+", "+b.Username, a.ID, now)
 		if err != nil {
+			return err
+		}
+		if made, err = res.RowsAffected(); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO memberships (room_id, user_id, joined_at)
@@ -31,9 +36,10 @@ func (s *Store) DM(ctx context.Context, a, b chat.User) (chat.Room, error) {
 		return err
 	})
 	if err != nil {
-		return chat.Room{}, fmt.Errorf("create direct conversation: %w", err)
+		return chat.Room{}, false, fmt.Errorf("create direct conversation: %w", err)
 	}
-	return s.RoomBySlug(ctx, slug)
+	room, err = s.RoomBySlug(ctx, slug)
+	return room, made > 0, err
 }
 
 // DMPeer returns the other member of a direct conversation (or me, for notes to self).

@@ -6,20 +6,19 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"agora/chat"
 )
 
 const messageColumns = `m.id, m.room_id, m.kind, m.author_id, u.username, u.display_name, u.is_guest, m.body,
-	coalesce(m.client_msg_id, ''), m.created_at, m.edited_at, m.deleted_at`
+	coalesce(m.client_msg_id, ''), m.seq, m.created_at, m.edited_at, m.deleted_at`
 
 func scanMessage(row interface{ Scan(...any) error }, extra ...any) (chat.Message, error) {
 	var m chat.Message
 	var created int64
 	var edited, deleted sql.NullInt64
 	err := row.Scan(append([]any{&m.ID, &m.RoomID, &m.Kind, &m.AuthorID, &m.Author, &m.AuthorName, &m.AuthorGuest, &m.Body,
-		&m.ClientMsgID, &created, &edited, &deleted}, extra...)...)
+		&m.ClientMsgID, &m.Seq, &created, &edited, &deleted}, extra...)...)
 	if err != nil {
 		return chat.Message{}, err
 	}
@@ -44,7 +43,7 @@ func (s *Store) MessageByID(ctx context.Context, id int64) (chat.Message, error)
 		return chat.Message{}, fmt.Errorf("message by id: %w", err)
 	}
 	msgs := []chat.Message{m}
-	if err := s.withReactions(ctx, msgs); err != nil {
+	if err := withReactions(ctx, s.query, msgs); err != nil {
 		return chat.Message{}, err
 	}
 	return msgs[0], nil
@@ -107,60 +106,7 @@ func (s *Store) queryMessages(ctx context.Context, query string, args ...any) ([
 		return nil, err
 	}
 	rows.Close()
-	return msgs, s.withReactions(ctx, msgs)
-}
-
-// EditMessage changes the text of a message its author wrote.
-func (s *Store) EditMessage(ctx context.Context, id, authorID int64, body string, mentions []string) (chat.Message, error) {
-	err := s.withTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE messages SET body = ?, edited_at = ?
-			WHERE id = ? AND author_id = ? AND kind = 'text' AND deleted_at IS NULL`, body, toDB(time.Now()), id, authorID)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return chat.Errorf(chat.EForbidden, "Only its author can edit a message, and not once it is deleted.")
-		}
-		if _, err := tx.ExecContext(ctx, "DELETE FROM mentions WHERE message_id = ?", id); err != nil {
-			return err
-		}
-		return insertMentions(ctx, tx, id, mentions)
-	})
-	if chat.ErrorCode(err) == chat.EForbidden {
-		return chat.Message{}, err
-	}
-	if err != nil {
-		return chat.Message{}, fmt.Errorf("edit message: %w", err)
-	}
-	return s.MessageByID(ctx, id)
-}
-
-// DeleteMessage removes a message's text, leaving a "deleted" mark in its
-// place. Its author may delete it, and so may an admin.
-func (s *Store) DeleteMessage(ctx context.Context, id int64, by chat.User) (chat.Message, error) {
-	err := s.withTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE messages SET body = '', deleted_at = ?
-			WHERE id = ? AND kind = 'text' AND deleted_at IS NULL AND (author_id = ? OR ?)`, toDB(time.Now()), id, by.ID, by.IsAdmin)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return chat.Errorf(chat.EForbidden, "Only its author or an admin can delete a message.")
-		}
-		for _, q := range []string{"DELETE FROM mentions WHERE message_id = ?", "DELETE FROM reactions WHERE message_id = ?"} {
-			if _, err := tx.ExecContext(ctx, q, id); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if chat.ErrorCode(err) == chat.EForbidden {
-		return chat.Message{}, err
-	}
-	if err != nil {
-		return chat.Message{}, fmt.Errorf("delete message: %w", err)
-	}
-	return s.MessageByID(ctx, id)
+	return msgs, withReactions(ctx, s.query, msgs)
 }
 
 func insertMentions(ctx context.Context, tx *sql.Tx, messageID int64, usernames []string) error {

@@ -5,34 +5,16 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
-	"time"
 
 	"agora/chat"
 )
 
-// ToggleReaction adds the user's emoji to the message, or takes it away if it
-// was there.
-func (s *Store) ToggleReaction(ctx context.Context, messageID, userID int64, emoji string) error {
-	err := s.withTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, "DELETE FROM reactions WHERE message_id = ? AND emoji = ? AND user_id = ?", messageID, emoji, userID)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n > 0 {
-			return nil
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO reactions (message_id, emoji, user_id, created_at)
-			SELECT id, ?, ?, ? FROM messages WHERE id = ? AND deleted_at IS NULL AND kind = 'text'`, emoji, userID, toDB(time.Now()), messageID)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("toggle reaction: %w", err)
-	}
-	return nil
-}
+// querier runs a query: the reader pool's prepared statements, or a write
+// transaction that must see its own changes.
+type querier func(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 
 // withReactions fills in the reactions of msgs with one query.
-func (s *Store) withReactions(ctx context.Context, msgs []chat.Message) error {
+func withReactions(ctx context.Context, query querier, msgs []chat.Message) error {
 	if len(msgs) == 0 {
 		return nil
 	}
@@ -44,7 +26,7 @@ func (s *Store) withReactions(ctx context.Context, msgs []chat.Message) error {
 	}
 	// One constant query over the page's id range (so it is prepared once);
 	// reactions in that range on other rooms' messages are skipped below.
-	rows, err := s.query(ctx, `SELECT r.message_id, r.emoji, u.username, u.display_name
+	rows, err := query(ctx, `SELECT r.message_id, r.emoji, u.username, u.display_name
 		FROM reactions r JOIN users u ON u.id = r.user_id
 		WHERE r.message_id BETWEEN ? AND ? ORDER BY r.message_id, r.created_at, u.id`, lo, hi)
 	if err != nil {

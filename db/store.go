@@ -35,14 +35,17 @@ type Store struct {
 	write *sql.DB
 	read  *sql.DB
 
-	creates    chan *createReq // new messages for the writer goroutine
+	writes     chan *writeReq // changes to rooms, for the writer goroutine
 	quit       chan struct{}
 	writerDone chan struct{}
-	onCommit   func([]chat.Message)
+	onCommit   func([]chat.Event)
 
 	readStmts     sync.Map  // SQL text -> *sql.Stmt on the reader pool
 	insertMessage *sql.Stmt // prepared on the writer connection
 	messageAuthor *sql.Stmt
+	insertEvent   *sql.Stmt
+	roomSeq       *sql.Stmt
+	setRoomSeq    *sql.Stmt
 
 	closeOnce sync.Once
 	closeErr  error

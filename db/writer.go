@@ -10,46 +10,156 @@ import (
 	"agora/chat"
 )
 
-// New messages are written by one goroutine that commits whatever is waiting
-// as one transaction (group commit): under load, many senders share a commit
-// instead of queueing for one each. Commit order is id order, and the
-// OnCommit hook sees each batch in that order, so what is published after a
-// commit reaches every receiver in the same order as it is stored.
+// Every change to a room is written by one goroutine that commits whatever
+// is waiting as one transaction (group commit): under load, many senders
+// share a commit instead of queueing for one each. The writer numbers each
+// change with its room's next sequence number, records it in the room's
+// event log, and hands the committed events, in order, to the OnCommit hook,
+// so what is published after a commit reaches every receiver in the order it
+// is stored.
 
 const maxBatch = 256
 
-// errStoreClosed is returned for messages sent after Close.
+// errStoreClosed is returned for changes sent after Close.
 var errStoreClosed = errors.New("store closed")
 
-type createReq struct {
-	m       chat.Message
+// writeReq is one change waiting for the writer: a new message (m), or a
+// change to an existing one (change).
+type writeReq struct {
+	m      chat.Message
+	change func(ctx context.Context, b *batch) (chat.Message, string, error)
+
 	msg     chat.Message
 	created bool
 	err     error
 	done    chan struct{}
 }
 
-// OnCommit sets fn to be called with the messages of each committed batch,
-// in id order, before their senders' CreateMessage calls return. fn runs on
-// the writer goroutine: it must be quick and must not write to the store.
-// Set it before the store is used.
-func (s *Store) OnCommit(fn func([]chat.Message)) { s.onCommit = fn }
+// OnCommit sets fn to be called with the events of each committed batch, in
+// commit order (so in seq order within each room), before the calls that
+// made them return. fn runs on the writer goroutine: it must be quick and
+// must not write to the store. Set it before the store is used.
+func (s *Store) OnCommit(fn func([]chat.Event)) { s.onCommit = fn }
 
-// CreateMessage stores a message and returns it as stored, with its id. If the
-// author already stored a message with the same ClientMsgID, that message is
-// returned with created false and nothing is written. The message is
-// committed when it returns without error, even if ctx ended while it waited.
+// CreateMessage stores a message and returns it as stored, with its id and
+// seq. If the author already stored a message with the same ClientMsgID,
+// that message is returned with created false and nothing is written. The
+// message is committed when it returns without error, even if ctx ended
+// while it waited.
 func (s *Store) CreateMessage(ctx context.Context, m chat.Message) (chat.Message, bool, error) {
 	if m.Kind == "" {
 		m.Kind = chat.MessageText
 	}
-	req := &createReq{m: m, done: make(chan struct{})}
+	req := &writeReq{m: m}
+	if err := s.submit(ctx, req); err != nil {
+		return chat.Message{}, false, fmt.Errorf("create message: %w", err)
+	}
+	return req.msg, req.created, nil
+}
+
+// EditMessage changes the text of a message, if chat.CanEdit lets by do it.
+func (s *Store) EditMessage(ctx context.Context, id int64, by chat.User, body string, mentions []string) (chat.Message, error) {
+	req := &writeReq{change: func(ctx context.Context, b *batch) (chat.Message, string, error) {
+		m, err := b.message(ctx, id)
+		if err != nil {
+			return m, "", err
+		}
+		if !chat.CanEdit(by, m) {
+			return m, "", chat.Errorf(chat.EForbidden, "Only its author can edit a message, and not once it is deleted.")
+		}
+		if _, err := b.tx.ExecContext(ctx, "UPDATE messages SET body = ?, edited_at = ? WHERE id = ?", body, b.now, id); err != nil {
+			return m, "", err
+		}
+		if _, err := b.tx.ExecContext(ctx, "DELETE FROM mentions WHERE message_id = ?", id); err != nil {
+			return m, "", err
+		}
+		if err := insertMentions(ctx, b.tx, id, mentions); err != nil {
+			return m, "", err
+		}
+		m, err = b.message(ctx, id)
+		return m, chat.EventEdit, err
+	}}
+	if err := s.submit(ctx, req); err != nil {
+		return chat.Message{}, wrapChange("edit message", err)
+	}
+	return req.msg, nil
+}
+
+// DeleteMessage removes a message's text, leaving a "deleted" mark in its
+// place, if chat.CanDelete lets by do it.
+func (s *Store) DeleteMessage(ctx context.Context, id int64, by chat.User) (chat.Message, error) {
+	req := &writeReq{change: func(ctx context.Context, b *batch) (chat.Message, string, error) {
+		m, err := b.message(ctx, id)
+		if err != nil {
+			return m, "", err
+		}
+		if !chat.CanDelete(by, m) {
+			return m, "", chat.Errorf(chat.EForbidden, "Only its author or an admin can delete a message.")
+		}
+		if _, err := b.tx.ExecContext(ctx, "UPDATE messages SET body = '', deleted_at = ? WHERE id = ?", b.now, id); err != nil {
+			return m, "", err
+		}
+		for _, q := range []string{"DELETE FROM mentions WHERE message_id = ?", "DELETE FROM reactions WHERE message_id = ?"} {
+			if _, err := b.tx.ExecContext(ctx, q, id); err != nil {
+				return m, "", err
+			}
+		}
+		m, err = b.message(ctx, id)
+		return m, chat.EventDelete, err
+	}}
+	if err := s.submit(ctx, req); err != nil {
+		return chat.Message{}, wrapChange("delete message", err)
+	}
+	return req.msg, nil
+}
+
+// ToggleReaction adds the user's emoji to the message, or takes it away if it
+// was there, and returns the message with its reactions.
+func (s *Store) ToggleReaction(ctx context.Context, id int64, by chat.User, emoji string) (chat.Message, error) {
+	req := &writeReq{change: func(ctx context.Context, b *batch) (chat.Message, string, error) {
+		m, err := b.message(ctx, id)
+		if err != nil {
+			return m, "", err
+		}
+		if !chat.CanReact(m) {
+			return m, "", chat.Errorf(chat.EInvalid, "A deleted message takes no reactions.")
+		}
+		res, err := b.tx.ExecContext(ctx, "DELETE FROM reactions WHERE message_id = ? AND emoji = ? AND user_id = ?", id, emoji, by.ID)
+		if err != nil {
+			return m, "", err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			if _, err := b.tx.ExecContext(ctx, "INSERT INTO reactions (message_id, emoji, user_id, created_at) VALUES (?, ?, ?, ?)",
+				id, emoji, by.ID, b.now); err != nil {
+				return m, "", err
+			}
+		}
+		m, err = b.message(ctx, id)
+		return m, chat.EventReaction, err
+	}}
+	if err := s.submit(ctx, req); err != nil {
+		return chat.Message{}, wrapChange("toggle reaction", err)
+	}
+	return req.msg, nil
+}
+
+// wrapChange keeps a user-facing error as it is and wraps the others.
+func wrapChange(what string, err error) error {
+	if code := chat.ErrorCode(err); code != chat.EInternal {
+		return err
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// submit hands req to the writer and waits until it is committed or failed.
+func (s *Store) submit(ctx context.Context, req *writeReq) error {
+	req.done = make(chan struct{})
 	select {
-	case s.creates <- req:
+	case s.writes <- req:
 	case <-s.quit:
-		return chat.Message{}, false, fmt.Errorf("create message: %w", errStoreClosed)
+		return errStoreClosed
 	case <-ctx.Done():
-		return chat.Message{}, false, fmt.Errorf("create message: %w", ctx.Err())
+		return ctx.Err()
 	}
 	select {
 	case <-req.done:
@@ -57,27 +167,32 @@ func (s *Store) CreateMessage(ctx context.Context, m chat.Message) (chat.Message
 		select {
 		case <-req.done:
 		default:
-			return chat.Message{}, false, fmt.Errorf("create message: %w", errStoreClosed)
+			return errStoreClosed
 		}
 	}
-	if req.err != nil {
-		return chat.Message{}, false, fmt.Errorf("create message: %w", req.err)
-	}
-	return req.msg, req.created, nil
+	return req.err
 }
 
 func (s *Store) startWriter(ctx context.Context) error {
-	var err error
-	if s.insertMessage, err = s.write.PrepareContext(ctx, insertMessageSQL); err != nil {
-		return fmt.Errorf("prepare message insert: %w", err)
+	for _, p := range []struct {
+		st  **sql.Stmt
+		sql string
+	}{
+		{&s.insertMessage, insertMessageSQL},
+		{&s.messageAuthor, messageAuthorSQL},
+		{&s.insertEvent, insertEventSQL},
+		{&s.roomSeq, roomSeqSQL},
+		{&s.setRoomSeq, setRoomSeqSQL},
+	} {
+		var err error
+		if *p.st, err = s.write.PrepareContext(ctx, p.sql); err != nil {
+			return fmt.Errorf("prepare writer statements: %w", err)
+		}
 	}
-	if s.messageAuthor, err = s.write.PrepareContext(ctx, messageAuthorSQL); err != nil {
-		return fmt.Errorf("prepare author lookup: %w", err)
-	}
-	s.creates = make(chan *createReq, 4*maxBatch)
+	s.writes = make(chan *writeReq, 4*maxBatch)
 	s.quit = make(chan struct{})
 	s.writerDone = make(chan struct{})
-	go s.writeMessages()
+	go s.writeLoop()
 	return nil
 }
 
@@ -86,46 +201,134 @@ func (s *Store) stopWriter() {
 	<-s.writerDone
 }
 
-func (s *Store) writeMessages() {
+func (s *Store) writeLoop() {
 	defer close(s.writerDone)
-	batch := make([]*createReq, 0, maxBatch)
+	reqs := make([]*writeReq, 0, maxBatch)
 	for {
 		select {
-		case req := <-s.creates:
-			batch = append(batch[:0], req)
+		case req := <-s.writes:
+			reqs = append(reqs[:0], req)
 		case <-s.quit:
 			return
 		}
 	fill:
-		for len(batch) < maxBatch {
+		for len(reqs) < maxBatch {
 			select {
-			case req := <-s.creates:
-				batch = append(batch, req)
+			case req := <-s.writes:
+				reqs = append(reqs, req)
 			default:
 				break fill
 			}
 		}
-		s.commitBatch(batch)
+		s.commitBatch(reqs)
 	}
 }
 
-// commitBatch writes the batch in one transaction. A message refused by a
-// constraint fails alone (SQLite undoes just that statement); a failed
-// commit fails them all.
-func (s *Store) commitBatch(batch []*createReq) {
+// batch is the state of one group commit: its transaction, the rooms'
+// sequence numbers as they stand in it, and the events it made.
+type batch struct {
+	tx      *sql.Tx
+	now     int64
+	stmts   writeStmts
+	authors map[int64]chat.User
+	seqs    map[int64]int64 // room id -> last seq used in this batch
+	events  []chat.Event
+}
+
+// writeStmts are the writer's prepared statements bound to one transaction.
+type writeStmts struct{ insert, author, event, roomSeq, setRoomSeq *sql.Stmt }
+
+// nextSeq takes the room's next sequence number. The writer is the only one
+// that numbers events, so the room's counter is read once per batch and
+// written back at its end.
+func (b *batch) nextSeq(ctx context.Context, roomID int64) (int64, error) {
+	seq, ok := b.seqs[roomID]
+	if !ok {
+		err := b.stmts.roomSeq.QueryRowContext(ctx, roomID).Scan(&seq)
+		if errors.Is(err, sql.ErrNoRows) {
+			return 0, chat.Errorf(chat.ENotFound, "There is no such room.")
+		}
+		if err != nil {
+			return 0, err
+		}
+	}
+	b.seqs[roomID] = seq + 1
+	return seq + 1, nil
+}
+
+// event records a committed change in its room's log.
+func (b *batch) event(ctx context.Context, kind string, m chat.Message, seq int64) error {
+	e := chat.Event{RoomID: m.RoomID, Seq: seq, Kind: kind, Message: m, At: fromDB(b.now)}
+	if err := b.stmts.event.QueryRowContext(ctx, m.RoomID, seq, kind, m.ID, b.now).Scan(&e.ID); err != nil {
+		return err
+	}
+	b.events = append(b.events, e)
+	return nil
+}
+
+// message reads a message as the batch's transaction sees it.
+func (b *batch) message(ctx context.Context, id int64) (chat.Message, error) {
+	m, err := scanMessage(b.tx.QueryRowContext(ctx, "SELECT "+messageColumns+
+		" FROM messages m JOIN users u ON u.id = m.author_id WHERE m.id = ?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return chat.Message{}, chat.Errorf(chat.ENotFound, "There is no such message.")
+	}
+	if err != nil {
+		return chat.Message{}, err
+	}
+	msgs := []chat.Message{m}
+	err = withReactions(ctx, func(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+		return b.tx.QueryContext(ctx, q, args...)
+	}, msgs)
+	return msgs[0], err
+}
+
+// commitBatch writes the batch in one transaction. A request refused by a
+// rule or a constraint fails alone (SQLite undoes just that statement, and a
+// change checks its rules before it writes); a failed commit fails them all.
+func (s *Store) commitBatch(reqs []*writeReq) {
 	ctx := context.Background()
+	var b *batch
 	err := s.withTx(ctx, func(tx *sql.Tx) error {
-		now := toDB(time.Now())
-		authors := make(map[int64]chat.User)
-		ins := writeStmts{insert: tx.StmtContext(ctx, s.insertMessage), author: tx.StmtContext(ctx, s.messageAuthor)}
+		b = &batch{
+			tx: tx, now: toDB(time.Now()), authors: make(map[int64]chat.User), seqs: make(map[int64]int64),
+			stmts: writeStmts{
+				insert: tx.StmtContext(ctx, s.insertMessage), author: tx.StmtContext(ctx, s.messageAuthor),
+				event: tx.StmtContext(ctx, s.insertEvent), roomSeq: tx.StmtContext(ctx, s.roomSeq),
+				setRoomSeq: tx.StmtContext(ctx, s.setRoomSeq),
+			},
+		}
 		var first, last int64
-		for _, r := range batch {
-			r.msg, r.created, r.err = insertMessage(ctx, tx, ins, r.m, now, authors)
+		for _, r := range reqs {
+			if r.change != nil {
+				var kind string
+				r.msg, kind, r.err = r.change(ctx, b)
+				if r.err == nil {
+					var seq int64
+					if seq, r.err = b.nextSeq(ctx, r.msg.RoomID); r.err == nil {
+						r.err = b.event(ctx, kind, r.msg, seq)
+					}
+				}
+				if r.err != nil && chat.ErrorCode(r.err) == chat.EInternal {
+					return r.err // a change may have written part of itself
+				}
+				continue
+			}
+			r.msg, r.created, r.err = insertMessage(ctx, b, r.m)
+			var partial *partialWrite
+			if errors.As(r.err, &partial) {
+				return partial.err
+			}
 			if r.err == nil && r.created {
 				if first == 0 {
 					first = r.msg.ID
 				}
 				last = r.msg.ID
+			}
+		}
+		for roomID, seq := range b.seqs {
+			if _, err := b.stmts.setRoomSeq.ExecContext(ctx, seq, roomID); err != nil {
+				return err
 			}
 		}
 		if first == 0 {
@@ -137,60 +340,78 @@ func (s *Store) commitBatch(batch []*createReq) {
 			SELECT id, body FROM messages WHERE id BETWEEN ? AND ? AND kind = 'text'`, first, last)
 		return err
 	})
-	var committed []chat.Message
-	for _, r := range batch {
-		if err != nil {
-			r.err, r.created = err, false
+	if err != nil {
+		for _, r := range reqs {
+			if r.err == nil || chat.ErrorCode(r.err) != chat.EInternal {
+				r.err = err
+			}
+			r.created = false
 		}
-		if r.err == nil && r.created {
-			committed = append(committed, r.msg)
-		}
+	} else if s.onCommit != nil && len(b.events) > 0 {
+		s.onCommit(b.events)
 	}
-	if s.onCommit != nil && len(committed) > 0 {
-		s.onCommit(committed)
-	}
-	for _, r := range batch {
+	for _, r := range reqs {
 		close(r.done)
 	}
 }
 
-// The statements of the message path are prepared once on the writer
+// The statements of the write path are prepared once on the writer
 // connection: preparing them for every row was a third of a message's cost.
 const (
-	insertMessageSQL = `INSERT INTO messages (room_id, author_id, kind, body, client_msg_id, created_at)
-		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`
+	insertMessageSQL = `INSERT INTO messages (room_id, author_id, kind, body, client_msg_id, created_at, seq)
+		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`
 	messageAuthorSQL = "SELECT " + userColumns + " FROM users WHERE id = ?"
+	insertEventSQL   = "INSERT INTO events (room_id, seq, kind, message_id, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id"
+	roomSeqSQL       = "SELECT seq FROM rooms WHERE id = ?"
+	setRoomSeqSQL    = "UPDATE rooms SET seq = ? WHERE id = ?"
 )
 
-// writeStmts are the prepared statements bound to one batch's transaction.
-type writeStmts struct{ insert, author *sql.Stmt }
-
-func insertMessage(ctx context.Context, tx *sql.Tx, st writeStmts, m chat.Message, now int64, authors map[int64]chat.User) (chat.Message, bool, error) {
+func insertMessage(ctx context.Context, b *batch, m chat.Message) (chat.Message, bool, error) {
 	var clientID any
 	if m.ClientMsgID != "" {
 		clientID = m.ClientMsgID
 	}
-	err := st.insert.QueryRowContext(ctx, m.RoomID, m.AuthorID, m.Kind, m.Body, clientID, now).Scan(&m.ID)
+	seq, err := b.nextSeq(ctx, m.RoomID)
+	if err != nil {
+		return chat.Message{}, false, err
+	}
+	err = b.stmts.insert.QueryRowContext(ctx, m.RoomID, m.AuthorID, m.Kind, m.Body, clientID, b.now, seq).Scan(&m.ID)
+	if err != nil {
+		b.seqs[m.RoomID] = seq - 1 // not used: the next change takes it
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		// A resend: the author stored this client id before.
-		dup, err := scanMessage(tx.QueryRowContext(ctx, "SELECT "+messageColumns+
+		dup, err := scanMessage(b.tx.QueryRowContext(ctx, "SELECT "+messageColumns+
 			" FROM messages m JOIN users u ON u.id = m.author_id WHERE m.author_id = ? AND m.client_msg_id = ?", m.AuthorID, m.ClientMsgID))
 		return dup, false, err
 	}
 	if err != nil {
 		return chat.Message{}, false, err
 	}
-	if err := insertMentions(ctx, tx, m.ID, m.Mentions); err != nil {
-		return chat.Message{}, false, err
+	m.Seq = seq
+	// The row is in: a failure from here on would leave half a message, so
+	// it fails the whole batch.
+	if err := insertMentions(ctx, b.tx, m.ID, m.Mentions); err != nil {
+		return chat.Message{}, false, &partialWrite{err}
 	}
-	author, ok := authors[m.AuthorID]
+	author, ok := b.authors[m.AuthorID]
 	if !ok {
-		if author, err = scanUser(st.author.QueryRowContext(ctx, m.AuthorID)); err != nil {
-			return chat.Message{}, false, err
+		if author, err = scanUser(b.stmts.author.QueryRowContext(ctx, m.AuthorID)); err != nil {
+			return chat.Message{}, false, &partialWrite{err}
 		}
-		authors[m.AuthorID] = author
+		b.authors[m.AuthorID] = author
 	}
 	m.Author, m.AuthorName, m.AuthorGuest = author.Username, author.Name(), author.IsGuest
-	m.CreatedAt = fromDB(now)
+	m.CreatedAt = fromDB(b.now)
+	if err := b.event(ctx, chat.EventMessage, m, seq); err != nil {
+		return chat.Message{}, false, &partialWrite{err}
+	}
 	return m, true, nil
 }
+
+// partialWrite is a failure after a request wrote part of itself: the batch
+// cannot commit around it.
+type partialWrite struct{ err error }
+
+func (e *partialWrite) Error() string { return e.err.Error() }
+func (e *partialWrite) Unwrap() error { return e.err }

@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -269,15 +270,27 @@ func TestMentionsAndUnread(t *testing.T) {
 
 	ann.postMessage("general", "plain news")
 	ann.postMessage("general", "@bob please look")
-	// Bob, in another room, gets his sidebar with the counts, live.
-	got := elsewhere.readUntil(`id="mentions-general"`)
-	if !strings.Contains(got, `id="nav-lists" class="nav-lists" hx-swap-oob="outerHTML"`) {
-		t.Fatalf("no sidebar update:\n%.300s", got)
+	// Bob, in another room, gets one unread mark per message and a mention
+	// mark for the mention, live: the same small fragments every member
+	// elsewhere gets, counted by the page.
+	got := elsewhere.readUntil(`data-mention="true"`)
+	general := ts.room(t, "general")
+	target := fmt.Sprintf(`hx-swap-oob="beforeend:#marks-%d"`, general.ID)
+	if n := strings.Count(got, target); n != 3 {
+		t.Errorf("want 2 unread marks and 1 mention mark for #general, got %d:\n%s", n, got)
 	}
-	frames := strings.Split(got, `id="nav-lists"`)
-	last := frames[len(frames)-1]
+	if strings.Contains(got, `id="nav-lists"`) {
+		t.Errorf("a whole sidebar was rendered for bob:\n%.300s", got)
+	}
+	// His next page counts them too.
+	last := bob.get("/rooms/elsewhere").body
 	if !strings.Contains(last, `id="unread-general" title="Unread messages">2<`) || !strings.Contains(last, `title="Mentions of you">@1<`) {
 		t.Errorf("wrong counts in the sidebar:\n%s", last)
+	}
+	// A reconnecting socket gets a fresh sidebar with the counts.
+	again := bob.dial("elsewhere", 0)
+	if nav := again.readUntil(`id="nav-lists"`); !strings.Contains(nav, `id="unread-general" title="Unread messages">2<`) {
+		t.Errorf("no fresh sidebar on reconnect:\n%.400s", nav)
 	}
 
 	// The mention is marked in the message itself, for every reader alike.

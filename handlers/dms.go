@@ -25,9 +25,16 @@ func (s *Server) handleDM(c echo.Context) error {
 	if peer.IsGuest {
 		return chat.Errorf(chat.ENotFound, "No user is called %q.", c.Param("username"))
 	}
-	room, err := s.store.DM(ctx, u, peer)
+	room, made, err := s.store.DM(ctx, u, peer)
 	if err != nil {
 		return err
+	}
+	if made {
+		// Both sides' open sockets count the new conversation, and the
+		// other person's sidebars show it now.
+		s.hub.Watch(u.ID, room.ID)
+		s.hub.Watch(peer.ID, room.ID)
+		s.refreshNav(ctx, peer.ID)
 	}
 	return s.showRoom(c, u, room)
 }

@@ -7,7 +7,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"agora/chat"
-	"agora/chat/live"
 	"agora/chat/markup"
 	"agora/views"
 )
@@ -47,12 +46,6 @@ func backToRoom(c echo.Context, room chat.Room, id int64) error {
 	return c.Redirect(http.StatusSeeOther, "/rooms/"+room.Slug+"#message-"+strconv.FormatInt(id, 10))
 }
 
-// publishUpdate re-renders a changed message once and replaces it in every
-// open page of its room.
-func (s *Server) publishUpdate(m chat.Message) {
-	s.hub.Publish(m.RoomID, live.Frame{Data: renderBytes(views.MessageUpdate(m))})
-}
-
 // handleMessage shows what the reader may do with a message: as a menu in
 // place (htmx), or on a page of its own.
 func (s *Server) handleMessage(c echo.Context) error {
@@ -61,9 +54,7 @@ func (s *Server) handleMessage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	live := m.Kind == chat.MessageText && !m.Deleted()
-	canEdit := live && m.AuthorID == u.ID
-	canDelete := live && (m.AuthorID == u.ID || u.IsAdmin)
+	canEdit, canDelete := chat.CanEdit(u, m), chat.CanDelete(u, m)
 	if isHTMX(c) {
 		return render(c, http.StatusOK, views.MessageMenu(m, canEdit, canDelete))
 	}
@@ -89,7 +80,7 @@ func (s *Server) handleEditPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if m.AuthorID != u.ID || m.Deleted() || m.Kind != chat.MessageText {
+	if !chat.CanEdit(u, m) {
 		return chat.Errorf(chat.EForbidden, "Only its author can edit a message.")
 	}
 	return s.renderEdit(c, http.StatusOK, u, m, room, m.Body, "")
@@ -118,11 +109,11 @@ func (s *Server) handleEdit(c echo.Context) error {
 	if err != nil {
 		return s.renderEdit(c, http.StatusUnprocessableEntity, u, m, room, draft, chat.ErrorMessage(err))
 	}
-	m, err = s.store.EditMessage(ctx, m.ID, u.ID, body, markup.Mentions(body))
+	// Committed, then rendered once and published by publishCommitted.
+	m, err = s.store.EditMessage(ctx, m.ID, u, body, markup.Mentions(body))
 	if err != nil {
 		return err
 	}
-	s.publishUpdate(m)
 	if isHTMX(c) {
 		// The editor's form becomes the message again.
 		return render(c, http.StatusOK, views.Message(m))
@@ -139,7 +130,6 @@ func (s *Server) handleDelete(c echo.Context) error {
 	if m, err = s.store.DeleteMessage(c.Request().Context(), m.ID, u); err != nil {
 		return err
 	}
-	s.publishUpdate(m)
 	return backToRoom(c, room, m.ID)
 }
 
@@ -157,12 +147,8 @@ func (s *Server) handleReaction(c echo.Context) error {
 	if !s.postLimits.Allow(strconv.FormatInt(u.ID, 10)) {
 		return chat.Errorf(chat.ERateLimit, "You are reacting too fast. Please wait a moment.")
 	}
-	if err := s.store.ToggleReaction(ctx, m.ID, u.ID, emoji); err != nil {
+	if m, err = s.store.ToggleReaction(ctx, m.ID, u, emoji); err != nil {
 		return err
 	}
-	if m, err = s.store.MessageByID(ctx, m.ID); err != nil {
-		return err
-	}
-	s.publishUpdate(m)
 	return backToRoom(c, room, m.ID)
 }

@@ -45,28 +45,7 @@ func (s *Server) sendMessage(ctx context.Context, u chat.User, room chat.Room, b
 	}
 	s.metrics.CommitSeconds.Observe(time.Since(start).Seconds())
 	s.hub.StopTyping(room.ID, u.ID)
-	s.refreshNavs(ctx, room, u.ID)
 	return m, nil
-}
-
-// refreshNavs sends a fresh sidebar, with its unread counts, to each member
-// of the room who is online but not in it. The sidebar is per user; the
-// message itself was rendered once for all.
-func (s *Server) refreshNavs(ctx context.Context, room chat.Room, author int64) {
-	elsewhere := s.hub.UsersElsewhere(room.ID)
-	if len(elsewhere) == 0 {
-		return
-	}
-	members, err := s.store.Members(ctx, room.ID, elsewhere)
-	if err != nil {
-		s.log.Error("refresh sidebars", "room", room.Slug, "err", err)
-		return
-	}
-	for _, id := range members {
-		if id != author {
-			s.refreshNav(ctx, id)
-		}
-	}
 }
 
 // refreshNav sends the user's sockets a fresh sidebar: in each room they have
@@ -93,18 +72,34 @@ func (s *Server) notice(ctx context.Context, u chat.User, room chat.Room, text s
 	return err
 }
 
-// publishCommitted is the store's commit hook: each new message, once
+// publishCommitted is the store's commit hook: each room event, once
 // committed, is rendered once and the same bytes go to every socket of its
-// room. The store calls it in id order from its one writer, so every
-// receiver gets messages in the order they are stored; a resend (same client
-// id) was not created and is not published again.
-func (s *Server) publishCommitted(msgs []chat.Message) {
+// room; a new text message also gets one sidebar fragment for the sockets
+// its room's members have open elsewhere, and one for the mentioned among
+// them. The store calls it in commit order from its one writer, so every
+// receiver gets a room's events in the order they are stored.
+func (s *Server) publishCommitted(events []chat.Event) {
 	start := time.Now()
-	for _, m := range msgs {
-		s.hub.Publish(m.RoomID, live.Frame{MsgID: m.ID, Data: renderBytes(views.MessageFrame(m))})
+	created := 0
+	for _, e := range events {
+		ev := live.Event{RoomID: e.RoomID, Seq: e.Seq}
+		if e.IsUpdate() {
+			ev.Data = s.renderFrame(views.MessageUpdate(e.Message, e.Seq))
+		} else {
+			created++
+			ev.MsgID = e.Message.ID
+			ev.Data = s.renderFrame(views.MessageFrame(e.Message))
+			if e.Message.Kind == chat.MessageText {
+				ev.Sidebar = s.renderFrame(views.UnreadMark(e.Message, false))
+				if ev.Mentioned = markup.Mentions(e.Message.Body); len(ev.Mentioned) > 0 {
+					ev.Mention = s.renderFrame(views.UnreadMark(e.Message, true))
+				}
+			}
+		}
+		s.broker.Publish(ev)
 	}
 	s.metrics.FanoutSeconds.Observe(time.Since(start).Seconds())
-	s.metrics.MessagesCreated.Add(float64(len(msgs)))
+	s.metrics.MessagesCreated.Add(float64(created))
 }
 
 func (s *Server) handlePostMessage(c echo.Context) error {

@@ -36,15 +36,8 @@ func (s *Server) handleCreateRoom(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if !room.Private {
-		// Everyone may use a public room: it appears in the sidebars of
-		// those online now, not only at their next page.
-		for _, id := range s.hub.OnlineUsers() {
-			if id != u.ID {
-				s.refreshNav(ctx, id)
-			}
-		}
-	}
+	// The creator's open sockets count the new room in their sidebars.
+	s.hub.Watch(u.ID, room.ID)
 	return c.Redirect(http.StatusSeeOther, "/rooms/"+room.Slug)
 }
 
@@ -82,6 +75,7 @@ func (s *Server) join(ctx context.Context, u chat.User, room chat.Room) error {
 	if err != nil || !joined {
 		return err
 	}
+	s.hub.Watch(u.ID, room.ID)
 	return s.notice(ctx, u, room, u.Name()+" joined "+views.RoomTitle(room))
 }
 
@@ -118,7 +112,12 @@ func (s *Server) renderRoom(c echo.Context, status int, u chat.User, room chat.R
 	ctx := c.Request().Context()
 	v := views.RoomView{Room: room, Me: u.ID, Draft: draft, Error: errMsg, Online: s.hub.Online(room.ID),
 		CanManage: room.Private && !room.IsDM() && (room.CreatedBy == u.ID || u.IsAdmin)}
+	// The room's place in its log is read before its messages: a client
+	// may then be sent an event it has again, never miss one.
 	var err error
+	if v.Seq, err = s.store.RoomSeq(ctx, room.ID); err != nil {
+		return err
+	}
 	switch {
 	case w.around > 0:
 		v.Messages, err = s.store.MessagesAround(ctx, room.ID, w.around, pageSize)

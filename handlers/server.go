@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/a-h/templ"
@@ -24,8 +25,11 @@ import (
 
 // Config is what the server is built from.
 type Config struct {
-	Store  *db.Store
-	Hub    *live.Hub
+	Store *db.Store
+	Hub   *live.Hub
+	// Broker carries rendered room events to every node's hub; nil means
+	// this process serves alone (live.Local on Hub).
+	Broker live.Broker
 	Log    *slog.Logger
 	Assets fs.FS // the static files: app.css, app.js, vendor/...
 	Guests bool  // allow guest sign-in with a display name only
@@ -47,6 +51,7 @@ type Config struct {
 type Server struct {
 	store        *db.Store
 	hub          *live.Hub
+	broker       live.Broker
 	log          *slog.Logger
 	assets       fs.FS
 	assetVersion string
@@ -60,6 +65,8 @@ type Server struct {
 	loginLimits *limiterSet // per client address, against password guessing
 	postLimits  *limiterSet // messages per user, across all their sockets and forms
 	frameLimits *limiterSet // socket frames per user, across all their sockets
+
+	framesRendered atomic.Int64 // fragments rendered for broadcast, for tests and benchmarks
 }
 
 // flushEvery is how long a published frame may wait so that a busy room's
@@ -87,6 +94,7 @@ func New(cfg Config) *Server {
 	s := &Server{
 		store:        cfg.Store,
 		hub:          cfg.Hub,
+		broker:       cfg.Broker,
 		log:          cfg.Log,
 		assets:       cfg.Assets,
 		assetVersion: versionOf(cfg.Assets),
@@ -108,6 +116,9 @@ func New(cfg Config) *Server {
 	}
 	if s.pingEvery <= 0 {
 		s.pingEvery = pingEvery
+	}
+	if s.broker == nil {
+		s.broker = live.Local{Hub: s.hub}
 	}
 	s.store.OnCommit(s.publishCommitted)
 	s.hub.OnOnlineChange(s.onlineChanged)
@@ -144,6 +155,16 @@ func renderBytes(c templ.Component) []byte {
 	}
 	return buf.Bytes()
 }
+
+// renderFrame renders a fragment that is delivered to sockets, counting it:
+// a message must cost a number of renders that does not grow with the team.
+func (s *Server) renderFrame(c templ.Component) []byte {
+	s.framesRendered.Add(1)
+	return renderBytes(c)
+}
+
+// FramesRendered is how many fragments were rendered for delivery to sockets.
+func (s *Server) FramesRendered() int64 { return s.framesRendered.Load() }
 
 // render writes a full page or fragment with the given status.
 func render(c echo.Context, status int, comp templ.Component) error {

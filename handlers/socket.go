@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -30,14 +31,6 @@ const (
 	writeWait  = 10 * time.Second
 )
 
-// Close codes for frames the server refuses: the client should not retry.
-const (
-	closeUnsupported = websocket.StatusUnsupportedData         // binary frames
-	closeBadPayload  = websocket.StatusInvalidFramePayloadData // invalid UTF-8, not JSON
-	closePolicy      = websocket.StatusPolicyViolation         // flooding, not a member
-	closeInternal    = websocket.StatusInternalError
-)
-
 // socketFrame is what htmx-ext-ws sends: the sending element's form values and
 // htmx's request headers under HEADERS. HX-Trigger is the sending element's id.
 type socketFrame struct {
@@ -59,11 +52,25 @@ func (s *Server) handleSocket(c echo.Context) error {
 	if !member {
 		return errNoRoom
 	}
-	after := int64(-1)
-	if v := c.QueryParam("after"); v != "" {
-		if after, err = strconv.ParseInt(v, 10, 64); err != nil || after < 0 {
-			return chat.Errorf(chat.EInvalid, "after must be a message id.")
-		}
+	// ?after= is the last message id the page has; ?seq= (from app.js) its
+	// place in the room's log, which also covers edits, deletes and
+	// reactions it saw after that message.
+	after, err := queryInt(c, "after", "after must be a message id.")
+	if err != nil {
+		return err
+	}
+	seq, err := queryInt(c, "seq", "seq must be a number.")
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	memberOf, err := s.store.MemberRooms(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	watch := make([]int64, len(memberOf))
+	for i, r := range memberOf {
+		watch[i] = r.ID
 	}
 
 	// Accept checks that Origin matches Host: the handshake is a GET, so this
@@ -74,7 +81,7 @@ func (s *Server) handleSocket(c echo.Context) error {
 	}
 	// From here on the connection is hijacked: never return an error to Echo.
 	conn.SetReadLimit(socketReadLimit)
-	sub, err := s.hub.Subscribe(room.ID, u, sessionFrom(c))
+	sub, err := s.hub.Subscribe(room.ID, u, sessionFrom(c), watch)
 	if err != nil {
 		conn.Close(websocket.StatusServiceRestart, "server restarting")
 		return nil
@@ -82,10 +89,10 @@ func (s *Server) handleSocket(c echo.Context) error {
 	s.metrics.SocketsOpen.Inc()
 	// The socket outlives the request: its context is its own.
 	sctx, cancel := context.WithCancel(context.Background())
-	if after >= 0 {
-		if err := s.sendBacklog(sctx, conn, sub, room, after); err != nil {
+	if after >= 0 || seq >= 0 {
+		if err := s.sendBacklog(sctx, conn, sub, u, room, after, seq); err != nil {
 			s.log.Error("socket backlog", "room", room.Slug, "user", u.Username, "err", err)
-			conn.Close(closeInternal, "could not load messages")
+			conn.Close(live.CloseInternal, "could not load messages")
 			s.hub.Unsubscribe(sub)
 			s.metrics.SocketsOpen.Dec()
 			cancel()
@@ -133,18 +140,43 @@ func (s *Server) serveSocket(ctx context.Context, conn *websocket.Conn, sub *liv
 	}
 }
 
-// sendBacklog writes the messages after `after` and sets the subscriber's
-// floor, so live frames it already holds for them are skipped.
-func (s *Server) sendBacklog(ctx context.Context, conn *websocket.Conn, sub *live.Subscriber, room chat.Room, after int64) error {
-	msgs, err := s.store.MessagesAfter(ctx, room.ID, after, backlogCap+1)
+// queryInt reads a non-negative number from the query; absent is -1.
+func queryInt(c echo.Context, name, problem string) (int64, error) {
+	v := c.QueryParam(name)
+	if v == "" {
+		return -1, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return 0, chat.Errorf(chat.EInvalid, "%s", problem)
+	}
+	return n, nil
+}
+
+// sendBacklog writes, after subscribing, what the client missed: every
+// room event after the last one it has (new messages, and the last state
+// of each message changed since), or the latest page when that is too far
+// behind; then a fresh sidebar, whose counts may have moved while it was
+// away. It sets the subscriber's floor, so live frames it already holds
+// for those events are skipped.
+func (s *Server) sendBacklog(ctx context.Context, conn *websocket.Conn, sub *live.Subscriber, u chat.User, room chat.Room, after, seq int64) error {
+	if seq < 0 {
+		var err error
+		if seq, err = s.store.SeqAt(ctx, room.ID, after); err != nil {
+			return err
+		}
+	}
+	events, err := s.store.EventsAfter(ctx, room.ID, seq, backlogCap+1)
 	if err != nil {
 		return err
 	}
-	if len(msgs) == 0 {
-		return nil
-	}
 	var frame []byte
-	if len(msgs) > backlogCap {
+	if len(events) > backlogCap {
+		// Read before the page, so the floor never passes what it shows.
+		top, err := s.store.RoomSeq(ctx, room.ID)
+		if err != nil {
+			return err
+		}
 		latest, err := s.store.Messages(ctx, room.ID, 0, pageSize+1)
 		if err != nil {
 			return err
@@ -154,11 +186,30 @@ func (s *Server) sendBacklog(ctx context.Context, conn *websocket.Conn, sub *liv
 			latest = latest[1:]
 		}
 		frame = renderBytes(views.ReloadFrame(room, latest, more))
-		msgs = latest
+		var lastID int64
+		if len(latest) > 0 {
+			lastID = latest[len(latest)-1].ID
+		}
+		sub.SetFloor(top, lastID)
 	} else {
-		frame = renderBytes(views.BacklogFrame(msgs))
+		frame = backlogFrame(events, after)
+		if len(events) > 0 {
+			var lastID int64
+			for _, e := range events {
+				if !e.IsUpdate() {
+					lastID = e.Message.ID
+				}
+			}
+			sub.SetFloor(events[len(events)-1].Seq, max(after, lastID))
+		} else {
+			sub.SetFloor(seq, after)
+		}
 	}
-	sub.SetFloor(msgs[len(msgs)-1].ID)
+	nav, err := s.nav(ctx, u, room.ID)
+	if err != nil {
+		return err
+	}
+	frame = append(frame, renderBytes(views.NavLists(nav, true))...)
 	wctx, cancel := context.WithTimeout(ctx, writeWait)
 	defer cancel()
 	if err := conn.Write(wctx, websocket.MessageText, frame); err != nil {
@@ -166,6 +217,36 @@ func (s *Server) sendBacklog(ctx context.Context, conn *websocket.Conn, sub *liv
 	}
 	s.metrics.Deliveries.Inc()
 	return nil
+}
+
+// backlogFrame renders missed events in order, each message once: a new
+// message as it stands now, and for a message the client has, its latest
+// change only. The client has the messages up to id after already.
+func backlogFrame(events []chat.Event, after int64) []byte {
+	lastSeq := make(map[int64]int64, len(events)) // message id -> its last event here
+	sentNew := make(map[int64]bool)
+	for _, e := range events {
+		lastSeq[e.Message.ID] = e.Seq
+		if !e.IsUpdate() && e.Message.ID > after {
+			sentNew[e.Message.ID] = true
+		}
+	}
+	var buf bytes.Buffer
+	for _, e := range events {
+		m := e.Message
+		switch {
+		case !e.IsUpdate():
+			if sentNew[m.ID] {
+				m.Seq = lastSeq[m.ID] // it stands as of its last event
+				buf.Write(renderBytes(views.MessageFrame(m)))
+			}
+		case sentNew[m.ID], lastSeq[m.ID] != e.Seq:
+			// Sent above as it stands, or changed again later in this backlog.
+		default:
+			buf.Write(renderBytes(views.MessageUpdate(m, e.Seq)))
+		}
+	}
+	return buf.Bytes()
 }
 
 // writeLoop sends the subscriber's frames, several per WebSocket message when
@@ -263,17 +344,17 @@ func (s *Server) readLoop(ctx context.Context, conn *websocket.Conn, sub *live.S
 			return 0, ""
 		}
 		if typ != websocket.MessageText {
-			return closeUnsupported, "text frames only"
+			return live.CloseUnsupported, "text frames only"
 		}
 		if !utf8.Valid(data) {
-			return closeBadPayload, "invalid UTF-8"
+			return live.CloseBadPayload, "invalid UTF-8"
 		}
 		if !limit.Allow() || !s.frameLimits.Allow(strconv.FormatInt(u.ID, 10)) {
-			return closePolicy, "too many frames"
+			return live.ClosePolicy, "too many frames"
 		}
 		var f socketFrame
 		if err := json.Unmarshal(data, &f); err != nil {
-			return closeBadPayload, "frames are JSON objects"
+			return live.CloseBadPayload, "frames are JSON objects"
 		}
 		// Membership is checked on every frame, not only at connect, so a
 		// user who left or was removed is stopped at once: sendMessage checks
@@ -296,12 +377,12 @@ func (s *Server) readLoop(ctx context.Context, conn *websocket.Conn, sub *live.S
 			// Told to the sender alone, beside the composer.
 			sub.Send(live.Frame{Data: renderBytes(views.ComposerError(chat.ErrorMessage(err)))})
 		case chat.EForbidden:
-			return closePolicy, "not a member of this room"
+			return live.ClosePolicy, "not a member of this room"
 		default:
 			if !errors.Is(err, context.Canceled) {
 				s.log.Error("socket frame", "room", room.Slug, "user", u.Username, "err", err)
 			}
-			return closeInternal, "server error"
+			return live.CloseInternal, "server error"
 		}
 	}
 }

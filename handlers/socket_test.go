@@ -476,3 +476,12 @@ func TestServerRestartLosesNothing(t *testing.T) {
 		}
 	}
 }
+
+func (ts *testServer) room(t *testing.T, slug string) chat.Room {
+	t.Helper()
+	room, err := ts.store.RoomBySlug(context.Background(), slug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return room
+}

@@ -30,7 +30,19 @@ type Nav struct {
 	Guest   bool           // guests see public rooms only and create nothing
 }
 
-func (n Nav) rooms() []chat.NavRoom { return n.filter(chat.KindRoom) }
+// rooms are the rooms the sidebar lists: those the user is a member of.
+func (n Nav) rooms() []chat.NavRoom {
+	var out []chat.NavRoom
+	for _, r := range n.filter(chat.KindRoom) {
+		if r.Member {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// public are the rooms the user can see, joined or not, for the lobby.
+func (n Nav) public() []chat.NavRoom { return n.filter(chat.KindRoom) }
 
 func (n Nav) dms() []chat.NavRoom { return n.filter(chat.KindDM) }
 
@@ -75,6 +87,7 @@ type RoomView struct {
 	LastRead    int64     // the reader's read marker before this visit: "new messages" starts after it
 	Me          int64     // the reader's id: their own messages are never "new"
 	CanManage   bool      // the reader may remove members (the creator, or an admin)
+	Seq         int64     // the room's log as far as the page shows it: the client asks for what follows
 	Messages    []chat.Message
 	Older       bool // there are messages before the first one shown
 	Newer       bool // the page shows an older window, not live: newer messages exist

@@ -4,23 +4,14 @@
 package live
 
 import (
-	"agora/chat"
-
 	"errors"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
-)
 
-// WebSocket close codes the hub decides on. htmx-ext-ws reconnects after 1006,
-// 1011, 1012 and 1013 only, so the codes for "come back" and "go away" differ.
-const (
-	CloseNormal         = 1000
-	ClosePolicy         = 1008 // signed out, no longer a member, flooding: do not come back
-	CloseServiceRestart = 1012 // the server is shutting down: reconnect to the next one
-	CloseTryAgainLater  = 1013 // too slow to keep up: reconnect and catch up
+	"agora/chat"
 )
 
 // ErrHubClosed is returned by Subscribe once the hub is shutting down.
@@ -29,10 +20,28 @@ var ErrHubClosed = errors.New("hub closed")
 // Frame is one rendered fragment on its way to the browsers of a room. The
 // same Data goes to every receiver; it is never changed after Publish.
 type Frame struct {
-	// MsgID is the id of the new message the frame carries, or 0. A subscriber
-	// that sent its backlog up to some id skips live frames at or below it.
+	// Seq is the room's sequence number of the event the frame carries, or
+	// 0 for frames outside the room's log (presence, typing, sidebars). A
+	// subscriber whose backlog went up to some seq skips frames at or below it.
+	Seq int64
+	// MsgID is the id of the new message the frame carries, or 0: a
+	// subscriber that was sent a page up to some id skips frames at or below it.
 	MsgID int64
 	Data  []byte
+}
+
+// Event is a room event rendered for delivery: Data goes to the room's
+// sockets; Sidebar, if set, to the sockets its members have open in other
+// rooms (their sidebars count it); Mention, if set, to those of the
+// Mentioned among them. Every part is rendered once, for all its receivers.
+type Event struct {
+	RoomID    int64
+	Seq       int64
+	MsgID     int64 // set when the event is a new message
+	Data      []byte
+	Sidebar   []byte
+	Mentioned []string // lower-case usernames
+	Mention   []byte
 }
 
 // HubConfig tunes a Hub. Zero values take the defaults.
@@ -55,6 +64,11 @@ type HubConfig struct {
 	PresenceChange func(roomID int64, user chat.User, online bool) []byte
 	// Typing renders the fragment announcing who is typing in a room.
 	Typing func(roomID int64, typing []chat.User) []byte
+	// SidebarEvery is how long a sidebar frame may wait for its socket's
+	// next write: unread counts need not be as quick as the room itself, and
+	// a socket that watches many busy rooms then gets a few writes a second,
+	// not one per message. Default 250ms; with FlushEvery zero, at once.
+	SidebarEvery time.Duration
 }
 
 // Hub carries frames to the subscribers of each room and keeps the room's
@@ -63,15 +77,19 @@ type Hub struct {
 	cfg      HubConfig
 	mu       sync.RWMutex
 	rooms    map[int64]*hubRoom
-	sockets  map[int64]int // per user, in all rooms
+	users    map[int64][]*Subscriber // every open socket of each user, in all rooms
 	onOnline func(chat.User, bool)
 	closed   bool
 	stop     chan struct{} // ends the flusher
+
+	sideMu  sync.Mutex
+	sideDue []*Subscriber // sockets holding sidebar frames until the next sidebar tick
 }
 
 type hubRoom struct {
 	pending  atomic.Bool   // frames were published since the last flush
 	subs     []*Subscriber // changed only under h.mu held for writing; publishers hold it for reading
+	watchers []*Subscriber // sockets in other rooms of the room's members, for their sidebars
 	online   map[int64]*onlineUser
 	typing   map[int64]*typist
 	presence []byte // the rendered list of online users; nil once it changed
@@ -95,21 +113,38 @@ func NewHub(cfg HubConfig) *Hub {
 	if cfg.TypingTTL <= 0 {
 		cfg.TypingTTL = 5 * time.Second
 	}
-	h := &Hub{cfg: cfg, rooms: make(map[int64]*hubRoom), sockets: make(map[int64]int), stop: make(chan struct{})}
+	if cfg.SidebarEvery <= 0 {
+		cfg.SidebarEvery = 250 * time.Millisecond
+	}
+	h := &Hub{cfg: cfg, rooms: make(map[int64]*hubRoom), users: make(map[int64][]*Subscriber), stop: make(chan struct{})}
 	if cfg.FlushEvery > 0 {
 		go h.flush()
 	}
 	return h
 }
 
-// flush wakes, every FlushEvery, the subscribers of rooms with new frames.
+// flush wakes, every FlushEvery, the subscribers of rooms with new frames,
+// and every SidebarEvery those holding sidebar frames.
 func (h *Hub) flush() {
 	t := time.NewTicker(h.cfg.FlushEvery)
 	defer t.Stop()
+	side := time.NewTicker(h.cfg.SidebarEvery)
+	defer side.Stop()
+	var due []*Subscriber
 	for {
 		select {
 		case <-h.stop:
 			return
+		case <-side.C:
+			h.sideMu.Lock()
+			due, h.sideDue = h.sideDue, due[:0]
+			h.sideMu.Unlock()
+			for _, s := range due {
+				s.sideDue.Store(false)
+				s.signal()
+			}
+			clear(due)
+			continue
 		case <-t.C:
 		}
 		h.mu.RLock()
@@ -131,6 +166,10 @@ type Subscriber struct {
 	User    chat.User
 	Session string // which session opened it, so logging out can close it
 
+	userKey  string  // the lower-case username, to match mentions
+	watching []int64 // rooms whose sidebar frames it gets; changed under hub.mu
+	sideDue  atomic.Bool
+
 	hub  *Hub
 	wake chan struct{}
 	done chan struct{}
@@ -138,7 +177,8 @@ type Subscriber struct {
 	mu          sync.Mutex
 	queue       []Frame
 	spare       []Frame
-	floor       int64
+	floorSeq    int64
+	floorID     int64
 	closed      bool
 	closeCode   int
 	closeReason string
@@ -152,28 +192,55 @@ func (h *Hub) OnOnlineChange(fn func(u chat.User, online bool)) {
 	h.onOnline = fn
 }
 
-// countSocketLocked adds delta to the user's sockets and tells the
-// OnOnlineChange hook when they come online or go away.
-func (h *Hub) countSocketLocked(u chat.User, delta int) {
-	before := h.sockets[u.ID]
-	after := before + delta
-	if after <= 0 {
-		delete(h.sockets, u.ID)
-	} else {
-		h.sockets[u.ID] = after
+// addSocketLocked counts s among its user's sockets and tells the
+// OnOnlineChange hook when the user comes online.
+func (h *Hub) addSocketLocked(s *Subscriber) {
+	h.users[s.User.ID] = append(h.users[s.User.ID], s)
+	if h.onOnline != nil && !h.closed && len(h.users[s.User.ID]) == 1 {
+		go h.onOnline(s.User, true)
 	}
-	if h.onOnline != nil && !h.closed && (before == 0) != (after <= 0) {
-		go h.onOnline(u, after > 0)
+}
+
+// removeSocketLocked undoes addSocketLocked, telling the hook when the
+// user's last socket closed.
+func (h *Hub) removeSocketLocked(s *Subscriber) {
+	socks := slices.DeleteFunc(h.users[s.User.ID], func(x *Subscriber) bool { return x == s })
+	if len(socks) > 0 {
+		h.users[s.User.ID] = socks
+		return
+	}
+	delete(h.users, s.User.ID)
+	if h.onOnline != nil && !h.closed {
+		go h.onOnline(s.User, false)
+	}
+}
+
+// roomLocked returns the room's state, making it on first use.
+func (h *Hub) roomLocked(roomID int64) *hubRoom {
+	r := h.rooms[roomID]
+	if r == nil {
+		r = &hubRoom{online: make(map[int64]*onlineUser), typing: make(map[int64]*typist)}
+		h.rooms[roomID] = r
+	}
+	return r
+}
+
+// dropRoomLocked forgets a room nobody has open or watches.
+func (h *Hub) dropRoomLocked(roomID int64) {
+	if r := h.rooms[roomID]; r != nil && len(r.subs) == 0 && len(r.watchers) == 0 {
+		delete(h.rooms, roomID)
 	}
 }
 
 // Subscribe adds a subscriber for user in room. It receives every frame
-// published to the room from now on, in order, until it is closed.
-func (h *Hub) Subscribe(roomID int64, user chat.User, session string) (*Subscriber, error) {
+// published to the room from now on, in order, until it is closed, and the
+// sidebar frames of the rooms in watch (those the user is a member of).
+func (h *Hub) Subscribe(roomID int64, user chat.User, session string, watch []int64) (*Subscriber, error) {
 	s := &Subscriber{
 		RoomID:  roomID,
 		User:    user,
 		Session: session,
+		userKey: strings.ToLower(user.Username),
 		hub:     h,
 		wake:    make(chan struct{}, 1),
 		done:    make(chan struct{}),
@@ -186,12 +253,11 @@ func (h *Hub) Subscribe(roomID int64, user chat.User, session string) (*Subscrib
 	if h.closed {
 		return nil, ErrHubClosed
 	}
-	r := h.rooms[roomID]
-	if r == nil {
-		r = &hubRoom{online: make(map[int64]*onlineUser), typing: make(map[int64]*typist)}
-		h.rooms[roomID] = r
+	r := h.roomLocked(roomID)
+	h.addSocketLocked(s)
+	for _, w := range watch {
+		h.watchLocked(s, w)
 	}
-	h.countSocketLocked(user, 1)
 	if o := r.online[user.ID]; o != nil {
 		o.conns++
 	} else {
@@ -222,7 +288,10 @@ func (h *Hub) Unsubscribe(s *Subscriber) {
 	if i < 0 {
 		return
 	}
-	h.countSocketLocked(s.User, -1)
+	h.removeSocketLocked(s)
+	for _, w := range s.watching {
+		h.unwatchLocked(s, w)
+	}
 	// Order among subscribers does not matter: the last takes the gap.
 	last := len(r.subs) - 1
 	r.subs[i] = r.subs[last]
@@ -240,8 +309,89 @@ func (h *Hub) Unsubscribe(s *Subscriber) {
 			h.presenceChangedLocked(s.RoomID, r, s.User, false)
 		}
 	}
-	if len(r.subs) == 0 {
-		delete(h.rooms, s.RoomID)
+	h.dropRoomLocked(s.RoomID)
+}
+
+// watchLocked makes s get the room's sidebar frames.
+func (h *Hub) watchLocked(s *Subscriber, roomID int64) {
+	if roomID == s.RoomID || slices.Contains(s.watching, roomID) {
+		return
+	}
+	s.watching = append(s.watching, roomID)
+	r := h.roomLocked(roomID)
+	r.watchers = append(r.watchers, s)
+}
+
+// unwatchLocked undoes watchLocked.
+func (h *Hub) unwatchLocked(s *Subscriber, roomID int64) {
+	r := h.rooms[roomID]
+	if r == nil {
+		return
+	}
+	if i := slices.Index(r.watchers, s); i >= 0 {
+		last := len(r.watchers) - 1
+		r.watchers[i] = r.watchers[last]
+		r.watchers[last] = nil
+		r.watchers = r.watchers[:last]
+	}
+	s.watching = slices.DeleteFunc(s.watching, func(id int64) bool { return id == roomID })
+	h.dropRoomLocked(roomID)
+}
+
+// Watch makes the user's open sockets get the room's sidebar frames: they
+// became a member of it.
+func (h *Hub) Watch(userID, roomID int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, s := range h.users[userID] {
+		h.watchLocked(s, roomID)
+	}
+}
+
+// Unwatch stops the user's sockets getting the room's sidebar frames.
+func (h *Hub) Unwatch(userID, roomID int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, s := range h.users[userID] {
+		h.unwatchLocked(s, roomID)
+	}
+}
+
+// Deliver queues a room event: Data for the room's subscribers, the
+// sidebar parts for its watchers. It never blocks.
+func (h *Hub) Deliver(ev Event) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	r := h.rooms[ev.RoomID]
+	if r == nil {
+		return
+	}
+	wake := h.cfg.FlushEvery <= 0
+	if ev.Data != nil {
+		f := Frame{Seq: ev.Seq, MsgID: ev.MsgID, Data: ev.Data}
+		for _, s := range r.subs {
+			s.queueFrame(f, h.cfg.QueueLen, wake)
+		}
+		if !wake && len(r.subs) > 0 {
+			r.pending.Store(true)
+		}
+	}
+	if ev.Sidebar == nil && ev.Mention == nil {
+		return
+	}
+	side, mention := Frame{Data: ev.Sidebar}, Frame{Data: ev.Mention}
+	for _, s := range r.watchers {
+		if ev.Sidebar != nil {
+			s.queueFrame(side, h.cfg.QueueLen, wake)
+		}
+		if ev.Mention != nil && slices.Contains(ev.Mentioned, s.userKey) {
+			s.queueFrame(mention, h.cfg.QueueLen, wake)
+		}
+		if !wake && s.sideDue.CompareAndSwap(false, true) {
+			h.sideMu.Lock()
+			h.sideDue = append(h.sideDue, s)
+			h.sideMu.Unlock()
+		}
 	}
 }
 
@@ -432,14 +582,18 @@ func (s *Subscriber) CloseStatus() (int, string) {
 // Close closes the subscriber with code; its owner then unsubscribes it.
 func (s *Subscriber) Close(code int, reason string) { s.close(code, reason) }
 
-// SetFloor makes the subscriber skip message frames with ids up to id: its
-// backlog already carried them.
-func (s *Subscriber) SetFloor(id int64) {
+// SetFloor makes the subscriber skip frames of events up to seq, and of new
+// messages up to id: what it was sent on connecting already carried them.
+func (s *Subscriber) SetFloor(seq, id int64) {
 	s.mu.Lock()
-	if id > s.floor {
-		s.floor = id
-	}
+	s.floorSeq = max(s.floorSeq, seq)
+	s.floorID = max(s.floorID, id)
 	s.mu.Unlock()
+}
+
+// skips reports whether f is older than the subscriber's floor.
+func skips(f Frame, seq, id int64) bool {
+	return (f.Seq != 0 && f.Seq <= seq) || (f.MsgID != 0 && f.MsgID <= id)
 }
 
 // Send queues a frame for this subscriber alone (a reply to its own frame).
@@ -452,13 +606,13 @@ func (s *Subscriber) Send(f Frame) { s.push(f, s.hub.cfg.QueueLen) }
 // on its own, so fragments can share one WebSocket message.
 func (s *Subscriber) Drain(buf []byte) (msg, next []byte) {
 	s.mu.Lock()
-	q, floor := s.queue, s.floor
+	q, seq, id := s.queue, s.floorSeq, s.floorID
 	s.queue, s.spare = s.spare[:0], nil
 	s.mu.Unlock()
 	var only []byte
 	n := 0
 	for _, f := range q {
-		if f.MsgID == 0 || f.MsgID > floor {
+		if !skips(f, seq, id) {
 			only = f.Data
 			n++
 		}
@@ -467,7 +621,7 @@ func (s *Subscriber) Drain(buf []byte) (msg, next []byte) {
 		msg, next = only, buf
 	} else {
 		for _, f := range q {
-			if f.MsgID == 0 || f.MsgID > floor {
+			if !skips(f, seq, id) {
 				buf = append(buf, f.Data...)
 			}
 		}
@@ -534,47 +688,14 @@ func (h *Hub) PublishUser(userID, roomID int64, f Frame) {
 	}
 }
 
-// OnlineUsers returns the ids of the users with a socket open anywhere.
-func (h *Hub) OnlineUsers() []int64 {
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	out := make([]int64, 0, len(h.sockets))
-	for id := range h.sockets {
-		out = append(out, id)
-	}
-	return out
-}
-
 // RoomsOf returns the rooms in which the user has sockets open.
 func (h *Hub) RoomsOf(userID int64) []int64 {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	var out []int64
-	for id, r := range h.rooms {
-		if r.online[userID] != nil {
-			out = append(out, id)
-		}
-	}
-	return out
-}
-
-// UsersElsewhere returns the users who have sockets open but none in the
-// room: the people whose sidebar should tell them the room has news.
-func (h *Hub) UsersElsewhere(roomID int64) []int64 {
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	here := h.rooms[roomID]
-	seen := make(map[int64]bool)
-	var out []int64
-	for id, r := range h.rooms {
-		if id == roomID {
-			continue
-		}
-		for uid := range r.online {
-			if !seen[uid] && (here == nil || here.online[uid] == nil) {
-				seen[uid] = true
-				out = append(out, uid)
-			}
+	for _, s := range h.users[userID] {
+		if !slices.Contains(out, s.RoomID) {
+			out = append(out, s.RoomID)
 		}
 	}
 	return out
@@ -586,11 +707,8 @@ func (h *Hub) OnlineSet(userIDs []int64) map[int64]bool {
 	defer h.mu.RUnlock()
 	out := make(map[int64]bool, len(userIDs))
 	for _, id := range userIDs {
-		for _, r := range h.rooms {
-			if r.online[id] != nil {
-				out[id] = true
-				break
-			}
+		if len(h.users[id]) > 0 {
+			out[id] = true
 		}
 	}
 	return out

@@ -1,0 +1,28 @@
+package chat
+
+import "time"
+
+// Event kinds. Every change to a room is one of these, numbered in the
+// room's order as it commits.
+const (
+	EventMessage  = "message"  // a new message or notice
+	EventEdit     = "edit"     // a message's text changed
+	EventDelete   = "delete"   // a message was deleted
+	EventReaction = "reaction" // a reaction was added or taken away
+)
+
+// Event is one change to a room. Seq is the room's sequence number for it:
+// 1, 2, 3... with no gaps, in commit order, so a receiver that has seq n
+// needs exactly n+1 next and can tell a gap from a duplicate. Message is the
+// message as it stands after the change.
+type Event struct {
+	ID      int64 // rises across all rooms, in commit order
+	RoomID  int64
+	Seq     int64
+	Kind    string
+	Message Message
+	At      time.Time
+}
+
+// IsUpdate reports whether the event changes a message that already exists.
+func (e Event) IsUpdate() bool { return e.Kind != EventMessage }

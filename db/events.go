@@ -1,0 +1,91 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"agora/chat"
+)
+
+// RoomSeq is the sequence number of the room's latest event, 0 when it has none.
+func (s *Store) RoomSeq(ctx context.Context, roomID int64) (int64, error) {
+	var seq int64
+	err := s.queryRow(ctx, "SELECT seq FROM rooms WHERE id = ?", roomID).Scan(&seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, chat.Errorf(chat.ENotFound, "There is no such room.")
+	}
+	if err != nil {
+		return 0, fmt.Errorf("room seq: %w", err)
+	}
+	return seq, nil
+}
+
+// SeqAt is where a client that has the room's messages up to id stands in
+// the room's log: the seq of the event that created the latest of them, 0
+// when there is none.
+func (s *Store) SeqAt(ctx context.Context, roomID, id int64) (int64, error) {
+	var seq int64
+	err := s.queryRow(ctx, "SELECT seq FROM messages WHERE room_id = ? AND id <= ? ORDER BY id DESC LIMIT 1", roomID, id).Scan(&seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("seq at message: %w", err)
+	}
+	return seq, nil
+}
+
+// EventsAfter returns up to limit of the room's events with seq above
+// after, in seq order. Each carries its message as it stands now, with its
+// reactions: a receiver that missed several changes to one message needs
+// only the last.
+func (s *Store) EventsAfter(ctx context.Context, roomID, after int64, limit int) ([]chat.Event, error) {
+	rows, err := s.query(ctx, `SELECT `+messageColumns+`, e.id, e.seq, e.kind, e.created_at
+		FROM events e JOIN messages m ON m.id = e.message_id JOIN users u ON u.id = m.author_id
+		WHERE e.room_id = ? AND e.seq > ? ORDER BY e.seq LIMIT ?`, roomID, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("events after: %w", err)
+	}
+	defer rows.Close()
+	var events []chat.Event
+	for rows.Next() {
+		e := chat.Event{RoomID: roomID}
+		var at int64
+		m, err := scanMessage(rows, &e.ID, &e.Seq, &e.Kind, &at)
+		if err != nil {
+			return nil, fmt.Errorf("events after: %w", err)
+		}
+		e.Message, e.At = m, fromDB(at)
+		events = append(events, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("events after: %w", err)
+	}
+	rows.Close()
+	return events, s.eventReactions(ctx, events)
+}
+
+// eventReactions fills in the reactions of the events' messages.
+func (s *Store) eventReactions(ctx context.Context, events []chat.Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	// Several events may be about one message: load each message's once.
+	index := make(map[int64]int, len(events))
+	var msgs []chat.Message
+	for _, e := range events {
+		if _, ok := index[e.Message.ID]; !ok {
+			index[e.Message.ID] = len(msgs)
+			msgs = append(msgs, e.Message)
+		}
+	}
+	if err := withReactions(ctx, s.query, msgs); err != nil {
+		return err
+	}
+	for i := range events {
+		events[i].Message = msgs[index[events[i].Message.ID]]
+	}
+	return nil
+}
