@@ -42,25 +42,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if len(args) > 1 && args[1] == "backup" {
 		return runBackup(ctx, args[1:], getenv, stdout)
 	}
-	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
-	fs.SetOutput(stdout)
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: agora [flags]\n       agora backup [-db SOURCE] DEST\n\nflags:\n")
-		fs.PrintDefaults()
-	}
-	addr := fs.String("addr", envOr(getenv, "CHAT_ADDR", "127.0.0.1:8080"), "address to listen on (env CHAT_ADDR)")
-	dbPath := fs.String("db", envOr(getenv, "CHAT_DB", "agora.db"), "SQLite database file (env CHAT_DB)")
-	guests := fs.Bool("guests", getenv("CHAT_GUESTS") == "1", "let people join public rooms with a display name only (env CHAT_GUESTS=1)")
-	trustProxy := fs.Bool("trust-proxy", getenv("CHAT_TRUST_PROXY") == "1", "behind a reverse proxy on a loopback or private address: trust its X-Forwarded-For and X-Forwarded-Proto (env CHAT_TRUST_PROXY=1)")
-	pprofAddr := fs.String("pprof", getenv("CHAT_PPROF"), "serve Go's profiler on this address, e.g. 127.0.0.1:6060 (env CHAT_PPROF); off when empty")
-	readTimeout := fs.Duration("read-timeout", 30*time.Second, "the most time a request, its body included, may take to arrive (env CHAT_READ_TIMEOUT); sockets are not bound by it")
-	tlsCert := fs.String("tls-cert", getenv("CHAT_TLS_CERT"), "serve HTTPS (and WSS) with this PEM certificate (chain) file; needs -tls-key (env CHAT_TLS_CERT)")
-	tlsKey := fs.String("tls-key", getenv("CHAT_TLS_KEY"), "the PEM private key of -tls-cert (env CHAT_TLS_KEY)")
-	metricsAddr := fs.String("metrics", getenv("CHAT_METRICS"), "serve Prometheus metrics at http://ADDR/metrics, e.g. 127.0.0.1:9090 (env CHAT_METRICS); off when empty")
-	if v := getenv("CHAT_READ_TIMEOUT"); v != "" {
-		if err := fs.Set("read-timeout", v); err != nil {
-			return fmt.Errorf("CHAT_READ_TIMEOUT: %w", err)
-		}
+	fs, o, err := newFlags(args[0], getenv, stdout)
+	if err != nil {
+		return err
 	}
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -68,16 +52,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		}
 		return err
 	}
-	if *readTimeout <= 0 {
+	if o.readTimeout <= 0 {
 		return errors.New("-read-timeout must be more than 0")
 	}
 	var tlsConfig *tls.Config
-	if *tlsCert != "" || *tlsKey != "" {
-		if *tlsCert == "" || *tlsKey == "" {
+	if o.tlsCert != "" || o.tlsKey != "" {
+		if o.tlsCert == "" || o.tlsKey == "" {
 			return errors.New("-tls-cert and -tls-key go together")
 		}
 		// Loaded before anything starts, so a bad pair stops agora at once.
-		cert, err := tls.LoadX509KeyPair(*tlsCert, *tlsKey)
+		cert, err := tls.LoadX509KeyPair(o.tlsCert, o.tlsKey)
 		if err != nil {
 			return fmt.Errorf("tls: %w", err)
 		}
@@ -85,7 +69,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	log := slog.New(slog.NewTextHandler(stdout, nil))
 
-	store, err := db.Open(ctx, *dbPath)
+	store, err := db.Open(ctx, o.dbPath)
 	if err != nil {
 		return err
 	}
@@ -93,33 +77,33 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 
 	hub := handlers.NewHub(live.HubConfig{})
 	counts := metrics.New()
-	app := handlers.New(handlers.Config{Store: store, Hub: hub, Log: log, Assets: assets.FS, Guests: *guests, TrustProxy: *trustProxy,
+	app := handlers.New(handlers.Config{Store: store, Hub: hub, Log: log, Assets: assets.FS, Guests: o.guests, TrustProxy: o.trustProxy,
 		Metrics: counts})
 	conns := &connStates{states: make(map[net.Conn]http.ConnState)}
 	srv := &http.Server{
 		Handler:           app,
-		ReadHeaderTimeout: min(10*time.Second, *readTimeout),
+		ReadHeaderTimeout: min(10*time.Second, o.readTimeout),
 		// Slow bodies are cut off, so they cannot hold connections and
 		// goroutines for long. A socket's handshake has no body, and net/http
 		// clears the read deadline when the connection is hijacked.
-		ReadTimeout: *readTimeout,
+		ReadTimeout: o.readTimeout,
 		IdleTimeout: 2 * time.Minute,
 		ErrorLog:    slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		ConnState:   conns.track,
 		TLSConfig:   tlsConfig, // with HTTP/2 offered beside HTTP/1.1 (sockets use 1.1)
 	}
-	ln, err := net.Listen("tcp", *addr)
+	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
 
-	if *pprofAddr != "" {
+	if o.pprofAddr != "" {
 		// The profiler on an address of its own, never on the public one.
 		mux := http.NewServeMux()
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
 		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-		pln, err := net.Listen("tcp", *pprofAddr)
+		pln, err := net.Listen("tcp", o.pprofAddr)
 		if err != nil {
 			return fmt.Errorf("listen for pprof: %w", err)
 		}
@@ -127,11 +111,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		log.Info("profiler", "addr", "http://"+pln.Addr().String()+"/debug/pprof/")
 		go http.Serve(pln, mux)
 	}
-	if *metricsAddr != "" {
+	if o.metricsAddr != "" {
 		// Metrics on an address of their own, for the operator's scraper.
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", counts.Handler())
-		mln, err := net.Listen("tcp", *metricsAddr)
+		mln, err := net.Listen("tcp", o.metricsAddr)
 		if err != nil {
 			return fmt.Errorf("listen for metrics: %w", err)
 		}
@@ -145,7 +129,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if tlsConfig != nil {
 		scheme = "https://"
 	}
-	log.Info("listening", "addr", scheme+ln.Addr().String(), "db", *dbPath)
+	log.Info("listening", "addr", scheme+ln.Addr().String(), "db", o.dbPath)
 	serveErr := make(chan error, 1)
 	go func() {
 		if tlsConfig != nil {
@@ -185,6 +169,42 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			}
 		}
 	}
+}
+
+// options are run's settings, from its flags and the environment.
+type options struct {
+	addr, dbPath, pprofAddr, metricsAddr string
+	tlsCert, tlsKey                      string
+	guests, trustProxy                   bool
+	readTimeout                          time.Duration
+}
+
+// newFlags defines every flag of run, each defaulting to its environment
+// variable. The README's configuration table is checked against it
+// (flags_test.go), so a flag added here needs a row there.
+func newFlags(name string, getenv func(string) string, out io.Writer) (*flag.FlagSet, *options, error) {
+	o := &options{}
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: agora [flags]\n       agora backup [-db SOURCE] DEST\n\nflags:\n")
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&o.addr, "addr", envOr(getenv, "CHAT_ADDR", "127.0.0.1:8080"), "address to listen on (env CHAT_ADDR)")
+	fs.StringVar(&o.dbPath, "db", envOr(getenv, "CHAT_DB", "agora.db"), "SQLite database file (env CHAT_DB)")
+	fs.BoolVar(&o.guests, "guests", getenv("CHAT_GUESTS") == "1", "let people join public rooms with a display name only (env CHAT_GUESTS=1)")
+	fs.BoolVar(&o.trustProxy, "trust-proxy", getenv("CHAT_TRUST_PROXY") == "1", "behind a reverse proxy on a loopback or private address: trust its X-Forwarded-For and X-Forwarded-Proto (env CHAT_TRUST_PROXY=1)")
+	fs.StringVar(&o.pprofAddr, "pprof", getenv("CHAT_PPROF"), "serve Go's profiler on this address, e.g. 127.0.0.1:6060 (env CHAT_PPROF); off when empty")
+	fs.DurationVar(&o.readTimeout, "read-timeout", 30*time.Second, "the most time a request, its body included, may take to arrive (env CHAT_READ_TIMEOUT); sockets are not bound by it")
+	fs.StringVar(&o.tlsCert, "tls-cert", getenv("CHAT_TLS_CERT"), "serve HTTPS (and WSS) with this PEM certificate (chain) file; needs -tls-key (env CHAT_TLS_CERT)")
+	fs.StringVar(&o.tlsKey, "tls-key", getenv("CHAT_TLS_KEY"), "the PEM private key of -tls-cert (env CHAT_TLS_KEY)")
+	fs.StringVar(&o.metricsAddr, "metrics", getenv("CHAT_METRICS"), "serve Prometheus metrics at http://ADDR/metrics, e.g. 127.0.0.1:9090 (env CHAT_METRICS); off when empty")
+	if v := getenv("CHAT_READ_TIMEOUT"); v != "" {
+		if err := fs.Set("read-timeout", v); err != nil {
+			return nil, nil, fmt.Errorf("CHAT_READ_TIMEOUT: %w", err)
+		}
+	}
+	return fs, o, nil
 }
 
 // connStates knows which connections have a request in flight.
