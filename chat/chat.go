@@ -12,6 +12,7 @@ type User struct {
 	DisplayName string
 	IsAdmin     bool
 	IsGuest     bool
+	IsBot       bool // speaks only through its API token; shown with a "bot" tag
 	CreatedAt   time.Time
 }
 
@@ -66,6 +67,7 @@ type Message struct {
 	Author      string // the author's username, for data-author and links
 	AuthorName  string // the author's display name at render time
 	AuthorGuest bool
+	AuthorBot   bool
 	Body        string
 	ClientMsgID string
 	Seq         int64    // the room's sequence number of the event that created it

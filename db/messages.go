@@ -10,14 +10,14 @@ import (
 	"agora/chat"
 )
 
-const messageColumns = `m.id, m.room_id, m.kind, m.author_id, u.username, u.display_name, u.is_guest, m.body,
+const messageColumns = `m.id, m.room_id, m.kind, m.author_id, u.username, u.display_name, u.is_guest, u.is_bot, m.body,
 	coalesce(m.client_msg_id, ''), m.seq, m.created_at, m.edited_at, m.deleted_at`
 
 func scanMessage(row interface{ Scan(...any) error }, extra ...any) (chat.Message, error) {
 	var m chat.Message
 	var created int64
 	var edited, deleted sql.NullInt64
-	err := row.Scan(append([]any{&m.ID, &m.RoomID, &m.Kind, &m.AuthorID, &m.Author, &m.AuthorName, &m.AuthorGuest, &m.Body,
+	err := row.Scan(append([]any{&m.ID, &m.RoomID, &m.Kind, &m.AuthorID, &m.Author, &m.AuthorName, &m.AuthorGuest, &m.AuthorBot, &m.Body,
 		&m.ClientMsgID, &m.Seq, &created, &edited, &deleted}, extra...)...)
 	if err != nil {
 		return chat.Message{}, err

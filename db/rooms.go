@@ -156,3 +156,33 @@ func (s *Store) Members(ctx context.Context, roomID int64, among []int64) ([]int
 	}
 	return ids, nil
 }
+
+// VisibleRooms lists the rooms a user can see (public ones, and private ones
+// and direct conversations they are in), each saying whether they are a
+// member and, for a direct conversation, who the other person is.
+func (s *Store) VisibleRooms(ctx context.Context, userID int64) ([]chat.NavRoom, error) {
+	rows, err := s.query(ctx, `SELECT `+roomColumns+`, m.user_id IS NOT NULL, coalesce(p.username, '')
+		FROM rooms r
+		LEFT JOIN memberships m ON m.room_id = r.id AND m.user_id = ?1
+		LEFT JOIN users p ON r.kind = 'dm' AND p.id = coalesce(
+			(SELECT o.user_id FROM memberships o WHERE o.room_id = r.id AND o.user_id != ?1 LIMIT 1), ?1)
+		WHERE (r.kind = 'room' AND (r.private = 0 OR m.user_id IS NOT NULL))
+			OR (r.kind = 'dm' AND m.user_id IS NOT NULL)
+		ORDER BY r.id`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("visible rooms: %w", err)
+	}
+	defer rows.Close()
+	var out []chat.NavRoom
+	for rows.Next() {
+		var n chat.NavRoom
+		if n.Room, err = scanRoom(rows, &n.Member, &n.Peer.Username); err != nil {
+			return nil, fmt.Errorf("visible rooms: %w", err)
+		}
+		out = append(out, n)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("visible rooms: %w", err)
+	}
+	return out, nil
+}

@@ -401,7 +401,7 @@ func insertMessage(ctx context.Context, b *batch, m chat.Message) (chat.Message,
 		}
 		b.authors[m.AuthorID] = author
 	}
-	m.Author, m.AuthorName, m.AuthorGuest = author.Username, author.Name(), author.IsGuest
+	m.Author, m.AuthorName, m.AuthorGuest, m.AuthorBot = author.Username, author.Name(), author.IsGuest, author.IsBot
 	m.CreatedAt = fromDB(b.now)
 	if err := b.event(ctx, chat.EventMessage, m, seq); err != nil {
 		return chat.Message{}, false, &partialWrite{err}

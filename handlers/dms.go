@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -25,9 +26,18 @@ func (s *Server) handleDM(c echo.Context) error {
 	if peer.IsGuest {
 		return chat.Errorf(chat.ENotFound, "No user is called %q.", c.Param("username"))
 	}
-	room, made, err := s.store.DM(ctx, u, peer)
+	room, err := s.openDM(ctx, u, peer)
 	if err != nil {
 		return err
+	}
+	return s.showRoom(c, u, room)
+}
+
+// openDM returns the direct conversation of u and peer, making it on first use.
+func (s *Server) openDM(ctx context.Context, u, peer chat.User) (chat.Room, error) {
+	room, made, err := s.store.DM(ctx, u, peer)
+	if err != nil {
+		return chat.Room{}, err
 	}
 	if made {
 		// Both sides' open sockets count the new conversation, and the
@@ -36,7 +46,7 @@ func (s *Server) handleDM(c echo.Context) error {
 		s.hub.Watch(peer.ID, room.ID)
 		s.refreshNav(ctx, peer.ID)
 	}
-	return s.showRoom(c, u, room)
+	return room, nil
 }
 
 // handleDMForm is the sidebar's "message someone" form, which GETs ?username=.

@@ -28,6 +28,10 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
+	if isAPI(c) {
+		s.apiErrorResponse(err, c)
+		return
+	}
 	status, msg := http.StatusInternalServerError, chat.ErrorMessage(err)
 	var he *echo.HTTPError
 	if errors.As(err, &he) {

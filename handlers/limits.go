@@ -55,3 +55,18 @@ func (l *limiterSet) Allow(key string) bool {
 	k.seen = now
 	return k.lim.AllowN(now, 1)
 }
+
+// Delay is how long until key's bucket has a token again.
+func (l *limiterSet) Delay(key string) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	k := l.keys[key]
+	if k == nil {
+		return 0
+	}
+	missing := 1 - k.lim.TokensAt(time.Now())
+	if missing <= 0 {
+		return 0
+	}
+	return time.Duration(missing / float64(l.every) * float64(time.Second))
+}

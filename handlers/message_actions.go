@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 
@@ -109,9 +110,7 @@ func (s *Server) handleEdit(c echo.Context) error {
 	if err != nil {
 		return s.renderEdit(c, http.StatusUnprocessableEntity, u, m, room, draft, chat.ErrorMessage(err))
 	}
-	// Committed, then rendered once and published by publishCommitted.
-	m, err = s.store.EditMessage(ctx, m.ID, u, body, markup.Mentions(body))
-	if err != nil {
+	if m, err = s.editMessage(ctx, u, m, body); err != nil {
 		return err
 	}
 	if isHTMX(c) {
@@ -127,7 +126,7 @@ func (s *Server) handleDelete(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if m, err = s.store.DeleteMessage(c.Request().Context(), m.ID, u); err != nil {
+	if m, err = s.deleteMessage(c.Request().Context(), u, m); err != nil {
 		return err
 	}
 	return backToRoom(c, room, m.ID)
@@ -144,11 +143,30 @@ func (s *Server) handleReaction(c echo.Context) error {
 	if err := chat.ValidateEmoji(emoji); err != nil {
 		return err
 	}
-	if !s.postLimits.Allow(strconv.FormatInt(u.ID, 10)) {
-		return chat.Errorf(chat.ERateLimit, "You are reacting too fast. Please wait a moment.")
-	}
-	if m, err = s.store.ToggleReaction(ctx, m.ID, u, emoji); err != nil {
+	if m, err = s.toggleReaction(ctx, u, m, emoji); err != nil {
 		return err
 	}
 	return backToRoom(c, room, m.ID)
+}
+
+// The changes to a message, for the forms and the API alike: the store
+// checks who may make them and commits each as an event of the room, which
+// publishCommitted renders once and sends to every open page of the room.
+
+// editMessage changes the text of u's message to body (already validated).
+func (s *Server) editMessage(ctx context.Context, u chat.User, m chat.Message, body string) (chat.Message, error) {
+	return s.store.EditMessage(ctx, m.ID, u, body, markup.Mentions(body))
+}
+
+// deleteMessage deletes a message, if u wrote it or is an admin.
+func (s *Server) deleteMessage(ctx context.Context, u chat.User, m chat.Message) (chat.Message, error) {
+	return s.store.DeleteMessage(ctx, m.ID, u)
+}
+
+// toggleReaction adds u's emoji (already validated) to the message, or takes it away.
+func (s *Server) toggleReaction(ctx context.Context, u chat.User, m chat.Message, emoji string) (chat.Message, error) {
+	if !s.postLimits.Allow(strconv.FormatInt(u.ID, 10)) {
+		return chat.Message{}, chat.Errorf(chat.ERateLimit, "You are reacting too fast. Please wait a moment.")
+	}
+	return s.store.ToggleReaction(ctx, m.ID, u, emoji)
 }

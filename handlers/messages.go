@@ -17,35 +17,36 @@ import (
 
 // sendMessage is the one path every message takes, whether it came from a
 // socket frame, a form post or the API: authorise, validate, commit, render
-// once, publish.
-func (s *Server) sendMessage(ctx context.Context, u chat.User, room chat.Room, body, clientID string) (chat.Message, error) {
+// once, publish. It reports whether the message is new (false for a resend
+// of a client_msg_id already stored, which returns the stored message).
+func (s *Server) sendMessage(ctx context.Context, u chat.User, room chat.Room, body, clientID string) (chat.Message, bool, error) {
 	member, err := s.store.IsMember(ctx, room.ID, u.ID)
 	if err != nil {
-		return chat.Message{}, err
+		return chat.Message{}, false, err
 	}
 	if !member {
-		return chat.Message{}, chat.Errorf(chat.EForbidden, "You are not a member of %s.", views.RoomTitle(room))
+		return chat.Message{}, false, chat.Errorf(chat.EForbidden, "You are not a member of %s.", views.RoomTitle(room))
 	}
 	body, err = chat.ValidateBody(body)
 	if err != nil {
-		return chat.Message{}, err
+		return chat.Message{}, false, err
 	}
 	if err := chat.ValidateClientMsgID(clientID); err != nil {
-		return chat.Message{}, err
+		return chat.Message{}, false, err
 	}
 	if !s.postLimits.Allow(strconv.FormatInt(u.ID, 10)) {
-		return chat.Message{}, chat.Errorf(chat.ERateLimit, "You are sending messages too fast. Please wait a moment.")
+		return chat.Message{}, false, chat.Errorf(chat.ERateLimit, "You are sending messages too fast. Please wait a moment.")
 	}
 	// Committed, then rendered once and published by publishCommitted.
 	start := time.Now()
-	m, _, err := s.store.CreateMessage(ctx, chat.Message{RoomID: room.ID, AuthorID: u.ID, Kind: chat.MessageText,
+	m, created, err := s.store.CreateMessage(ctx, chat.Message{RoomID: room.ID, AuthorID: u.ID, Kind: chat.MessageText,
 		Body: body, ClientMsgID: clientID, Mentions: markup.Mentions(body)})
 	if err != nil {
-		return chat.Message{}, err
+		return chat.Message{}, false, err
 	}
 	s.metrics.CommitSeconds.Observe(time.Since(start).Seconds())
 	s.hub.StopTyping(room.ID, u.ID)
-	return m, nil
+	return m, created, nil
 }
 
 // refreshNav sends the user's sockets a fresh sidebar: in each room they have
@@ -109,7 +110,7 @@ func (s *Server) handlePostMessage(c echo.Context) error {
 		return err
 	}
 	body := c.FormValue("body")
-	_, err = s.sendMessage(c.Request().Context(), u, room, body, c.FormValue("client_msg_id"))
+	_, _, err = s.sendMessage(c.Request().Context(), u, room, body, c.FormValue("client_msg_id"))
 	switch code := chat.ErrorCode(err); code {
 	case "":
 	case chat.EInvalid, chat.ERateLimit:

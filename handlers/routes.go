@@ -20,7 +20,8 @@ func (s *Server) routes() {
 	e.Use(s.observe)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{LogErrorFunc: recovered, DisableErrorHandler: true}))
 	e.Use(s.secureHeaders)
-	e.Use(middleware.BodyLimit("64K"))
+	// The API reads its bodies itself, with the same limit, to answer in JSON.
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "64K", Skipper: isAPI}))
 	e.Use(readForm)
 	e.Use(s.crossOrigin)
 
@@ -60,4 +61,21 @@ func (s *Server) routes() {
 	auth.GET("/search", s.handleSearch)
 	auth.GET("/settings/profile", s.handleProfilePage)
 	auth.POST("/settings/profile", s.handleProfile)
+	auth.GET("/settings/tokens", s.handleTokensPage)
+	auth.POST("/settings/tokens", s.handleCreateToken)
+	auth.POST("/settings/tokens/:id/revoke", s.handleRevokeToken)
+
+	// The API for bots and integrations: a bearer token, never the session
+	// cookie (see api.go).
+	api := e.Group("/api/v1", s.requireToken)
+	api.GET("/me", s.handleAPIMe)
+	api.GET("/rooms", s.handleAPIRooms)
+	api.POST("/rooms/:slug/join", s.handleAPIJoin)
+	api.GET("/rooms/:slug/messages", s.handleAPIMessages)
+	api.POST("/rooms/:slug/messages", s.handleAPIPost)
+	api.PATCH("/messages/:id", s.handleAPIEdit)
+	api.DELETE("/messages/:id", s.handleAPIDelete)
+	api.POST("/messages/:id/reactions", s.handleAPIReaction)
+	api.GET("/dm/:username/messages", s.handleAPIDMMessages)
+	api.POST("/dm/:username/messages", s.handleAPIDMPost)
 }

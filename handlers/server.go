@@ -65,6 +65,8 @@ type Server struct {
 	loginLimits *limiterSet // per client address, against password guessing
 	postLimits  *limiterSet // messages per user, across all their sockets and forms
 	frameLimits *limiterSet // socket frames per user, across all their sockets
+	apiLimits   *limiterSet // API requests per token
+	apiWrites   *limiterSet // API posts, edits, reactions and joins per token
 
 	framesRendered atomic.Int64 // fragments rendered for broadcast, for tests and benchmarks
 }
@@ -107,7 +109,12 @@ func New(cfg Config) *Server {
 		frameLimits:  newLimiterSet(40, 600),
 		metrics:      cfg.Metrics,
 		pingEvery:    cfg.PingEvery,
+		apiLimits:    newLimiterSet(20, 100),
+		apiWrites:    newLimiterSet(5, 20),
 	}
+	// The API takes bearer tokens only, never cookies: a request from
+	// another site's page carries nothing that would act for a user.
+	s.cop.AddInsecureBypassPattern(apiPrefix)
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

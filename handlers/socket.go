@@ -361,7 +361,7 @@ func (s *Server) readLoop(ctx context.Context, conn *websocket.Conn, sub *live.S
 		// it for a message, and a typing signal checks it here.
 		switch f.Headers["HX-Trigger"] {
 		case "composer":
-			_, err = s.sendMessage(ctx, u, room, f.Body, f.ClientMsgID)
+			_, _, err = s.sendMessage(ctx, u, room, f.Body, f.ClientMsgID)
 		case "typing-signal":
 			var member bool
 			if member, err = s.store.IsMember(ctx, room.ID, u.ID); err == nil && !member {

@@ -1,0 +1,313 @@
+package handlers
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"agora/chat"
+	"agora/views"
+)
+
+type apiMessage struct {
+	ID          int64         `json:"id"`
+	Room        string        `json:"room"` // the room's slug
+	Kind        string        `json:"kind"` // "text", or "notice" for what the server writes (joins, renames)
+	Author      string        `json:"author"`
+	AuthorName  string        `json:"author_name"`
+	AuthorIsBot bool          `json:"author_is_bot"`
+	Body        string        `json:"body"`
+	HTML        string        `json:"html"`
+	CreatedAt   time.Time     `json:"created_at"`
+	EditedAt    *time.Time    `json:"edited_at"`
+	Deleted     bool          `json:"deleted"`
+	Reactions   []apiReaction `json:"reactions"`
+}
+
+type apiReaction struct {
+	Emoji string   `json:"emoji"`
+	Users []string `json:"users"`
+}
+
+func toAPIMessage(m chat.Message, room chat.Room) apiMessage {
+	out := apiMessage{ID: m.ID, Room: room.Slug, Kind: m.Kind, Author: m.Author, AuthorName: m.AuthorName, AuthorIsBot: m.AuthorBot,
+		Body: m.Body, CreatedAt: m.CreatedAt, Deleted: m.Deleted(), Reactions: make([]apiReaction, 0, len(m.Reactions))}
+	if m.Kind == chat.MessageText && !m.Deleted() {
+		out.HTML = views.BodyHTML(m.Body)
+	}
+	if m.Edited() {
+		t := m.EditedAt
+		out.EditedAt = &t
+	}
+	for _, r := range m.Reactions {
+		out.Reactions = append(out.Reactions, apiReaction{Emoji: r.Emoji, Users: r.Users})
+	}
+	return out
+}
+
+type apiMessages struct {
+	Messages []apiMessage `json:"messages"`
+}
+
+type apiPost struct {
+	Body        *string `json:"body"`
+	ClientMsgID string  `json:"client_msg_id"`
+}
+
+// apiRoomFor loads the room in the path for reading: a private room (or
+// direct conversation) the user is not in does not exist for them.
+func (s *Server) apiRoomFor(c echo.Context, u chat.User) (chat.Room, bool, error) {
+	room, member, err := s.pathRoom(c, u)
+	if err != nil {
+		return chat.Room{}, false, err
+	}
+	if !chat.CanRead(room, member) || (u.IsGuest && room.Private) {
+		return chat.Room{}, false, errNoRoom
+	}
+	return room, member, nil
+}
+
+func (s *Server) handleAPIMessages(c echo.Context) error {
+	u, _ := userFrom(c)
+	room, _, err := s.apiRoomFor(c, u)
+	if err != nil {
+		return err
+	}
+	return s.listMessages(c, room)
+}
+
+// listMessages answers ?before=, ?after= and ?limit= with messages oldest
+// first: the latest by default, those before an id, or those after one.
+func (s *Server) listMessages(c echo.Context, room chat.Room) error {
+	before, err := optionalID(c, "before")
+	if err != nil {
+		return err
+	}
+	after, err := optionalID(c, "after")
+	if err != nil {
+		return err
+	}
+	if before > 0 && after > 0 {
+		return chat.Errorf(chat.EInvalid, "Ask for messages before an id or after one, not both.")
+	}
+	limit := apiPageSize
+	if v := c.QueryParam("limit"); v != "" {
+		if limit, err = strconv.Atoi(v); err != nil || limit < 1 {
+			return chat.Errorf(chat.EInvalid, "limit is a number from 1 to %d.", apiMaxPage)
+		}
+		limit = min(limit, apiMaxPage)
+	}
+	ctx := c.Request().Context()
+	var msgs []chat.Message
+	if after > 0 {
+		msgs, err = s.store.MessagesAfter(ctx, room.ID, after, limit)
+	} else {
+		msgs, err = s.store.Messages(ctx, room.ID, before, limit)
+	}
+	if err != nil {
+		return err
+	}
+	out := apiMessages{Messages: make([]apiMessage, 0, len(msgs))}
+	for _, m := range msgs {
+		out.Messages = append(out.Messages, toAPIMessage(m, room))
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// readPost reads and checks a new message before anything is stored, so a
+// refused one leaves no trace (not even a join).
+func readPost(c echo.Context) (apiPost, error) {
+	var in apiPost
+	if err := readJSON(c, &in); err != nil {
+		return in, err
+	}
+	if in.Body == nil {
+		return in, chat.Errorf(chat.EInvalid, "The message needs a body.")
+	}
+	if _, err := chat.ValidateBody(*in.Body); err != nil {
+		return in, err
+	}
+	return in, chat.ValidateClientMsgID(in.ClientMsgID)
+}
+
+// handleAPIPost posts to a room through the same path as the socket and the
+// form: live in every browser. Posting to a public room joins it, as
+// opening it in a browser does. A resend with the same client_msg_id
+// answers 200 and the message first stored.
+func (s *Server) handleAPIPost(c echo.Context) error {
+	u, _ := userFrom(c)
+	room, member, err := s.apiRoomFor(c, u)
+	if err != nil {
+		return err
+	}
+	in, err := readPost(c)
+	if err != nil {
+		return err
+	}
+	if err := s.writeAllowed(c); err != nil {
+		return err
+	}
+	if !member {
+		if err := s.join(c.Request().Context(), u, room); err != nil {
+			return err
+		}
+	}
+	return s.postAPIMessage(c, u, room, in)
+}
+
+func (s *Server) postAPIMessage(c echo.Context, u chat.User, room chat.Room, in apiPost) error {
+	m, created, err := s.sendMessage(c.Request().Context(), u, room, *in.Body, in.ClientMsgID)
+	if chat.ErrorCode(err) == chat.ERateLimit {
+		return tooFast(c, s.postLimits.Delay(strconv.FormatInt(u.ID, 10)), chat.ErrorMessage(err))
+	}
+	if err != nil {
+		return err
+	}
+	if created {
+		return c.JSON(http.StatusCreated, toAPIMessage(m, room))
+	}
+	if m.RoomID != room.ID {
+		return chat.Errorf(chat.EConflict, "That client_msg_id was used for a message elsewhere; use a fresh one for every message.")
+	}
+	return c.JSON(http.StatusOK, toAPIMessage(m, room))
+}
+
+// apiMessageFor loads the message in the path: one in a room the user cannot
+// read is "not found".
+func (s *Server) apiMessageFor(c echo.Context) (chat.User, chat.Message, chat.Room, error) {
+	u, _ := userFrom(c)
+	m, room, err := s.messageFor(c, u)
+	return u, m, room, err
+}
+
+func (s *Server) handleAPIEdit(c echo.Context) error {
+	u, m, room, err := s.apiMessageFor(c)
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Body *string `json:"body"`
+	}
+	if err := readJSON(c, &in); err != nil {
+		return err
+	}
+	if in.Body == nil {
+		return chat.Errorf(chat.EInvalid, "The edit needs a body.")
+	}
+	body, err := chat.ValidateBody(*in.Body)
+	if err != nil {
+		return err
+	}
+	if m.AuthorID != u.ID || m.Kind != chat.MessageText {
+		return chat.Errorf(chat.EForbidden, "Only its author can edit a message.")
+	}
+	if err := s.writeAllowed(c); err != nil {
+		return err
+	}
+	if m, err = s.editMessage(c.Request().Context(), u, m, body); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toAPIMessage(m, room))
+}
+
+func (s *Server) handleAPIDelete(c echo.Context) error {
+	u, m, room, err := s.apiMessageFor(c)
+	if err != nil {
+		return err
+	}
+	if !(m.AuthorID == u.ID || u.IsAdmin) || m.Kind != chat.MessageText {
+		return chat.Errorf(chat.EForbidden, "Only its author or an admin can delete a message.")
+	}
+	if err := s.writeAllowed(c); err != nil {
+		return err
+	}
+	if m, err = s.deleteMessage(c.Request().Context(), u, m); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toAPIMessage(m, room))
+}
+
+func (s *Server) handleAPIReaction(c echo.Context) error {
+	u, m, room, err := s.apiMessageFor(c)
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Emoji string `json:"emoji"`
+	}
+	if err := readJSON(c, &in); err != nil {
+		return err
+	}
+	if err := chat.ValidateEmoji(in.Emoji); err != nil {
+		return err
+	}
+	if err := s.writeAllowed(c); err != nil {
+		return err
+	}
+	m, err = s.toggleReaction(c.Request().Context(), u, m, in.Emoji)
+	if chat.ErrorCode(err) == chat.ERateLimit {
+		return tooFast(c, s.postLimits.Delay(strconv.FormatInt(u.ID, 10)), chat.ErrorMessage(err))
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toAPIMessage(m, room))
+}
+
+// apiPeer is the user named in the path, for a direct conversation.
+func (s *Server) apiPeer(c echo.Context, u chat.User) (chat.User, error) {
+	if u.IsGuest {
+		return chat.User{}, chat.Errorf(chat.EForbidden, "Guests cannot send direct messages.")
+	}
+	name := strings.TrimPrefix(c.Param("username"), "@")
+	peer, err := s.store.UserByUsername(c.Request().Context(), name)
+	if err != nil {
+		return chat.User{}, err
+	}
+	if peer.IsGuest {
+		return chat.User{}, chat.Errorf(chat.ENotFound, "No user is called %q.", name)
+	}
+	return peer, nil
+}
+
+// handleAPIDMPost sends a direct message, making the conversation on first use.
+func (s *Server) handleAPIDMPost(c echo.Context) error {
+	u, _ := userFrom(c)
+	peer, err := s.apiPeer(c, u)
+	if err != nil {
+		return err
+	}
+	in, err := readPost(c)
+	if err != nil {
+		return err
+	}
+	if err := s.writeAllowed(c); err != nil {
+		return err
+	}
+	room, err := s.openDM(c.Request().Context(), u, peer)
+	if err != nil {
+		return err
+	}
+	return s.postAPIMessage(c, u, room, in)
+}
+
+// handleAPIDMMessages lists a direct conversation's messages (none before
+// the first one is sent).
+func (s *Server) handleAPIDMMessages(c echo.Context) error {
+	u, _ := userFrom(c)
+	peer, err := s.apiPeer(c, u)
+	if err != nil {
+		return err
+	}
+	room, err := s.store.RoomBySlug(c.Request().Context(), chat.DMSlug(u.ID, peer.ID))
+	if chat.ErrorCode(err) == chat.ENotFound {
+		return c.JSON(http.StatusOK, apiMessages{Messages: []apiMessage{}})
+	}
+	if err != nil {
+		return err
+	}
+	return s.listMessages(c, room)
+}
