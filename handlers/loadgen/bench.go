@@ -178,23 +178,23 @@ func (b *bench) room(ctx context.Context, users []*user, res *results) error {
 	if err != nil {
 		return err
 	}
-	after, err := lastID(p.addr, users[0], "general")
+	pg, err := readPage(p.addr, users[0], "general")
 	if err != nil {
 		return err
 	}
 	if cfg.phases["room"] {
 		rows := countRows(b.dbPath, "lg %", b.logf)
 		if cfg.lowRate > 0 {
-			if res.agLow, err = runLoad(ctx, newTarget(p, true), oneRoomSpec(cfg, users, after, cfg.lowRate, "agora-low", b.benchDir, false), b.logf); err != nil {
+			if res.agLow, err = runLoad(ctx, newTarget(p, true), oneRoomSpec(cfg, users, pg, cfg.lowRate, "agora-low", b.benchDir, false), b.logf); err != nil {
 				return err
 			}
 			res.agLow.committed = countRows(b.dbPath, "lg %", b.logf) - rows
 			rows += res.agLow.committed
-			if after, err = lastID(p.addr, users[0], "general"); err != nil {
+			if pg, err = readPage(p.addr, users[0], "general"); err != nil {
 				return err
 			}
 		}
-		if res.agRoom, err = runLoad(ctx, newTarget(p, true), oneRoomSpec(cfg, users, after, cfg.rate, "agora", b.benchDir, cfg.perf), b.logf); err != nil {
+		if res.agRoom, err = runLoad(ctx, newTarget(p, true), oneRoomSpec(cfg, users, pg, cfg.rate, "agora", b.benchDir, cfg.perf), b.logf); err != nil {
 			return err
 		}
 		res.agRoom.committed = countRows(b.dbPath, "lg %", b.logf) - rows
@@ -221,11 +221,11 @@ func (b *bench) room(ctx context.Context, users []*user, res *results) error {
 	}
 	defer bp.stop()
 	if cfg.lowRate > 0 {
-		if res.blLow, err = runLoad(ctx, newTarget(bp, false), oneRoomSpec(cfg, nil, 0, cfg.lowRate, "baseline-low", b.benchDir, false), b.logf); err != nil {
+		if res.blLow, err = runLoad(ctx, newTarget(bp, false), oneRoomSpec(cfg, nil, pageState{}, cfg.lowRate, "baseline-low", b.benchDir, false), b.logf); err != nil {
 			return err
 		}
 	}
-	res.blRoom, err = runLoad(ctx, newTarget(bp, false), oneRoomSpec(cfg, nil, 0, cfg.rate, "baseline", b.benchDir, false), b.logf)
+	res.blRoom, err = runLoad(ctx, newTarget(bp, false), oneRoomSpec(cfg, nil, pageState{}, cfg.rate, "baseline", b.benchDir, false), b.logf)
 	return err
 }
 
@@ -244,14 +244,19 @@ func (b *bench) team(ctx context.Context, users []*user) (ag, bl loadResult, err
 	if err != nil {
 		return ag, bl, err
 	}
-	after := make([]int64, len(slugs))
+	pages := make([]pageState, len(slugs))
+	ids := map[string]string{}
 	for r, slug := range slugs {
-		// User r is a member of room r (memberOf starts at i mod rooms).
-		if after[r], err = lastID(p.addr, users[r], slug); err != nil {
+		// User r is a member of room r (memberOf starts at i mod rooms),
+		// and its sidebar shows the ids of the next rooms.
+		if pages[r], err = readPage(p.addr, users[r], slug); err != nil {
 			return ag, bl, err
 		}
+		for s, id := range pages[r].rooms {
+			ids[s] = id
+		}
 	}
-	seats, roomOf := teamSeats(cfg, users, slugs, after)
+	seats, roomOf := teamSeats(cfg, users, slugs, pages, ids)
 	rows := countRows(b.dbPath, "lg %", b.logf)
 	ag, err = runLoad(ctx, newTarget(p, true), teamSpec(cfg, "agora-team", seats, roomOf), b.logf)
 	if err != nil {
@@ -268,7 +273,7 @@ func (b *bench) team(ctx context.Context, users []*user) (ag, bl loadResult, err
 		return ag, bl, err
 	}
 	defer bp.stop()
-	seats, roomOf = teamSeats(cfg, nil, slugs, make([]int64, len(slugs)))
+	seats, roomOf = teamSeats(cfg, nil, slugs, make([]pageState, len(slugs)), ids)
 	bl, err = runLoad(ctx, newTarget(bp, false), teamSpec(cfg, "baseline-team", seats, roomOf), b.logf)
 	return ag, bl, err
 }

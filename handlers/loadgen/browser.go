@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -182,17 +183,53 @@ func leaveRoom(hc *http.Client, addr string, u *user, slug string) error {
 	return nil
 }
 
-// lastID reads the id of the last message on a room's page, as the
-// browser's script does before it connects (?after=): the largest data-id.
-func lastID(addr string, u *user, slug string) (int64, error) {
+// pageState is what the browser's script reads from a room page before it
+// connects: the last message id (?after=) and the last room event it shows
+// (?seq=), the largest data-id and data-seq. rooms maps the slug of each
+// room in the sidebar to the id its marks carry (#marks-<id>).
+type pageState struct {
+	after, seq int64
+	rooms      map[string]string
+}
+
+func readPage(addr string, u *user, slug string) (pageState, error) {
 	body, err := openRoom(http.DefaultClient, "http://"+addr, u, slug)
 	if err != nil {
-		return 0, err
+		return pageState{}, err
 	}
+	return pageState{after: maxAttr(body, "data-id"), seq: maxAttr(body, "data-seq"), rooms: sidebarRooms(body)}, nil
+}
+
+// sidebarRooms maps the slug of each room in a page's sidebar to the id its
+// marks carry: <a ... data-room="slug"> ... <span class="marks" id="marks-N"> ... </a>.
+func sidebarRooms(page []byte) map[string]string {
+	rooms := map[string]string{}
+	for rest := page; ; {
+		i := bytes.Index(rest, []byte(`data-room="`))
+		if i < 0 {
+			return rooms
+		}
+		rest = rest[i+len(`data-room="`):]
+		end := bytes.IndexByte(rest, '"')
+		stop := bytes.Index(rest, []byte("</a>"))
+		if end < 0 || stop < 0 {
+			return rooms
+		}
+		item := rest[:stop]
+		if j := bytes.Index(item, []byte(`id="marks-`)); j >= 0 {
+			if id, n := digits(item[j+len(`id="marks-`):]); n > 0 {
+				rooms[string(rest[:end])] = strconv.FormatInt(id, 10)
+			}
+		}
+	}
+}
+
+// maxAttr is the largest number in the attribute name="N" on the page.
+func maxAttr(page []byte, name string) int64 {
 	var last int64
-	for _, m := range regexp.MustCompile(`data-id="(\d+)"`).FindAllSubmatch(body, -1) {
+	for _, m := range regexp.MustCompile(name+`="(\d+)"`).FindAllSubmatch(page, -1) {
 		id, _ := strconv.ParseInt(string(m[1]), 10, 64)
 		last = max(last, id)
 	}
-	return last, nil
+	return last
 }

@@ -25,10 +25,10 @@ func (r idleResult) perConn(large bool) float64 {
 func runIdle(ctx context.Context, tg *target, users []*user, cfg settings, logf func(string, ...any)) (idleResult, error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
-	var after int64
+	var pg pageState
 	if tg.agora {
 		var err error
-		if after, err = lastID(tg.addr, users[0], "general"); err != nil {
+		if pg, err = readPage(tg.addr, users[0], "general"); err != nil {
 			return idleResult{}, err
 		}
 	}
@@ -36,11 +36,11 @@ func runIdle(ctx context.Context, tg *target, users []*user, cfg settings, logf 
 	r := idleResult{rss0: tg.proc.rss()}
 	start := time.Now()
 	zero := func(int) int { return 0 }
-	socks, failed, err := openMany(ctx, tg, oneRoom(users, 0, cfg.idleSmall, after), zero, nil)
+	socks, failed, err := openMany(ctx, tg, oneRoom(users, 0, cfg.idleSmall, pg), zero, nil)
 	r.failed += failed
 	time.Sleep(3 * time.Second)
 	r.small, r.rssSmall = len(socks), tg.proc.rss()
-	more, failed, err2 := openMany(ctx, tg, oneRoom(users, cfg.idleSmall, cfg.idleLarge-cfg.idleSmall, after), zero, nil)
+	more, failed, err2 := openMany(ctx, tg, oneRoom(users, cfg.idleSmall, cfg.idleLarge-cfg.idleSmall, pg), zero, nil)
 	r.failed += failed
 	socks = append(socks, more...)
 	time.Sleep(5 * time.Second)

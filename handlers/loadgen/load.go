@@ -250,10 +250,10 @@ func runLoad(ctx context.Context, tg *target, spec loadSpec, logf func(string, .
 
 // oneRoomSpec is the one-room fan-out: every user's sockets in #general,
 // senders users sending at rate messages/s each, evenly staggered.
-func oneRoomSpec(cfg settings, users []*user, after int64, rate float64, label, benchDir string, perf bool) loadSpec {
+func oneRoomSpec(cfg settings, users []*user, pg pageState, rate float64, label, benchDir string, perf bool) loadSpec {
 	clients := cfg.users * cfg.socketsPerUser
 	spec := loadSpec{
-		label: label, seats: oneRoom(users, 0, clients, after), roomOf: func(int) int { return 0 }, rooms: 1,
+		label: label, seats: oneRoom(users, 0, clients, pg), roomOf: func(int) int { return 0 }, rooms: 1,
 		rate:   float64(cfg.senders) * rate,
 		window: cfg.fanout, grace: cfg.grace,
 		streams: func(socks []*sock) []stream {

@@ -34,11 +34,12 @@ func newTarget(p *proc, agora bool) *target {
 }
 
 // dial opens a room's socket as the browser does: the page's origin, the
-// session cookie, and ?after=<last message id on the page>.
-func (tg *target) dial(ctx context.Context, u *user, slug string, after int64) (*wsConn, error) {
+// session cookie, ?after=<last message id on the page> and &seq=<last room
+// event on it>.
+func (tg *target) dial(ctx context.Context, u *user, slug string, after, seq int64) (*wsConn, error) {
 	path := "/rooms/" + slug + "/ws"
 	if tg.agora {
-		path += "?after=" + strconv.FormatInt(after, 10)
+		path += "?after=" + strconv.FormatInt(after, 10) + "&seq=" + strconv.FormatInt(seq, 10)
 	}
 	h := http.Header{"Origin": {"http://" + tg.addr}}
 	if u != nil {
@@ -58,11 +59,14 @@ func (tg *target) closeCodeList() string {
 	return strings.Join(codes, ", ")
 }
 
-// seat is a socket to open: whose, in which room, after which message.
+// seat is a socket to open: whose, in which room, after which message and
+// room event; keys are the names the sidebar gives the room (its slug, and
+// the id in #marks-<id>), to tell fragments about it from those about others.
 type seat struct {
-	user  *user // nil: anonymous (the baseline)
-	slug  string
-	after int64
+	user       *user // nil: anonymous (the baseline)
+	slug       string
+	after, seq int64
+	keys       []string
 }
 
 // sock is one browser tab's room socket: it reads every frame, notes the
@@ -70,13 +74,14 @@ type seat struct {
 // and, in the measured phases, every delivery's latency and the sidebar
 // updates it is sent.
 type sock struct {
-	tg     *target
-	seat   seat
-	room   int    // index of the room in the phase (the team phase's message → room map)
-	tally  *tally // measured phases, or nil
-	conn   atomic.Pointer[wsConn]
-	lastID int64 // reader goroutine only
-	done   chan struct{}
+	tg      *target
+	seat    seat
+	room    int    // index of the room in the phase (the team phase's message → room map)
+	tally   *tally // measured phases, or nil
+	conn    atomic.Pointer[wsConn]
+	lastID  int64 // reader goroutine only
+	lastSeq int64 // reader goroutine only
+	done    chan struct{}
 
 	// got[g] is 1 + the microseconds from message g's send to its arrival
 	// here, 0 while it has not arrived. Written by the reader alone; read
@@ -95,11 +100,11 @@ type sock struct {
 }
 
 func (tg *target) open(ctx context.Context, st seat, room int, tl *tally, trackIDs bool) (*sock, error) {
-	c, err := tg.dial(ctx, st.user, st.slug, st.after)
+	c, err := tg.dial(ctx, st.user, st.slug, st.after, st.seq)
 	if err != nil {
 		return nil, err
 	}
-	s := &sock{tg: tg, seat: st, room: room, tally: tl, lastID: st.after, done: make(chan struct{}), trackIDs: trackIDs}
+	s := &sock{tg: tg, seat: st, room: room, tally: tl, lastID: st.after, lastSeq: st.seq, done: make(chan struct{}), trackIDs: trackIDs}
 	if trackIDs {
 		s.ids = map[int64]struct{}{}
 	}
@@ -148,10 +153,10 @@ func openMany(ctx context.Context, tg *target, seats []seat, room func(i int) in
 
 // oneRoom is the seats of n sockets in #general, socket i for user
 // (from+i) % len(users); no users: anonymous sockets for the baseline.
-func oneRoom(users []*user, from, n int, after int64) []seat {
+func oneRoom(users []*user, from, n int, pg pageState) []seat {
 	seats := make([]seat, n)
 	for i := range seats {
-		seats[i] = seat{slug: "general", after: after}
+		seats[i] = seat{slug: "general", after: pg.after, seq: pg.seq, keys: []string{"general"}}
 		if len(users) > 0 {
 			seats[i].user = users[(from+i)%len(users)]
 		}
@@ -209,7 +214,7 @@ func (s *sock) readLoop(ctx context.Context) {
 					retries++
 					s.tg.reconnects.Add(1)
 					time.Sleep(time.Duration(retries) * 200 * time.Millisecond)
-					if nc, err := s.tg.dial(ctx, s.seat.user, s.seat.slug, s.lastID); err == nil {
+					if nc, err := s.tg.dial(ctx, s.seat.user, s.seat.slug, s.lastID, s.lastSeq); err == nil {
 						s.conn.Store(nc)
 						continue
 					}
@@ -225,6 +230,7 @@ func (s *sock) readLoop(ctx context.Context) {
 
 const (
 	msgIDMark    = `id="message-`
+	seqMark      = `data-seq="`
 	tokenMark    = "lg "
 	composerMark = `id="composer-error"`
 	oobMark      = `hx-swap-oob="`
@@ -256,6 +262,16 @@ func (s *sock) scan(data []byte, now int64) {
 			s.mu.Unlock()
 		}
 	}
+	for rest := data; ; {
+		i := bytes.Index(rest, []byte(seqMark))
+		if i < 0 {
+			break
+		}
+		rest = rest[i+len(seqMark):]
+		if seq, n := digits(rest); n > 0 && seq > s.lastSeq {
+			s.lastSeq = seq
+		}
+	}
 	if n := bytes.Count(data, []byte(composerMark)); n > 0 {
 		s.tg.composerErrs.Add(int64(n))
 	}
@@ -263,7 +279,7 @@ func (s *sock) scan(data []byte, now int64) {
 		return
 	}
 	s.bytes.Add(int64(len(data)))
-	if all, elsewhere := sidebarFragments(data, s.seat.slug); all > 0 {
+	if all, elsewhere := sidebarFragments(data, s.seat.keys); all > 0 {
 		s.sidebar.Add(int64(all))
 		s.sidebarEl.Add(int64(elsewhere))
 	}
@@ -295,7 +311,7 @@ func (s *sock) scan(data []byte, now int64) {
 //
 // A fragment's target is the selector after "swap:" in hx-swap-oob, or else
 // the id of the element that carries the attribute.
-func sidebarFragments(data []byte, ownSlug string) (all, elsewhere int) {
+func sidebarFragments(data []byte, own []string) (all, elsewhere int) {
 	for off := 0; ; {
 		i := bytes.Index(data[off:], []byte(oobMark))
 		if i < 0 {
@@ -324,7 +340,7 @@ func sidebarFragments(data []byte, ownSlug string) (all, elsewhere int) {
 			continue
 		}
 		all++
-		if !aboutRoom(tgt, ownSlug) {
+		if !aboutRoom(tgt, own) {
 			elsewhere++
 		}
 	}
@@ -362,11 +378,16 @@ func isSidebarTarget(tgt string) bool {
 	return false
 }
 
-// aboutRoom tells whether a sidebar target names the room: an id ending in
-// "-<slug>" or an attribute selector on it.
-func aboutRoom(tgt, slug string) bool {
-	return strings.HasSuffix(tgt, "-"+slug) || strings.Contains(tgt, "="+slug) ||
-		strings.Contains(tgt, "'"+slug+"'") || strings.Contains(tgt, "&#34;"+slug+"&#34;")
+// aboutRoom tells whether a sidebar target names the room by one of its
+// keys: an id ending in "-<key>" or an attribute selector on it.
+func aboutRoom(tgt string, keys []string) bool {
+	for _, k := range keys {
+		if strings.HasSuffix(tgt, "-"+k) || strings.Contains(tgt, "="+k+"]") ||
+			strings.Contains(tgt, "'"+k+"'") || strings.Contains(tgt, "&#34;"+k+"&#34;") {
+			return true
+		}
+	}
+	return false
 }
 
 func digits(b []byte) (int64, int) {

@@ -30,16 +30,16 @@ func runStorage(ctx context.Context, tg *target, users []*user, cfg settings, db
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	r := storageResult{senders: min(cfg.storeSenders, len(users)-cfg.senders-1), burst: cfg.storeBurst}
-	after, err := lastID(tg.addr, users[0], "general")
+	pg, err := readPage(tg.addr, users[0], "general")
 	if err != nil {
 		return r, err
 	}
-	listener, err := tg.open(ctx, seat{user: users[len(users)-1], slug: "general", after: after}, 0, nil, true)
+	listener, err := tg.open(ctx, seat{user: users[len(users)-1], slug: "general", after: pg.after, seq: pg.seq}, 0, nil, true)
 	if err != nil {
 		return r, fmt.Errorf("storage listener: %w", err)
 	}
 	// Users who did not send in the fan-out: their buckets are full.
-	senders, failed, err := openMany(ctx, tg, oneRoom(users[cfg.senders:cfg.senders+r.senders], 0, r.senders, after), func(int) int { return 0 }, nil)
+	senders, failed, err := openMany(ctx, tg, oneRoom(users[cfg.senders:cfg.senders+r.senders], 0, r.senders, pg), func(int) int { return 0 }, nil)
 	if failed > 0 {
 		logf("storage: %d sender sockets failed: %v", failed, err)
 	}

@@ -101,9 +101,9 @@ func teamSetup(addr string, users []*user, cfg settings, logf func(string, ...an
 
 // teamSeats is where the sockets are: user i has socketsPerUser sockets, on
 // every other room of theirs (in tabs, as people keep a few rooms open).
-// after[r] is room r's last message id, for ?after=; users nil: anonymous
-// sockets for the baseline.
-func teamSeats(cfg settings, users []*user, slugs []string, after []int64) ([]seat, []int) {
+// pages[r] is room r's page as its sockets start from; ids the rooms' ids by
+// slug; users nil: anonymous sockets for the baseline.
+func teamSeats(cfg settings, users []*user, slugs []string, pages []pageState, ids map[string]string) ([]seat, []int) {
 	stride := max(cfg.roomsPerUser/cfg.socketsPerUser, 1)
 	var seats []seat
 	var rooms []int
@@ -111,7 +111,10 @@ func teamSeats(cfg settings, users []*user, slugs []string, after []int64) ([]se
 		mine := memberOf(cfg, i)
 		for j := range cfg.socketsPerUser {
 			r := mine[(j*stride)%len(mine)]
-			st := seat{slug: slugs[r], after: after[r]}
+			st := seat{slug: slugs[r], after: pages[r].after, seq: pages[r].seq, keys: []string{slugs[r]}}
+			if id := ids[slugs[r]]; id != "" {
+				st.keys = append(st.keys, id)
+			}
 			if users != nil {
 				st.user = users[i]
 			}
