@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -75,7 +76,7 @@ func (s *Server) handleSocket(c echo.Context) error {
 
 	// Accept checks that Origin matches Host: the handshake is a GET, so this
 	// is what keeps other sites' pages from using a visitor's session.
-	conn, err := websocket.Accept(c.Response(), c.Request(), &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled})
+	conn, err := websocket.Accept(smallBuffers{c.Response()}, c.Request(), &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled})
 	if err != nil {
 		return nil // Accept has answered (403 for a foreign Origin); the error is the client's.
 	}
@@ -109,16 +110,26 @@ func (s *Server) handleSocket(c echo.Context) error {
 	return nil
 }
 
-// serveSocket runs an open socket: a writer goroutine sends queued frames,
-// this one reads the client's frames, until either side closes.
+// serveSocket runs an open socket until either side closes it. This
+// goroutine reads the client's frames; writes run in a goroutine that
+// exists only while frames wait (socket.flush), and pings on a timer, so an
+// idle socket holds one goroutine.
 func (s *Server) serveSocket(ctx context.Context, conn *websocket.Conn, sub *live.Subscriber, room chat.Room) {
 	defer s.metrics.SocketsOpen.Dec()
 	defer s.hub.Unsubscribe(sub)
-	written := make(chan struct{})
-	go func() {
-		defer close(written)
-		s.writeLoop(ctx, conn, sub)
-	}()
+	k := &socket{srv: s, conn: conn, sub: sub, closed: make(chan struct{})}
+	// A write that takes too long means a client that stopped reading: the
+	// watchdog closes the connection under it. One timer for the socket's
+	// life, and writes with a context that never ends, so that a write
+	// allocates nothing (a context with a deadline per write did, for every
+	// receiver of every message).
+	k.watchdog = time.AfterFunc(time.Hour, func() { conn.CloseNow() })
+	k.watchdog.Stop()
+	defer k.watchdog.Stop()
+	k.ping = time.AfterFunc(s.pingEvery, k.pingOnce)
+	defer k.ping.Stop()
+	sub.Notify(k.wake)
+
 	code, reason := s.readLoop(ctx, conn, sub, room)
 	if code == 0 {
 		code, reason = websocket.StatusNormalClosure, ""
@@ -126,7 +137,7 @@ func (s *Server) serveSocket(ctx context.Context, conn *websocket.Conn, sub *liv
 	// The writer closes the socket, with this code unless the hub closed the
 	// subscriber first (shutdown, eviction, logout): one close, one reason.
 	sub.Close(int(code), reason)
-	<-written
+	<-k.closed
 	// What arrived while the room was open has been seen: it is not unread
 	// when the reader moves on.
 	mctx, mcancel := context.WithTimeout(context.Background(), writeWait)
@@ -138,6 +149,87 @@ func (s *Server) serveSocket(ctx context.Context, conn *websocket.Conn, sub *liv
 	if err != nil {
 		s.log.Error("mark read on close", "room", room.Slug, "user", sub.User.Username, "err", err)
 	}
+}
+
+// socket is the write side of an open room socket.
+type socket struct {
+	srv      *Server
+	conn     *websocket.Conn
+	sub      *live.Subscriber
+	watchdog *time.Timer
+	ping     *time.Timer
+	writing  atomic.Bool   // a flush goroutine is running
+	closed   chan struct{} // closed once the close frame is written
+	buf      []byte        // owned by the flush goroutine
+}
+
+// wake starts a flush goroutine unless one is running.
+func (k *socket) wake() {
+	if k.writing.CompareAndSwap(false, true) {
+		go k.flush()
+	}
+}
+
+// flush writes the subscriber's waiting frames, several per WebSocket
+// message when they queue up, until none wait; or writes the close frame
+// once the subscriber is closed (by the hub: too slow, shutdown, logout; or
+// by the reader).
+func (k *socket) flush() {
+	for {
+		select {
+		case <-k.sub.Done():
+			code, reason := k.sub.CloseStatus()
+			k.srv.countEviction(k.sub, nil)
+			k.conn.Close(websocket.StatusCode(code), reason)
+			close(k.closed)
+			return // writing stays true: nothing is written after the close
+		default:
+		}
+		var msg []byte
+		msg, k.buf = k.sub.Drain(k.buf[:0])
+		if len(msg) == 0 {
+			if cap(k.buf) > 64<<10 {
+				k.buf = nil // a burst's buffer is not kept for an idle socket
+			}
+			k.writing.Store(false)
+			// What came between the drain and the store found a writer and
+			// did not start one: look again.
+			if !k.sub.Pending() || !k.writing.CompareAndSwap(false, true) {
+				return
+			}
+			continue
+		}
+		k.watchdog.Reset(writeWait)
+		err := k.conn.Write(context.Background(), websocket.MessageText, msg)
+		k.watchdog.Stop()
+		if err != nil {
+			k.srv.countEviction(k.sub, k.srv.metrics.EvictedWriteFailed)
+			k.sub.Close(live.CloseTryAgainLater, "write failed")
+			k.conn.CloseNow()
+			continue // on to the close
+		}
+		k.srv.metrics.Deliveries.Inc()
+	}
+}
+
+// pingOnce pings the client; one that does not answer in time is closed
+// (1013: it may come back and catch up).
+func (k *socket) pingOnce() {
+	// A pong must come back before the next ping is due.
+	ctx, cancel := context.WithTimeout(context.Background(), min(pingWait, k.srv.pingEvery))
+	defer cancel()
+	if err := k.conn.Ping(ctx); err != nil {
+		select {
+		case <-k.sub.Done():
+			return // closed meanwhile: not a missing pong
+		default:
+		}
+		k.srv.countEviction(k.sub, k.srv.metrics.EvictedNoPong)
+		k.sub.Close(live.CloseTryAgainLater, "no pong")
+		k.conn.CloseNow()
+		return
+	}
+	k.ping.Reset(k.srv.pingEvery)
 }
 
 // queryInt reads a non-negative number from the query; absent is -1.
@@ -247,65 +339,6 @@ func backlogFrame(events []chat.Event, after int64) []byte {
 		}
 	}
 	return buf.Bytes()
-}
-
-// writeLoop sends the subscriber's frames, several per WebSocket message when
-// they queue up, pings the client, and closes the socket when the subscriber
-// is closed (by the hub: too slow, shutdown, logout).
-func (s *Server) writeLoop(ctx context.Context, conn *websocket.Conn, sub *live.Subscriber) {
-	ping := time.NewTicker(s.pingEvery)
-	defer ping.Stop()
-	// A pong must come back before the next ping is due.
-	pongWait := min(pingWait, s.pingEvery)
-	// A write that takes too long means a client that stopped reading: the
-	// watchdog closes the connection under it. One timer for the socket's
-	// life, and writes with a context that never ends, so that a write
-	// allocates nothing (a context with a deadline per write did, for every
-	// receiver of every message).
-	watchdog := time.AfterFunc(time.Hour, func() { conn.CloseNow() })
-	watchdog.Stop()
-	defer watchdog.Stop()
-	var buf []byte
-	for {
-		select {
-		case <-sub.Wake():
-			var msg []byte
-			msg, buf = sub.Drain(buf[:0])
-			if len(msg) == 0 {
-				continue
-			}
-			watchdog.Reset(writeWait)
-			err := conn.Write(context.Background(), websocket.MessageText, msg)
-			watchdog.Stop()
-			if err != nil {
-				s.countEviction(sub, s.metrics.EvictedWriteFailed)
-				sub.Close(live.CloseTryAgainLater, "write failed")
-				conn.CloseNow()
-				return
-			}
-			s.metrics.Deliveries.Inc()
-			if cap(buf) > 64<<10 {
-				buf = nil // a burst's buffer is not kept for an idle socket
-			}
-		case <-ping.C:
-			pctx, cancel := context.WithTimeout(ctx, pongWait)
-			err := conn.Ping(pctx)
-			cancel()
-			if err != nil {
-				s.countEviction(sub, s.metrics.EvictedNoPong)
-				sub.Close(live.CloseTryAgainLater, "no pong")
-				conn.CloseNow()
-				return
-			}
-		case <-sub.Done():
-			code, reason := sub.CloseStatus()
-			s.countEviction(sub, nil)
-			conn.Close(websocket.StatusCode(code), reason)
-			return
-		case <-ctx.Done():
-			return
-		}
-	}
 }
 
 // countEviction counts a socket closed with 1013: for the reason the hub gave

@@ -170,9 +170,10 @@ type Subscriber struct {
 	watching []int64 // rooms whose sidebar frames it gets; changed under hub.mu
 	sideDue  atomic.Bool
 
-	hub  *Hub
-	wake chan struct{}
-	done chan struct{}
+	hub    *Hub
+	wake   chan struct{}
+	notify atomic.Pointer[func()] // when set, called instead of sending on wake
+	done   chan struct{}
 
 	mu          sync.Mutex
 	queue       []Frame
@@ -656,21 +657,45 @@ func (s *Subscriber) queueFrame(f Frame, limit int, wake bool) {
 }
 
 func (s *Subscriber) signal() {
+	if fn := s.notify.Load(); fn != nil {
+		(*fn)()
+		return
+	}
 	select {
 	case s.wake <- struct{}{}:
 	default:
 	}
 }
 
-func (s *Subscriber) close(code int, reason string) {
+// Notify makes fn be called, instead of a send on Wake, whenever frames are
+// waiting and when the subscriber is closed: its owner can then write with
+// a goroutine that exists only while there is something to write. fn must
+// not block. It is called once at once, for what is waiting already.
+func (s *Subscriber) Notify(fn func()) {
+	s.notify.Store(&fn)
+	fn()
+}
+
+// Pending reports whether frames are waiting or the subscriber was closed.
+func (s *Subscriber) Pending() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return len(s.queue) > 0 || s.closed
+}
+
+func (s *Subscriber) close(code int, reason string) {
+	s.mu.Lock()
 	if s.closed {
+		s.mu.Unlock()
 		return
 	}
 	s.closed = true
 	s.closeCode, s.closeReason = code, reason
 	close(s.done)
+	s.mu.Unlock()
+	if fn := s.notify.Load(); fn != nil {
+		(*fn)()
+	}
 }
 
 // PublishUser queues f for the user's subscribers in one room.
