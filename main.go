@@ -129,7 +129,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if tlsConfig != nil {
 		scheme = "https://"
 	}
-	log.Info("listening", "addr", scheme+ln.Addr().String(), "db", o.dbPath)
+	log.Info("listening", "addr", scheme+ln.Addr().String(), "db", db.Redacted(o.dbPath))
 	serveErr := make(chan error, 1)
 	go func() {
 		if tlsConfig != nil {
@@ -191,7 +191,7 @@ func newFlags(name string, getenv func(string) string, out io.Writer) (*flag.Fla
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&o.addr, "addr", envOr(getenv, "CHAT_ADDR", "127.0.0.1:8080"), "address to listen on (env CHAT_ADDR)")
-	fs.StringVar(&o.dbPath, "db", envOr(getenv, "CHAT_DB", "agora.db"), "SQLite database file (env CHAT_DB)")
+	fs.StringVar(&o.dbPath, "db", envOr(getenv, "CHAT_DB", "agora.db"), "SQLite database file, or a postgres:// URL for PostgreSQL (env CHAT_DB)")
 	fs.BoolVar(&o.guests, "guests", getenv("CHAT_GUESTS") == "1", "let people join public rooms with a display name only (env CHAT_GUESTS=1)")
 	fs.BoolVar(&o.trustProxy, "trust-proxy", getenv("CHAT_TRUST_PROXY") == "1", "behind a reverse proxy on a loopback or private address: trust its X-Forwarded-For and X-Forwarded-Proto (env CHAT_TRUST_PROXY=1)")
 	fs.StringVar(&o.pprofAddr, "pprof", getenv("CHAT_PPROF"), "serve Go's profiler on this address, e.g. 127.0.0.1:6060 (env CHAT_PPROF); off when empty")

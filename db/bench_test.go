@@ -12,6 +12,7 @@ import (
 
 	"agora/chat"
 	"agora/db"
+	"agora/db/pgtest"
 )
 
 // benchSenders is the number of goroutines storing messages at once, as 64
@@ -19,13 +20,34 @@ import (
 const benchSenders = 64
 
 // BenchmarkCreateMessage stores 100-byte messages from 64 concurrent senders
-// (each its own author, each message with a fresh client id) into a real
-// SQLite file, through the same Store method the message path uses. It
-// reports committed messages per second and the errors seen ("database is
-// locked" among them), which must stay 0.
+// (each its own author, each message with a fresh client id) through the
+// same Store method the message path uses, into a real SQLite file and into
+// PostgreSQL (a cluster of its own with fsync and synchronous commit on, as
+// a real server has them). It reports committed messages per second and the
+// errors seen ("database is locked" among them), which must stay 0.
 func BenchmarkCreateMessage(b *testing.B) {
+	b.Run("sqlite", func(b *testing.B) { benchCreateMessage(b, filepath.Join(b.TempDir(), "bench.db")) })
+	b.Run("postgres", func(b *testing.B) {
+		if _, err := pgtest.Bin(); err != nil {
+			b.Skip("PostgreSQL: ", err)
+		}
+		ctx := context.Background()
+		c, err := pgtest.Start(ctx, pgtest.Options{Durable: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Stop()
+		dsn, err := c.CreateDatabase(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		benchCreateMessage(b, dsn)
+	})
+}
+
+func benchCreateMessage(b *testing.B, dsn string) {
 	ctx := context.Background()
-	store, err := db.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
+	store, err := db.Open(ctx, dsn)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -31,7 +31,7 @@ func (s *Store) DM(ctx context.Context, a, b chat.User) (chat.Room, bool, error)
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO memberships (room_id, user_id, joined_at)
-			SELECT r.id, u.id, ? FROM rooms r, users u WHERE r.slug = ? AND u.id IN (?, ?)
+			SELECT r.id, u.id, CAST(? AS BIGINT) FROM rooms r, users u WHERE r.slug = ? AND u.id IN (?, ?)
 			ON CONFLICT DO NOTHING`, now, slug, a.ID, b.ID)
 		return err
 	})

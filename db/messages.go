@@ -70,7 +70,7 @@ func (s *Store) Messages(ctx context.Context, roomID, before int64, limit int) (
 	}
 	msgs, err := s.queryMessages(ctx, `SELECT * FROM (SELECT `+messageColumns+`
 		FROM messages m JOIN users u ON u.id = m.author_id
-		WHERE m.room_id = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?) ORDER BY id`, roomID, before, limit)
+		WHERE m.room_id = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?) AS page ORDER BY id`, roomID, before, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list messages: %w", err)
 	}
@@ -118,7 +118,8 @@ func insertMentions(ctx context.Context, tx *sql.Tx, messageID int64, usernames 
 	for _, u := range usernames {
 		args = append(args, u)
 	}
-	_, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO mentions (user_id, message_id)
-		SELECT id, ? FROM users WHERE username IN (?`+strings.Repeat(",?", len(usernames)-1)+`)`, args...)
+	_, err := tx.ExecContext(ctx, `INSERT INTO mentions (user_id, message_id)
+		SELECT id, CAST(? AS BIGINT) FROM users WHERE username IN (?`+strings.Repeat(",?", len(usernames)-1)+`)
+		ON CONFLICT DO NOTHING`, args...)
 	return err
 }

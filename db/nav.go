@@ -25,7 +25,7 @@ func (s *Store) Nav(ctx context.Context, userID int64) ([]chat.NavRoom, error) {
 			(SELECT o.user_id FROM memberships o WHERE o.room_id = r.id AND o.user_id != ?1 LIMIT 1), ?1)
 		WHERE (r.kind = 'room' AND (r.private = 0 OR m.user_id IS NOT NULL))
 			OR (r.kind = 'dm' AND m.user_id IS NOT NULL)
-		ORDER BY r.kind DESC, r.name COLLATE NOCASE`, userID)
+		ORDER BY r.kind DESC, lower(r.name)`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("nav: %w", err)
 	}
@@ -68,7 +68,7 @@ func (s *Store) MarkRead(ctx context.Context, roomID, userID, upTo int64) (int64
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, "UPDATE memberships SET last_read_id = max(last_read_id, ?) WHERE room_id = ? AND user_id = ?", upTo, roomID, userID)
+		_, err = tx.ExecContext(ctx, "UPDATE memberships SET last_read_id = ? WHERE room_id = ? AND user_id = ? AND last_read_id < ?", upTo, roomID, userID, upTo)
 		return err
 	})
 	if err != nil {

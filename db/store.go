@@ -1,10 +1,13 @@
-// Package db stores agora's users, sessions, rooms and messages in SQLite.
+// Package db stores agora's users, sessions, rooms and messages in SQLite
+// (the default, one file) or PostgreSQL (shared by the nodes of a cluster),
+// behind one API and, but for a dialect of queries per engine, one SQL.
 //
-// A Store holds two pools on one database file: a single writer connection, so
-// writers queue in Go instead of fighting over SQLite's lock, and a pool of
-// readers, which WAL lets run alongside the writer. Every public method owns
-// its transaction; errors come back wrapped, with chat error codes where the
-// cause is the caller's (not found, conflict).
+// On SQLite a Store holds two pools on one database file: a single writer
+// connection, so writers queue in Go instead of fighting over SQLite's lock,
+// and a pool of readers, which WAL lets run alongside the writer. On
+// PostgreSQL one pool serves both. Every public method owns its transaction;
+// errors come back wrapped, with chat error codes where the cause is the
+// caller's (not found, conflict).
 package db
 
 import (
@@ -14,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"path"
 	"runtime"
 	"sort"
 	"strconv"
@@ -27,13 +31,14 @@ import (
 	"agora/chat"
 )
 
-//go:embed migrations/*.sql
+//go:embed migrations/*.sql migrations/postgres/*.sql
 var migrations embed.FS
 
 // Store is agora's database.
 type Store struct {
-	write *sql.DB
-	read  *sql.DB
+	dialect *dialect
+	write   *sql.DB
+	read    *sql.DB
 
 	writes     chan *writeReq // changes to rooms, for the writer goroutine
 	quit       chan struct{}
@@ -55,9 +60,32 @@ type Store struct {
 // only the first one.
 const pragmas = "_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(ON)&_txlock=immediate"
 
-// Open opens (creating if needed) the database at path and brings its schema
-// up to date.
-func Open(ctx context.Context, path string) (*Store, error) {
+// Open opens the database dsn names and brings its schema up to date: a
+// postgres:// URL is a PostgreSQL database, anything else the path of a
+// SQLite file (created if needed).
+func Open(ctx context.Context, dsn string) (*Store, error) {
+	var s *Store
+	var err error
+	if IsPostgres(dsn) {
+		s, err = openPostgres(ctx, dsn)
+	} else {
+		s, err = openSQLite(ctx, dsn)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.migrate(ctx); err != nil {
+		s.closePools()
+		return nil, err
+	}
+	if err := s.startWriter(ctx); err != nil {
+		s.closePools()
+		return nil, err
+	}
+	return s, nil
+}
+
+func openSQLite(ctx context.Context, path string) (*Store, error) {
 	if path == "" || strings.ContainsAny(path, "?#") {
 		return nil, fmt.Errorf("open database: bad path %q", path)
 	}
@@ -70,11 +98,6 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	write.SetMaxIdleConns(1)
 	write.SetConnMaxIdleTime(0)
 	write.SetConnMaxLifetime(0)
-	s := &Store{write: write}
-	if err := s.migrate(ctx); err != nil {
-		write.Close()
-		return nil, err
-	}
 	read, err := sql.Open("sqlite", dsn+"&_pragma=query_only(ON)")
 	if err != nil {
 		write.Close()
@@ -83,13 +106,14 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	n := max(4, runtime.GOMAXPROCS(0)*2)
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
-	s.read = read
-	if err := s.startWriter(ctx); err != nil {
-		s.read.Close()
-		s.write.Close()
-		return nil, err
-	}
-	return s, nil
+	return &Store{dialect: sqliteDialect(), write: write, read: read}, nil
+}
+
+// Engine is "sqlite" or "postgres".
+func (s *Store) Engine() string { return s.dialect.name }
+
+func (s *Store) closePools() error {
+	return errors.Join(s.read.Close(), s.write.Close())
 }
 
 // Close stops the message writer and closes both pools. It is safe to call
@@ -97,7 +121,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.stopWriter()
-		s.closeErr = errors.Join(s.read.Close(), s.write.Close())
+		s.closeErr = s.closePools()
 	})
 	return s.closeErr
 }
@@ -148,33 +172,46 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// migrate applies, in order and each in its own transaction, the embedded
-// migrations that the database has not seen yet.
+// migrate applies, in order and each in its own transaction, the engine's
+// embedded migrations that the database has not seen yet. It holds the
+// dialect's migration lock meanwhile, so nodes that start at once on one
+// database migrate it once.
 func (s *Store) migrate(ctx context.Context) error {
-	if _, err := s.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
+	conn, err := s.write.Conn(ctx)
+	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	names, err := fs.Glob(migrations, "migrations/*.sql")
+	defer conn.Close()
+	if s.dialect.lockMigrations != "" {
+		if _, err := conn.ExecContext(ctx, s.dialect.lockMigrations); err != nil {
+			return fmt.Errorf("migrate: lock: %w", err)
+		}
+		defer conn.ExecContext(context.WithoutCancel(ctx), s.dialect.unlockMigrations)
+	}
+	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	names, err := fs.Glob(migrations, s.dialect.migrations)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		base := strings.TrimPrefix(name, "migrations/")
+		base := path.Base(name)
 		version, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
 		if err != nil {
 			return fmt.Errorf("migrate: %s has no version number", base)
 		}
-		if err := s.apply(ctx, version, name); err != nil {
-			return fmt.Errorf("migrate %s: %w", base, err)
+		if err := s.apply(ctx, conn, version, name); err != nil {
+			return fmt.Errorf("migrate %s %s: %w", s.dialect.name, base, err)
 		}
 	}
 	return nil
 }
 
-func (s *Store) apply(ctx context.Context, version int, name string) error {
-	tx, err := s.write.BeginTx(ctx, nil)
+func (s *Store) apply(ctx context.Context, conn *sql.Conn, version int, name string) error {
+	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
@@ -223,13 +260,13 @@ func fromNullDB(ms sql.NullInt64) time.Time {
 	return fromDB(ms.Int64)
 }
 
-// isUniqueViolation reports whether err is SQLite refusing a duplicate key.
+// isUniqueViolation reports whether err is the engine refusing a duplicate key.
 func isUniqueViolation(err error) bool {
 	var se *sqlite.Error
 	if errors.As(err, &se) {
 		return se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
 	}
-	return false
+	return isPgUniqueViolation(err)
 }
 
 // Pragma is what one pooled connection reports of the settings the DSN asks for.
@@ -242,7 +279,11 @@ type Pragma struct {
 
 // Pragmas reads the settings on n reader connections held at once (so they
 // are n different connections) and on the writer, for tests and diagnostics.
+// They are SQLite's: on PostgreSQL it is an error.
 func (s *Store) Pragmas(ctx context.Context, n int) ([]Pragma, error) {
+	if s.dialect.name != "sqlite" {
+		return nil, fmt.Errorf("pragmas: the %s store has none", s.dialect.name)
+	}
 	var out []Pragma
 	read := func(c *sql.Conn) error {
 		var p Pragma

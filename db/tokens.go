@@ -109,7 +109,7 @@ func (s *Store) TokenUser(ctx context.Context, tokenHash []byte) (chat.User, int
 // a write, so not one per request.
 func (s *Store) TouchToken(ctx context.Context, tokenID int64, t time.Time) error {
 	err := s.withTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, "UPDATE api_tokens SET last_used_at = max(coalesce(last_used_at, 0), ?) WHERE id = ?", toDB(t), tokenID)
+		_, err := tx.ExecContext(ctx, "UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND coalesce(last_used_at, 0) < ?", toDB(t), tokenID, toDB(t))
 		return err
 	})
 	if err != nil {

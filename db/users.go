@@ -29,7 +29,7 @@ func (s *Store) CreateUser(ctx context.Context, username, displayName, passwordH
 	var u chat.User
 	err := s.withTx(ctx, func(tx *sql.Tx) error {
 		row := tx.QueryRowContext(ctx, `INSERT INTO users (username, display_name, password_hash, is_admin, is_guest, created_at)
-			VALUES (?, ?, ?, NOT EXISTS (SELECT 1 FROM users WHERE is_guest = 0) AND ? = 0, ?, ?)
+			VALUES (?, ?, ?, CAST(NOT EXISTS (SELECT 1 FROM users WHERE is_guest = 0) AND ? = 0 AS INTEGER), ?, ?)
 			RETURNING `+userColumns, username, displayName, passwordHash, guest, guest, toDB(time.Now()))
 		var err error
 		u, err = scanUser(row)
@@ -148,7 +148,7 @@ func (s *Store) UserByID(ctx context.Context, id int64) (chat.User, error) {
 func (s *Store) NameTaken(ctx context.Context, name string) (bool, error) {
 	var n int
 	err := s.queryRow(ctx, `SELECT count(*) FROM users
-		WHERE is_guest = 0 AND (username = ?1 OR display_name = ?1 COLLATE NOCASE)`, name).Scan(&n)
+		WHERE is_guest = 0 AND (username = ?1 OR lower(display_name) = lower(?1))`, name).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("name taken: %w", err)
 	}

@@ -284,75 +284,116 @@ func (b *batch) message(ctx context.Context, id int64) (chat.Message, error) {
 }
 
 // commitBatch writes the batch in one transaction. A request refused by a
-// rule or a constraint fails alone (SQLite undoes just that statement, and a
-// change checks its rules before it writes); a failed commit fails them all.
+// rule or a constraint fails alone: SQLite undoes just that statement, and a
+// change checks its rules before it writes. PostgreSQL undoes the whole
+// transaction instead, so a batch it refused is written again one request
+// per transaction. A commit whose outcome is unknown fails them all.
 func (s *Store) commitBatch(reqs []*writeReq) {
-	ctx := context.Background()
-	var b *batch
-	err := s.withTx(ctx, func(tx *sql.Tx) error {
-		b = &batch{
-			tx: tx, now: toDB(time.Now()), authors: make(map[int64]chat.User), seqs: make(map[int64]int64),
-			stmts: writeStmts{
-				insert: tx.StmtContext(ctx, s.insertMessage), author: tx.StmtContext(ctx, s.messageAuthor),
-				event: tx.StmtContext(ctx, s.insertEvent), roomSeq: tx.StmtContext(ctx, s.roomSeq),
-				setRoomSeq: tx.StmtContext(ctx, s.setRoomSeq),
-			},
-		}
-		var first, last int64
+	events, again, err := s.writeBatch(reqs)
+	if err != nil && again && len(reqs) > 1 {
+		events, err = nil, nil
 		for _, r := range reqs {
-			if r.change != nil {
-				var kind string
-				r.msg, kind, r.err = r.change(ctx, b)
-				if r.err == nil {
-					var seq int64
-					if seq, r.err = b.nextSeq(ctx, r.msg.RoomID); r.err == nil {
-						r.err = b.event(ctx, kind, r.msg, seq)
-					}
-				}
-				if r.err != nil && chat.ErrorCode(r.err) == chat.EInternal {
-					return r.err // a change may have written part of itself
-				}
-				continue
+			ev, _, rerr := s.writeBatch([]*writeReq{r})
+			if rerr != nil {
+				failed(r, rerr)
 			}
-			r.msg, r.created, r.err = insertMessage(ctx, b, r.m)
-			var partial *partialWrite
-			if errors.As(r.err, &partial) {
-				return partial.err
-			}
-			if r.err == nil && r.created {
-				if first == 0 {
-					first = r.msg.ID
-				}
-				last = r.msg.ID
-			}
+			events = append(events, ev...)
 		}
-		for roomID, seq := range b.seqs {
-			if _, err := b.stmts.setRoomSeq.ExecContext(ctx, seq, roomID); err != nil {
-				return err
-			}
-		}
-		if first == 0 {
-			return nil
-		}
-		// The batch's ids are first..last (one writer), so one statement
-		// indexes them all for search.
-		_, err := tx.ExecContext(ctx, `INSERT INTO messages_fts (rowid, body)
-			SELECT id, body FROM messages WHERE id BETWEEN ? AND ? AND kind = 'text'`, first, last)
-		return err
-	})
+	}
 	if err != nil {
 		for _, r := range reqs {
-			if r.err == nil || chat.ErrorCode(r.err) != chat.EInternal {
-				r.err = err
-			}
-			r.created = false
+			failed(r, err)
 		}
-	} else if s.onCommit != nil && len(b.events) > 0 {
-		s.onCommit(b.events)
+	} else if s.onCommit != nil && len(events) > 0 {
+		s.onCommit(events)
 	}
 	for _, r := range reqs {
 		close(r.done)
 	}
+}
+
+// failed records that the transaction carrying r did not commit.
+func failed(r *writeReq, err error) {
+	if r.err == nil || chat.ErrorCode(r.err) != chat.EInternal {
+		r.err = err
+	}
+	r.created = false
+}
+
+// writeBatch runs reqs in one transaction and returns the events it
+// committed. When it fails, again says whether the transaction is known
+// not to have committed, so that writing the requests again is safe.
+func (s *Store) writeBatch(reqs []*writeReq) (events []chat.Event, again bool, err error) {
+	ctx := context.Background()
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, true, err
+	}
+	defer tx.Rollback()
+	b := &batch{
+		tx: tx, now: toDB(time.Now()), authors: make(map[int64]chat.User), seqs: make(map[int64]int64),
+		stmts: writeStmts{
+			insert: tx.StmtContext(ctx, s.insertMessage), author: tx.StmtContext(ctx, s.messageAuthor),
+			event: tx.StmtContext(ctx, s.insertEvent), roomSeq: tx.StmtContext(ctx, s.roomSeq),
+			setRoomSeq: tx.StmtContext(ctx, s.setRoomSeq),
+		},
+	}
+	if err := s.fillBatch(ctx, b, reqs); err != nil {
+		return nil, true, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, isRolledBack(err), err
+	}
+	return b.events, false, nil
+}
+
+func (s *Store) fillBatch(ctx context.Context, b *batch, reqs []*writeReq) error {
+	if s.dialect.lockWrites != "" {
+		if _, err := b.tx.ExecContext(ctx, s.dialect.lockWrites); err != nil {
+			return err
+		}
+	}
+	var first, last int64
+	for _, r := range reqs {
+		r.err = nil
+		if r.change != nil {
+			var kind string
+			r.msg, kind, r.err = r.change(ctx, b)
+			if r.err == nil {
+				var seq int64
+				if seq, r.err = b.nextSeq(ctx, r.msg.RoomID); r.err == nil {
+					r.err = b.event(ctx, kind, r.msg, seq)
+				}
+			}
+			if r.err != nil && chat.ErrorCode(r.err) == chat.EInternal {
+				return r.err // a change may have written part of itself
+			}
+			continue
+		}
+		r.msg, r.created, r.err = insertMessage(ctx, b, r.m)
+		var partial *partialWrite
+		if errors.As(r.err, &partial) {
+			return partial.err
+		}
+		if r.err == nil && r.created {
+			if first == 0 {
+				first = r.msg.ID
+			}
+			last = r.msg.ID
+		}
+	}
+	for roomID, seq := range b.seqs {
+		if _, err := b.stmts.setRoomSeq.ExecContext(ctx, seq, roomID); err != nil {
+			return err
+		}
+	}
+	if first == 0 || s.dialect.indexBatch == "" {
+		return nil
+	}
+	// The batch's ids are first..last (one writer), so one statement
+	// indexes them all for search.
+	_, err := b.tx.ExecContext(ctx, s.dialect.indexBatch, first, last)
+	return err
 }
 
 // The statements of the write path are prepared once on the writer
