@@ -8,7 +8,7 @@ VENDOR          := assets/vendor
 
 GO ?= go
 
-.PHONY: run build test e2e bench generate assets check clean
+.PHONY: run build test e2e bench fuzz generate assets check clean
 
 run: assets
 	$(GO) run . $(ARGS)
@@ -29,6 +29,18 @@ e2e: assets
 bench: assets
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
 	$(GO) run ./handlers/loadgen $(LOADGEN)
+
+# Each fuzz target for a few seconds (their corpora are in testdata/fuzz and
+# run with every `make test`). FUZZTIME=5m for a longer hunt.
+FUZZTIME ?= 10s
+FUZZ_TARGETS := ./chat/:FuzzValidateBody ./chat/:FuzzValidateUsername ./chat/:FuzzValidateDisplayName \
+	./chat/:FuzzValidateRoomName ./chat/:FuzzValidateClientMsgID ./chat/markup/:FuzzParse \
+	./views/:FuzzMessageBody ./handlers/frame/:FuzzDecode
+fuzz: assets
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "fuzz $${t#*:} ($${t%%:*}) for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime=$(FUZZTIME) $${t%%:*}; \
+	done
 
 generate:
 	$(GO) tool templ generate

@@ -3,12 +3,10 @@ package handlers
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"strconv"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	"github.com/coder/websocket"
 	"github.com/labstack/echo/v4"
@@ -17,6 +15,7 @@ import (
 
 	"agora/chat"
 	"agora/chat/live"
+	"agora/handlers/frame"
 	"agora/views"
 )
 
@@ -31,14 +30,6 @@ const (
 	pingWait   = 15 * time.Second
 	writeWait  = 10 * time.Second
 )
-
-// socketFrame is what htmx-ext-ws sends: the sending element's form values and
-// htmx's request headers under HEADERS. HX-Trigger is the sending element's id.
-type socketFrame struct {
-	Body        string            `json:"body"`
-	ClientMsgID string            `json:"client_msg_id"`
-	Headers     map[string]string `json:"HEADERS"`
-}
 
 // handleSocket serves a room's WebSocket. On connect it subscribes first, then
 // sends what the client missed (?after=id), so no message falls in between;
@@ -376,18 +367,12 @@ func (s *Server) readLoop(ctx context.Context, conn *websocket.Conn, sub *live.S
 			// already closed with 1009), or closed by us from writeLoop.
 			return 0, ""
 		}
-		if typ != websocket.MessageText {
-			return live.CloseUnsupported, "text frames only"
-		}
-		if !utf8.Valid(data) {
-			return live.CloseBadPayload, "invalid UTF-8"
+		f, code, reason := frame.Decode(typ, data)
+		if code != 0 {
+			return code, reason
 		}
 		if !limit.Allow() || !s.frameLimits.Allow(strconv.FormatInt(u.ID, 10)) {
 			return live.ClosePolicy, "too many frames"
-		}
-		var f socketFrame
-		if err := json.Unmarshal(data, &f); err != nil {
-			return live.CloseBadPayload, "frames are JSON objects"
 		}
 		// Membership is checked on every frame, not only at connect, so a
 		// user who left or was removed is stopped at once: sendMessage checks
