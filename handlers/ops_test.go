@@ -322,6 +322,9 @@ func TestHeartbeatClosesSilentClients(t *testing.T) {
 	if got := scrape(t, ms.URL)[`agora_evictions_total{reason="no_pong"}`]; got != 1 {
 		t.Errorf("evictions (no_pong) = %v, want 1", got)
 	}
+	if got := scrape(t, ms.URL)[`agora_evictions_total{reason="slow"}`]; got != 0 {
+		t.Errorf("the missing pong was also counted as slow (%v)", got)
+	}
 	if code := annSock.closeCode(); code != -1 && code != 1013 {
 		t.Errorf("ann's socket ended with %d", code)
 	}

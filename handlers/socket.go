@@ -10,7 +10,6 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/labstack/echo/v4"
-	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/time/rate"
 
 	"agora/chat"
@@ -170,7 +169,7 @@ func (k *socket) flush() {
 		select {
 		case <-k.sub.Done():
 			code, reason := k.sub.CloseStatus()
-			k.srv.countEviction(k.sub, nil)
+			k.srv.countEviction(code, reason)
 			k.conn.Close(websocket.StatusCode(code), reason)
 			close(k.closed)
 			return // writing stays true: nothing is written after the close
@@ -194,8 +193,7 @@ func (k *socket) flush() {
 		err := k.conn.Write(context.Background(), websocket.MessageText, msg)
 		k.watchdog.Stop()
 		if err != nil {
-			k.srv.countEviction(k.sub, k.srv.metrics.EvictedWriteFailed)
-			k.sub.Close(live.CloseTryAgainLater, "write failed")
+			k.sub.Close(live.CloseTryAgainLater, reasonWriteFailed)
 			k.conn.CloseNow()
 			continue // on to the close
 		}
@@ -215,8 +213,7 @@ func (k *socket) pingOnce() {
 			return // closed meanwhile: not a missing pong
 		default:
 		}
-		k.srv.countEviction(k.sub, k.srv.metrics.EvictedNoPong)
-		k.sub.Close(live.CloseTryAgainLater, "no pong")
+		k.sub.Close(live.CloseTryAgainLater, reasonNoPong)
 		k.conn.CloseNow()
 		return
 	}
@@ -332,20 +329,25 @@ func backlogFrame(events []chat.Event, after int64) []byte {
 	return buf.Bytes()
 }
 
-// countEviction counts a socket closed with 1013: for the reason the hub gave
-// if it closed the subscriber already (its queue was full: a writer stuck on
-// a client that stopped reading finds that out only when its write fails),
-// else for ours, if any.
-func (s *Server) countEviction(sub *live.Subscriber, ours prometheus.Counter) {
-	select {
-	case <-sub.Done():
-		if code, _ := sub.CloseStatus(); code == live.CloseTryAgainLater {
-			s.metrics.EvictedSlow.Inc() // the hub closes with 1013 for a full queue only
-		}
+// Why this server closes a socket with 1013; the hub's 1013 is a full queue.
+const (
+	reasonWriteFailed = "write failed"
+	reasonNoPong      = "no pong"
+)
+
+// countEviction counts a socket closed with 1013, once, by why: every socket
+// ends in flush's close, whoever closed its subscriber first.
+func (s *Server) countEviction(code int, reason string) {
+	if code != live.CloseTryAgainLater {
+		return
+	}
+	switch reason {
+	case reasonWriteFailed:
+		s.metrics.EvictedWriteFailed.Inc()
+	case reasonNoPong:
+		s.metrics.EvictedNoPong.Inc()
 	default:
-		if ours != nil {
-			ours.Inc()
-		}
+		s.metrics.EvictedSlow.Inc()
 	}
 }
 
