@@ -134,6 +134,13 @@ func (res *results) table(cfg settings) string {
 		if cfg.phases["room"] {
 			row("(e) team / one-room CPU per delivery", ratio(at.cpuPerDelivery, res.agRoom.cpuPerDelivery), ratio(bt.cpuPerDelivery, res.blRoom.cpuPerDelivery), "", "<= 1.5x", "")
 		}
+		perFrame := func(r loadResult) string {
+			if n := r.delivered + r.sidebar; n > 0 {
+				return fmt.Sprintf("%.2f µs", float64(r.cpu.Nanoseconds())/1e3/float64(n))
+			}
+			return "-"
+		}
+		row("(e) team: server CPU per frame (message or sidebar)", perFrame(at), perFrame(bt), "", "", "")
 		row("(e) team: sidebar fragments per message", fmt.Sprintf("%.1f", at.perMessage(at.sidebar)), fmt.Sprintf("%.1f", bt.perMessage(bt.sidebar)), "", "", "")
 		row("(e) team:   of which on sockets in other rooms", fmt.Sprintf("%.1f", at.perMessage(at.sidebarElsewhere)), fmt.Sprintf("%.1f", bt.perMessage(bt.sidebarElsewhere)), "", "", "")
 		tail("(e) team:", at, bt)
