@@ -78,7 +78,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	hub := handlers.NewHub(live.HubConfig{})
 	counts := metrics.New()
 	app := handlers.New(handlers.Config{Store: store, Hub: hub, Log: log, Assets: assets.FS, Guests: o.guests, TrustProxy: o.trustProxy,
-		Metrics: counts})
+		Metrics: counts, WebhooksPrivate: o.webhooksPrivate})
 	conns := &connStates{states: make(map[net.Conn]http.ConnState)}
 	srv := &http.Server{
 		Handler:           app,
@@ -176,6 +176,7 @@ type options struct {
 	addr, dbPath, pprofAddr, metricsAddr string
 	tlsCert, tlsKey                      string
 	guests, trustProxy                   bool
+	webhooksPrivate                      bool
 	readTimeout                          time.Duration
 }
 
@@ -198,6 +199,7 @@ func newFlags(name string, getenv func(string) string, out io.Writer) (*flag.Fla
 	fs.DurationVar(&o.readTimeout, "read-timeout", 30*time.Second, "the most time a request, its body included, may take to arrive (env CHAT_READ_TIMEOUT); sockets are not bound by it")
 	fs.StringVar(&o.tlsCert, "tls-cert", getenv("CHAT_TLS_CERT"), "serve HTTPS (and WSS) with this PEM certificate (chain) file; needs -tls-key (env CHAT_TLS_CERT)")
 	fs.StringVar(&o.tlsKey, "tls-key", getenv("CHAT_TLS_KEY"), "the PEM private key of -tls-cert (env CHAT_TLS_KEY)")
+	fs.BoolVar(&o.webhooksPrivate, "webhooks-private", getenv("CHAT_WEBHOOKS_PRIVATE") == "1", "let bots' webhooks reach loopback and private addresses, for bots on this machine or network (env CHAT_WEBHOOKS_PRIVATE=1)")
 	fs.StringVar(&o.metricsAddr, "metrics", getenv("CHAT_METRICS"), "serve Prometheus metrics at http://ADDR/metrics, e.g. 127.0.0.1:9090 (env CHAT_METRICS); off when empty")
 	if v := getenv("CHAT_READ_TIMEOUT"); v != "" {
 		if err := fs.Set("read-timeout", v); err != nil {

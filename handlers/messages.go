@@ -46,6 +46,9 @@ func (s *Server) sendMessage(ctx context.Context, u chat.User, room chat.Room, b
 	}
 	s.metrics.CommitSeconds.Observe(time.Since(start).Seconds())
 	s.hub.StopTyping(room.ID, u.ID)
+	if created {
+		s.queueWebhooks(m, room, u)
+	}
 	return m, created, nil
 }
 

@@ -64,6 +64,8 @@ func (s *Server) routes() {
 	auth.GET("/settings/tokens", s.handleTokensPage)
 	auth.POST("/settings/tokens", s.handleCreateToken)
 	auth.POST("/settings/tokens/:id/revoke", s.handleRevokeToken)
+	auth.GET("/admin/bots", s.handleBotsPage)
+	auth.POST("/admin/bots", s.handleCreateBot)
 
 	// The API for bots and integrations: a bearer token, never the session
 	// cookie (see api.go).

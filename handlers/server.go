@@ -45,6 +45,12 @@ type Config struct {
 	// PingEvery is how often a room socket is pinged; a client that does not
 	// answer within pingWait is closed. Default 25 s.
 	PingEvery time.Duration
+	// WebhooksPrivate lets bots' webhooks reach loopback and private
+	// addresses (a bot on the same machine or network). Off, only public
+	// addresses are dialled.
+	WebhooksPrivate bool
+	// WebhookTimeout bounds one webhook delivery, reply included. Default 5 s.
+	WebhookTimeout time.Duration
 }
 
 // Server is agora's HTTP handler.
@@ -65,6 +71,7 @@ type Server struct {
 	loginLimits *limiterSet // per client address, against password guessing
 	postLimits  *limiterSet // messages per user, across all their sockets and forms
 	frameLimits *limiterSet // socket frames per user, across all their sockets
+	hooks       *webhooks
 	apiLimits   *limiterSet // API requests per token
 	apiWrites   *limiterSet // API posts, edits, reactions and joins per token
 
@@ -112,6 +119,7 @@ func New(cfg Config) *Server {
 		apiLimits:    newLimiterSet(20, 100),
 		apiWrites:    newLimiterSet(5, 20),
 	}
+	s.startWebhooks(cfg.WebhooksPrivate, cfg.WebhookTimeout)
 	// The API takes bearer tokens only, never cookies: a request from
 	// another site's page carries nothing that would act for a user.
 	s.cop.AddInsecureBypassPattern(apiPrefix)
@@ -141,6 +149,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.Serv
 // http.Server.Shutdown does not see hijacked connections: this does.
 func (s *Server) Shutdown(ctx context.Context) {
 	s.hub.Close(live.CloseServiceRestart, "server restarting")
+	s.stopWebhooks()
 	// A socket leaves the hub once its close frame is written.
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()

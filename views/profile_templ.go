@@ -96,7 +96,17 @@ func ProfilePage(p Page, displayName, errMsg string, saved bool) templ.Component
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "\" maxlength=\"48\" autocomplete=\"nickname\"> <button type=\"submit\">Save</button></form><p class=\"lobby-body\"><a href=\"/settings/tokens\">API tokens</a>: let scripts and bots use agora as you.</p></section>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "\" maxlength=\"48\" autocomplete=\"nickname\"> <button type=\"submit\">Save</button></form><p class=\"lobby-body\"><a href=\"/settings/tokens\">API tokens</a>: let scripts and bots use agora as you.</p>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			if p.User.IsAdmin {
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "<p class=\"lobby-body\"><a href=\"/admin/bots\">Bots</a>: accounts for integrations, with webhooks.</p>")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "</section>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
