@@ -69,6 +69,7 @@ func (s *Server) routes() {
 
 	// The API for bots and integrations: a bearer token, never the session
 	// cookie (see api.go).
+	e.GET("/api/v1/openapi.json", s.handleOpenAPI)
 	api := e.Group("/api/v1", s.requireToken)
 	api.GET("/me", s.handleAPIMe)
 	api.GET("/rooms", s.handleAPIRooms)
