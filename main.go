@@ -19,8 +19,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/nats-io/nats.go"
+
 	"agora/assets"
 	"agora/chat/live"
+	"agora/chat/live/cluster"
 	"agora/db"
 	"agora/handlers"
 	"agora/handlers/metrics"
@@ -79,6 +82,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	counts := metrics.New()
 	app := handlers.New(handlers.Config{Store: store, Hub: hub, Log: log, Assets: assets.FS, Guests: o.guests, TrustProxy: o.trustProxy,
 		Metrics: counts, WebhooksPrivate: o.webhooksPrivate})
+	if o.natsURL != "" {
+		if !db.IsPostgres(o.dbPath) {
+			return errors.New("-nats: the nodes of a cluster share one PostgreSQL database: give -db a postgres:// URL")
+		}
+		// Reconnect for ever: while NATS is away, the node still serves and
+		// fills what it missed from the store.
+		nc, err := nats.Connect(o.natsURL, nats.Name("agora"), nats.MaxReconnects(-1), nats.ReconnectWait(250*time.Millisecond))
+		if err != nil {
+			return fmt.Errorf("nats: %w", err)
+		}
+		defer nc.Close()
+		node, err := app.JoinCluster(ctx, nc, cluster.Options{})
+		if err != nil {
+			return err
+		}
+		defer node.Close()
+		log.Info("cluster node", "nats", nc.ConnectedUrlRedacted())
+	}
 	conns := &connStates{states: make(map[net.Conn]http.ConnState)}
 	srv := &http.Server{
 		Handler:           app,
@@ -174,6 +195,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 // options are run's settings, from its flags and the environment.
 type options struct {
 	addr, dbPath, pprofAddr, metricsAddr string
+	natsURL                              string
 	tlsCert, tlsKey                      string
 	guests, trustProxy                   bool
 	webhooksPrivate                      bool
@@ -193,6 +215,7 @@ func newFlags(name string, getenv func(string) string, out io.Writer) (*flag.Fla
 	}
 	fs.StringVar(&o.addr, "addr", envOr(getenv, "CHAT_ADDR", "127.0.0.1:8080"), "address to listen on (env CHAT_ADDR)")
 	fs.StringVar(&o.dbPath, "db", envOr(getenv, "CHAT_DB", "agora.db"), "SQLite database file, or a postgres:// URL for PostgreSQL (env CHAT_DB)")
+	fs.StringVar(&o.natsURL, "nats", getenv("CHAT_NATS"), "a NATS URL, e.g. nats://127.0.0.1:4222: this process is one node of a cluster on it and the shared PostgreSQL of -db (env CHAT_NATS); off when empty")
 	fs.BoolVar(&o.guests, "guests", getenv("CHAT_GUESTS") == "1", "let people join public rooms with a display name only (env CHAT_GUESTS=1)")
 	fs.BoolVar(&o.trustProxy, "trust-proxy", getenv("CHAT_TRUST_PROXY") == "1", "behind a reverse proxy on a loopback or private address: trust its X-Forwarded-For and X-Forwarded-Proto (env CHAT_TRUST_PROXY=1)")
 	fs.StringVar(&o.pprofAddr, "pprof", getenv("CHAT_PPROF"), "serve Go's profiler on this address, e.g. 127.0.0.1:6060 (env CHAT_PPROF); off when empty")

@@ -121,7 +121,7 @@ func (s *Server) handleLogout(c echo.Context) error {
 		if err := s.store.DeleteSession(c.Request().Context(), []byte(session)); err != nil {
 			return err
 		}
-		s.hub.CloseSession(session, live.ClosePolicy, "signed out")
+		s.closer.CloseSession(session, live.ClosePolicy, "signed out")
 	}
 	clearSessionCookie(c)
 	return c.Redirect(http.StatusSeeOther, "/login")

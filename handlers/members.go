@@ -77,7 +77,7 @@ func (s *Server) handleRemoveMember(c echo.Context) error {
 	}
 	if removed {
 		s.hub.Unwatch(other.ID, room.ID)
-		s.hub.CloseUserInRoom(room.ID, other.ID, live.ClosePolicy, "removed from this room")
+		s.closer.CloseUserInRoom(room.ID, other.ID, live.ClosePolicy, "removed from this room")
 		s.refreshNav(ctx, other.ID)
 	}
 	return c.Redirect(http.StatusSeeOther, "/rooms/"+room.Slug)
@@ -106,6 +106,6 @@ func (s *Server) handleLeave(c echo.Context) error {
 		return err
 	}
 	s.hub.Unwatch(u.ID, room.ID)
-	s.hub.CloseUserInRoom(room.ID, u.ID, live.ClosePolicy, "you left this room")
+	s.closer.CloseUserInRoom(room.ID, u.ID, live.ClosePolicy, "you left this room")
 	return c.Redirect(http.StatusSeeOther, "/")
 }

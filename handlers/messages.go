@@ -86,24 +86,31 @@ func (s *Server) publishCommitted(events []chat.Event) {
 	start := time.Now()
 	created := 0
 	for _, e := range events {
-		ev := live.Event{RoomID: e.RoomID, Seq: e.Seq}
-		if e.IsUpdate() {
-			ev.Data = s.renderFrame(views.MessageUpdate(e.Message, e.Seq))
-		} else {
+		if !e.IsUpdate() {
 			created++
-			ev.MsgID = e.Message.ID
-			ev.Data = s.renderFrame(views.MessageFrame(e.Message))
-			if e.Message.Kind == chat.MessageText {
-				ev.Sidebar = s.renderFrame(views.UnreadMark(e.Message, false))
-				if ev.Mentioned = markup.Mentions(e.Message.Body); len(ev.Mentioned) > 0 {
-					ev.Mention = s.renderFrame(views.UnreadMark(e.Message, true))
-				}
-			}
 		}
-		s.broker.Publish(ev)
+		s.broker.Publish(s.renderEvent(e))
 	}
 	s.metrics.FanoutSeconds.Observe(time.Since(start).Seconds())
 	s.metrics.MessagesCreated.Add(float64(created))
+}
+
+// renderEvent renders a room event for delivery, once for all receivers.
+func (s *Server) renderEvent(e chat.Event) live.Event {
+	ev := live.Event{RoomID: e.RoomID, Seq: e.Seq}
+	if e.IsUpdate() {
+		ev.Data = s.renderFrame(views.MessageUpdate(e.Message, e.Seq))
+		return ev
+	}
+	ev.MsgID = e.Message.ID
+	ev.Data = s.renderFrame(views.MessageFrame(e.Message))
+	if e.Message.Kind == chat.MessageText {
+		ev.Sidebar = s.renderFrame(views.UnreadMark(e.Message, false))
+		if ev.Mentioned = markup.Mentions(e.Message.Body); len(ev.Mentioned) > 0 {
+			ev.Mention = s.renderFrame(views.UnreadMark(e.Message, true))
+		}
+	}
+	return ev
 }
 
 func (s *Server) handlePostMessage(c echo.Context) error {

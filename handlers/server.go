@@ -58,6 +58,7 @@ type Server struct {
 	store        *db.Store
 	hub          *live.Hub
 	broker       live.Broker
+	closer       socketCloser
 	log          *slog.Logger
 	assets       fs.FS
 	assetVersion string
@@ -135,6 +136,7 @@ func New(cfg Config) *Server {
 	if s.broker == nil {
 		s.broker = live.Local{Hub: s.hub}
 	}
+	s.closer = s.hub
 	s.store.OnCommit(s.publishCommitted)
 	s.hub.OnOnlineChange(s.onlineChanged)
 	s.routes()

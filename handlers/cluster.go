@@ -1,0 +1,52 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/nats-io/nats.go"
+
+	"agora/chat/live"
+	"agora/chat/live/cluster"
+)
+
+// socketCloser closes the sockets a control event concerns: the hub's own,
+// or, on a node of a cluster, those on every node.
+type socketCloser interface {
+	CloseSession(session string, code int, reason string)
+	CloseUserInRoom(roomID, userID int64, code int, reason string)
+}
+
+// JoinCluster makes the server one node of a cluster on nc: room events and
+// control events reach every node's sockets. Call it before serving.
+func (s *Server) JoinCluster(ctx context.Context, nc *nats.Conn, opt cluster.Options) (*cluster.Node, error) {
+	if opt.Log == nil {
+		opt.Log = s.log
+	}
+	node, err := cluster.Start(ctx, nc, s.hub, eventSource{s}, opt)
+	if err != nil {
+		return nil, err
+	}
+	s.broker, s.closer = node, node
+	return node, nil
+}
+
+// eventSource is where a node finds the room events NATS did not bring:
+// the store, rendered as publishCommitted renders them.
+type eventSource struct{ s *Server }
+
+func (e eventSource) RoomSeqs(ctx context.Context, ids []int64) (map[int64]int64, error) {
+	return e.s.store.RoomSeqs(ctx, ids)
+}
+
+func (e eventSource) RenderedEventsAfter(ctx context.Context, roomID, after int64, limit int) ([]live.Event, error) {
+	events, err := e.s.store.EventsAfter(ctx, roomID, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("events to fill a gap: %w", err)
+	}
+	out := make([]live.Event, len(events))
+	for i, ev := range events {
+		out[i] = e.s.renderEvent(ev)
+	}
+	return out, nil
+}

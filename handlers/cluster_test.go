@@ -1,0 +1,160 @@
+package handlers_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+
+	"agora/chat/live"
+	"agora/chat/live/cluster"
+)
+
+// startNATS runs a NATS server inside the test process, reachable only
+// in process.
+func startNATS(t *testing.T) *server.Server {
+	t.Helper()
+	ns, err := server.NewServer(&server.Options{DontListen: true, NoLog: true, NoSigs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats did not start")
+	}
+	t.Cleanup(ns.Shutdown)
+	return ns
+}
+
+// joinCluster makes ts a node of the cluster on ns.
+func joinCluster(t *testing.T, ts *testServer, ns *server.Server, opt cluster.Options) {
+	t.Helper()
+	nc, err := nats.Connect(ns.ClientURL(), nats.InProcessServer(ns))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opt.TailEvery == 0 {
+		opt.TailEvery = 100 * time.Millisecond
+	}
+	node, err := ts.app.JoinCluster(context.Background(), nc, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { node.Close(); nc.Close() })
+}
+
+// as returns a client of ts that is the same browser as c: its cookies
+// (kept per host, not per port) open the same session on the other node.
+func (c *client) as(ts *testServer) *client {
+	return &client{t: c.t, ts: ts, http: c.http}
+}
+
+// Two nodes on one database and one NATS behave as one server: what is done
+// on one reaches the sockets on the other, live and in stored order, and a
+// publish NATS never carried still arrives.
+func TestTwoNodesBehaveAsOne(t *testing.T) {
+	ns := startNATS(t)
+	a := newTestServer(t)
+	b := startTestServer(t, a.path, live.HubConfig{}, false)
+	joinCluster(t, a, ns, cluster.Options{
+		Drop: func(ev live.Event) bool { return bytes.Contains(ev.Data, []byte("never-on-nats")) },
+	})
+	joinCluster(t, b, ns, cluster.Options{})
+
+	alice := a.client(t).signup("alice")
+	bob := b.client(t).signup("bob")
+	alice.get("/rooms/general")
+	bob.get("/rooms/general")
+	aliceSock := alice.dial("general", -1)
+	bobSock := bob.dial("general", -1)
+
+	aliceSock.say("hello from A")
+	bobSock.readUntil("hello from A")
+	bobSock.say("hello from B")
+	aliceSock.readUntil("hello from B")
+	for i := range 10 {
+		[]*sock{aliceSock, bobSock}[i%2].say(fmt.Sprintf("burst %d", i))
+	}
+	for i := range 10 {
+		aliceSock.readUntil(fmt.Sprintf("burst %d<", i))
+		bobSock.readUntil(fmt.Sprintf("burst %d<", i))
+	}
+	stored := alice.lastMessageID("general")
+	for _, s := range []*sock{aliceSock, bobSock} {
+		if !slices.IsSorted(s.ids) || len(s.ids) != 12 || s.ids[len(s.ids)-1] != stored {
+			t.Fatalf("a socket got ids %v; want 12 in stored order ending at %d\n%s", s.ids, stored, s.text.String())
+		}
+		for id, n := range s.seen {
+			if n != 1 {
+				t.Errorf("message %d arrived %d times", id, n)
+			}
+		}
+	}
+
+	// Edits, deletes and reactions on A reach B.
+	first := aliceSock.ids[0]
+	hx := map[string]string{"HX-Request": "true"}
+	expectStatus(t, alice.do("POST", fmt.Sprintf("/messages/%d/edit", first), url.Values{"body": {"edited on A"}}, hx), http.StatusOK)
+	bobSock.readUntil("edited on A")
+	expectStatus(t, alice.do("POST", fmt.Sprintf("/messages/%d/reactions", first), url.Values{"emoji": {"👍"}}, hx), http.StatusNoContent)
+	bobSock.readUntil("👍")
+	expectStatus(t, alice.do("POST", fmt.Sprintf("/messages/%d/delete", first), nil, hx), http.StatusNoContent)
+	bobSock.readUntil("message deleted")
+
+	// A sidebar on B follows a message on A.
+	bob.post("/rooms", url.Values{"name": {"elsewhere"}})
+	bobElsewhere := bob.dial("elsewhere", -1)
+	aliceSock.say("for the sidebar")
+	bobElsewhere.readUntil(`<i data-author="alice"`)
+
+	// A publish NATS never carried is found by the tail check.
+	aliceSock.say("never-on-nats")
+	bobSock.readUntil("never-on-nats")
+
+	// Removal from a private room on A closes the member's socket on B.
+	alice.post("/rooms", url.Values{"name": {"secret"}, "private": {"on"}})
+	expectStatus(t, alice.post("/rooms/secret/members", url.Values{"username": {"bob"}}), http.StatusSeeOther)
+	bobSecret := bob.dial("secret", -1)
+	expectStatus(t, alice.post("/rooms/secret/members/remove", url.Values{"username": {"bob"}}), http.StatusSeeOther)
+	bobSecret.expectClose(websocket.StatusCode(live.ClosePolicy))
+
+	// Logging out on A closes the session's socket on B.
+	aliceOnB := alice.as(b).dial("general", -1)
+	expectStatus(t, alice.post("/logout", nil), http.StatusSeeOther)
+	aliceOnB.expectClose(websocket.StatusCode(live.ClosePolicy))
+}
+
+// An event NATS lost is filled from the store as soon as the next one
+// shows the gap, before it, without waiting for the tail check.
+func TestANodeFillsAGapBeforeTheNextEvent(t *testing.T) {
+	ns := startNATS(t)
+	a := newTestServer(t)
+	b := startTestServer(t, a.path, live.HubConfig{}, false)
+	joinCluster(t, a, ns, cluster.Options{
+		TailEvery: time.Hour,
+		Drop:      func(ev live.Event) bool { return bytes.Contains(ev.Data, []byte("lost-in-transit")) },
+	})
+	joinCluster(t, b, ns, cluster.Options{TailEvery: time.Hour})
+	alice, bob := a.client(t).signup("alice"), b.client(t).signup("bob")
+	alice.get("/rooms/general")
+	bob.get("/rooms/general")
+	aliceSock, bobSock := alice.dial("general", -1), bob.dial("general", -1)
+	aliceSock.say("before")
+	bobSock.readUntil("before<")
+	aliceSock.say("lost-in-transit")
+	aliceSock.readUntil("lost-in-transit")
+	aliceSock.say("after")
+	bobSock.readUntil("after<")
+	aliceSock.readUntil("after<")
+	if !slices.Equal(bobSock.ids, aliceSock.ids) || len(bobSock.ids) != 3 {
+		t.Fatalf("B got %v, A got %v: want the same three, in order", bobSock.ids, aliceSock.ids)
+	}
+}
