@@ -11,12 +11,16 @@ import (
 
 	"agora/chat"
 	"agora/db"
+	"agora/db/pgtest"
 )
 
-// Nodes that start at once on a fresh database migrate it once: each finds
-// the schema whole and the general room single.
+// Nodes that start at once on a fresh PostgreSQL database migrate it once:
+// each finds the schema whole and the general room single. (Nodes are
+// PostgreSQL's: a SQLite file has one server.)
 func TestNodesStartingTogetherMigrateOnce(t *testing.T) {
-	onEachEngine(t, func(t *testing.T, dsn string) {
+	func(test func(*testing.T, string)) {
+		t.Run("postgres", func(t *testing.T) { test(t, pgtest.Database(t)) })
+	}(func(t *testing.T, dsn string) {
 		ctx := context.Background()
 		const nodes = 4
 		stores := make([]*db.Store, nodes)
