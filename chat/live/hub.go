@@ -82,14 +82,17 @@ type Hub struct {
 	closed   bool
 	stop     chan struct{} // ends the flusher
 
-	sideMu  sync.Mutex
-	sideDue []*Subscriber // sockets holding sidebar frames until the next sidebar tick
+	sideMu    sync.Mutex
+	sideDue   []*Subscriber // sockets holding mention frames until the next sidebar tick
+	sideRooms []int64       // rooms holding sidebar fragments until the next sidebar tick
 }
 
 type hubRoom struct {
 	pending  atomic.Bool   // frames were published since the last flush
 	subs     []*Subscriber // changed only under h.mu held for writing; publishers hold it for reading
 	watchers []*Subscriber // sockets in other rooms of the room's members, for their sidebars
+	sideMu   sync.Mutex
+	side     []byte // sidebar fragments since the last sidebar tick, for every watcher alike
 	online   map[int64]*onlineUser
 	typing   map[int64]*typist
 	presence []byte // the rendered list of online users; nil once it changed
@@ -131,6 +134,7 @@ func (h *Hub) flush() {
 	side := time.NewTicker(h.cfg.SidebarEvery)
 	defer side.Stop()
 	var due []*Subscriber
+	var rooms []int64
 	for {
 		select {
 		case <-h.stop:
@@ -138,7 +142,9 @@ func (h *Hub) flush() {
 		case <-side.C:
 			h.sideMu.Lock()
 			due, h.sideDue = h.sideDue, due[:0]
+			rooms, h.sideRooms = h.sideRooms, rooms[:0]
 			h.sideMu.Unlock()
+			h.flushSidebars(rooms)
 			for _, s := range due {
 				s.sideDue.Store(false)
 				s.signal()
@@ -358,6 +364,31 @@ func (h *Hub) Unwatch(userID, roomID int64) {
 	}
 }
 
+// flushSidebars hands each room's sidebar fragments gathered since the last
+// tick to its watchers as one frame: a busy room costs each watcher one queue
+// append per tick, not one per message.
+func (h *Hub) flushSidebars(rooms []int64) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for _, id := range rooms {
+		r := h.rooms[id]
+		if r == nil {
+			continue
+		}
+		r.sideMu.Lock()
+		data := r.side
+		r.side = nil
+		r.sideMu.Unlock()
+		if len(data) == 0 {
+			continue
+		}
+		f := Frame{Data: data}
+		for _, s := range r.watchers {
+			s.queueFrame(f, h.cfg.QueueLen, true)
+		}
+	}
+}
+
 // Deliver queues a room event: Data for the room's subscribers, the
 // sidebar parts for its watchers. It never blocks.
 func (h *Hub) Deliver(ev Event) {
@@ -380,14 +411,29 @@ func (h *Hub) Deliver(ev Event) {
 	if ev.Sidebar == nil && ev.Mention == nil {
 		return
 	}
+	if ev.Sidebar != nil && !wake && len(r.watchers) > 0 {
+		r.sideMu.Lock()
+		first := len(r.side) == 0
+		r.side = append(r.side, ev.Sidebar...)
+		r.sideMu.Unlock()
+		if first {
+			h.sideMu.Lock()
+			h.sideRooms = append(h.sideRooms, ev.RoomID)
+			h.sideMu.Unlock()
+		}
+	}
+	if !wake && ev.Mention == nil {
+		return // the sidebar fragment waits for the tick; nothing else to do
+	}
 	side, mention := Frame{Data: ev.Sidebar}, Frame{Data: ev.Mention}
 	for _, s := range r.watchers {
-		if ev.Sidebar != nil {
-			s.queueFrame(side, h.cfg.QueueLen, wake)
+		if ev.Sidebar != nil && wake {
+			s.queueFrame(side, h.cfg.QueueLen, true)
 		}
-		if ev.Mention != nil && slices.Contains(ev.Mentioned, s.userKey) {
-			s.queueFrame(mention, h.cfg.QueueLen, wake)
+		if ev.Mention == nil || !slices.Contains(ev.Mentioned, s.userKey) {
+			continue
 		}
+		s.queueFrame(mention, h.cfg.QueueLen, wake)
 		if !wake && s.sideDue.CompareAndSwap(false, true) {
 			h.sideMu.Lock()
 			h.sideDue = append(h.sideDue, s)

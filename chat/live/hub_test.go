@@ -334,3 +334,25 @@ func TestSidebarFramesReachMembersElsewhere(t *testing.T) {
 	default:
 	}
 }
+
+// With batched writes, a busy room's sidebar fragments reach each watcher
+// as one frame per sidebar tick, in the order they were delivered.
+func TestSidebarFragmentsShareATick(t *testing.T) {
+	h := live.NewHub(live.HubConfig{QueueLen: 64, FlushEvery: time.Millisecond, SidebarEvery: 20 * time.Millisecond})
+	defer h.Close(live.CloseServiceRestart, "")
+	watcher, _ := h.Subscribe(2, bob, "s2", []int64{1})
+	for i := range 5 {
+		h.Deliver(live.Event{RoomID: 1, Seq: int64(i + 1), Sidebar: []byte(fmt.Sprint("<", i, ">"))})
+	}
+	deadline := time.After(5 * time.Second)
+	var got string
+	for got != "<0><1><2><3><4>" {
+		select {
+		case <-watcher.Wake():
+			msg, _ := watcher.Drain(nil)
+			got += string(msg)
+		case <-deadline:
+			t.Fatalf("got %q", got)
+		}
+	}
+}
