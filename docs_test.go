@@ -23,6 +23,7 @@ import (
 //     a profiler on) and $TOKEN an API token of a signed-up user; the
 //     README's addresses 127.0.0.1:8080 and 127.0.0.1:6060 are replaced by
 //     the ones this server got. Each must exit 0;
+//   - go build -o bin/X PKG: built from this module into the scratch bin/;
 //   - make TARGET [ARGS='...']: the target exists and ARGS are flags agora takes;
 //   - go test ... -run 'TestX' ... ./pkg/: the test exists in that package;
 //   - go tool pprof URL: a profile the profiler serves.
@@ -67,6 +68,12 @@ func TestReadmeCommands(t *testing.T) {
 				t.Errorf("README command failed: %s\n%v\n%s", line, err, out)
 			}
 			ran++
+		case len(fields) > 3 && fields[0] == "go" && fields[1] == "build" && fields[2] == "-o":
+			// Built here, in the module, into the scratch directory's bin/.
+			args := append([]string{"build", "-o", filepath.Join(dir, fields[3])}, fields[4:]...)
+			if out, err := exec.Command("go", args...).CombinedOutput(); err != nil {
+				t.Errorf("README command failed: %s\n%v\n%s", line, err, out)
+			}
 		case fields[0] == "make":
 			checkMake(t, line, string(makefile))
 		case len(fields) > 2 && fields[0] == "go" && fields[1] == "test":
