@@ -6,6 +6,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"agora/chat"
 	"agora/chat/live"
 	"agora/chat/live/cluster"
 )
@@ -15,6 +16,13 @@ import (
 type socketCloser interface {
 	CloseSession(session string, code int, reason string)
 	CloseUserInRoom(roomID, userID int64, code int, reason string)
+}
+
+// typer tells a room who is typing: the hub's own sockets, or, on a node of
+// a cluster, those on every node.
+type typer interface {
+	Typing(roomID int64, u chat.User)
+	StopTyping(roomID, userID int64)
 }
 
 // JoinCluster makes the server one node of a cluster on nc: room events and
@@ -27,7 +35,7 @@ func (s *Server) JoinCluster(ctx context.Context, nc *nats.Conn, opt cluster.Opt
 	if err != nil {
 		return nil, err
 	}
-	s.broker, s.closer = node, node
+	s.broker, s.closer, s.typer = node, node, node
 	return node, nil
 }
 

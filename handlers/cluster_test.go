@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -75,6 +76,15 @@ func TestTwoNodesBehaveAsOne(t *testing.T) {
 	bob.get("/rooms/general")
 	aliceSock := alice.dial("general", -1)
 	bobSock := bob.dial("general", -1)
+
+	// Presence and typing cross nodes: each sees the other online, and
+	// alice sees bob typing.
+	aliceSock.readUntil(`data-user="bob"`)
+	if !strings.Contains(bob.dial("general", -1).readUntil(`</ul>`), `data-user="alice"`) {
+		t.Error("a socket opened on B does not list alice, online on A")
+	}
+	bobSock.send([]byte(`{"typing":"1","HEADERS":{"HX-Trigger":"typing-signal"}}`))
+	aliceSock.readUntil("bob is typing")
 
 	aliceSock.say("hello from A")
 	bobSock.readUntil("hello from A")
@@ -157,4 +167,30 @@ func TestANodeFillsAGapBeforeTheNextEvent(t *testing.T) {
 	if !slices.Equal(bobSock.ids, aliceSock.ids) || len(bobSock.ids) != 3 {
 		t.Fatalf("B got %v, A got %v: want the same three, in order", bobSock.ids, aliceSock.ids)
 	}
+}
+
+// A node that goes silent (here: cut off from NATS, as a killed node is)
+// takes its users' presence with it within five heartbeats.
+func TestADeadNodesUsersGoOffline(t *testing.T) {
+	ns := startNATS(t)
+	a := newTestServer(t)
+	b := startTestServer(t, a.path, live.HubConfig{}, false)
+	joinCluster(t, a, ns, cluster.Options{HeartbeatEvery: 50 * time.Millisecond})
+	nc, err := nats.Connect(ns.ClientURL(), nats.InProcessServer(ns))
+	if err != nil {
+		t.Fatal(err)
+	}
+	node, err := b.app.JoinCluster(context.Background(), nc, cluster.Options{HeartbeatEvery: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(node.Close)
+	alice, bob := a.client(t).signup("alice"), b.client(t).signup("bob")
+	alice.get("/rooms/general")
+	bob.get("/rooms/general")
+	aliceSock := alice.dial("general", -1)
+	bob.dial("general", -1)
+	aliceSock.readUntil(`<li id="presence-bob"`)
+	nc.Close()
+	aliceSock.readUntil(`<li id="presence-bob" hx-swap-oob="delete">`)
 }

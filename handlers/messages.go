@@ -45,7 +45,7 @@ func (s *Server) sendMessage(ctx context.Context, u chat.User, room chat.Room, b
 		return chat.Message{}, false, err
 	}
 	s.metrics.CommitSeconds.Observe(time.Since(start).Seconds())
-	s.hub.StopTyping(room.ID, u.ID)
+	s.typer.StopTyping(room.ID, u.ID)
 	if created {
 		s.queueWebhooks(m, room, u)
 	}

@@ -59,6 +59,7 @@ type Server struct {
 	hub          *live.Hub
 	broker       live.Broker
 	closer       socketCloser
+	typer        typer
 	log          *slog.Logger
 	assets       fs.FS
 	assetVersion string
@@ -136,7 +137,7 @@ func New(cfg Config) *Server {
 	if s.broker == nil {
 		s.broker = live.Local{Hub: s.hub}
 	}
-	s.closer = s.hub
+	s.closer, s.typer = s.hub, s.hub
 	s.store.OnCommit(s.publishCommitted)
 	s.hub.OnOnlineChange(s.onlineChanged)
 	s.routes()

@@ -388,7 +388,7 @@ func (s *Server) readLoop(ctx context.Context, conn *websocket.Conn, sub *live.S
 				err = chat.Errorf(chat.EForbidden, "not a member")
 			}
 			if err == nil {
-				s.hub.Typing(room.ID, u)
+				s.typer.Typing(room.ID, u)
 			}
 		}
 		switch chat.ErrorCode(err) {

@@ -79,6 +79,7 @@ type Hub struct {
 	rooms    map[int64]*hubRoom
 	users    map[int64][]*Subscriber // every open socket of each user, in all rooms
 	onOnline func(chat.User, bool)
+	remote   remotePresence // users online on other nodes (see remote.go)
 	closed   bool
 	stop     chan struct{} // ends the flusher
 
@@ -269,12 +270,12 @@ func (h *Hub) Subscribe(roomID int64, user chat.User, session string, watch []in
 		o.conns++
 	} else {
 		r.online[user.ID] = &onlineUser{user: user, conns: 1}
-		h.presenceChangedLocked(roomID, r, user, true)
+		h.localPresenceLocked(roomID, r, user, true)
 	}
 	r.subs = append(r.subs, s)
 	if h.cfg.Presence != nil {
 		if r.presence == nil {
-			r.presence = h.cfg.Presence(roomID, onlineList(r))
+			r.presence = h.cfg.Presence(roomID, h.onlineListLocked(roomID, r))
 		}
 		s.push(Frame{Data: r.presence}, h.cfg.QueueLen)
 	}
@@ -313,7 +314,7 @@ func (h *Hub) Unsubscribe(s *Subscriber) {
 				delete(r.typing, s.User.ID)
 				h.typingLocked(s.RoomID, r)
 			}
-			h.presenceChangedLocked(s.RoomID, r, s.User, false)
+			h.localPresenceLocked(s.RoomID, r, s.User, false)
 		}
 	}
 	h.dropRoomLocked(s.RoomID)
@@ -474,10 +475,7 @@ func (h *Hub) Len() int {
 func (h *Hub) Online(roomID int64) []chat.User {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	if r := h.rooms[roomID]; r != nil {
-		return onlineList(r)
-	}
-	return nil
+	return h.onlineListLocked(roomID, h.rooms[roomID])
 }
 
 // Typing marks user as typing in the room for the next TypingTTL.
@@ -595,10 +593,19 @@ func (h *Hub) typingLocked(roomID int64, r *hubRoom) {
 	}
 }
 
-func onlineList(r *hubRoom) []chat.User {
-	users := make([]chat.User, 0, len(r.online))
-	for _, o := range r.online {
-		users = append(users, o.user)
+// onlineListLocked lists who has the room open here or on another node.
+func (h *Hub) onlineListLocked(roomID int64, r *hubRoom) []chat.User {
+	var users []chat.User
+	if r != nil {
+		users = make([]chat.User, 0, len(r.online))
+		for _, o := range r.online {
+			users = append(users, o.user)
+		}
+	}
+	for id, o := range h.remote.rooms[roomID] {
+		if r == nil || r.online[id] == nil {
+			users = append(users, o.user)
+		}
 	}
 	sortUsers(users)
 	return users
@@ -778,7 +785,7 @@ func (h *Hub) OnlineSet(userIDs []int64) map[int64]bool {
 	defer h.mu.RUnlock()
 	out := make(map[int64]bool, len(userIDs))
 	for _, id := range userIDs {
-		if len(h.users[id]) > 0 {
+		if len(h.users[id]) > 0 || h.remote.users[id] > 0 {
 			out[id] = true
 		}
 	}

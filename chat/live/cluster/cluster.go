@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -51,7 +52,11 @@ type Options struct {
 	// NATS when it says so: a fault to test that nothing depends on NATS
 	// carrying every event.
 	Drop func(live.Event) bool
-	Log  *slog.Logger
+	// HeartbeatEvery is how often the node tells the others who has what
+	// open here; a node not heard from for five of them counts as gone.
+	// Default 1s.
+	HeartbeatEvery time.Duration
+	Log            *slog.Logger
 }
 
 // Node is this process's part of the cluster.
@@ -62,9 +67,12 @@ type Node struct {
 	opt  Options
 	subs []*nats.Subscription
 
+	pres *presence
+
 	in   chan live.Event
 	quit chan struct{}
 	done chan struct{}
+	wg   sync.WaitGroup // the presence loop
 	last map[int64]int64 // room -> last seq delivered; only the sequencer touches it
 }
 
@@ -79,6 +87,9 @@ func Start(ctx context.Context, nc *nats.Conn, hub *live.Hub, src Source, opt Op
 	}
 	if opt.TailEvery <= 0 {
 		opt.TailEvery = 500 * time.Millisecond
+	}
+	if opt.HeartbeatEvery <= 0 {
+		opt.HeartbeatEvery = time.Second
 	}
 	if opt.Log == nil {
 		opt.Log = slog.New(slog.DiscardHandler)
@@ -98,10 +109,20 @@ func Start(ctx context.Context, nc *nats.Conn, hub *live.Hub, src Source, opt Op
 		rooms.Unsubscribe()
 		return nil, fmt.Errorf("join cluster: %w", err)
 	}
+	n.pres = newPresence(n)
+	pres, err := nc.Subscribe(n.pres.subject(), n.pres.onMsg)
+	if err != nil {
+		rooms.Unsubscribe()
+		control.Unsubscribe()
+		return nil, fmt.Errorf("join cluster: %w", err)
+	}
 	// A busy room must not make NATS drop this node as a slow consumer
 	// before the sequencer sees a gap: the queue between them is large.
 	rooms.SetPendingLimits(1<<20, 256<<20)
-	n.subs = []*nats.Subscription{rooms, control}
+	n.subs = []*nats.Subscription{rooms, control, pres}
+	hub.OnLocalPresence(n.pres.onLocal)
+	n.wg.Add(1)
+	go n.presenceLoop()
 	go n.run()
 	return n, nil
 }
@@ -111,8 +132,10 @@ func (n *Node) Close() {
 	for _, s := range n.subs {
 		s.Unsubscribe()
 	}
+	n.hub.OnLocalPresence(nil)
 	close(n.quit)
 	<-n.done
+	n.wg.Wait()
 }
 
 // Publish is live.Broker's: it hands a committed, rendered event to this
