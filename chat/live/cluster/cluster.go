@@ -72,7 +72,7 @@ type Node struct {
 	in   chan live.Event
 	quit chan struct{}
 	done chan struct{}
-	wg   sync.WaitGroup // the presence loop
+	wg   sync.WaitGroup  // the presence loop
 	last map[int64]int64 // room -> last seq delivered; only the sequencer touches it
 }
 
