@@ -89,3 +89,44 @@ func (s *Store) eventReactions(ctx context.Context, events []chat.Event) error {
 	}
 	return nil
 }
+
+// LatestEventID is the id of the newest event in any room, 0 when there is none.
+func (s *Store) LatestEventID(ctx context.Context) (int64, error) {
+	var id int64
+	if err := s.queryRow(ctx, "SELECT coalesce(max(id), 0) FROM events").Scan(&id); err != nil {
+		return 0, fmt.Errorf("latest event id: %w", err)
+	}
+	return id, nil
+}
+
+// EventsVisible returns up to limit events with ids above after, in id
+// (commit) order, from every room the user can read now: public rooms, and
+// the private rooms and direct conversations they are a member of.
+func (s *Store) EventsVisible(ctx context.Context, userID, after int64, limit int) ([]chat.Event, error) {
+	rows, err := s.query(ctx, `SELECT `+messageColumns+`, e.id, e.seq, e.kind, e.created_at
+		FROM events e JOIN rooms r ON r.id = e.room_id
+		JOIN messages m ON m.id = e.message_id JOIN users u ON u.id = m.author_id
+		WHERE e.id > ?2 AND ((r.kind = 'room' AND r.private = 0)
+			OR EXISTS (SELECT 1 FROM memberships mb WHERE mb.room_id = e.room_id AND mb.user_id = ?1))
+		ORDER BY e.id LIMIT ?3`, userID, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("visible events: %w", err)
+	}
+	defer rows.Close()
+	var events []chat.Event
+	for rows.Next() {
+		var e chat.Event
+		var at int64
+		m, err := scanMessage(rows, &e.ID, &e.Seq, &e.Kind, &at)
+		if err != nil {
+			return nil, fmt.Errorf("visible events: %w", err)
+		}
+		e.RoomID, e.Message, e.At = m.RoomID, m, fromDB(at)
+		events = append(events, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("visible events: %w", err)
+	}
+	rows.Close()
+	return events, s.eventReactions(ctx, events)
+}

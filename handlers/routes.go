@@ -72,6 +72,7 @@ func (s *Server) routes() {
 	e.GET("/api/v1/openapi.json", s.handleOpenAPI)
 	api := e.Group("/api/v1", s.requireToken)
 	api.GET("/me", s.handleAPIMe)
+	api.GET("/events", s.handleAPIEvents)
 	api.GET("/rooms", s.handleAPIRooms)
 	api.POST("/rooms/:slug/join", s.handleAPIJoin)
 	api.GET("/rooms/:slug/messages", s.handleAPIMessages)

@@ -74,6 +74,7 @@ type Server struct {
 	postLimits  *limiterSet // messages per user, across all their sockets and forms
 	frameLimits *limiterSet // socket frames per user, across all their sockets
 	hooks       *webhooks
+	streams     *streams // the API's event streams
 	apiLimits   *limiterSet // API requests per token
 	apiWrites   *limiterSet // API posts, edits, reactions and joins per token
 
@@ -122,6 +123,8 @@ func New(cfg Config) *Server {
 		apiWrites:    newLimiterSet(5, 20),
 	}
 	s.startWebhooks(cfg.WebhooksPrivate, cfg.WebhookTimeout)
+	s.streams = newStreams()
+	s.hub.OnDeliver(s.streams.wake)
 	// The API takes bearer tokens only, never cookies: a request from
 	// another site's page carries nothing that would act for a user.
 	s.cop.AddInsecureBypassPattern(apiPrefix)
@@ -153,6 +156,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.Serv
 func (s *Server) Shutdown(ctx context.Context) {
 	s.hub.Close(live.CloseServiceRestart, "server restarting")
 	s.stopWebhooks()
+	s.streams.close()
 	// A socket leaves the hub once its close frame is written.
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()

@@ -80,6 +80,7 @@ type Hub struct {
 	users    map[int64][]*Subscriber // every open socket of each user, in all rooms
 	onOnline func(chat.User, bool)
 	remote   remotePresence // users online on other nodes (see remote.go)
+	onEvent  func(roomID, seq int64)
 	closed   bool
 	stop     chan struct{} // ends the flusher
 
@@ -198,6 +199,16 @@ func (h *Hub) OnOnlineChange(fn func(u chat.User, online bool)) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.onOnline = fn
+}
+
+// OnDeliver sets fn to be told of every room event the hub is given, in any
+// room, sockets here or not: streams that follow rooms through the store
+// (the API's event stream) wake on it. fn runs on the delivering goroutine,
+// under the hub's lock: it must not block.
+func (h *Hub) OnDeliver(fn func(roomID, seq int64)) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.onEvent = fn
 }
 
 // addSocketLocked counts s among its user's sockets and tells the
@@ -395,6 +406,9 @@ func (h *Hub) flushSidebars(rooms []int64) {
 func (h *Hub) Deliver(ev Event) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
+	if h.onEvent != nil {
+		h.onEvent(ev.RoomID, ev.Seq)
+	}
 	r := h.rooms[ev.RoomID]
 	if r == nil {
 		return
