@@ -74,7 +74,7 @@ type Server struct {
 	postLimits  *limiterSet // messages per user, across all their sockets and forms
 	frameLimits *limiterSet // socket frames per user, across all their sockets
 	hooks       *webhooks
-	streams     *streams // the API's event streams
+	streams     *streams    // the API's event streams
 	apiLimits   *limiterSet // API requests per token
 	apiWrites   *limiterSet // API posts, edits, reactions and joins per token
 
