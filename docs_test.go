@@ -79,7 +79,7 @@ func TestReadmeCommands(t *testing.T) {
 		case len(fields) > 2 && fields[0] == "go" && fields[1] == "test":
 			checkGoTest(t, line, fields)
 		case len(fields) > 3 && fields[0] == "go" && fields[1] == "tool" && fields[2] == "pprof":
-			u := strings.ReplaceAll(fields[3], "127.0.0.1:6060", pprofAddr)
+			u := strings.ReplaceAll(strings.Trim(fields[3], "'"), "127.0.0.1:6060", pprofAddr)
 			u = strings.Replace(u, "seconds=30", "seconds=1", 1)
 			res, err := http.Get(u)
 			if err != nil || res.StatusCode != http.StatusOK {
