@@ -61,3 +61,37 @@ func TestReadmeListsEveryRoute(t *testing.T) {
 		}
 	}
 }
+
+// TestReadmeCloseCodes holds the close-code table of handlers/README.md
+// against the constants of chat/live/close.go, the one table the code uses.
+func TestReadmeCloseCodes(t *testing.T) {
+	src, err := os.ReadFile(filepath.Join("..", "chat", "live", "close.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inCode := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^\s+Close\w+\s+= (1\d\d\d)\b`).FindAllStringSubmatch(string(src), -1) {
+		inCode[m[1]] = true
+	}
+	inReadme := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^\| (1\d\d\d) \|`).FindAllStringSubmatch(string(readme), -1) {
+		inReadme[m[1]] = true
+	}
+	if len(inCode) == 0 || len(inReadme) == 0 {
+		t.Fatalf("close codes: %d in close.go, %d in handlers/README.md", len(inCode), len(inReadme))
+	}
+	for c := range inCode {
+		if !inReadme[c] {
+			t.Errorf("close code %s is in chat/live/close.go but not in handlers/README.md", c)
+		}
+	}
+	for c := range inReadme {
+		if !inCode[c] {
+			t.Errorf("handlers/README.md lists close code %s, which chat/live/close.go does not have", c)
+		}
+	}
+}
