@@ -113,6 +113,7 @@ type results struct {
 	agTeam, blTeam loadResult
 	store          storageResult
 	page           pageResult
+	capacity       capacityResult
 }
 
 func (b *bench) runPhases(ctx context.Context) (*results, error) {
@@ -144,6 +145,11 @@ func (b *bench) runPhases(ctx context.Context) (*results, error) {
 	}
 	if cfg.phases["team"] {
 		if res.agTeam, res.blTeam, err = b.team(ctx, users); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.phases["capacity"] {
+		if res.capacity, err = b.capacity(ctx, users); err != nil {
 			return nil, err
 		}
 	}

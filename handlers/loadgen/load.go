@@ -22,6 +22,8 @@ type loadSpec struct {
 	window  time.Duration // sending
 	grace   time.Duration // then waiting for the last deliveries; what has not come is lost
 	perf    string        // record perf to this prefix ("": not)
+	// beforeClose, if set, runs after the last delivery, sockets still open.
+	beforeClose func()
 }
 
 // stream sends messages to one room at a fixed period, starting at offset,
@@ -171,6 +173,9 @@ func runLoad(ctx context.Context, tg *target, spec loadSpec, logf func(string, .
 		r.sidebar += s.sidebar.Load()
 		r.sidebarElsewhere += s.sidebarEl.Load()
 		r.bytesRx += s.bytes.Load()
+	}
+	if spec.beforeClose != nil {
+		spec.beforeClose()
 	}
 	closeAll(tg, socks)
 

@@ -15,6 +15,8 @@
 //	idle     resident memory per idle socket at 1,000 and 10,000 sockets
 //	storage  64 senders at once through their sockets
 //	page     the room page with 50 messages, timed at the client
+//	capacity 10,000 sockets held in one room with a few messages a second:
+//	         delivery, resident memory and open file descriptors
 //
 // The table is printed and written to -out. Only loopback addresses are used:
 // the servers listen on 127.0.0.1; sign-ups come from 127.2.x.x (about 9 per
@@ -48,7 +50,7 @@ func main() {
 }
 
 // phaseNames are the phases in the order they run.
-func phaseNames() []string { return []string{"idle", "room", "storage", "page", "team"} }
+func phaseNames() []string { return []string{"idle", "room", "storage", "page", "team", "capacity"} }
 
 // settings is the size of every phase.
 type settings struct {
@@ -73,6 +75,10 @@ type settings struct {
 	storeBurst           int // storage: messages per sender, back to back
 	pageRequests         int // page: timed requests
 
+	capSockets, capSenders int           // capacity: sockets held, users sending
+	capRate                float64       // capacity: messages/s in all
+	capWindow              time.Duration // capacity: send window
+
 	perf     bool   // record a CPU profile of agora with perf during the fan-out
 	agoraBin string // use this agora binary instead of building one
 	out      string // the results table
@@ -84,6 +90,7 @@ func parseSettings(args []string, stderr io.Writer) (settings, string, error) {
 		rooms: 20, roomsPerUser: 10, teamGrace: 8 * time.Second,
 		grace:     15 * time.Second,
 		idleSmall: 1000, storeSenders: 64, storeBurst: 25, pageRequests: 200,
+		capSenders: 10,
 	}
 	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -94,6 +101,9 @@ func parseSettings(args []string, stderr io.Writer) (settings, string, error) {
 	teamSeconds := fs.Int("team-seconds", 20, "team: length of the send window in seconds (max 120)")
 	fs.Float64Var(&s.teamRate, "team-rate", 300, "team: messages/s over all rooms (max 1000)")
 	fs.IntVar(&s.idleLarge, "idle", 10000, "idle: sockets at the large point (max 15000)")
+	fs.IntVar(&s.capSockets, "capacity", 10000, "capacity: sockets held (max 15000)")
+	fs.Float64Var(&s.capRate, "capacity-rate", 5, "capacity: messages/s in all, from 10 senders (max 60)")
+	capSeconds := fs.Int("capacity-seconds", 30, "capacity: length of the send window in seconds (max 300)")
 	fs.BoolVar(&s.perf, "perf", false, "record a CPU profile of agora with perf during the one-room fan-out (perf-agora.txt beside -out)")
 	fs.StringVar(&s.agoraBin, "agora-bin", "", "use this agora binary instead of building one")
 	fs.StringVar(&s.out, "out", filepath.Join("handlers", "testdata", "bench", "results.txt"), "where the results table is written")
@@ -108,6 +118,9 @@ func parseSettings(args []string, stderr io.Writer) (settings, string, error) {
 	s.teamRate = min(max(s.teamRate, 1), 1000)
 	s.idleLarge = min(max(s.idleLarge, 1), 15000)
 	s.idleSmall = min(s.idleSmall, s.idleLarge)
+	s.capSockets = min(max(s.capSockets, s.capSenders), 15000)
+	s.capRate = min(max(s.capRate, 0.1), 60)
+	s.capWindow = time.Duration(min(max(*capSeconds, 1), 300)) * time.Second
 	s.phases = map[string]bool{}
 	for _, p := range strings.Split(*phase, ",") {
 		switch p = strings.TrimSpace(p); {

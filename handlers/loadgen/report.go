@@ -167,6 +167,10 @@ func (res *results) table(cfg settings) string {
 		row("(d) GET room page p99", ms(pg.p99), "n/a", "", "", "")
 	}
 
+	if cfg.phases["capacity"] {
+		res.capacity.rows(row)
+	}
+
 	b.WriteString("\n")
 	if cfg.phases["room"] {
 		af, bf := res.agRoom, res.blRoom
@@ -201,6 +205,9 @@ func (res *results) table(cfg settings) string {
 	}
 	if cfg.phases["page"] {
 		fmt.Fprintf(&b, "(**) measured at the client over one keep-alive loopback connection, request to last byte, %d requests.\n", res.page.requests)
+	}
+	if cfg.phases["capacity"] {
+		b.WriteString(res.capacity.note(cfg))
 	}
 	fmt.Fprintf(&b, "load generator run time %v\n", res.took.Round(time.Second))
 	return b.String()

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+)
+
+// The capacity phase: many sockets held open in #general (10,000 by default)
+// while a few messages a second go to all of them, with the server's
+// resident memory and open file descriptors sampled throughout. It says what
+// a server holding a big team costs, and that it keeps delivering meanwhile.
+
+type capacityResult struct {
+	load             loadResult
+	rss0, rssPeak    int64 // before the sockets, and the most while they were held
+	fds0, fdsPeak    int   // the same for open file descriptors
+	rssEnd           int64 // after the last delivery, sockets still open
+	fdsEnd           int
+	samples          int
+	sockets, senders int
+}
+
+// capacity runs the phase on a fresh agora.
+func (b *bench) capacity(ctx context.Context, users []*user) (capacityResult, error) {
+	p, err := b.startAgora(ctx, "agora-capacity")
+	if err != nil {
+		return capacityResult{}, err
+	}
+	defer p.stop()
+	return runCapacity(ctx, newTarget(p, true), users, b.cfg, b.logf)
+}
+
+func runCapacity(ctx context.Context, tg *target, users []*user, cfg settings, logf func(string, ...any)) (capacityResult, error) {
+	pg, err := readPage(tg.addr, users[0], "general")
+	if err != nil {
+		return capacityResult{}, err
+	}
+	senders := min(cfg.capSenders, len(users))
+	r := capacityResult{sockets: cfg.capSockets, senders: senders}
+	waitQuiet(ctx, tg.proc.name, logf)
+	r.rss0, r.fds0 = tg.proc.rss(), openFDs(tg.proc.pid())
+
+	// Sample while the sockets open, are held and receive.
+	sctx, stopSampling := context.WithCancel(ctx)
+	var sampled sync.WaitGroup
+	sampled.Add(1)
+	go func() {
+		defer sampled.Done()
+		tick := time.NewTicker(250 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			r.rssPeak = max(r.rssPeak, tg.proc.rss())
+			r.fdsPeak = max(r.fdsPeak, openFDs(tg.proc.pid()))
+			r.samples++
+			select {
+			case <-sctx.Done():
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+
+	// Senders at capRate messages/s in all, each from its own user's first
+	// socket (sockets 0..senders-1 belong to users 0..senders-1).
+	period := time.Duration(float64(senders) / cfg.capRate * float64(time.Second))
+	spec := loadSpec{
+		label: "capacity", seats: oneRoom(users, 0, cfg.capSockets, pg), roomOf: func(int) int { return 0 }, rooms: 1,
+		rate: cfg.capRate, window: cfg.capWindow, grace: cfg.grace,
+		streams: func(socks []*sock) []stream {
+			if len(socks) < senders {
+				return nil
+			}
+			out := make([]stream, senders)
+			for i := range out {
+				out[i] = stream{socks: socks[i : i+1], period: period, offset: time.Duration(i) * period / time.Duration(senders)}
+			}
+			return out
+		},
+		// Measured while the sockets are still open: runLoad closes them
+		// when it returns.
+		beforeClose: func() { r.rssEnd, r.fdsEnd = tg.proc.rss(), openFDs(tg.proc.pid()) },
+	}
+	r.load, err = runLoad(ctx, tg, spec, logf)
+	stopSampling()
+	sampled.Wait()
+	logf("capacity: %d sockets, RSS %d → peak %d KiB, open files %d → peak %d", r.load.clients, r.rss0>>10, r.rssPeak>>10, r.fds0, r.fdsPeak)
+	return r, err
+}
+
+// openFDs counts the process's open file descriptors (sockets among them).
+func openFDs(pid int) int {
+	entries, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		return 0
+	}
+	return len(entries)
+}
+
+// rows adds the phase to the results table.
+func (r capacityResult) rows(row func(metric, a, bl, rt, target, v string)) {
+	l := r.load
+	row("(f) capacity: sockets held (connect failures)", fmt.Sprintf("%d (%d)", l.clients, l.connectFailed), "n/a", "", fmt.Sprint(r.sockets), verdict(l.clients >= r.sockets))
+	row("(f) capacity: messages sent / offered rate", fmt.Sprintf("%d / %.1f/s", l.sent, l.offered), "n/a", "", "", "")
+	row("(f) capacity: deliveries received / expected", fmt.Sprintf("%d/%d", l.delivered, l.expected), "n/a", "", "", "")
+	row("(f) capacity: lost / duplicated deliveries", fmt.Sprintf("%d/%d", l.lost, l.dups), "n/a", "", "0/0", verdict(l.lost == 0 && l.dups == 0))
+	row("(f) capacity: send -> last receiver p50 / p99", lastMs(l.lastP50)+" / "+lastMs(l.lastP99), "n/a", "", "", "")
+	row("(f) capacity: evictions / reconnects / dead", fmt.Sprintf("%d/%d/%d", l.evictions, l.reconnects, l.dead), "n/a", "", "", "")
+	row("(f) capacity: server RSS before / peak / end", mib(r.rss0)+" / "+mib(r.rssPeak)+" / "+mib(r.rssEnd), "n/a", "", "", "")
+	if l.clients > 0 {
+		row("(f) capacity: RSS per socket (end - before)", kib((r.rssEnd-r.rss0)/int64(l.clients)), "n/a", "", "", "")
+	}
+	row("(f) capacity: open files before / peak / end", fmt.Sprintf("%d / %d / %d", r.fds0, r.fdsPeak, r.fdsEnd), "n/a", "", "", "")
+	row("(f) capacity: server CPU (window + drain)", pct(l.cpu, l.window+l.drain), "n/a", "", "", "")
+}
+
+// note explains the phase under the table.
+func (r capacityResult) note(cfg settings) string {
+	return fmt.Sprintf("(f) capacity: %d sockets of %d users held in #general for %v while %d senders send %.1f msg/s in all;\n"+
+		"    RSS (VmRSS) and open files (/proc/<pid>/fd) sampled every 250 ms (%d samples); \"end\" is after the last delivery, sockets open.\n",
+		r.sockets, cfg.users, cfg.capWindow, r.senders, cfg.capRate, r.samples)
+}
