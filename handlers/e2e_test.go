@@ -77,6 +77,7 @@ type agoraServer struct {
 	t    *testing.T
 	addr string // host:port
 	db   string
+	args []string // more flags (-nats for a node of a cluster)
 
 	mu   sync.Mutex
 	logs bytes.Buffer // stdout and stderr of every run, for failures
@@ -128,7 +129,7 @@ func (s *agoraServer) start() {
 	if s.running() {
 		t.Fatal("start: the server is already running")
 	}
-	cmd := exec.Command(agoraBin, "-addr", s.addr, "-db", s.db)
+	cmd := exec.Command(agoraBin, append([]string{"-addr", s.addr, "-db", s.db}, s.args...)...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatalf("start: %v", err)
