@@ -8,13 +8,18 @@ VENDOR          := assets/vendor
 
 GO ?= go
 
-.PHONY: run build test e2e bench fuzz generate assets check clean
+.PHONY: run build test e2e bench fuzz generate assets check clean cluster
 
 run: assets
 	$(GO) run . $(ARGS)
 
 build: assets
 	$(GO) build -o bin/agora .
+
+# Two nodes on one throwaway PostgreSQL and one NATS, on ports 8081 and 8082
+# (see README, "Several nodes"); Ctrl-C stops them all.
+cluster: build
+	$(GO) run ./chat/live/cluster/localcluster -agora bin/agora
 
 test: assets
 	$(GO) test -race -count=1 ./...
