@@ -58,6 +58,7 @@ type loadResult struct {
 	cpuPerDelivery            float64       // µs
 	genPerDelivery            float64       // µs
 	sidebar, sidebarElsewhere int64         // sidebar fragments received on all sockets
+	sidebarWS                 int64         // WebSocket messages holding them
 	bytesRx                   int64         // payload bytes received on all sockets
 	committed                 int64
 	serverErrors              int
@@ -96,6 +97,7 @@ func runLoad(ctx context.Context, tg *target, spec loadSpec, logf func(string, .
 		s.bytes.Store(0)
 		s.sidebar.Store(0)
 		s.sidebarEl.Store(0)
+		s.sidebarWS.Store(0)
 	}
 
 	var sendErrs atomic.Int64
@@ -172,6 +174,7 @@ func runLoad(ctx context.Context, tg *target, spec loadSpec, logf func(string, .
 	for _, s := range socks {
 		r.sidebar += s.sidebar.Load()
 		r.sidebarElsewhere += s.sidebarEl.Load()
+		r.sidebarWS += s.sidebarWS.Load()
 		r.bytesRx += s.bytes.Load()
 	}
 	if spec.beforeClose != nil {

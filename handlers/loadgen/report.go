@@ -143,6 +143,7 @@ func (res *results) table(cfg settings) string {
 		row("(e) team: server CPU per frame (message or sidebar)", perFrame(at), perFrame(bt), "", "", "")
 		row("(e) team: sidebar fragments per message", fmt.Sprintf("%.1f", at.perMessage(at.sidebar)), fmt.Sprintf("%.1f", bt.perMessage(bt.sidebar)), "", "", "")
 		row("(e) team:   of which on sockets in other rooms", fmt.Sprintf("%.1f", at.perMessage(at.sidebarElsewhere)), fmt.Sprintf("%.1f", bt.perMessage(bt.sidebarElsewhere)), "", "", "")
+		row("(e) team: WebSocket messages holding them, per message", fmt.Sprintf("%.1f", at.perMessage(at.sidebarWS)), fmt.Sprintf("%.1f", bt.perMessage(bt.sidebarWS)), "", "", "")
 		tail("(e) team:", at, bt)
 	}
 	if cfg.phases["idle"] {
@@ -193,7 +194,8 @@ func (res *results) table(cfg settings) string {
 		fmt.Fprintf(&b, "    ends %v after the last send: what has not arrived by then is lost. CPU over %v + %v agora, %v + %v baseline.\n",
 			cfg.teamGrace, at.window.Round(time.Millisecond), at.drain.Round(time.Millisecond), bt.window.Round(time.Millisecond), bt.drain.Round(time.Millisecond))
 		fmt.Fprintf(&b, "    Sidebar fragments: out-of-band swaps of #nav-lists or of a room's entry, count or marks in the sidebar, counted on every socket;\n")
-		fmt.Fprintf(&b, "    \"other rooms\" leaves out those naming the socket's own room. The baseline has no sidebar.\n")
+		fmt.Fprintf(&b, "    \"other rooms\" leaves out those naming the socket's own room; a WebSocket message may carry several of them, and\n")
+		fmt.Fprintf(&b, "    messages too (a socket's waiting frames go out as one). The baseline has no sidebar.\n")
 		fmt.Fprintf(&b, "    sockets closed under the clients: agora [%s]; baseline [%s]\n", at.closeCodes, bt.closeCodes)
 	}
 	if cfg.phases["idle"] {

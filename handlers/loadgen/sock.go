@@ -92,6 +92,7 @@ type sock struct {
 	bytes     atomic.Int64 // payload bytes received while measured
 	sidebar   atomic.Int64 // sidebar fragments received while measured
 	sidebarEl atomic.Int64 // of which about another room than this socket's (or not about one room)
+	sidebarWS atomic.Int64 // WebSocket messages received that hold sidebar fragments
 
 	mu       sync.Mutex
 	trackIDs bool
@@ -282,6 +283,7 @@ func (s *sock) scan(data []byte, now int64) {
 	if all, elsewhere := sidebarFragments(data, s.seat.keys); all > 0 {
 		s.sidebar.Add(int64(all))
 		s.sidebarEl.Add(int64(elsewhere))
+		s.sidebarWS.Add(1)
 	}
 	for rest := data; ; {
 		i := bytes.Index(rest, []byte(tokenMark))
