@@ -4,6 +4,8 @@ HTMX_VERSION    := 2.0.11
 HTMX_SHA256     := d6fdc75f204e6bdefa99b69bf1e6d4ac69b8a364f77929f45c13476b4000f717
 HTMX_WS_VERSION := 2.0.4
 HTMX_WS_SHA256  := 896afc2936ded7a56373edf16ce75b0fe9bf49c03d1f55aee9baa94cb87c8d3e
+AXE_VERSION     := 4.14.1
+AXE_SHA256      := 29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c
 VENDOR          := assets/vendor
 
 GO ?= go
@@ -24,8 +26,9 @@ cluster: build
 test: assets
 	$(GO) test -race -count=1 ./...
 
-# Browser tests: a real headless Chromium (Debian's `chromium` package).
-e2e: assets
+# Browser tests: a real headless Chromium (Debian's `chromium` package), with
+# axe-core injected to check accessibility (a test tool: never embedded).
+e2e: assets $(VENDOR)/axe.min.js
 	$(GO) test -tags e2e -count=1 -timeout 10m -run 'TestE2E' -v ./handlers/
 
 # Micro-benchmarks, then the load generator: the real binary over loopback,
@@ -59,6 +62,9 @@ $(VENDOR)/htmx.min.js:
 
 $(VENDOR)/ws.min.js:
 	@$(call fetch_npm,htmx-ext-ws,$(HTMX_WS_VERSION),dist/ws.min.js,$(HTMX_WS_SHA256),$@)
+
+$(VENDOR)/axe.min.js:
+	@$(call fetch_npm,axe-core,$(AXE_VERSION),axe.min.js,$(AXE_SHA256),$@)
 
 # fetch_npm package,version,path-in-package,sha256,destination
 define fetch_npm

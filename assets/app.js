@@ -1,11 +1,24 @@
 // agora's only script. htmx does the work; this does what attributes cannot
-// under a strict CSP: show the socket's state, tell the server on every
-// (re)connect which message the page has last, reset the composer after a
-// send, send on Enter, and show times in the reader's own time zone.
+// under a strict CSP, and everything here is an improvement on a page that
+// works without it: the socket's state; the last message id on every
+// (re)connect; a composer that keeps the text until the server has the
+// message, with drafts per room, a length counter and mention completion;
+// keys (Enter sends, Up edits your last message, Escape closes what is open);
+// the reader's time zone, day lines and runs of one author grouped; a "jump
+// to latest" button; unread counts in the title and the icon; notifications
+// and a sound for mentions and direct messages, if asked for.
 (function () {
   "use strict";
   var connected = false;
   var reconnecting = {1006: true, 1011: true, 1012: true, 1013: true};
+  var me = document.body.dataset.me || "";
+  var baseTitle = document.title;
+  var groupGap = 5 * 60 * 1000; // a run of one author's messages closer than this is one group
+
+  function $(sel, root) { return (root || document).querySelector(sel); }
+  function $$(sel, root) { return Array.prototype.slice.call((root || document).querySelectorAll(sel)); }
+  function store(kind) { try { return window[kind]; } catch (e) { return null; } }
+  function roomSlug() { var r = $(".main.room"); return r ? r.dataset.room : ""; }
 
   function maxOf(selector, key) {
     var last = 0, els = document.querySelectorAll(selector);
@@ -13,20 +26,24 @@
     return last;
   }
 
+  function lastID() { return maxOf("#messages [data-id]", "id"); }
+
   // Every (re)connect asks for what the page missed: ?after=<last message
   // id>&seq=<last room event it shows> (edits, deletes and reactions too).
-  htmx.createWebSocket = function (url) {
-    var u = new URL(url, location.href);
-    u.searchParams.set("after", String(maxOf("#messages [data-id]", "id")));
-    u.searchParams.set("seq", String(Math.max(maxOf("#messages[data-seq]", "seq"), maxOf("#messages [data-seq]", "seq"))));
-    var s = new WebSocket(u.toString());
-    s.binaryType = "blob";
-    return s;
-  };
+  if (window.htmx) {
+    htmx.createWebSocket = function (url) {
+      var u = new URL(url, location.href);
+      u.searchParams.set("after", String(lastID()));
+      u.searchParams.set("seq", String(Math.max(maxOf("#messages[data-seq]", "seq"), maxOf("#messages [data-seq]", "seq"))));
+      var s = new WebSocket(u.toString());
+      s.binaryType = "blob";
+      return s;
+    };
+  }
 
   function setState(state, text) {
-    var el = document.getElementById("status");
-    if (el) { el.dataset.state = state; el.textContent = text || state; }
+    var el = $("#status");
+    if (el) { el.hidden = false; el.dataset.state = state; el.textContent = text || state; }
   }
 
   function newClientID() {
@@ -35,8 +52,26 @@
     return Array.from(b, function (x) { return x.toString(16).padStart(2, "0"); }).join("");
   }
 
+  // ---- Times, days and groups -------------------------------------------
+
+  function dayKey(d) { return d.getFullYear() + "-" + d.getMonth() + "-" + d.getDate(); }
+
+  function dayLabel(d) {
+    var now = new Date(), y = new Date(now.getFullYear(), now.getMonth(), now.getDate() - 1);
+    if (dayKey(d) === dayKey(now)) return "Today";
+    if (dayKey(d) === dayKey(y)) return "Yesterday";
+    var opts = {weekday: "long", day: "numeric", month: "long"};
+    if (d.getFullYear() !== now.getFullYear()) opts.year = "numeric";
+    return d.toLocaleDateString([], opts);
+  }
+
+  function timeOf(el) {
+    var t = el.querySelector("time[datetime]");
+    return t ? new Date(t.getAttribute("datetime")) : null;
+  }
+
   function localTimes(root) {
-    var els = (root || document).querySelectorAll("time[datetime]:not([data-local])");
+    var els = $$("time[datetime]:not([data-local])", root);
     for (var i = 0; i < els.length; i++) {
       var d = new Date(els[i].getAttribute("datetime"));
       if (isNaN(d)) continue;
@@ -46,40 +81,427 @@
     }
   }
 
-  document.addEventListener("htmx:wsConnecting", function () { setState("reconnecting", connected ? "reconnecting…" : "connecting…"); });
-  document.addEventListener("htmx:wsOpen", function () { connected = true; setState("connected"); });
-  document.addEventListener("htmx:wsClose", function (e) {
-    connected = false;
-    var code = e.detail && e.detail.event && e.detail.event.code;
-    if (reconnecting[code]) setState("reconnecting", "reconnecting…");
-    else setState("offline");
-  });
-
-  // With the socket down, the composer posts the form the plain way (htmx has
-  // already cancelled the browser's own submit) and typing signals are
-  // dropped, instead of queueing in the page.
-  document.addEventListener("htmx:wsConfigSend", function (e) {
-    if (connected) return;
-    e.preventDefault();
-    if (e.target.id === "composer") e.target.submit();
-  });
-
-  document.addEventListener("htmx:wsAfterSend", function (e) {
-    var form = e.target;
-    if (!form || form.id !== "composer") return;
-    form.elements.body.value = "";
-    form.elements.client_msg_id.value = newClientID();
-    var err = document.getElementById("composer-error");
-    if (err) err.textContent = "";
-  });
-
-  document.addEventListener("keydown", function (e) {
-    var t = e.target;
-    if (t && t.id === "body" && e.key === "Enter" && !e.shiftKey && !e.isComposing) {
-      e.preventDefault();
-      if (t.value.trim() !== "") t.form.requestSubmit();
+  // decorate puts a line above each day's first message and groups runs of
+  // one author's messages, from what each fragment carries (data-author and
+  // its time): the same for loaded and live messages, and redone after every
+  // change, so an edit, a delete or older messages loaded above keep it right.
+  function decorate() {
+    var list = $("#messages");
+    if (!list) return;
+    $$(".day-divider", list).forEach(function (d) { d.remove(); });
+    var prevDay = "", prev = null;
+    var kids = Array.prototype.slice.call(list.children);
+    for (var i = 0; i < kids.length; i++) {
+      var el = kids[i];
+      if (!el.dataset.id) { if (el.id === "new-messages") prev = null; continue; }
+      var d = timeOf(el);
+      if (!d || isNaN(d)) { prev = null; continue; }
+      var key = dayKey(d);
+      if (key !== prevDay) {
+        var line = document.createElement("div");
+        line.className = "day-divider";
+        line.setAttribute("role", "separator");
+        line.textContent = dayLabel(d);
+        var before = el.previousElementSibling && el.previousElementSibling.id === "new-messages" ? el.previousElementSibling : el;
+        list.insertBefore(line, before);
+        prevDay = key;
+        prev = null;
+      }
+      var isMsg = el.tagName === "ARTICLE";
+      var grouped = isMsg && prev && prev.author === el.dataset.author && d - prev.time < groupGap && d >= prev.time;
+      el.classList.toggle("grouped", !!grouped);
+      prev = isMsg ? {author: el.dataset.author, time: d} : null;
     }
-  });
+  }
+
+  // ---- The composer -----------------------------------------------------
+
+  // Messages sent and not yet seen back, by client id: {id: text}. A text
+  // sent again (after a refusal, or a socket that dropped) goes with the id it
+  // had, so the server stores it once however often it is sent.
+  var pending = {};
+
+  function composer() { return $("#composer"); }
+  function draftKey() { return "agora:draft:" + roomSlug(); }
+
+  function saveDraft() {
+    var f = composer(), s = store("sessionStorage");
+    if (!f || !s) return;
+    var v = f.elements.body.value;
+    if (v) s.setItem(draftKey(), v); else s.removeItem(draftKey());
+  }
+
+  function restoreDraft() {
+    var f = composer(), s = store("sessionStorage");
+    if (!f || !s) return;
+    var v = s.getItem(draftKey());
+    if (v && !f.elements.body.value) f.elements.body.value = v;
+  }
+
+  function updateCount() {
+    var f = composer(), out = $("#composer-count");
+    if (!f || !out) return;
+    var max = Number(f.elements.body.getAttribute("maxlength")) || 4000;
+    var n = Array.from(f.elements.body.value).length;
+    out.classList.toggle("over", n > max);
+    if (n > max) out.textContent = (n - max) + " characters over the limit of " + max;
+    else if (n > max - 500) out.textContent = (max - n) + " characters left";
+    else out.textContent = "";
+  }
+
+  // The server has the message when it comes back with its client id: only
+  // then is the text cleared (unless something else was typed since).
+  function confirmSent() {
+    var f = composer();
+    for (var id in pending) {
+      var mine = $$('#messages [data-client-id="' + id + '"]').filter(function (e) { return e.dataset.author === me; });
+      if (!mine.length) continue;
+      var text = pending[id];
+      delete pending[id];
+      if (!f) continue;
+      if (f.elements.client_msg_id.value === id) f.elements.client_msg_id.value = newClientID();
+      if (f.elements.body.value === text) {
+        f.elements.body.value = "";
+        var err = $("#composer-error");
+        if (err) err.textContent = "";
+        saveDraft();
+        updateCount();
+      }
+    }
+  }
+
+  // Before htmx reads the form: the id of this very text if it is waiting
+  // already, a fresh one if the current id went with another text.
+  function chooseClientID(f) {
+    var text = f.elements.body.value, idEl = f.elements.client_msg_id;
+    for (var id in pending) {
+      if (pending[id] === text) { idEl.value = id; return; }
+    }
+    if (pending[idEl.value] !== undefined) idEl.value = newClientID();
+  }
+
+  // ---- Keyboard -----------------------------------------------------------
+
+  var focusAfter = null; // {id, sel, at}: what takes the focus once a swap settles
+  var editing = null;    // {id, back}: the message being edited, and where the focus returns after
+
+  function focusLater(id, sel) { focusAfter = {id: id, sel: sel, at: Date.now()}; }
+
+  function applyFocus() {
+    if (editing) {
+      var ed = document.getElementById(editing.id);
+      if (ed && ed.tagName === "FORM") editing.open = true;
+      else if (editing.open || !ed) {
+        var back = editing.back;
+        editing = null;
+        if (back && document.contains(back)) back.focus();
+        else if (ed && ed.querySelector(".more")) ed.querySelector(".more").focus();
+      }
+    }
+    if (!focusAfter) return;
+    if (Date.now() - focusAfter.at > 5000) { focusAfter = null; return; }
+    var el = document.getElementById(focusAfter.id);
+    var target = el && (focusAfter.sel ? el.querySelector(focusAfter.sel) : el);
+    if (!target) return;
+    focusAfter = null;
+    target.focus();
+    if (target.tagName === "TEXTAREA") target.setSelectionRange(target.value.length, target.value.length);
+  }
+
+  function startEdit(id, back) {
+    editing = {id: id, back: back};
+    focusLater(id, "textarea");
+  }
+
+  function editLast() {
+    var mine = $$("#messages article.message:not(.deleted)").filter(function (e) { return e.dataset.author === me; });
+    var last = mine[mine.length - 1];
+    if (!last || !window.htmx) return false;
+    startEdit(last.id, document.activeElement);
+    htmx.ajax("GET", "/messages/" + last.dataset.id + "/edit", {target: "#" + last.id, swap: "outerHTML"});
+    return true;
+  }
+
+  // closeOpen closes the innermost open thing around t (a menu, the edit
+  // form, the room's menu) and reports whether there was one.
+  function closeOpen(t) {
+    if (!t.closest) return false;
+    var details = t.closest("details[open]") || $("details.room-menu[open]");
+    if (details) { details.open = false; details.querySelector("summary").focus(); return true; }
+    var menu = t.closest(".menu");
+    var msg = menu && menu.closest("[id^='message-']");
+    if (msg && menu.querySelector(".close")) {
+      focusLater(msg.id, ".more");
+      menu.querySelector(".close").click();
+      return true;
+    }
+    var form = t.closest("form.editing");
+    var cancel = form && form.querySelector("a[hx-get]");
+    if (cancel) {
+      if (!editing || editing.id !== form.id) editing = {id: form.id, back: null};
+      cancel.click();
+      return true;
+    }
+    return false;
+  }
+
+  // ---- Mention completion ---------------------------------------------------
+
+  var mentionState = null; // {start, end, items, index}
+
+  function members() {
+    return $$("#member-list li[data-user]").map(function (li) {
+      var n = li.querySelector(".member-name");
+      return {user: li.dataset.user, name: n ? n.textContent : li.dataset.user, li: li};
+    });
+  }
+
+  function closeMentions() {
+    var list = $("#mention-list"), body = $("#body");
+    mentionState = null;
+    if (list) { list.hidden = true; list.textContent = ""; }
+    if (body) body.removeAttribute("aria-activedescendant");
+  }
+
+  function updateMentions() {
+    var body = $("#body"), list = $("#mention-list");
+    if (!body || !list) return;
+    var upto = body.value.slice(0, body.selectionStart);
+    var m = /(^|\s)@([A-Za-z0-9_-]{0,32})$/.exec(upto);
+    if (!m) { closeMentions(); return; }
+    var q = m[2].toLowerCase();
+    var items = members().filter(function (x) {
+      return x.user !== me && (x.user.indexOf(q) === 0 || x.name.toLowerCase().indexOf(q) === 0);
+    }).slice(0, 8);
+    if (!items.length) { closeMentions(); return; }
+    mentionState = {start: upto.length - m[2].length - 1, end: upto.length, items: items, index: 0};
+    list.textContent = "";
+    items.forEach(function (x, i) {
+      var li = document.createElement("li");
+      li.id = "mention-opt-" + i;
+      li.setAttribute("role", "option");
+      li.dataset.user = x.user;
+      var av = x.li.querySelector(".avatar");
+      if (av) li.appendChild(av.cloneNode(true));
+      var name = document.createElement("span");
+      name.textContent = x.name;
+      var handle = document.createElement("span");
+      handle.className = "member-handle";
+      handle.textContent = "@" + x.user;
+      li.appendChild(name);
+      li.appendChild(handle);
+      li.addEventListener("mousedown", function (e) { e.preventDefault(); mentionState.index = i; acceptMention(); });
+      list.appendChild(li);
+    });
+    list.hidden = false;
+    selectMention(0);
+  }
+
+  function selectMention(i) {
+    if (!mentionState) return;
+    var n = mentionState.items.length;
+    mentionState.index = (i + n) % n;
+    $$("#mention-list li").forEach(function (li, k) { li.setAttribute("aria-selected", String(k === mentionState.index)); });
+    $("#body").setAttribute("aria-activedescendant", "mention-opt-" + mentionState.index);
+  }
+
+  function acceptMention() {
+    var body = $("#body");
+    if (!mentionState || !body) return;
+    var x = mentionState.items[mentionState.index];
+    var v = body.value, ins = "@" + x.user + " ";
+    body.value = v.slice(0, mentionState.start) + ins + v.slice(mentionState.end);
+    var at = mentionState.start + ins.length;
+    body.setSelectionRange(at, at);
+    closeMentions();
+    saveDraft();
+  }
+
+  // ---- Reading: jump to latest, announcements -------------------------------
+
+  var unseen = 0;
+  function scroller() { return $(".scroller"); }
+  function atBottom() { var s = scroller(); return !s || s.scrollTop > -120; }
+
+  function updateJump() {
+    var b = $("#jump-latest");
+    if (!b) return;
+    if (atBottom()) { unseen = 0; b.hidden = true; return; }
+    b.hidden = false;
+    b.textContent = unseen > 0 ? (unseen === 1 ? "1 new message ↓" : unseen + " new messages ↓") : "Jump to latest ↓";
+  }
+
+  function announce(text) {
+    var a = $("#announce");
+    if (a) a.textContent = text;
+  }
+
+  var seenID = 0; // the highest message id this page has dealt with
+
+  function newArrivals() {
+    var fresh = $$("#messages [data-id]").filter(function (e) { return Number(e.dataset.id) > seenID && e.id.indexOf("message-") === 0; });
+    fresh.forEach(function (e) { seenID = Math.max(seenID, Number(e.dataset.id)); });
+    return fresh;
+  }
+
+  function textOf(el) {
+    var b = el.querySelector(".body") || el;
+    return b.textContent.replace(/\s+/g, " ").trim().slice(0, 200);
+  }
+
+  function onArrivals(fresh) {
+    var others = fresh.filter(function (e) { return e.dataset.author !== me; });
+    if (!others.length) return;
+    if (!atBottom()) { unseen += others.length; updateJump(); }
+    if (others.length <= 3) {
+      announce(others.map(function (e) {
+        var a = e.querySelector(".author");
+        return (a ? a.textContent + ": " : "") + textOf(e);
+      }).join(". "));
+    } else {
+      announce(others.length + " new messages");
+    }
+    var room = $(".main.room");
+    var dm = room && room.dataset.dm === "true";
+    others.forEach(function (e) {
+      var mentioned = (" " + (e.dataset.mentions || "") + " ").indexOf(" " + me + " ") >= 0;
+      if (document.hidden) hiddenNew++;
+      if ((dm || mentioned) && document.hidden) {
+        var a = e.querySelector(".author");
+        alertUser((a ? a.textContent : "Someone") + (dm ? "" : " mentioned you"), textOf(e), "agora-" + e.id);
+      }
+    });
+    updateUnread();
+  }
+
+  // ---- Knowing something happened: title, icon, notifications, sound -----
+
+  var hiddenNew = 0;
+  var iconLink = $('link[rel="icon"]');
+  var iconHref = iconLink ? iconLink.href : "";
+  var iconImg = null, shownCount = -1;
+
+  function sidebarCounts() {
+    var out = {};
+    $$("#sidebar a[data-room]").forEach(function (a) {
+      var u = a.querySelector(".unread-badge"), m = a.querySelector(".mention-badge");
+      out[a.dataset.room] = {
+        unread: u ? parseInt(u.textContent, 10) || 0 : 0,
+        mentions: m ? parseInt(m.textContent.replace("@", ""), 10) || 0 : 0,
+        dm: (a.getAttribute("href") || "").indexOf("/dm/") === 0,
+        name: (a.querySelector(".nav-name") || a).textContent.trim()
+      };
+    });
+    return out;
+  }
+  var lastCounts = sidebarCounts();
+
+  function unreadTotal() {
+    var c = sidebarCounts(), n = 0;
+    for (var k in c) n += c[k].unread;
+    return n + hiddenNew;
+  }
+
+  function updateUnread() {
+    var n = unreadTotal();
+    document.title = (n > 0 ? "(" + (n > 99 ? "99+" : n) + ") " : "") + baseTitle;
+    drawIcon(n);
+  }
+
+  function drawIcon(n) {
+    if (!iconLink || n === shownCount) return;
+    shownCount = n;
+    if (n === 0) { iconLink.href = iconHref; return; }
+    var paint = function () {
+      var c = document.createElement("canvas");
+      c.width = c.height = 64;
+      var g = c.getContext("2d");
+      if (!g) return;
+      g.drawImage(iconImg, 0, 0, 64, 64);
+      g.fillStyle = "#c9353a";
+      g.beginPath();
+      g.arc(44, 20, 20, 0, 2 * Math.PI);
+      g.fill();
+      g.fillStyle = "#fff";
+      g.font = "bold 26px system-ui, sans-serif";
+      g.textAlign = "center";
+      g.textBaseline = "middle";
+      g.fillText(n > 9 ? "9+" : String(n), 44, 21);
+      iconLink.href = c.toDataURL("image/png");
+    };
+    if (iconImg && iconImg.complete) { paint(); return; }
+    iconImg = new Image();
+    iconImg.onload = paint;
+    iconImg.src = iconHref;
+  }
+
+  function settings() { return store("localStorage"); }
+  function wantNotify() { var s = settings(); return !!s && s.getItem("agora:notify") === "on" && "Notification" in window && Notification.permission === "granted"; }
+  function wantSound() { var s = settings(); return !!s && s.getItem("agora:sound") === "on"; }
+
+  function beep() {
+    try {
+      var Ctx = window.AudioContext || window.webkitAudioContext;
+      var ac = new Ctx(), o = ac.createOscillator(), g = ac.createGain();
+      o.frequency.value = 880;
+      g.gain.setValueAtTime(0.08, ac.currentTime);
+      g.gain.exponentialRampToValueAtTime(0.0001, ac.currentTime + 0.25);
+      o.connect(g); g.connect(ac.destination);
+      o.start(); o.stop(ac.currentTime + 0.25);
+      o.onended = function () { ac.close(); };
+    } catch (e) { /* no sound then */ }
+  }
+
+  function alertUser(title, body, tag) {
+    if (wantSound()) beep();
+    if (wantNotify()) {
+      try { new Notification(title, {body: body, tag: tag}); } catch (e) { /* not allowed here */ }
+    }
+  }
+
+  // The sidebar follows other rooms live: a mention or a direct message
+  // there shows as a count going up.
+  function sidebarChanged() {
+    var now = sidebarCounts();
+    for (var k in now) {
+      var was = lastCounts[k] || {unread: 0, mentions: 0};
+      if (now[k].mentions > was.mentions) alertUser("You were mentioned in " + now[k].name, "", "agora-room-" + k);
+      else if (now[k].dm && now[k].unread > was.unread) alertUser("New message from " + now[k].name, "", "agora-room-" + k);
+    }
+    lastCounts = now;
+    updateUnread();
+  }
+
+  function setupNotifySettings() {
+    var box = $("#notify-settings");
+    if (!box) return;
+    box.hidden = false;
+    var btn = $("#notify-toggle"), state = $("#notify-state"), snd = $("#sound-toggle");
+    var s = settings();
+    function show() {
+      var supported = "Notification" in window;
+      var on = supported && s && s.getItem("agora:notify") === "on" && Notification.permission === "granted";
+      if (!supported) { btn.disabled = true; state.textContent = "This browser does not offer notifications."; return; }
+      if (Notification.permission === "denied") state.textContent = "Notifications are blocked for this site in the browser's settings.";
+      else state.textContent = on ? "On for mentions and direct messages." : "Off.";
+      btn.textContent = on ? "Turn off notifications" : "Turn on notifications";
+    }
+    btn.addEventListener("click", function () {
+      if (!s) return;
+      if (s.getItem("agora:notify") === "on" && Notification.permission === "granted") { s.removeItem("agora:notify"); show(); return; }
+      Notification.requestPermission().then(function (p) {
+        if (p === "granted") s.setItem("agora:notify", "on");
+        show();
+      });
+    });
+    if (snd && s) {
+      snd.checked = s.getItem("agora:sound") === "on";
+      snd.addEventListener("change", function () {
+        if (snd.checked) { s.setItem("agora:sound", "on"); beep(); } else s.removeItem("agora:sound");
+      });
+    }
+    show();
+  }
 
   // The sidebar's badges. Every member elsewhere gets the same small mark
   // per new message in a room (and the mentioned a mention mark); whose
@@ -123,12 +545,140 @@
     el.hidden = false;
   }
 
-  document.addEventListener("htmx:afterSettle", function () { localTimes(); });
-  document.addEventListener("htmx:wsAfterMessage", function () { localTimes(); countBadges(); });
+  // ---- Presence in the member list ---------------------------------------
+
+  function syncMembers() {
+    var here = {};
+    $$("#presence [data-user]").forEach(function (e) { here[e.dataset.user] = true; });
+    $$("#member-list li[data-user]").forEach(function (li) {
+      if (here[li.dataset.user]) li.dataset.online = "true"; else delete li.dataset.online;
+    });
+  }
+
+  // ---- Events ---------------------------------------------------------------
+
+  document.addEventListener("htmx:wsConnecting", function () { setState("reconnecting", connected ? "reconnecting…" : "connecting…"); });
+  document.addEventListener("htmx:wsOpen", function () { connected = true; setState("connected"); });
+  document.addEventListener("htmx:wsClose", function (e) {
+    connected = false;
+    var ev = e.detail && e.detail.event;
+    var code = ev && ev.code;
+    if (reconnecting[code]) { setState("reconnecting", "reconnecting…"); return; }
+    setState("offline");
+    // Refused for good (1008: removed from the room, left it, signed out):
+    // say why, instead of a page that quietly stopped.
+    if (code === 1008 && ev.reason) {
+      var banner = $("#room-banner");
+      if (banner) {
+        banner.textContent = "You are no longer connected to this room: " + ev.reason + ".";
+        banner.hidden = false;
+      }
+    }
+  });
+
+  // With the socket down, the composer posts the form the plain way (htmx has
+  // already cancelled the browser's own submit) and typing signals are
+  // dropped, instead of queueing in the page.
+  document.addEventListener("htmx:wsConfigSend", function (e) {
+    if (connected) return;
+    e.preventDefault();
+    if (e.target.id === "composer") {
+      // The server keeps the text if it refuses it; the stored draft would
+      // only come back after a success.
+      var s = store("sessionStorage");
+      if (s) s.removeItem(draftKey());
+      e.target.submit();
+    }
+  });
+
+  document.addEventListener("htmx:wsAfterSend", function (e) {
+    var form = e.target;
+    if (!form || form.id !== "composer") return;
+    pending[form.elements.client_msg_id.value] = form.elements.body.value;
+    var err = $("#composer-error");
+    if (err) err.textContent = "";
+  });
+
+  document.addEventListener("submit", function (e) {
+    if (e.target && e.target.id === "composer") chooseClientID(e.target);
+  }, true);
+
+  document.addEventListener("input", function (e) {
+    if (e.target && e.target.id === "body") { saveDraft(); updateCount(); updateMentions(); }
+  });
+
+  document.addEventListener("click", function (e) {
+    var more = e.target.closest && e.target.closest(".more");
+    if (more) {
+      var msg = more.closest("[id^='message-']");
+      if (msg) focusLater(msg.id, ".menu button");
+    }
+    var edit = e.target.closest && e.target.closest(".menu .edit");
+    if (edit) {
+      var m = edit.closest("[id^='message-']");
+      if (m) startEdit(m.id, null);
+    }
+    var link = e.target.closest && e.target.closest("#jump-latest");
+    if (link) { var s = scroller(); if (s) s.scrollTop = 0; unseen = 0; updateJump(); var b = $("#body"); if (b) b.focus(); }
+  });
+
+  document.addEventListener("keydown", function (e) {
+    var t = e.target;
+    if (e.isComposing) return;
+    if (t && t.id === "body") {
+      if (mentionState) {
+        if (e.key === "ArrowDown") { e.preventDefault(); selectMention(mentionState.index + 1); return; }
+        if (e.key === "ArrowUp") { e.preventDefault(); selectMention(mentionState.index - 1); return; }
+        if (e.key === "Enter" || e.key === "Tab") { e.preventDefault(); acceptMention(); return; }
+        if (e.key === "Escape") { e.preventDefault(); closeMentions(); return; }
+      }
+      if (e.key === "Enter" && !e.shiftKey) {
+        e.preventDefault();
+        if (t.value.trim() !== "") t.form.requestSubmit();
+        return;
+      }
+      if (e.key === "ArrowUp" && t.value === "" && !e.shiftKey && !e.altKey && !e.ctrlKey && !e.metaKey) {
+        if (editLast()) e.preventDefault();
+        return;
+      }
+    }
+    if (e.key === "Escape" && t && closeOpen(t)) e.preventDefault();
+  });
+
+  function afterChange() {
+    localTimes();
+    decorate();
+    syncMembers();
+    applyFocus();
+    confirmSent();
+    var fresh = newArrivals();
+    if (fresh.length) onArrivals(fresh);
+    var now = JSON.stringify(sidebarCounts());
+    if (now !== JSON.stringify(lastCounts)) sidebarChanged();
+  }
+
+  document.addEventListener("htmx:afterSettle", afterChange);
+  document.addEventListener("htmx:wsAfterMessage", function () { countBadges(); afterChange(); });
+  document.addEventListener("visibilitychange", function () {
+    if (!document.hidden) { hiddenNew = 0; updateUnread(); }
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     localTimes();
-    // Enter sends only with this script; without it the hint would be wrong.
-    var hint = document.querySelector(".composer .hint");
-    if (hint) hint.hidden = false;
+    decorate();
+    seenID = lastID();
+    restoreDraft();
+    updateCount();
+    updateUnread();
+    setupNotifySettings();
+    var hint = $(".composer .hint");
+    if (hint) hint.hidden = false; // Enter sends only with this script
+    var body = $("#body");
+    if (body) {
+      body.setAttribute("aria-autocomplete", "list");
+      body.setAttribute("aria-controls", "mention-list");
+    }
+    var s = scroller();
+    if (s) s.addEventListener("scroll", updateJump, {passive: true});
   });
 })();

@@ -85,8 +85,15 @@ type Reaction struct {
 	Names []string // their display names, same order
 }
 
-// ReactionEmoji is the fixed set of reactions, in the order they are offered.
-var ReactionEmoji = []string{"👍", "❤️", "😂", "🎉", "😮", "👀"}
+// ReactionEmoji is the fixed set of reactions, in the order they are
+// offered: the first QuickReactions in a message's menu, the rest a click
+// further. Only these are accepted.
+var ReactionEmoji = []string{"👍", "❤️", "😂", "🎉", "😮", "👀",
+	"🙏", "🔥", "✅", "👏", "🚀", "💯", "😄", "😅", "🤔", "😢", "👎", "❌",
+	"🙌", "👋", "💡", "⭐", "☕", "🎂"}
+
+// QuickReactions is how many of ReactionEmoji a message's menu shows at once.
+const QuickReactions = 6
 
 // ValidateEmoji accepts only the emoji of ReactionEmoji.
 func ValidateEmoji(e string) error {

@@ -22,6 +22,9 @@ func (s *Server) handleAsset(c echo.Context) error {
 		return echo.ErrNotFound
 	}
 	ctype := mime.TypeByExtension(path.Ext(name))
+	if path.Ext(name) == ".webmanifest" {
+		ctype = "application/manifest+json"
+	}
 	if ctype == "" {
 		ctype = "application/octet-stream"
 	}

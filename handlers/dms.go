@@ -53,7 +53,10 @@ func (s *Server) openDM(ctx context.Context, u, peer chat.User) (chat.Room, erro
 func (s *Server) handleDMForm(c echo.Context) error {
 	name := strings.TrimPrefix(strings.TrimSpace(c.QueryParam("username")), "@")
 	if err := chat.ValidateUsername(name); err != nil {
-		return err
+		return s.sideFormError(c, "dm", c.QueryParam("username"), err)
+	}
+	if _, err := s.store.UserByUsername(c.Request().Context(), name); err != nil {
+		return s.sideFormError(c, "dm", c.QueryParam("username"), err)
 	}
 	return c.Redirect(http.StatusSeeOther, "/dm/"+url.PathEscape(name))
 }

@@ -106,7 +106,7 @@ func (s *Server) handleEdit(c echo.Context) error {
 		return err
 	}
 	draft := c.FormValue("body")
-	body, err := chat.ValidateBody(draft)
+	body, err := chat.ValidateBody(chat.ReplaceShortcodes(draft))
 	if err != nil {
 		return s.renderEdit(c, http.StatusUnprocessableEntity, u, m, room, draft, chat.ErrorMessage(err))
 	}
@@ -130,6 +130,24 @@ func (s *Server) handleDelete(c echo.Context) error {
 		return err
 	}
 	return backToRoom(c, room, m.ID)
+}
+
+// handleDeletePage asks before deleting, for a browser without JavaScript:
+// the menu's delete form GETs this page, whose form POSTs.
+func (s *Server) handleDeletePage(c echo.Context) error {
+	u, _ := userFrom(c)
+	m, room, err := s.messageFor(c, u)
+	if err != nil {
+		return err
+	}
+	if m.Deleted() || m.Kind != chat.MessageText || (m.AuthorID != u.ID && !u.IsAdmin) {
+		return chat.Errorf(chat.EForbidden, "Only its author or an admin can delete a message.")
+	}
+	p, err := s.page(c, "Delete message", room.ID)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.DeletePage(p, room, m))
 }
 
 func (s *Server) handleReaction(c echo.Context) error {

@@ -27,7 +27,7 @@ func (s *Server) sendMessage(ctx context.Context, u chat.User, room chat.Room, b
 	if !member {
 		return chat.Message{}, false, chat.Errorf(chat.EForbidden, "You are not a member of %s.", views.RoomTitle(room))
 	}
-	body, err = chat.ValidateBody(body)
+	body, err = chat.ValidateBody(chat.ReplaceShortcodes(body))
 	if err != nil {
 		return chat.Message{}, false, err
 	}

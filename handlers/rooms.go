@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -29,16 +30,35 @@ func (s *Server) handleCreateRoom(c echo.Context) error {
 	}
 	name, slug, err := chat.ValidateRoomName(c.FormValue("name"))
 	if err != nil {
-		return err
+		return s.sideFormError(c, "room", c.FormValue("name"), err)
 	}
 	ctx := c.Request().Context()
 	room, err := s.store.CreateRoom(ctx, name, slug, c.FormValue("private") != "", u.ID)
 	if err != nil {
-		return err
+		return s.sideFormError(c, "room", c.FormValue("name"), err)
 	}
 	// The creator's open sockets count the new room in their sidebars.
 	s.hub.Watch(u.ID, room.ID)
 	return c.Redirect(http.StatusSeeOther, "/rooms/"+room.Slug)
+}
+
+// sideFormError answers a refused sidebar form (new room, message someone)
+// with the lobby, the error beside the form and what was typed still in it,
+// instead of an error page in place of everything. Errors of the server's own
+// go to the error page as usual.
+func (s *Server) sideFormError(c echo.Context, form, value string, err error) error {
+	code := chat.ErrorCode(err)
+	switch code {
+	case chat.EInvalid, chat.EConflict, chat.ENotFound, chat.EForbidden, chat.ERateLimit:
+	default:
+		return err
+	}
+	p, perr := s.page(c, "Lobby", 0)
+	if perr != nil {
+		return perr
+	}
+	p.Side = views.SideForm{Form: form, Value: strings.ToValidUTF8(value, "\uFFFD"), Error: chat.ErrorMessage(err)}
+	return render(c, statusOf[code], views.LobbyPage(p))
 }
 
 // pathRoom loads the room named in the path and tells whether u is a member.
@@ -146,6 +166,11 @@ func (s *Server) renderRoom(c echo.Context, status int, u chat.User, room chat.R
 		if v.Peer, err = s.store.DMPeer(ctx, room.ID, u.ID); err != nil {
 			return err
 		}
+	} else if v.Topic, err = s.store.RoomTopic(ctx, room.ID); err != nil {
+		return err
+	}
+	if v.Members, err = s.store.RoomMembers(ctx, room.ID); err != nil {
+		return err
 	}
 	clientID, err := chat.NewToken()
 	if err != nil {

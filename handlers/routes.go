@@ -20,6 +20,7 @@ func (s *Server) routes() {
 	e.Use(s.observe)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{LogErrorFunc: recovered, DisableErrorHandler: true}))
 	e.Use(s.secureHeaders)
+	e.Use(compress())
 	// The API reads its bodies itself, with the same limit, to answer in JSON.
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "64K", Skipper: isAPI}))
 	e.Use(readForm)
@@ -47,6 +48,7 @@ func (s *Server) routes() {
 	auth.GET("/rooms/:slug/messages", s.handleOlderMessages)
 	auth.POST("/rooms/:slug/messages", s.handlePostMessage)
 	auth.POST("/rooms/:slug/leave", s.handleLeave)
+	auth.POST("/rooms/:slug/topic", s.handleTopic)
 	auth.GET("/rooms/:slug/ws", s.handleSocket)
 	auth.POST("/rooms/:slug/members", s.handleAddMember)
 	auth.POST("/rooms/:slug/members/remove", s.handleRemoveMember)
@@ -56,6 +58,7 @@ func (s *Server) routes() {
 	auth.GET("/messages/:id/view", s.handleViewMessage)
 	auth.GET("/messages/:id/edit", s.handleEditPage)
 	auth.POST("/messages/:id/edit", s.handleEdit)
+	auth.GET("/messages/:id/delete", s.handleDeletePage)
 	auth.POST("/messages/:id/delete", s.handleDelete)
 	auth.POST("/messages/:id/reactions", s.handleReaction)
 	auth.GET("/search", s.handleSearch)

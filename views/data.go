@@ -19,6 +19,31 @@ type Page struct {
 	User   *chat.User // nil when signed out
 	Assets string     // version of the static assets, for cache busting
 	Nav    Nav
+	// Composer is set on pages with a message box: a second skip link leads to it.
+	Composer bool
+	// Side is a sidebar form sent back with what was typed and why it was
+	// refused, so the error shows beside it and the page stays.
+	Side SideForm
+}
+
+// SideForm is a refused sidebar form: which one ("room" or "dm"), its value
+// and the reason.
+type SideForm struct {
+	Form, Value, Error string
+}
+
+func (f SideForm) valueFor(form string) string {
+	if f.Form == form {
+		return f.Value
+	}
+	return ""
+}
+
+func (f SideForm) errorFor(form string) string {
+	if f.Form == form {
+		return f.Error
+	}
+	return ""
 }
 
 // Nav is the sidebar: the rooms and direct conversations the user can see,
@@ -92,6 +117,8 @@ type RoomView struct {
 	Older       bool // there are messages before the first one shown
 	Newer       bool // the page shows an older window, not live: newer messages exist
 	Online      []chat.User
+	Members     []chat.User // the room's members, for the member list and mention completion
+	Topic       string
 	ClientMsgID string // fresh for every render: a resend of the same form is stored once
 	Draft       string // the text of a refused message, kept for another try
 	Error       string
@@ -121,7 +148,9 @@ func idString(id int64) string { return strconv.FormatInt(id, 10) }
 
 func timeAttr(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
-func timeShort(t time.Time) string { return t.UTC().Format("15:04") }
+// timeShort is a message's time as a page without JavaScript shows it, zone
+// included; app.js puts the reader's own time in its place.
+func timeShort(t time.Time) string { return t.UTC().Format("15:04 MST") }
 
 func timeTitle(t time.Time) string { return t.UTC().Format("Mon 2 Jan 2006, 15:04 MST") }
 

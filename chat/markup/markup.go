@@ -275,11 +275,18 @@ func boldOpens(s string, i, end int) bool {
 }
 
 // closeBold returns the index of the "**" closing bold text that starts at
-// from, or -1 and where the search stopped (the end of the line).
+// from, or -1 and where the search stopped (the end of the line, or a "**"
+// that cannot close). The first "**" after the opener decides: one after a
+// blank closes nothing, and the text is not bold, so bold text never shows a
+// literal "**" inside it.
 func closeBold(s string, from, end int) (close, stop int) {
-	return findCloser(s, from, end, func(j int) bool {
-		return s[j] == '*' && j+1 < end && s[j+1] == '*' && !blankBefore(s, j)
+	close, stop = findCloser(s, from, end, func(j int) bool {
+		return s[j] == '*' && j+1 < end && s[j+1] == '*'
 	})
+	if close >= 0 && blankBefore(s, close) {
+		return -1, close
+	}
+	return close, stop
 }
 
 // emOpens reports whether the '_' at s[i] opens italic Text: at the start of

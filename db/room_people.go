@@ -1,0 +1,69 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"agora/chat"
+)
+
+// maxListedMembers bounds the member list a room page carries.
+const maxListedMembers = 500
+
+// RoomMembers returns up to maxListedMembers members of the room, by name.
+func (s *Store) RoomMembers(ctx context.Context, roomID int64) ([]chat.User, error) {
+	rows, err := s.query(ctx, `SELECT u.id, u.username, u.display_name, u.is_admin, u.is_guest, u.created_at
+		FROM memberships m JOIN users u ON u.id = m.user_id
+		WHERE m.room_id = ?
+		ORDER BY lower(CASE WHEN u.display_name = '' THEN u.username ELSE u.display_name END), u.id
+		LIMIT ?`, roomID, maxListedMembers)
+	if err != nil {
+		return nil, fmt.Errorf("room members: %w", err)
+	}
+	defer rows.Close()
+	var out []chat.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("room members: %w", err)
+		}
+		out = append(out, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("room members: %w", err)
+	}
+	return out, nil
+}
+
+// RoomTopic returns the room's topic, "" when none is set.
+func (s *Store) RoomTopic(ctx context.Context, roomID int64) (string, error) {
+	var topic string
+	err := s.queryRow(ctx, "SELECT topic FROM rooms WHERE id = ?", roomID).Scan(&topic)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", chat.Errorf(chat.ENotFound, "There is no such room.")
+	}
+	if err != nil {
+		return "", fmt.Errorf("room topic: %w", err)
+	}
+	return topic, nil
+}
+
+// SetRoomTopic sets the room's topic and reports whether it changed.
+func (s *Store) SetRoomTopic(ctx context.Context, roomID int64, topic string) (bool, error) {
+	var changed bool
+	err := s.withTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, "UPDATE rooms SET topic = ? WHERE id = ? AND topic <> ?", topic, roomID, topic)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		changed = n > 0
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("set room topic: %w", err)
+	}
+	return changed, nil
+}
