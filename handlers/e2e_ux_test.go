@@ -403,3 +403,63 @@ func TestE2EUnreadInTitle(t *testing.T) {
 		t.Errorf("after reading, the title still counts: %q", title)
 	}
 }
+
+// TestE2ERemovedMemberIsTold: a member removed from a private room sees why
+// the room stopped, instead of a page that quietly went dead.
+func TestE2ERemovedMemberIsTold(t *testing.T) {
+	srv, alice, bob := twoUsers(t)
+	alice.postFormAt("/rooms", map[string]string{"name": "inner circle", "private": "on"})
+	alice.postFormAt("/rooms/inner-circle/members", map[string]string{"username": "bob"})
+	bob.openRoom(srv, "inner-circle")
+	if evalJS[bool](bob, `!document.querySelector('#room-banner').hidden`) {
+		t.Fatal("the banner shows before anything happened")
+	}
+	alice.postFormAt("/rooms/inner-circle/members/remove", map[string]string{"username": "bob"})
+	bob.waitJS("the banner saying why", `(b => !b.hidden && b.textContent.includes("removed"))(document.querySelector('#room-banner'))`, liveWait)
+	if s := evalJS[string](bob, `document.querySelector('#status').dataset.state`); s != "offline" {
+		t.Errorf("after removal the status is %q, want offline", s)
+	}
+}
+
+// TestE2EMentionCompletion: typing @ and the start of a member's name offers
+// the members; Enter puts the username in.
+func TestE2EMentionCompletion(t *testing.T) {
+	srv, alice, bob := twoUsers(t)
+	bob.openRoom(srv, "general")
+	alice.openRoom(srv, "general")
+	alice.do("type a mention", chromedp.SendKeys(chromedp.ID("body"), "thanks @b"))
+	alice.waitJS("bob offered", `(l => !l.hidden && [...l.querySelectorAll('li')].map(li => li.dataset.user).join() === "bob")(document.querySelector('#mention-list'))`, liveWait)
+	alice.do("Enter", pressEnter)
+	if v := evalJS[string](alice, `document.querySelector('#body').value`); v != "thanks @bob " {
+		t.Errorf("after choosing bob the composer holds %q", v)
+	}
+	if evalJS[bool](alice, `!document.querySelector('#mention-list').hidden`) {
+		t.Error("the list stays open after choosing")
+	}
+}
+
+// postFormAt posts a form from inside the page (same origin, the session's
+// cookie) and fails unless it answers with a redirect.
+func (b *browser) postFormAt(path string, fields map[string]string) {
+	b.t.Helper()
+	body, _ := json.Marshal(fields)
+	status := evalJSAwait[int](b, fmt.Sprintf(`fetch(%s, {method: "POST", body: new URLSearchParams(%s), redirect: "manual", credentials: "same-origin"}).then(r => r.type === "opaqueredirect" ? 303 : r.status)`, jsString(path), body))
+	if status != http.StatusSeeOther {
+		b.t.Fatalf("%s: POST %s answered %d", b.name, path, status)
+	}
+}
+
+func evalJSAwait[T any](b *browser, expr string) T {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	raw, err := chromedp.Run(ctx, chromedp.Evaluate[[]byte](expr, chromedp.EvalAwaitPromise))
+	if err != nil {
+		b.t.Fatalf("%s: evaluate %s: %v", b.name, expr, err)
+	}
+	var v T
+	if err := json.Unmarshal(raw, &v); err != nil {
+		b.t.Fatalf("%s: decode %s: %v", b.name, raw, err)
+	}
+	return v
+}
