@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"agora/chat"
 )
@@ -14,7 +15,7 @@ const maxListedMembers = 500
 
 // RoomMembers returns up to maxListedMembers members of the room, by name.
 func (s *Store) RoomMembers(ctx context.Context, roomID int64) ([]chat.User, error) {
-	rows, err := s.query(ctx, `SELECT u.id, u.username, u.display_name, u.is_admin, u.is_guest, u.created_at
+	rows, err := s.query(ctx, `SELECT `+prefixed("u.", userColumns)+`
 		FROM memberships m JOIN users u ON u.id = m.user_id
 		WHERE m.room_id = ?
 		ORDER BY lower(CASE WHEN u.display_name = '' THEN u.username ELSE u.display_name END), u.id
@@ -66,4 +67,9 @@ func (s *Store) SetRoomTopic(ctx context.Context, roomID int64, topic string) (b
 		return false, fmt.Errorf("set room topic: %w", err)
 	}
 	return changed, nil
+}
+
+// prefixed qualifies each of a comma-separated column list with a table alias.
+func prefixed(alias, columns string) string {
+	return alias + strings.ReplaceAll(columns, ", ", ", "+alias)
 }
