@@ -120,7 +120,7 @@ func (s *Server) serveSocket(ctx context.Context, conn *websocket.Conn, sub *liv
 	defer k.ping.Stop()
 	sub.Notify(k.wake)
 
-	code, reason := s.readLoop(ctx, conn, sub, room)
+	code, reason := s.readLoop(ctx, conn, sub, room, &k.busy)
 	if code == 0 {
 		code, reason = websocket.StatusNormalClosure, ""
 	}
@@ -149,6 +149,7 @@ type socket struct {
 	watchdog *time.Timer
 	ping     *time.Timer
 	writing  atomic.Bool   // a flush goroutine is running
+	busy     atomic.Bool   // the reader is handling a frame, not reading
 	closed   chan struct{} // closed once the close frame is written
 	buf      []byte        // owned by the flush goroutine
 }
@@ -212,6 +213,12 @@ func (k *socket) pingOnce() {
 		case <-k.sub.Done():
 			return // closed meanwhile: not a missing pong
 		default:
+		}
+		if k.busy.Load() {
+			// The client sent a frame the reader is still handling: it is
+			// there, and its pong waits behind that frame.
+			k.ping.Reset(k.srv.pingEvery)
+			return
 		}
 		k.sub.Close(live.CloseTryAgainLater, reasonNoPong)
 		k.conn.CloseNow()
@@ -353,7 +360,7 @@ func (s *Server) countEviction(code int, reason string) {
 
 // readLoop handles the client's frames until the socket closes or a frame is
 // refused; it returns the close code for a refusal, or 0.
-func (s *Server) readLoop(ctx context.Context, conn *websocket.Conn, sub *live.Subscriber, room chat.Room) (websocket.StatusCode, string) {
+func (s *Server) readLoop(ctx context.Context, conn *websocket.Conn, sub *live.Subscriber, room chat.Room, busy *atomic.Bool) (websocket.StatusCode, string) {
 	u := sub.User
 	// This socket's frames, typing included. The bucket is deep: frames are
 	// counted as they are read, so a client whose frames queued up behind a
@@ -363,7 +370,12 @@ func (s *Server) readLoop(ctx context.Context, conn *websocket.Conn, sub *live.S
 	for {
 		// A context that never ends: the read ends when the socket closes,
 		// and the library then sets up no timer per read.
+		busy.Store(false)
 		typ, data, err := conn.Read(context.Background())
+		// A pong is read only while this goroutine waits in Read: while it
+		// handles a frame (a message waiting for its commit), a ping's
+		// answer waits too, and the client is not to blame.
+		busy.Store(true)
 		if err != nil {
 			// Closed by the client, over the read limit (the library has
 			// already closed with 1009), or closed by us from writeLoop.
