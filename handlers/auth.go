@@ -53,7 +53,7 @@ func (s *Server) handleSignup(c echo.Context) error {
 		form.Error = chat.ErrorMessage(err)
 		return s.renderAuth(c, http.StatusUnprocessableEntity, true, form)
 	}
-	if !s.loginLimits.Allow("signup " + c.RealIP()) {
+	if !s.spendLogin("signup " + c.RealIP()) {
 		form.Error = "Too many attempts. Please wait a minute and try again."
 		return s.renderAuth(c, http.StatusTooManyRequests, true, form)
 	}
@@ -97,8 +97,8 @@ func (s *Server) handleLogin(c echo.Context) error {
 		return err
 	}
 	if !chat.CheckPassword(hash, password) || err != nil || u.IsGuest {
-		s.loginLimits.Allow(ipKey)
-		s.loginLimits.Allow(userKey)
+		s.spendLogin(ipKey)
+		s.spendLogin(userKey)
 		form.Error = "Wrong username or password."
 		return s.renderAuth(c, http.StatusUnauthorized, false, form)
 	}

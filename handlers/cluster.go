@@ -25,17 +25,29 @@ type typer interface {
 	StopTyping(roomID, userID int64)
 }
 
+// spendLogin takes a token from the login limit of key, here and, on a
+// node of a cluster, on every node; it reports whether there was one here.
+func (s *Server) spendLogin(key string) bool {
+	ok := s.loginLimits.Allow(key)
+	if s.shareSpend != nil {
+		s.shareSpend(key)
+	}
+	return ok
+}
+
 // JoinCluster makes the server one node of a cluster on nc: room events and
 // control events reach every node's sockets. Call it before serving.
 func (s *Server) JoinCluster(ctx context.Context, nc *nats.Conn, opt cluster.Options) (*cluster.Node, error) {
 	if opt.Log == nil {
 		opt.Log = s.log
 	}
+	// Failed logins spent on any node count on every node.
+	opt.OnSpend = func(key string) { s.loginLimits.Allow(key) }
 	node, err := cluster.Start(ctx, nc, s.hub, eventSource{s}, opt)
 	if err != nil {
 		return nil, err
 	}
-	s.broker, s.closer, s.typer = node, node, node
+	s.broker, s.closer, s.typer, s.shareSpend = node, node, node, node.Spend
 	return node, nil
 }
 

@@ -209,3 +209,32 @@ func TestADeadNodesUsersGoOffline(t *testing.T) {
 	nc.Close()
 	aliceSock.readUntil(`<li id="presence-bob" hx-swap-oob="delete">`)
 }
+
+// Failed logins count on every node: a guesser cannot get ten tries per node.
+func TestLoginLimitsHoldAcrossNodes(t *testing.T) {
+	ns := startNATS(t)
+	a := newTestServer(t)
+	b := startTestServer(t, a.path, live.HubConfig{}, false)
+	joinCluster(t, a, ns, cluster.Options{})
+	joinCluster(t, b, ns, cluster.Options{})
+	a.client(t).signup("carol")
+	guesser := b.client(t)
+	for range 10 {
+		expectStatus(t, guesser.post("/login", url.Values{"username": {"carol"}, "password": {"wrong"}}), http.StatusUnauthorized)
+	}
+	expectStatus(t, guesser.post("/login", url.Values{"username": {"carol"}, "password": {"wrong"}}), http.StatusTooManyRequests)
+	// On A, even the right password waits now, once B's spent tokens arrive
+	// (a right password spends none, so asking again changes nothing).
+	probe := a.client(t)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		res := probe.post("/login", url.Values{"username": {"carol"}, "password": {"password-carol"}})
+		if res.status == http.StatusTooManyRequests {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("node A still answers %d to carol's login after ten failures on B", res.status)
+		}
+		time.Sleep(20 * time.Millisecond) // polling for a condition under a deadline
+	}
+}

@@ -30,7 +30,7 @@ func (s *Server) handleGuest(c echo.Context) error {
 	fail := func(status int, msg string) error {
 		return render(c, status, views.GuestPage(views.Page{Title: "Join as a guest", Assets: s.assetVersion}, typed, msg))
 	}
-	if !s.loginLimits.Allow("guest " + c.RealIP()) {
+	if !s.spendLogin("guest " + c.RealIP()) {
 		return fail(http.StatusTooManyRequests, "Too many attempts. Please wait a minute and try again.")
 	}
 	name, err := chat.ValidateDisplayName(typed)

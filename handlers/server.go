@@ -60,6 +60,7 @@ type Server struct {
 	broker       live.Broker
 	closer       socketCloser
 	typer        typer
+	shareSpend   func(key string) // tells other nodes of a spent login token; nil alone
 	log          *slog.Logger
 	assets       fs.FS
 	assetVersion string

@@ -56,7 +56,10 @@ type Options struct {
 	// open here; a node not heard from for five of them counts as gone.
 	// Default 1s.
 	HeartbeatEvery time.Duration
-	Log            *slog.Logger
+	// OnSpend is told of each token another node spent from a limit it
+	// shares (see Spend), to spend it here too.
+	OnSpend func(key string)
+	Log     *slog.Logger
 }
 
 // Node is this process's part of the cluster.
@@ -119,7 +122,14 @@ func Start(ctx context.Context, nc *nats.Conn, hub *live.Hub, src Source, opt Op
 	// A busy room must not make NATS drop this node as a slow consumer
 	// before the sequencer sees a gap: the queue between them is large.
 	rooms.SetPendingLimits(1<<20, 256<<20)
-	n.subs = []*nats.Subscription{rooms, control, pres}
+	spends, err := nc.Subscribe(opt.Prefix+".spend", n.onSpend)
+	if err != nil {
+		rooms.Unsubscribe()
+		control.Unsubscribe()
+		pres.Unsubscribe()
+		return nil, fmt.Errorf("join cluster: %w", err)
+	}
+	n.subs = []*nats.Subscription{rooms, control, pres, spends}
 	hub.OnLocalPresence(n.pres.onLocal)
 	n.wg.Add(1)
 	go n.presenceLoop()
@@ -243,6 +253,26 @@ func (n *Node) checkTails() {
 			n.fill(id, last, seq)
 		}
 	}
+}
+
+// Spend tells the other nodes that this one spent a token of the limit
+// named key (failed logins, say), so that a limit holds across the cluster
+// instead of once per node.
+func (n *Node) Spend(key string) {
+	b := appendBytes(nil, []byte(n.pres.id))
+	b = appendBytes(b, []byte(key))
+	if err := n.nc.Publish(n.opt.Prefix+".spend", b); err != nil {
+		n.opt.Log.Warn("cluster: publish a spent token", "err", err)
+	}
+}
+
+func (n *Node) onSpend(m *nats.Msg) {
+	r := reader{b: m.Data}
+	node, key := string(r.bytes()), string(r.bytes())
+	if r.err != nil || node == n.pres.id || n.opt.OnSpend == nil {
+		return
+	}
+	n.opt.OnSpend(key)
 }
 
 // Control events: what closes sockets on every node.
