@@ -231,7 +231,14 @@ func TestStalledClientIsEvictedAndTheRoomFlows(t *testing.T) {
 	}
 	bob.postMessage("general", "still flowing")
 	reader.readUntil("still flowing")
-	stalled.expectClose(websocket.StatusTryAgainLater)
+	// The stalled client learns it was dropped in a way that makes htmx
+	// reconnect and catch up: 1013 if the close frame got through before
+	// the write watchdog cut the connection (a client that reads nothing
+	// may never get it), else an abnormal closure, which a browser reports
+	// as 1006.
+	if code := stalled.closeCode(); code != websocket.StatusTryAgainLater && code != -1 {
+		t.Fatalf("the stalled socket ended with %d, want 1013 or no close frame", code)
+	}
 }
 
 func TestReconnectCatchesUpExactlyOnce(t *testing.T) {
