@@ -3,13 +3,35 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"flag"
+	"fmt"
 	"io"
+	"math/big"
+	"net"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
+
+	"agora/db"
 )
 
 // TestRunServesAndShutsDown starts the real program on a free port with its
@@ -88,6 +110,969 @@ func TestRunHelp(t *testing.T) {
 	for _, flag := range []string{"-addr", "-db"} {
 		if !strings.Contains(out.String(), flag) {
 			t.Errorf("agora -h does not list %s:\n%s", flag, out.String())
+		}
+	}
+}
+
+// TestBackupWhileWriting copies the database of a running agora while eight
+// people post, then opens the copy: it holds every message acknowledged
+// before the backup started, and serves at once as -db.
+func TestBackupWhileWriting(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "live.db")
+	r := startRun(t, map[string]string{"CHAT_DB": src})
+
+	var (
+		mu    sync.Mutex
+		acked []string // bodies answered 303: committed
+		wg    sync.WaitGroup
+	)
+	stop := make(chan struct{})
+	var stopOnce sync.Once
+	halt := func() { stopOnce.Do(func() { close(stop) }) }
+	defer func() { halt(); wg.Wait() }()
+	for w := range 8 {
+		b := newBrowser(t, r.base, nil).signup(fmt.Sprintf("writer%d", w))
+		b.get("/rooms/general")
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				body := fmt.Sprintf("w%d-m%d", w, i)
+				res, err := b.http.PostForm(r.base+"/rooms/general/messages", url.Values{"body": {body}})
+				if err != nil {
+					t.Errorf("post: %v", err)
+					return
+				}
+				io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				if res.StatusCode == http.StatusSeeOther {
+					mu.Lock()
+					acked = append(acked, body)
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	waitAcked := func(n int) {
+		for {
+			mu.Lock()
+			got := len(acked)
+			mu.Unlock()
+			if got >= n {
+				return
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+	}
+	waitAcked(100)
+
+	mu.Lock()
+	before := append([]string(nil), acked...)
+	mu.Unlock()
+	dest := filepath.Join(dir, "copy.db")
+	var out strings.Builder
+	if err := run(context.Background(), []string{"agora", "backup", "-db", src, dest}, func(string) string { return "" }, &out); err != nil {
+		t.Fatalf("backup: %v", err)
+	}
+	mu.Lock()
+	during := len(acked) - len(before)
+	mu.Unlock()
+	waitAcked(len(before) + during + 20) // writes go on after the backup too
+	halt()
+	wg.Wait()
+	if !strings.Contains(out.String(), dest) {
+		t.Errorf("backup said %q", out.String())
+	}
+	t.Logf("%d messages acknowledged before the backup, %d while it ran", len(before), during)
+
+	// The copy opens with the store and holds every message acknowledged
+	// before the backup started, once.
+	store, err := db.Open(context.Background(), dest)
+	if err != nil {
+		t.Fatalf("open the copy: %v", err)
+	}
+	room, err := store.RoomBySlug(context.Background(), "general")
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := store.MessagesAfter(context.Background(), room.ID, 0, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := map[string]int{}
+	for _, m := range msgs {
+		count[m.Body]++
+	}
+	for _, body := range before {
+		if count[body] != 1 {
+			t.Errorf("message %q, acknowledged before the backup, is in the copy %d times", body, count[body])
+		}
+	}
+	store.Close()
+
+	// And agora serves it as it is.
+	cp := startRun(t, map[string]string{"CHAT_DB": dest})
+	last := before[len(before)-1]
+	reader := newBrowser(t, cp.base, nil)
+	res := reader.post("/login", url.Values{"username": {"writer0"}, "password": {"password-writer0"}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login on the copy: %d", res.StatusCode)
+	}
+	if status, page := reader.get("/search?q=" + url.QueryEscape(last)); status != http.StatusOK || !strings.Contains(page, last) {
+		t.Errorf("the copy's server does not find %q: %d", last, status)
+	}
+}
+
+// TestBackupRefusals: a PostgreSQL source is sent to pg_dump; an existing
+// destination, a missing source and a missing destination are refused, and
+// nothing is written.
+func TestBackupRefusals(t *testing.T) {
+	dir := t.TempDir()
+	noEnv := func(string) string { return "" }
+	backup := func(args ...string) (string, error) {
+		var out strings.Builder
+		err := run(context.Background(), append([]string{"agora", "backup"}, args...), noEnv, &out)
+		return out.String(), err
+	}
+	if _, err := backup("-db", "postgres://agora@db/agora", filepath.Join(dir, "x.db")); err == nil || !strings.Contains(err.Error(), "pg_dump") {
+		t.Errorf("a postgres:// source: %v, want a pointer to pg_dump", err)
+	}
+	if _, err := backup("-db", filepath.Join(dir, "missing.db"), filepath.Join(dir, "y.db")); err == nil {
+		t.Error("a missing source was accepted")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "missing.db")); err == nil {
+		t.Error("backing up a missing source created it")
+	}
+	src := filepath.Join(dir, "src.db")
+	s, err := db.Open(context.Background(), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if _, err := backup("-db", src); err == nil {
+		t.Error("no destination was accepted")
+	}
+	existing := filepath.Join(dir, "existing.db")
+	os.WriteFile(existing, []byte("keep me"), 0o600)
+	if _, err := backup("-db", src, existing); err == nil || !strings.Contains(err.Error(), "exists") {
+		t.Errorf("an existing destination: %v", err)
+	}
+	if b, _ := os.ReadFile(existing); string(b) != "keep me" {
+		t.Error("an existing destination was overwritten")
+	}
+	notDB := filepath.Join(dir, "notes.txt")
+	os.WriteFile(notDB, []byte("not a database at all, just text"), 0o600)
+	if _, err := backup("-db", notDB, filepath.Join(dir, "z.db")); err == nil {
+		t.Error("a file that is not an agora database was copied")
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".tmp") || e.Name() == "x.db" || e.Name() == "y.db" || e.Name() == "z.db" {
+			t.Errorf("a refused backup left %s", e.Name())
+		}
+	}
+	if out, err := backup("-h"); err != nil || !strings.Contains(out, "DEST") {
+		t.Errorf("agora backup -h: %v %q", err, out)
+	}
+}
+
+// TestReadmeCommands runs the README's commands as written. Every line of a
+// ```sh block is one of:
+//   - bin/agora ... or curl ...: run with bash in a scratch directory that
+//     holds a freshly built bin/agora, with agora serving there (agora.db,
+//     a profiler on) and $TOKEN an API token of a signed-up user; the
+//     README's addresses 127.0.0.1:8080 and 127.0.0.1:6060 are replaced by
+//     the ones this server got. Each must exit 0;
+//   - go build -o bin/X PKG: built from this module into the scratch bin/;
+//   - make TARGET [ARGS='...']: the target exists and ARGS are flags agora takes;
+//   - go test ... -run 'TestX' ... ./pkg/: the test exists in that package;
+//   - go tool pprof URL: a profile the profiler serves.
+//
+// Anything else fails, so a new kind of command gets a rule here.
+func TestReadmeCommands(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmds := shellCommands(string(readme))
+	if len(cmds) == 0 {
+		t.Fatal("README.md has no sh blocks")
+	}
+
+	dir := t.TempDir()
+	build := exec.Command("go", "build", "-o", filepath.Join(dir, "bin", "agora"), ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	addr, pprofAddr := startInDir(t, dir)
+	token := apiToken(t, "http://"+addr)
+
+	makefile, err := os.ReadFile("Makefile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ran := 0
+	for _, line := range cmds {
+		fields := strings.Fields(line)
+		switch {
+		case fields[0] == "bin/agora" || fields[0] == "curl":
+			line = strings.ReplaceAll(line, "127.0.0.1:8080", addr)
+			line = strings.ReplaceAll(line, "127.0.0.1:6060", pprofAddr)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			cmd := exec.CommandContext(ctx, "bash", "-euo", "pipefail", "-c", line)
+			cmd.Dir = dir
+			cmd.Env = append(os.Environ(), "TOKEN="+token)
+			out, err := cmd.CombinedOutput()
+			cancel()
+			if err != nil {
+				t.Errorf("README command failed: %s\n%v\n%s", line, err, out)
+			}
+			ran++
+		case len(fields) > 3 && fields[0] == "go" && fields[1] == "build" && fields[2] == "-o":
+			// Built here, in the module, into the scratch directory's bin/.
+			args := append([]string{"build", "-o", filepath.Join(dir, fields[3])}, fields[4:]...)
+			if out, err := exec.Command("go", args...).CombinedOutput(); err != nil {
+				t.Errorf("README command failed: %s\n%v\n%s", line, err, out)
+			}
+		case fields[0] == "make":
+			checkMake(t, line, string(makefile))
+		case len(fields) > 2 && fields[0] == "go" && fields[1] == "test":
+			checkGoTest(t, line, fields)
+		case len(fields) > 3 && fields[0] == "go" && fields[1] == "tool" && fields[2] == "pprof":
+			u := strings.ReplaceAll(strings.Trim(fields[3], "'"), "127.0.0.1:6060", pprofAddr)
+			u = strings.Replace(u, "seconds=30", "seconds=1", 1)
+			res, err := http.Get(u)
+			if err != nil || res.StatusCode != http.StatusOK {
+				t.Errorf("README command %q: the profiler does not serve %s: %v %v", line, u, err, res)
+			} else {
+				res.Body.Close()
+			}
+		default:
+			t.Errorf("README command %q: docs_test.go has no rule to check it", line)
+		}
+	}
+	if ran == 0 {
+		t.Error("no README command was run")
+	}
+
+	// The API example posted to #general: it is there.
+	req, _ := http.NewRequest("GET", "http://"+addr+"/api/v1/rooms/general/messages", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if !strings.Contains(string(body), "Deploy finished.") {
+		t.Errorf("the README's API example did not post to #general: %s", body)
+	}
+}
+
+// shellCommands returns the commands of the README's ```sh blocks, one per
+// line, continuation lines joined and comments dropped.
+func shellCommands(readme string) []string {
+	var cmds []string
+	in := false
+	pending := ""
+	for line := range strings.Lines(readme) {
+		line = strings.TrimRight(line, "\n")
+		if strings.HasPrefix(line, "```") {
+			in = !in && strings.TrimSpace(line) == "```sh"
+			continue
+		}
+		if !in {
+			continue
+		}
+		if c := strings.Index(line, " #"); c >= 0 {
+			line = line[:c] // the README's commands have no " #" inside quotes
+		}
+		line = strings.TrimSpace(line)
+		if strings.HasSuffix(line, `\`) {
+			pending += strings.TrimSuffix(line, `\`)
+			continue
+		}
+		line = strings.TrimSpace(pending + line)
+		pending = ""
+		if line != "" {
+			cmds = append(cmds, line)
+		}
+	}
+	return cmds
+}
+
+var makeVar = regexp.MustCompile(`\b[A-Z]+='[^']*'`)
+
+func checkMake(t *testing.T, line, makefile string) {
+	t.Helper()
+	for _, f := range strings.Fields(makeVar.ReplaceAllString(line, ""))[1:] {
+		if !strings.Contains(makefile, "\n"+f+":") {
+			t.Errorf("README command %q: the Makefile has no target %q", line, f)
+		}
+	}
+	// ARGS are agora's flags: they must parse.
+	if _, after, ok := strings.Cut(line, "ARGS='"); ok {
+		args, _, _ := strings.Cut(after, "'")
+		fs, _, err := newFlags("agora", func(string) string { return "" }, io.Discard)
+		if err == nil {
+			err = fs.Parse(strings.Fields(args))
+		}
+		if err != nil {
+			t.Errorf("README command %q: agora refuses ARGS: %v", line, err)
+		}
+	}
+}
+
+var testFunc = regexp.MustCompile(`'(\^?)(Test\w+)\$?'`)
+
+func checkGoTest(t *testing.T, line string, fields []string) {
+	t.Helper()
+	pkg := fields[len(fields)-1]
+	m := testFunc.FindStringSubmatch(line)
+	if m == nil || !strings.HasPrefix(pkg, ".") {
+		t.Errorf("README command %q: want -run 'TestX' and a package path last", line)
+		return
+	}
+	files, _ := filepath.Glob(filepath.Join(pkg, "*_test.go"))
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(src), "\nfunc "+m[2]) {
+			return
+		}
+	}
+	t.Errorf("README command %q: no test %s in %s", line, m[2], pkg)
+}
+
+// startInDir runs dir/bin/agora in dir, as the README's commands expect, on
+// free ports, and returns the addresses it serves and profiles on.
+func startInDir(t *testing.T, dir string) (addr, pprofAddr string) {
+	t.Helper()
+	cmd := exec.Command("bin/agora", "-addr", "127.0.0.1:0", "-pprof", "127.0.0.1:0", "-db", "agora.db")
+	cmd.Dir = dir
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		cmd.Wait()
+	})
+	addrOf := regexp.MustCompile(`addr=https?://([^/ ]+)`)
+	lines := bufio.NewScanner(out)
+	for lines.Scan() {
+		m := addrOf.FindStringSubmatch(lines.Text())
+		switch {
+		case m != nil && strings.Contains(lines.Text(), "msg=profiler"):
+			pprofAddr = m[1]
+		case m != nil && strings.Contains(lines.Text(), "msg=listening"):
+			go io.Copy(io.Discard, out)
+			return m[1], pprofAddr
+		}
+	}
+	t.Fatal("agora ended without saying where it listens")
+	return "", ""
+}
+
+// apiToken signs up a user through the forms and makes a personal access
+// token at /settings/tokens, as the README tells a reader to.
+func apiToken(t *testing.T, base string) string {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar}
+	post := func(path string, form url.Values) string {
+		res, err := client.PostForm(base+path, form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("POST %s: %d\n%s", path, res.StatusCode, body)
+		}
+		return string(body)
+	}
+	post("/signup", url.Values{"username": {"reader"}, "password": {"a long passphrase"}})
+	page := post("/settings/tokens", url.Values{"name": {"deploy bot"}})
+	m := regexp.MustCompile(`id="new-token"[^>]*>([^<]+)<`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no new token on the tokens page:\n%s", page)
+	}
+	return m[1]
+}
+
+// readmeFlag is one flag as the README's configuration table gives it.
+type readmeFlag struct {
+	env, def string // def is "off" for a flag that is empty or false by default
+}
+
+// TestReadmeFlagTable holds the README's configuration table against the
+// flags run really has: every flag is listed, nothing listed is missing, each
+// with the environment variable that really sets it and its real default.
+func TestReadmeFlagTable(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := readmeFlags(t, string(readme))
+
+	// The environment variables run reads, and the flag each one sets: set one
+	// at a time and see which flag's value moves.
+	asked := map[string]bool{}
+	fs, _, err := newFlags("agora", func(k string) string { asked[k] = true; return "" }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := values(fs)
+	envOf := map[string]string{}
+	for key := range asked {
+		moved := envSets(t, key, base)
+		if len(moved) != 1 {
+			t.Errorf("environment variable %s sets flags %v, want exactly one", key, moved)
+			continue
+		}
+		envOf[moved[0]] = key
+	}
+
+	fs.VisitAll(func(f *flag.Flag) {
+		row, ok := table[f.Name]
+		if !ok {
+			t.Errorf("flag -%s is not in the README's configuration table", f.Name)
+			return
+		}
+		if row.env != envOf[f.Name] {
+			t.Errorf("README gives -%s the environment variable %q; the code reads %q", f.Name, row.env, envOf[f.Name])
+		}
+		if env := envOf[f.Name]; env != "" && !strings.Contains(f.Usage, env) {
+			t.Errorf("agora -h does not name %s in the help of -%s: %q", env, f.Name, f.Usage)
+		}
+		def := f.DefValue
+		if def == "" || def == "false" {
+			def = "off"
+		}
+		if row.def != def {
+			t.Errorf("README gives -%s the default %q; the code has %q", f.Name, row.def, def)
+		}
+	})
+	for name := range table {
+		if fs.Lookup(name) == nil {
+			t.Errorf("the README lists -%s, which agora does not have", name)
+		}
+	}
+}
+
+// envSets says which flags change when only key is set in the environment.
+// Values are tried until one is accepted: a flag may take a word, a number,
+// a duration or "1" for on.
+func envSets(t *testing.T, key string, base map[string]string) []string {
+	t.Helper()
+	for _, v := range []string{"1", "7s", "7MB", "invite", "x.example:1"} {
+		fs, _, err := newFlags("agora", func(k string) string {
+			if k == key {
+				return v
+			}
+			return ""
+		}, io.Discard)
+		if err != nil {
+			continue
+		}
+		var moved []string
+		for name, val := range values(fs) {
+			if base[name] != val {
+				moved = append(moved, name)
+			}
+		}
+		if len(moved) > 0 {
+			slices.Sort(moved)
+			return moved
+		}
+	}
+	return nil
+}
+
+func values(fs *flag.FlagSet) map[string]string {
+	m := map[string]string{}
+	fs.VisitAll(func(f *flag.Flag) { m[f.Name] = f.Value.String() })
+	return m
+}
+
+var codeSpan = regexp.MustCompile("`([^`]*)`")
+
+// readmeFlags reads the table under "## Configuration": | flag | environment |
+// default | meaning |. A row may name several flags ("`-tls-cert`, `-tls-key`")
+// with their variables in the same order; a variable may show its value
+// ("`CHAT_GUESTS=1`"); a default is a code span or the word "off".
+func readmeFlags(t *testing.T, readme string) map[string]readmeFlag {
+	t.Helper()
+	_, section, ok := strings.Cut(readme, "\n## Configuration\n")
+	if !ok {
+		t.Fatal(`README.md has no "## Configuration" section`)
+	}
+	flags := map[string]readmeFlag{}
+	inTable := false
+	for line := range strings.Lines(section) {
+		line = strings.TrimSpace(line)
+		if !strings.HasPrefix(line, "|") {
+			if inTable {
+				break
+			}
+			continue
+		}
+		inTable = true
+		cells := splitRow(line)
+		if len(cells) < 3 || cells[0] == "flag" || strings.HasPrefix(cells[0], "---") {
+			continue
+		}
+		names := codes(cells[0])
+		envs := codes(cells[1])
+		for i := range envs {
+			envs[i], _, _ = strings.Cut(envs[i], "=")
+		}
+		if len(envs) != 0 && len(envs) != len(names) {
+			t.Errorf("README row %q: %d flags but %d environment variables", line, len(names), len(envs))
+			continue
+		}
+		def := "off"
+		if d := codes(cells[2]); len(d) == 1 {
+			def = d[0]
+		} else if cells[2] != "off" {
+			t.Errorf("README row %q: the default is neither one code span nor \"off\"", line)
+		}
+		for i, n := range names {
+			if !strings.HasPrefix(n, "-") {
+				t.Errorf("README row %q: %q is not a flag", line, n)
+				continue
+			}
+			f := readmeFlag{def: def}
+			if len(envs) > 0 {
+				f.env = envs[i]
+			}
+			if _, dup := flags[n[1:]]; dup {
+				t.Errorf("README lists %s twice", n)
+			}
+			flags[n[1:]] = f
+		}
+	}
+	if len(flags) == 0 {
+		t.Fatal("README.md's configuration section has no table of flags")
+	}
+	return flags
+}
+
+// splitRow splits a Markdown table row on the pipes that are not escaped.
+func splitRow(line string) []string {
+	line = strings.TrimSuffix(strings.TrimPrefix(line, "|"), "|")
+	var cells []string
+	start := 0
+	for i := 0; i < len(line); i++ {
+		switch line[i] {
+		case '\\':
+			i++ // an escaped character, a pipe among them
+		case '|':
+			cells = append(cells, strings.TrimSpace(line[start:i]))
+			start = i + 1
+		}
+	}
+	return append(cells, strings.TrimSpace(line[start:]))
+}
+
+func codes(cell string) []string {
+	var out []string
+	for _, m := range codeSpan.FindAllStringSubmatch(cell, -1) {
+		out = append(out, strings.ReplaceAll(m[1], `\|`, "|"))
+	}
+	return out
+}
+
+// running is agora started through run, as main starts it.
+type running struct {
+	base    string // http(s)://host:port
+	metrics string // the metrics URL, if -metrics was given
+	mu      sync.Mutex
+	log     strings.Builder
+}
+
+func (r *running) logs() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.log.String()
+}
+
+// startRun runs agora with args (and -addr 127.0.0.1:0 unless given) until
+// the test ends, and returns once it has said where it listens.
+func startRun(t *testing.T, env map[string]string, args ...string) *running {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	full := append([]string{"agora", "-addr", "127.0.0.1:0"}, args...)
+	go func() {
+		done <- run(ctx, full, func(k string) string { return env[k] }, pw)
+		pw.Close()
+	}()
+	r := &running{}
+	listening := make(chan struct{})
+	addrRe := regexp.MustCompile(`msg=listening addr=(\S+)`)
+	metricsRe := regexp.MustCompile(`msg=metrics addr=(\S+)`)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			line := sc.Text()
+			r.mu.Lock()
+			r.log.WriteString(line + "\n")
+			if m := metricsRe.FindStringSubmatch(line); m != nil {
+				r.metrics = m[1]
+			}
+			if m := addrRe.FindStringSubmatch(line); m != nil && r.base == "" {
+				r.base = m[1]
+				close(listening)
+			}
+			r.mu.Unlock()
+		}
+		io.Copy(io.Discard, pr)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("run returned %v", err)
+			}
+		case <-time.After(15 * time.Second):
+			t.Error("run did not return after its context ended")
+		}
+		if t.Failed() {
+			t.Logf("server log:\n%s", r.logs())
+		}
+	})
+	select {
+	case <-listening:
+	case err := <-done:
+		t.Fatalf("run returned before listening: %v\n%s", err, r.logs())
+	case <-time.After(20 * time.Second):
+		t.Fatalf("the server never said where it listens:\n%s", r.logs())
+	}
+	return r
+}
+
+func get(t *testing.T, client *http.Client, url string) (int, string) {
+	t.Helper()
+	res, err := client.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+// TestMetricsFlag: -metrics serves Prometheus metrics on an address of its
+// own, and the public address does not.
+func TestMetricsFlag(t *testing.T) {
+	r := startRun(t, map[string]string{"CHAT_DB": t.TempDir() + "/m.db", "CHAT_METRICS": "127.0.0.1:0"})
+	r.mu.Lock()
+	metricsURL := r.metrics
+	r.mu.Unlock()
+	if metricsURL == "" || !strings.HasSuffix(metricsURL, "/metrics") {
+		t.Fatalf("no metrics address in the log:\n%s", r.logs())
+	}
+	client := &http.Client{Timeout: 5 * time.Second}
+	status, body := get(t, client, metricsURL)
+	if status != http.StatusOK {
+		t.Fatalf("metrics: status %d", status)
+	}
+	for _, want := range []string{"agora_sockets_open 0", "agora_messages_created_total 0", "agora_deliveries_total 0", "go_goroutines ", "process_open_fds "} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+	if _, body := get(t, client, r.base+"/metrics"); strings.Contains(body, "agora_sockets_open") {
+		t.Error("the public address serves the metrics")
+	}
+
+	// Without the flag, nothing listens for metrics.
+	off := startRun(t, map[string]string{"CHAT_DB": t.TempDir() + "/n.db"})
+	if strings.Contains(off.logs(), "msg=metrics") {
+		t.Errorf("metrics served without -metrics:\n%s", off.logs())
+	}
+}
+
+// browser is a client of a running agora: a cookie jar, redirects not
+// followed.
+type browser struct {
+	t    *testing.T
+	base string
+	http *http.Client
+}
+
+func newBrowser(t *testing.T, base string, transport http.RoundTripper) *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: t, base: base, http: &http.Client{
+		Jar: jar, Transport: transport, Timeout: 10 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+}
+
+func (b *browser) post(path string, form url.Values) *http.Response {
+	b.t.Helper()
+	res, err := b.http.PostForm(b.base+path, form)
+	if err != nil {
+		b.t.Fatalf("POST %s: %v", path, err)
+	}
+	io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	return res
+}
+
+func (b *browser) get(path string) (int, string) {
+	b.t.Helper()
+	return get(b.t, b.http, b.base+path)
+}
+
+func (b *browser) signup(name string) *browser {
+	b.t.Helper()
+	res := b.post("/signup", url.Values{"username": {name}, "password": {"password-" + name}})
+	if res.StatusCode != http.StatusSeeOther {
+		b.t.Fatalf("signup %s: %d", name, res.StatusCode)
+	}
+	return b
+}
+
+// dial opens a room's socket with the browser's cookies and Origin.
+func (b *browser) dial(slug string) *websocket.Conn {
+	b.t.Helper()
+	u, _ := url.Parse(b.base)
+	h := http.Header{"Origin": {b.base}}
+	for _, ck := range b.http.Jar.Cookies(u) {
+		h.Add("Cookie", ck.Name+"="+ck.Value)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ws := "ws" + strings.TrimPrefix(b.base, "http") + "/rooms/" + slug + "/ws"
+	conn, _, err := websocket.Dial(ctx, ws, &websocket.DialOptions{HTTPHeader: h, HTTPClient: b.http})
+	if err != nil {
+		b.t.Fatalf("dial %s: %v", ws, err)
+	}
+	conn.SetReadLimit(1 << 22)
+	b.t.Cleanup(func() { conn.CloseNow() })
+	return conn
+}
+
+// say sends a message over a socket as the composer does.
+func say(t *testing.T, conn *websocket.Conn, body, clientID string) {
+	t.Helper()
+	frame, _ := json.Marshal(map[string]any{"body": body, "client_msg_id": clientID,
+		"HEADERS": map[string]string{"HX-Request": "true", "HX-Trigger": "composer"}})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := conn.Write(ctx, websocket.MessageText, frame); err != nil {
+		t.Fatalf("socket write: %v", err)
+	}
+}
+
+// readUntil reads a socket until what it received contains want.
+func readUntil(t *testing.T, conn *websocket.Conn, want string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	var got strings.Builder
+	for !strings.Contains(got.String(), want) {
+		_, data, err := conn.Read(ctx)
+		if err != nil {
+			t.Fatalf("socket: waiting for %q: %v; received:\n%.1000s", want, err, got.String())
+		}
+		got.Write(data)
+	}
+}
+
+// slowBody starts a form post that sends its headers and part of its body,
+// then nothing more. It returns the connection.
+func slowBody(t *testing.T, base string) net.Conn {
+	t.Helper()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	fmt.Fprintf(conn, "POST /signup HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-www-form-urlencoded\r\n"+
+		"Content-Length: 1000\r\n\r\nusername=slow", strings.TrimPrefix(base, "http://"))
+	return conn
+}
+
+// TestSlowBodiesAreCutOffSocketsAreNot: a body that does not arrive within
+// the read timeout is answered 408 and its connection closed; a socket open
+// for longer than that keeps working.
+func TestSlowBodiesAreCutOffSocketsAreNot(t *testing.T) {
+	r := startRun(t, map[string]string{"CHAT_DB": t.TempDir() + "/s.db", "CHAT_READ_TIMEOUT": "300ms"})
+	ann := newBrowser(t, r.base, nil).signup("ann")
+	ann.get("/rooms/general") // joins it
+	sock := ann.dial("general")
+	readUntil(t, sock, `data-user="ann"`)
+
+	// Many slow bodies at once, all opened after the socket.
+	conns := make([]net.Conn, 50)
+	for i := range conns {
+		conns[i] = slowBody(t, r.base)
+	}
+	for i, conn := range conns {
+		conn.SetReadDeadline(time.Now().Add(20 * time.Second)) // a bound for the test, not the measure
+		res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatalf("slow body %d: no answer: %v", i, err)
+		}
+		body, _ := io.ReadAll(res.Body) // ends: the server closes the connection
+		res.Body.Close()
+		if res.StatusCode != http.StatusRequestTimeout || !strings.Contains(string(body), "took too long") {
+			t.Fatalf("slow body %d: %d, want 408 with a clear message:\n%.500s", i, res.StatusCode, body)
+		}
+		if _, err := conn.Read(make([]byte, 1)); err == nil {
+			t.Fatalf("slow body %d: the connection is still open", i)
+		}
+	}
+	// The socket has been open longer than the read timeout (the slow
+	// bodies, sent after it, were cut off by it) and still carries messages
+	// both ways.
+	say(t, sock, "still open after the read timeout", "cid-read-timeout-1")
+	readUntil(t, sock, "still open after the read timeout")
+	if strings.Contains(r.logs(), "level=ERROR") {
+		t.Errorf("cut-off bodies logged errors:\n%s", r.logs())
+	}
+}
+
+// TestBadReadTimeoutIsRefused: a read timeout that is not a positive
+// duration stops agora before it serves.
+func TestBadReadTimeoutIsRefused(t *testing.T) {
+	for _, env := range []map[string]string{{"CHAT_READ_TIMEOUT": "soon"}, {"CHAT_READ_TIMEOUT": "-1s"}} {
+		env["CHAT_DB"] = t.TempDir() + "/x.db"
+		if err := run(context.Background(), []string{"agora", "-addr", "127.0.0.1:0"}, func(k string) string { return env[k] }, io.Discard); err == nil {
+			t.Errorf("CHAT_READ_TIMEOUT=%s was accepted", env["CHAT_READ_TIMEOUT"])
+		}
+	}
+}
+
+// selfSigned writes a certificate for 127.0.0.1 and its key to dir, and
+// returns their paths and a pool that trusts it.
+func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "agora test"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(time.Hour),
+		IPAddresses:           []net.IP{net.ParseIP("127.0.0.1")},
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600)
+	cert, _ := x509.ParseCertificate(der)
+	pool = x509.NewCertPool()
+	pool.AddCert(cert)
+	return certFile, keyFile, pool
+}
+
+// TestTLS: with -tls-cert and -tls-key agora serves HTTPS with HTTP/2 for
+// pages, the session cookie is __Host- and Secure, and room sockets work
+// over WSS.
+func TestTLS(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile, pool := selfSigned(t, dir)
+	r := startRun(t, map[string]string{"CHAT_DB": filepath.Join(dir, "tls.db"), "CHAT_TLS_CERT": certFile}, "-tls-key", keyFile)
+	if !strings.HasPrefix(r.base, "https://") {
+		t.Fatalf("listening on %s, want https://", r.base)
+	}
+
+	h2 := newBrowser(t, r.base, &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true})
+	res := h2.post("/signup", url.Values{"username": {"ann"}, "password": {"password-ann"}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("signup over https: %d", res.StatusCode)
+	}
+	if res.Proto != "HTTP/2.0" {
+		t.Errorf("pages over %s, want HTTP/2.0", res.Proto)
+	}
+	cookie := res.Header.Get("Set-Cookie")
+	if !strings.HasPrefix(cookie, "__Host-") || !strings.Contains(cookie, "Secure") || !strings.Contains(cookie, "HttpOnly") {
+		t.Errorf("session cookie over TLS: %q, want __Host-, Secure, HttpOnly", cookie)
+	}
+	if status, page := h2.get("/rooms/general"); status != http.StatusOK || !strings.Contains(page, `id="composer"`) {
+		t.Fatalf("room page over https: %d", status)
+	}
+	if hsts := func() string {
+		res, err := h2.http.Get(r.base + "/login")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.Header.Get("Strict-Transport-Security")
+	}(); hsts == "" {
+		t.Error("no Strict-Transport-Security over https")
+	}
+
+	// The socket over WSS (HTTP/1.1, as browsers open it), with the same
+	// cookies; a message sent over it comes back.
+	ws := &browser{t: t, base: r.base, http: &http.Client{Jar: h2.http.Jar,
+		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}}
+	sock := ws.dial("general")
+	readUntil(t, sock, `data-user="ann"`)
+	say(t, sock, "over wss", "cid-tls-1")
+	readUntil(t, sock, "over wss")
+
+	// Plain HTTP on the TLS port is not served.
+	plain := &http.Client{Timeout: 5 * time.Second}
+	if res, err := plain.Get("http://" + strings.TrimPrefix(r.base, "https://") + "/healthz"); err == nil {
+		if res.StatusCode == http.StatusOK {
+			t.Error("plain HTTP is served on the TLS port")
+		}
+		res.Body.Close()
+	}
+}
+
+// TestTLSRefusals: a key without a certificate, or files that are not a
+// pair, stop agora before it serves.
+func TestTLSRefusals(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile, _ := selfSigned(t, dir)
+	otherDir := t.TempDir()
+	_, otherKey, _ := selfSigned(t, otherDir)
+	for _, args := range [][]string{
+		{"-tls-key", keyFile},
+		{"-tls-cert", certFile},
+		{"-tls-cert", certFile, "-tls-key", otherKey},
+		{"-tls-cert", filepath.Join(dir, "missing.pem"), "-tls-key", keyFile},
+	} {
+		full := append([]string{"agora", "-addr", "127.0.0.1:0", "-db", filepath.Join(dir, "x.db")}, args...)
+		if err := run(context.Background(), full, func(string) string { return "" }, &strings.Builder{}); err == nil {
+			t.Errorf("agora %v was accepted", args)
 		}
 	}
 }
