@@ -205,7 +205,7 @@ type options struct {
 
 // newFlags defines every flag of run, each defaulting to its environment
 // variable. The README's configuration table is checked against it
-// (flags_test.go), so a flag added here needs a row there.
+// (TestReadmeFlagTable), so a flag added here needs a row there.
 func newFlags(name string, getenv func(string) string, out io.Writer) (*flag.FlagSet, *options, error) {
 	o := &options{}
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)

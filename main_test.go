@@ -358,7 +358,7 @@ func TestReadmeCommands(t *testing.T) {
 				res.Body.Close()
 			}
 		default:
-			t.Errorf("README command %q: docs_test.go has no rule to check it", line)
+			t.Errorf("README command %q: TestReadmeCommands has no rule to check it", line)
 		}
 	}
 	if ran == 0 {
