@@ -73,6 +73,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	log := slog.New(slog.NewTextHandler(stdout, nil))
 
+	maxUpload, err := handlers.ParseSize(o.maxUpload)
+	if err != nil {
+		return fmt.Errorf("-max-upload: %w", err)
+	}
 	store, err := db.Open(ctx, o.dbPath)
 	if err != nil {
 		return err
@@ -82,7 +86,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	hub := handlers.NewHub(live.HubConfig{})
 	counts := metrics.New()
 	app := handlers.New(handlers.Config{Store: store, Hub: hub, Log: log, Assets: assets.FS, Guests: o.guests, TrustProxy: o.trustProxy,
-		Metrics: counts, WebhooksPrivate: o.webhooksPrivate})
+		Metrics: counts, WebhooksPrivate: o.webhooksPrivate, MaxUpload: maxUpload})
 	if o.natsURL != "" {
 		if !db.IsPostgres(o.dbPath) {
 			return errors.New("-nats: the nodes of a cluster share one PostgreSQL database: give -db a postgres:// URL")
@@ -197,6 +201,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 type options struct {
 	addr, dbPath, pprofAddr, metricsAddr string
 	natsURL                              string
+	maxUpload                            string
 	tlsCert, tlsKey                      string
 	guests, trustProxy                   bool
 	webhooksPrivate                      bool
@@ -220,11 +225,12 @@ func newFlags(name string, getenv func(string) string, out io.Writer) (*flag.Fla
 	fs.BoolVar(&o.guests, "guests", getenv("CHAT_GUESTS") == "1", "let people join public rooms with a display name only (env CHAT_GUESTS=1)")
 	fs.BoolVar(&o.trustProxy, "trust-proxy", getenv("CHAT_TRUST_PROXY") == "1", "behind a reverse proxy on a loopback or private address: trust its X-Forwarded-For and X-Forwarded-Proto (env CHAT_TRUST_PROXY=1)")
 	fs.StringVar(&o.pprofAddr, "pprof", getenv("CHAT_PPROF"), "serve Go's profiler on this address, e.g. 127.0.0.1:6060 (env CHAT_PPROF); off when empty")
-	fs.DurationVar(&o.readTimeout, "read-timeout", 30*time.Second, "the most time a request, its body included, may take to arrive (env CHAT_READ_TIMEOUT); sockets are not bound by it")
+	fs.DurationVar(&o.readTimeout, "read-timeout", 30*time.Second, "the most time a request, its body included, may take to arrive (env CHAT_READ_TIMEOUT); sockets are not bound by it, nor are file uploads while their bytes keep coming")
 	fs.StringVar(&o.tlsCert, "tls-cert", getenv("CHAT_TLS_CERT"), "serve HTTPS (and WSS) with this PEM certificate (chain) file; needs -tls-key (env CHAT_TLS_CERT)")
 	fs.StringVar(&o.tlsKey, "tls-key", getenv("CHAT_TLS_KEY"), "the PEM private key of -tls-cert (env CHAT_TLS_KEY)")
 	fs.BoolVar(&o.webhooksPrivate, "webhooks-private", getenv("CHAT_WEBHOOKS_PRIVATE") == "1", "let bots' webhooks reach loopback and private addresses, for bots on this machine or network (env CHAT_WEBHOOKS_PRIVATE=1)")
 	fs.StringVar(&o.metricsAddr, "metrics", getenv("CHAT_METRICS"), "serve Prometheus metrics at http://ADDR/metrics, e.g. 127.0.0.1:9090 (env CHAT_METRICS); off when empty")
+	fs.StringVar(&o.maxUpload, "max-upload", envOr(getenv, "CHAT_MAX_UPLOAD", "25MB"), "the largest file one upload may carry, such as 25MB or 512KB (env CHAT_MAX_UPLOAD)")
 	if v := getenv("CHAT_READ_TIMEOUT"); v != "" {
 		if err := fs.Set("read-timeout", v); err != nil {
 			return nil, nil, fmt.Errorf("CHAT_READ_TIMEOUT: %w", err)

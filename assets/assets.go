@@ -6,5 +6,5 @@ import "embed"
 
 // FS holds the files served under /assets/.
 //
-//go:embed app.css app.js icon.svg icon-192.png icon-512.png manifest.webmanifest vendor/htmx.min.js vendor/ws.min.js
+//go:embed app.css app.js files.js icon.svg icon-192.png icon-512.png manifest.webmanifest vendor/htmx.min.js vendor/ws.min.js
 var FS embed.FS

@@ -76,6 +76,7 @@ type Message struct {
 	EditedAt    time.Time // zero when never edited
 	DeletedAt   time.Time // zero when not deleted
 	Reactions   []Reaction
+	File        *File // the attached file, if any; Body is then an optional caption
 }
 
 // Reaction is one emoji on a message and who chose it.

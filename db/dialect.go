@@ -62,8 +62,9 @@ func sqliteDialect() *dialect {
 	return &dialect{
 		name:       "sqlite",
 		migrations: "migrations/*.sql",
+		// messages_search is a message's text with its file's name (0007).
 		indexBatch: `INSERT INTO messages_fts (rowid, body)
-			SELECT id, body FROM messages WHERE id BETWEEN ? AND ? AND kind = 'text'`,
+			SELECT id, body FROM messages_search WHERE id BETWEEN ? AND ?`,
 		search: `SELECT ` + messageColumns + `, ` + roomColumns + `,
 				snippet(messages_fts, 0, char(2), char(3), '…', 24),
 				coalesce(p.id, 0), coalesce(p.username, ''), coalesce(p.display_name, '')
@@ -91,10 +92,12 @@ func postgresDialect() *dialect {
 		// messages.search is a generated tsvector (see the migrations) with
 		// the words FTS5's unicode61 tokenizer would find, accents removed.
 		search: `SELECT ` + messageColumns + `, ` + roomColumns + `,
-				ts_headline('agora_search', m.body, to_tsquery('agora_search', ?2),
+				ts_headline('agora_search', m.body || coalesce(' ' || f.name, ''), to_tsquery('agora_search', ?2),
 					'StartSel=` + chat.SnippetStart + `, StopSel=` + chat.SnippetEnd + `, MaxWords=24, MinWords=12, ShortWord=0'),
 				coalesce(p.id, 0), coalesce(p.username, ''), coalesce(p.display_name, '')
-			FROM messages m` + strings.Replace(searchRest, "%s", "m.search @@ to_tsquery('agora_search', ?2)", 1),
+			FROM messages m LEFT JOIN files f ON f.message_id = m.id` + strings.Replace(searchRest, "%s",
+			// The text or the attached file's name (each indexed) has every word.
+			"(m.search @@ to_tsquery('agora_search', ?2) OR f.search @@ to_tsquery('agora_search', ?2))", 1),
 		// tsquery: each word quoted, all of them required, the last a prefix.
 		searchQuery: func(words []string) string {
 			q := make([]string, len(words))

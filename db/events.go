@@ -84,6 +84,9 @@ func (s *Store) eventReactions(ctx context.Context, events []chat.Event) error {
 	if err := withReactions(ctx, s.query, msgs); err != nil {
 		return err
 	}
+	if err := withFiles(ctx, s.query, msgs); err != nil {
+		return err
+	}
 	for i := range events {
 		events[i].Message = msgs[index[events[i].Message.ID]]
 	}

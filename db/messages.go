@@ -46,6 +46,9 @@ func (s *Store) MessageByID(ctx context.Context, id int64) (chat.Message, error)
 	if err := withReactions(ctx, s.query, msgs); err != nil {
 		return chat.Message{}, err
 	}
+	if err := withFiles(ctx, s.query, msgs); err != nil {
+		return chat.Message{}, err
+	}
 	return msgs[0], nil
 }
 
@@ -106,7 +109,10 @@ func (s *Store) queryMessages(ctx context.Context, query string, args ...any) ([
 		return nil, err
 	}
 	rows.Close()
-	return msgs, withReactions(ctx, s.query, msgs)
+	if err := withReactions(ctx, s.query, msgs); err != nil {
+		return nil, err
+	}
+	return msgs, withFiles(ctx, s.query, msgs)
 }
 
 func insertMentions(ctx context.Context, tx *sql.Tx, messageID int64, usernames []string) error {

@@ -85,8 +85,8 @@ func (s *Store) EditMessage(ctx context.Context, id int64, by chat.User, body st
 	return req.msg, nil
 }
 
-// DeleteMessage removes a message's text, leaving a "deleted" mark in its
-// place, if chat.CanDelete lets by do it.
+// DeleteMessage removes a message's text and its file, leaving a "deleted"
+// mark in its place, if chat.CanDelete lets by do it.
 func (s *Store) DeleteMessage(ctx context.Context, id int64, by chat.User) (chat.Message, error) {
 	req := &writeReq{change: func(ctx context.Context, b *batch) (chat.Message, string, error) {
 		m, err := b.message(ctx, id)
@@ -99,7 +99,8 @@ func (s *Store) DeleteMessage(ctx context.Context, id int64, by chat.User) (chat
 		if _, err := b.tx.ExecContext(ctx, "UPDATE messages SET body = '', deleted_at = ? WHERE id = ?", b.now, id); err != nil {
 			return m, "", err
 		}
-		for _, q := range []string{"DELETE FROM mentions WHERE message_id = ?", "DELETE FROM reactions WHERE message_id = ?"} {
+		for _, q := range []string{"DELETE FROM mentions WHERE message_id = ?", "DELETE FROM reactions WHERE message_id = ?",
+			"DELETE FROM files WHERE message_id = ?"} {
 			if _, err := b.tx.ExecContext(ctx, q, id); err != nil {
 				return m, "", err
 			}
@@ -277,9 +278,13 @@ func (b *batch) message(ctx context.Context, id int64) (chat.Message, error) {
 		return chat.Message{}, err
 	}
 	msgs := []chat.Message{m}
-	err = withReactions(ctx, func(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	query := func(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
 		return b.tx.QueryContext(ctx, q, args...)
-	}, msgs)
+	}
+	if err := withReactions(ctx, query, msgs); err != nil {
+		return chat.Message{}, err
+	}
+	err = withFiles(ctx, query, msgs)
 	return msgs[0], err
 }
 
@@ -412,6 +417,12 @@ func insertMessage(ctx context.Context, b *batch, m chat.Message) (chat.Message,
 	if m.ClientMsgID != "" {
 		clientID = m.ClientMsgID
 	}
+	if m.File != nil {
+		// Checked before the message goes in: a refusal leaves nothing behind.
+		if err := attachable(ctx, b.tx, m); err != nil {
+			return chat.Message{}, false, err
+		}
+	}
 	seq, err := b.nextSeq(ctx, m.RoomID)
 	if err != nil {
 		return chat.Message{}, false, err
@@ -434,6 +445,14 @@ func insertMessage(ctx context.Context, b *batch, m chat.Message) (chat.Message,
 	// it fails the whole batch.
 	if err := insertMentions(ctx, b.tx, m.ID, m.Mentions); err != nil {
 		return chat.Message{}, false, &partialWrite{err}
+	}
+	if m.File != nil {
+		f := *m.File
+		f.MessageID = m.ID
+		if _, err := b.tx.ExecContext(ctx, "UPDATE files SET message_id = ? WHERE id = ?", m.ID, f.ID); err != nil {
+			return chat.Message{}, false, &partialWrite{err}
+		}
+		m.File = &f
 	}
 	author, ok := b.authors[m.AuthorID]
 	if !ok {

@@ -20,6 +20,12 @@ import (
 // once, publish. It reports whether the message is new (false for a resend
 // of a client_msg_id already stored, which returns the stored message).
 func (s *Server) sendMessage(ctx context.Context, u chat.User, room chat.Room, body, clientID string) (chat.Message, bool, error) {
+	return s.send(ctx, u, room, body, clientID, nil)
+}
+
+// send is sendMessage with an optional file (stored by Store.CreateFile, not
+// yet sent), which the message carries; its body is then an optional caption.
+func (s *Server) send(ctx context.Context, u chat.User, room chat.Room, body, clientID string, file *chat.File) (chat.Message, bool, error) {
 	member, err := s.store.IsMember(ctx, room.ID, u.ID)
 	if err != nil {
 		return chat.Message{}, false, err
@@ -27,9 +33,12 @@ func (s *Server) sendMessage(ctx context.Context, u chat.User, room chat.Room, b
 	if !member {
 		return chat.Message{}, false, chat.Errorf(chat.EForbidden, "You are not a member of %s.", views.RoomTitle(room))
 	}
-	body, err = chat.ValidateBody(chat.ReplaceShortcodes(body))
-	if err != nil {
-		return chat.Message{}, false, err
+	if file == nil || strings.TrimSpace(body) != "" {
+		if body, err = chat.ValidateBody(chat.ReplaceShortcodes(body)); err != nil {
+			return chat.Message{}, false, err
+		}
+	} else {
+		body = ""
 	}
 	if err := chat.ValidateClientMsgID(clientID); err != nil {
 		return chat.Message{}, false, err
@@ -40,7 +49,7 @@ func (s *Server) sendMessage(ctx context.Context, u chat.User, room chat.Room, b
 	// Committed, then rendered once and published by publishCommitted.
 	start := time.Now()
 	m, created, err := s.store.CreateMessage(ctx, chat.Message{RoomID: room.ID, AuthorID: u.ID, Kind: chat.MessageText,
-		Body: body, ClientMsgID: clientID, Mentions: markup.Mentions(body)})
+		Body: body, ClientMsgID: clientID, Mentions: markup.Mentions(body), File: file})
 	if err != nil {
 		return chat.Message{}, false, err
 	}

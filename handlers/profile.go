@@ -15,7 +15,11 @@ func (s *Server) handleProfilePage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, views.ProfilePage(p, u.DisplayName, "", c.QueryParam("saved") != ""))
+	st, err := s.store.Storage(c.Request().Context(), u.ID)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.ProfilePage(p, u.DisplayName, "", c.QueryParam("saved") != "", st))
 }
 
 // handleProfile changes the display name and tells every room the user is in.
@@ -28,7 +32,11 @@ func (s *Server) handleProfile(c echo.Context) error {
 		if perr != nil {
 			return perr
 		}
-		return render(c, http.StatusUnprocessableEntity, views.ProfilePage(p, c.FormValue("display_name"), chat.ErrorMessage(err), false))
+		st, serr := s.store.Storage(c.Request().Context(), u.ID)
+		if serr != nil {
+			return serr
+		}
+		return render(c, http.StatusUnprocessableEntity, views.ProfilePage(p, c.FormValue("display_name"), chat.ErrorMessage(err), false, st))
 	}
 	if name == u.DisplayName {
 		return c.Redirect(http.StatusSeeOther, "/settings/profile?saved=1")

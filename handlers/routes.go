@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"net/http"
+
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 )
@@ -21,8 +23,9 @@ func (s *Server) routes() {
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{LogErrorFunc: recovered, DisableErrorHandler: true}))
 	e.Use(s.secureHeaders)
 	e.Use(compress())
-	// The API reads its bodies itself, with the same limit, to answer in JSON.
-	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "64K", Skipper: isAPI}))
+	// The API reads its bodies itself, with the same limit, to answer in JSON;
+	// a file upload streams its body under a limit of its own (-max-upload).
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "64K", Skipper: func(c echo.Context) bool { return isAPI(c) || isUpload(c) }}))
 	e.Use(readForm)
 	e.Use(s.crossOrigin)
 
@@ -69,6 +72,11 @@ func (s *Server) routes() {
 	auth.POST("/settings/tokens/:id/revoke", s.handleRevokeToken)
 	auth.GET("/admin/bots", s.handleBotsPage)
 	auth.POST("/admin/bots", s.handleCreateBot)
+	auth.POST("/rooms/:slug/files", s.handleUpload) // its own limit, -max-upload: see isUpload
+	auth.GET("/files/:id/:name", s.handleFile)
+	auth.GET("/files/:id/thumb/:name", s.handleThumb)
+	auth.GET("/admin/storage", s.handleStoragePage)
+	auth.POST("/admin/storage/:username", s.handleSetStorageLimit)
 
 	// The API for bots and integrations: a bearer token, never the session
 	// cookie (see api.go).
@@ -85,4 +93,10 @@ func (s *Server) routes() {
 	api.POST("/messages/:id/reactions", s.handleAPIReaction)
 	api.GET("/dm/:username/messages", s.handleAPIDMMessages)
 	api.POST("/dm/:username/messages", s.handleAPIDMPost)
+}
+
+// isUpload tells the file upload route, which reads its body as a stream
+// under its own limit, from every other, whose bodies are small.
+func isUpload(c echo.Context) bool {
+	return c.Request().Method == http.MethodPost && c.Path() == "/rooms/:slug/files"
 }

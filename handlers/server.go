@@ -51,6 +51,9 @@ type Config struct {
 	WebhooksPrivate bool
 	// WebhookTimeout bounds one webhook delivery, reply included. Default 5 s.
 	WebhookTimeout time.Duration
+	// MaxUpload is the largest file one upload may carry, in bytes
+	// (DefaultMaxUpload when 0).
+	MaxUpload int64
 }
 
 // Server is agora's HTTP handler.
@@ -80,6 +83,10 @@ type Server struct {
 	apiWrites   *limiterSet // API posts, edits, reactions and joins per token
 
 	framesRendered atomic.Int64 // fragments rendered for broadcast, for tests and benchmarks
+
+	maxUpload    int64
+	uploadLimits *limiterSet   // file uploads per user
+	thumbSlots   chan struct{} // thumbnails being made: each holds a decoded picture in memory
 }
 
 // flushEvery is how long a published frame may wait so that a busy room's
@@ -122,6 +129,12 @@ func New(cfg Config) *Server {
 		pingEvery:    cfg.PingEvery,
 		apiLimits:    newLimiterSet(20, 100),
 		apiWrites:    newLimiterSet(5, 20),
+		maxUpload:    cfg.MaxUpload,
+		uploadLimits: newLimiterSet(20.0/60, 20),
+		thumbSlots:   make(chan struct{}, 2),
+	}
+	if s.maxUpload <= 0 {
+		s.maxUpload = DefaultMaxUpload
 	}
 	s.startWebhooks(cfg.WebhooksPrivate, cfg.WebhookTimeout)
 	s.streams = newStreams()

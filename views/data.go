@@ -119,6 +119,7 @@ type RoomView struct {
 	Online      []chat.User
 	Members     []chat.User // the room's members, for the member list and mention completion
 	Topic       string
+	MaxUpload   int64  // the largest file one upload may carry, in bytes
 	ClientMsgID string // fresh for every render: a resend of the same form is stored once
 	Draft       string // the text of a refused message, kept for another try
 	Error       string

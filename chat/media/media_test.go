@@ -1,0 +1,138 @@
+package media
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"image/png"
+	"io"
+	"testing"
+)
+
+func TestSniffNeverBelievesTheName(t *testing.T) {
+	var pngBytes bytes.Buffer
+	png.Encode(&pngBytes, image.NewGray(image.Rect(0, 0, 2, 2)))
+	for _, c := range []struct {
+		head []byte
+		name string
+		want string
+	}{
+		{pngBytes.Bytes(), "photo.jpg", PNG},
+		{[]byte("<html><script>x</script>"), "cat.png", "text/html; charset=utf-8"},
+		{[]byte(`<svg xmlns="http://www.w3.org/2000/svg"></svg>`), "logo.svg", "image/svg+xml"},
+		{[]byte(`<svg xmlns="http://www.w3.org/2000/svg"></svg>`), "logo.png", "text/plain; charset=utf-8"},
+		{[]byte("just words"), "notes.txt", "text/plain; charset=utf-8"},
+		{[]byte("%PDF-1.7"), "x.bin", "application/pdf"},
+		{[]byte{0, 1, 2, 3}, "cat.png", "application/octet-stream"},
+	} {
+		if got := Sniff(c.head, c.name); got != c.want {
+			t.Errorf("Sniff(%q, %q) = %q, want %q", c.head[:min(8, len(c.head))], c.name, got, c.want)
+		}
+	}
+	for _, ct := range []string{"text/html; charset=utf-8", "image/svg+xml", "text/xml; charset=utf-8", "application/javascript"} {
+		if !Active(ct) {
+			t.Errorf("%s is not counted as active", ct)
+		}
+	}
+}
+
+// Every prefix of a valid image is refused as malformed, never a panic or a hang.
+func TestStripCutShort(t *testing.T) {
+	m := image.NewRGBA(image.Rect(0, 0, 16, 16))
+	for i := range m.Pix {
+		m.Pix[i] = byte(i)
+	}
+	var j, p bytes.Buffer
+	jpeg.Encode(&j, m, nil)
+	png.Encode(&p, m)
+	webp := []byte("RIFF\x1a\x00\x00\x00WEBPVP8X\x0a\x00\x00\x00\x0c\x00\x00\x00\x00\x00\x00\x00\x00\x00")
+	for ct, b := range map[string][]byte{JPEG: j.Bytes(), PNG: p.Bytes(), WebP: webp} {
+		for n := range len(b) {
+			_, err := Strip(io.Discard, bytes.NewReader(b[:n]), ct)
+			// A JPEG's image data after its start of scan is copied as it
+			// is; a cut WebP is as long as its header says.
+			pastHeaders := ct == JPEG && n >= bytes.Index(b, []byte{0xFF, 0xDA})+14
+			if err == nil && ct != WebP && !pastHeaders {
+				t.Errorf("%s cut at %d of %d: no error", ct, n, len(b))
+			}
+			if err != nil && !errors.Is(err, ErrMalformed) {
+				t.Errorf("%s cut at %d: %v", ct, n, err)
+			}
+		}
+		var out bytes.Buffer
+		if _, err := Strip(&out, bytes.NewReader(b), ct); err != nil {
+			t.Errorf("%s whole: %v", ct, err)
+		}
+	}
+}
+
+func TestStripWebPBlanksMetadata(t *testing.T) {
+	var b []byte
+	chunk := func(kind, data string) {
+		b = append(b, kind...)
+		b = binary.LittleEndian.AppendUint32(b, uint32(len(data)))
+		b = append(b, data...)
+		if len(data)%2 == 1 {
+			b = append(b, 0)
+		}
+	}
+	chunk("VP8X", "\x0c\x00\x00\x00\x00\x00\x00\x00\x00\x00")
+	chunk("VP8L", "pixels")
+	chunk("EXIF", "GPS-SECRET")
+	chunk("XMP ", "<x>SECRET</x>")
+	file := append([]byte("RIFF"), binary.LittleEndian.AppendUint32(nil, uint32(len(b)+4))...)
+	file = append(append(file, "WEBP"...), b...)
+	var out bytes.Buffer
+	if _, err := Strip(&out, bytes.NewReader(file), WebP); err != nil {
+		t.Fatal(err)
+	}
+	if out.Len() != len(file) {
+		t.Errorf("length changed: %d, was %d", out.Len(), len(file))
+	}
+	if bytes.Contains(out.Bytes(), []byte("SECRET")) || bytes.Contains(out.Bytes(), []byte("EXIF")) {
+		t.Error("metadata left in")
+	}
+	if out.Bytes()[20]&0x0c != 0 {
+		t.Error("VP8X still says there is metadata")
+	}
+}
+
+func TestFitAndOrient(t *testing.T) {
+	for _, c := range []struct{ w, h, bw, bh, ww, wh int }{
+		{1200, 800, 400, 300, 400, 267}, {800, 1200, 400, 300, 200, 300}, {50, 40, 400, 300, 50, 40},
+		{100000, 1, 400, 300, 400, 1}, {1, 100000, 400, 300, 1, 300},
+	} {
+		if w, h := Fit(c.w, c.h, c.bw, c.bh); w != c.ww || h != c.wh {
+			t.Errorf("Fit(%d, %d) = %d×%d, want %d×%d", c.w, c.h, w, h, c.ww, c.wh)
+		}
+	}
+	// A 2×1 image, red then blue, under each orientation.
+	m := image.NewRGBA(image.Rect(0, 0, 2, 1))
+	red, blue := color.RGBA{255, 0, 0, 255}, color.RGBA{0, 0, 255, 255}
+	m.Set(0, 0, red)
+	m.Set(1, 0, blue)
+	for o, want := range map[int][2]image.Point{ // where red and blue end up
+		1: {{0, 0}, {1, 0}}, 2: {{1, 0}, {0, 0}}, 3: {{1, 0}, {0, 0}}, 4: {{0, 0}, {1, 0}},
+		5: {{0, 0}, {0, 1}}, 6: {{0, 0}, {0, 1}}, 7: {{0, 1}, {0, 0}}, 8: {{0, 1}, {0, 0}},
+	} {
+		out := orient(m, o)
+		if out.At(want[0].X, want[0].Y) != red || out.At(want[1].X, want[1].Y) != blue {
+			t.Errorf("orientation %d: red/blue not at %v", o, want)
+		}
+	}
+}
+
+func TestExifOrientation(t *testing.T) {
+	seg := orientationSegment(6)
+	if got := exifOrientation(seg[4:]); got != 6 {
+		t.Errorf("read back %d", got)
+	}
+	for _, bad := range [][]byte{nil, []byte("Exif\x00\x00"), []byte("Exif\x00\x00II\x2a\x00\xff\xff\xff\xff"), []byte("Exif\x00\x00MM\x00\x2a\x00\x00\x00\x08\xff\xff")} {
+		if got := exifOrientation(bad); got != 0 {
+			t.Errorf("%q: %d", bad, got)
+		}
+	}
+}

@@ -1,0 +1,179 @@
+package media
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"image"
+	"image/gif"
+	"image/jpeg"
+	"image/png"
+	"io"
+
+	"golang.org/x/image/draw"
+	"golang.org/x/image/webp"
+)
+
+// Limits on what is decoded. A picture of more pixels than this is refused
+// before any pixel is decoded: a small file can claim enormous dimensions
+// (a decompression bomb), and decoding costs memory by the pixel.
+const (
+	MaxPixels = 50_000_000 // a 50-megapixel camera's pictures, about 200 MB decoded at most
+	MaxSide   = 20_000
+)
+
+// Thumbnail box: a thumbnail is shown at most ThumbBoxW×ThumbBoxH CSS
+// pixels, and drawn with twice as many pixels each way for sharp screens.
+const (
+	ThumbBoxW  = 400
+	ThumbBoxH  = 300
+	thumbHiDPI = 2
+)
+
+// ErrTooManyPixels is returned by Size for an image over MaxPixels or MaxSide.
+var ErrTooManyPixels = fmt.Errorf("image too large in pixels")
+
+// Size reads an image's dimensions from its header, without decoding it, and
+// refuses images over the limits. The sizes are as the picture is shown,
+// after its EXIF orientation.
+func Size(r io.Reader, ct string, orientation int) (w, h int, err error) {
+	var cfg image.Config
+	br := bufio.NewReaderSize(r, 32<<10)
+	switch ct {
+	case JPEG:
+		cfg, err = jpeg.DecodeConfig(br)
+	case PNG:
+		cfg, err = png.DecodeConfig(br)
+	case GIF:
+		cfg, err = gif.DecodeConfig(br)
+	case WebP:
+		cfg, err = webp.DecodeConfig(br)
+	default:
+		return 0, 0, fmt.Errorf("%w: %s is not an image type", ErrMalformed, ct)
+	}
+	if err != nil {
+		return 0, 0, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 {
+		return 0, 0, fmt.Errorf("%w: no pixels", ErrMalformed)
+	}
+	if cfg.Width > MaxSide || cfg.Height > MaxSide || int64(cfg.Width)*int64(cfg.Height) > MaxPixels {
+		return cfg.Width, cfg.Height, ErrTooManyPixels
+	}
+	w, h = cfg.Width, cfg.Height
+	if orientation >= 5 {
+		w, h = h, w
+	}
+	return w, h, nil
+}
+
+// Fit is the size w×h takes in a box, keeping its shape, never enlarged.
+func Fit(w, h, boxW, boxH int) (int, int) {
+	if w <= boxW && h <= boxH {
+		return w, h
+	}
+	// Compare w/boxW with h/boxH without floating point.
+	if int64(w)*int64(boxH) >= int64(h)*int64(boxW) {
+		return boxW, max(1, int((int64(h)*int64(boxW)+int64(w)/2)/int64(w)))
+	}
+	return max(1, int((int64(w)*int64(boxH)+int64(h)/2)/int64(h))), boxH
+}
+
+// Thumb is a made thumbnail: its encoded bytes and type, and the size it
+// is shown at in the page.
+type Thumb struct {
+	Data          []byte
+	ContentType   string
+	Width, Height int // CSS pixels
+}
+
+// Thumbnail decodes an image that Size accepted, turns it upright and
+// scales it to fit the thumbnail box. An image with transparency becomes a
+// PNG, any other a JPEG; neither keeps any metadata. The caller bounds how
+// many run at once: decoding holds the whole picture in memory.
+func Thumbnail(r io.Reader, ct string, orientation int) (Thumb, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	var src image.Image
+	var err error
+	switch ct {
+	case JPEG:
+		src, err = jpeg.Decode(br)
+	case PNG:
+		src, err = png.Decode(br)
+	case GIF:
+		src, err = gif.Decode(br) // the first frame
+	case WebP:
+		src, err = webp.Decode(br)
+	default:
+		return Thumb{}, fmt.Errorf("%w: %s is not an image type", ErrMalformed, ct)
+	}
+	if err != nil {
+		return Thumb{}, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	sb := src.Bounds()
+	w, h := sb.Dx(), sb.Dy()
+	if orientation >= 5 {
+		w, h = h, w
+	}
+	var t Thumb
+	t.Width, t.Height = Fit(w, h, ThumbBoxW, ThumbBoxH)
+	pw, ph := Fit(w, h, ThumbBoxW*thumbHiDPI, ThumbBoxH*thumbHiDPI)
+	if orientation >= 5 {
+		pw, ph = ph, pw // scaled before it is turned
+	}
+	scaled := image.NewRGBA(image.Rect(0, 0, pw, ph))
+	draw.CatmullRom.Scale(scaled, scaled.Bounds(), src, sb, draw.Src, nil)
+	out := orient(scaled, orientation)
+	var buf bytes.Buffer
+	if out.Opaque() {
+		t.ContentType = JPEG
+		err = jpeg.Encode(&buf, out, &jpeg.Options{Quality: 85})
+	} else {
+		t.ContentType = PNG
+		err = (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&buf, out)
+	}
+	if err != nil {
+		return Thumb{}, fmt.Errorf("encode thumbnail: %w", err)
+	}
+	t.Data = buf.Bytes()
+	return t, nil
+}
+
+// orient applies an EXIF orientation (1-8) to m, returning the upright picture.
+func orient(m *image.RGBA, o int) *image.RGBA {
+	if o <= 1 || o > 8 {
+		return m
+	}
+	b := m.Bounds()
+	w, h := b.Dx(), b.Dy()
+	dw, dh := w, h
+	if o >= 5 {
+		dw, dh = h, w
+	}
+	out := image.NewRGBA(image.Rect(0, 0, dw, dh))
+	for y := range h {
+		for x := range w {
+			var dx, dy int
+			switch o {
+			case 2: // mirrored
+				dx, dy = w-1-x, y
+			case 3: // turned 180°
+				dx, dy = w-1-x, h-1-y
+			case 4: // mirrored upside down
+				dx, dy = x, h-1-y
+			case 5: // mirrored along the top-left diagonal
+				dx, dy = y, x
+			case 6: // needs a quarter turn clockwise
+				dx, dy = h-1-y, x
+			case 7: // mirrored along the other diagonal
+				dx, dy = h-1-y, w-1-x
+			case 8: // needs a quarter turn anticlockwise
+				dx, dy = y, w-1-x
+			}
+			si := m.PixOffset(x+b.Min.X, y+b.Min.Y)
+			di := out.PixOffset(dx, dy)
+			copy(out.Pix[di:di+4], m.Pix[si:si+4])
+		}
+	}
+	return out
+}
