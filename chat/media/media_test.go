@@ -6,6 +6,7 @@ import (
 	"errors"
 	"image"
 	"image/color"
+	"image/gif"
 	"image/jpeg"
 	"image/png"
 	"io"
@@ -45,11 +46,12 @@ func TestStripCutShort(t *testing.T) {
 	for i := range m.Pix {
 		m.Pix[i] = byte(i)
 	}
-	var j, p bytes.Buffer
+	var j, p, g bytes.Buffer
 	jpeg.Encode(&j, m, nil)
 	png.Encode(&p, m)
+	gif.Encode(&g, m, nil)
 	webp := []byte("RIFF\x1a\x00\x00\x00WEBPVP8X\x0a\x00\x00\x00\x0c\x00\x00\x00\x00\x00\x00\x00\x00\x00")
-	for ct, b := range map[string][]byte{JPEG: j.Bytes(), PNG: p.Bytes(), WebP: webp} {
+	for ct, b := range map[string][]byte{JPEG: j.Bytes(), PNG: p.Bytes(), WebP: webp, GIF: g.Bytes()} {
 		for n := range len(b) {
 			_, err := Strip(io.Discard, bytes.NewReader(b[:n]), ct)
 			// A JPEG's image data after its start of scan is copied as it
@@ -134,5 +136,45 @@ func TestExifOrientation(t *testing.T) {
 		if got := exifOrientation(bad); got != 0 {
 			t.Errorf("%q: %d", bad, got)
 		}
+	}
+}
+
+func TestStripGIFKeepsFramesAndLoopDropsComments(t *testing.T) {
+	pal := color.Palette{color.Black, color.White, color.RGBA{255, 0, 0, 255}}
+	anim := &gif.GIF{LoopCount: 0}
+	for i := range 3 {
+		f := image.NewPaletted(image.Rect(0, 0, 4, 3), pal)
+		f.SetColorIndex(i, 1, uint8(i%3))
+		anim.Image = append(anim.Image, f)
+		anim.Delay = append(anim.Delay, 10)
+	}
+	var buf bytes.Buffer
+	if err := gif.EncodeAll(&buf, anim); err != nil {
+		t.Fatal(err)
+	}
+	b := buf.Bytes()
+	// A comment and an XMP block before the trailer.
+	at := len(b) - 1
+	extra := []byte("\x21\xFE\x0bGPS-SECRET!\x00\x21\xFF\x0bXMP DataXMP\x06SECRET\x00")
+	file := append(append(append([]byte{}, b[:at]...), extra...), b[at:]...)
+	if _, err := gif.DecodeAll(bytes.NewReader(file)); err != nil {
+		t.Fatalf("the test's GIF: %v", err)
+	}
+	var out bytes.Buffer
+	if _, err := Strip(&out, bytes.NewReader(file), GIF); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(out.Bytes(), []byte("SECRET")) {
+		t.Error("comment or XMP left in")
+	}
+	got, err := gif.DecodeAll(bytes.NewReader(out.Bytes()))
+	if err != nil {
+		t.Fatalf("stripped GIF: %v", err)
+	}
+	if len(got.Image) != 3 || got.LoopCount != 0 || got.Image[2].ColorIndexAt(2, 1) != 2 {
+		t.Errorf("stripped GIF: %d frames, loop %d", len(got.Image), got.LoopCount)
+	}
+	if !bytes.Equal(out.Bytes(), b) {
+		t.Error("the stripped GIF is not the original without the added blocks")
 	}
 }

@@ -15,7 +15,8 @@ var ErrMalformed = errors.New("malformed image")
 // can tell where and when a picture was taken or who made it: EXIF (GPS
 // included), XMP, IPTC and comments. A JPEG's EXIF orientation survives as
 // a minimal EXIF block of that one tag, so browsers still turn the picture
-// upright; the orientation found (1 when none) is returned. Pixels are never
+// upright; the orientation found (1 when none) is returned. GIFs keep their
+// frames and looping but lose comments and application blocks. Pixels are never
 // touched, and the copy streams: only one metadata segment (at most 64 KiB)
 // is held at a time. Other types are copied as they are. Errors reading r
 // come back as they are.
@@ -27,6 +28,8 @@ func Strip(w io.Writer, r io.Reader, ct string) (orientation int, err error) {
 		return 1, stripPNG(w, r)
 	case WebP:
 		return 1, stripWebP(w, r)
+	case GIF:
+		return 1, stripGIF(w, r)
 	}
 	_, err = io.Copy(w, r)
 	return 1, err
@@ -298,4 +301,107 @@ type zeros struct{}
 func (zeros) Read(p []byte) (int, error) {
 	clear(p)
 	return len(p), nil
+}
+
+// stripGIF copies a GIF without its comments and application blocks (XMP
+// goes in one), keeping the looping block that animations need.
+func stripGIF(w io.Writer, src io.Reader) error {
+	r := bufio.NewReaderSize(src, 16<<10)
+	var head [13]byte // signature, version, logical screen descriptor
+	if err := readFull(r, head[:]); err != nil {
+		return err
+	}
+	if string(head[:3]) != "GIF" {
+		return malformed("no GIF signature")
+	}
+	if _, err := w.Write(head[:]); err != nil {
+		return err
+	}
+	if err := copyColorTable(w, r, head[10]); err != nil {
+		return err
+	}
+	for {
+		kind, err := r.ReadByte()
+		if err != nil {
+			return cutShort(err)
+		}
+		switch kind {
+		case 0x3B: // trailer: the end; anything after it is not the image
+			_, err := w.Write([]byte{kind})
+			return err
+		case 0x2C: // an image: descriptor, colour table, LZW data
+			var desc [10]byte
+			desc[0] = kind
+			if err := readFull(r, desc[1:]); err != nil {
+				return err
+			}
+			if _, err := w.Write(desc[:]); err != nil {
+				return err
+			}
+			if err := copyColorTable(w, r, desc[9]); err != nil {
+				return err
+			}
+			b, err := r.ReadByte() // LZW minimum code size
+			if err != nil {
+				return cutShort(err)
+			}
+			if _, err := w.Write([]byte{b}); err != nil {
+				return err
+			}
+			if err := copySubBlocks(w, r); err != nil {
+				return err
+			}
+		case 0x21: // an extension
+			label, err := r.ReadByte()
+			if err != nil {
+				return cutShort(err)
+			}
+			out := io.Discard
+			switch label {
+			case 0xF9, 0x01: // graphic control (timing, transparency), plain text
+				out = w
+			case 0xFF: // application: only the looping blocks are kept
+				if id, err := r.Peek(12); err == nil && id[0] == 11 && (string(id[1:]) == "NETSCAPE2.0" || string(id[1:]) == "ANIMEXTS1.0") {
+					out = w
+				}
+			}
+			if _, err := out.Write([]byte{kind, label}); err != nil {
+				return err
+			}
+			if err := copySubBlocks(out, r); err != nil {
+				return err
+			}
+		default:
+			return malformed("unknown GIF block %#x", kind)
+		}
+	}
+}
+
+// copyColorTable copies the colour table a GIF descriptor's flags announce.
+func copyColorTable(w io.Writer, r io.Reader, flags byte) error {
+	if flags&0x80 == 0 {
+		return nil
+	}
+	_, err := io.CopyN(w, r, 3<<((flags&7)+1))
+	return cutShort(err)
+}
+
+// copySubBlocks copies length-prefixed sub-blocks up to and including the
+// empty one that ends them.
+func copySubBlocks(w io.Writer, r *bufio.Reader) error {
+	for {
+		n, err := r.ReadByte()
+		if err != nil {
+			return cutShort(err)
+		}
+		if _, err := w.Write([]byte{n}); err != nil {
+			return err
+		}
+		if n == 0 {
+			return nil
+		}
+		if _, err := io.CopyN(w, r, int64(n)); err != nil {
+			return cutShort(err)
+		}
+	}
 }
