@@ -14,6 +14,7 @@ type User struct {
 	IsGuest     bool
 	IsBot       bool // speaks only through its API token; shown with a "bot" tag
 	CreatedAt   time.Time
+	Deactivated bool // by an admin: cannot sign in; everything they wrote stays
 }
 
 // Name is what other people see: the display name, or the username when none is set.
@@ -40,6 +41,7 @@ type Room struct {
 	Private   bool
 	CreatedBy int64
 	CreatedAt time.Time
+	Archived  bool // by an admin: read-only, out of the sidebars
 }
 
 // IsDM reports whether the room is a direct conversation.

@@ -3,7 +3,6 @@ package chat
 import (
 	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -94,10 +93,8 @@ func ValidateDisplayName(name string) (string, error) {
 	if utf8.RuneCountInString(name) > MaxDisplayChars {
 		return "", Errorf(EInvalid, "A display name has at most %d characters.", MaxDisplayChars)
 	}
-	for _, r := range name {
-		if unicode.IsControl(r) {
-			return "", Errorf(EInvalid, "The display name has control characters.")
-		}
+	if err := checkNameRunes("display name", name); err != nil {
+		return "", err
 	}
 	return name, nil
 }
@@ -113,6 +110,9 @@ func ValidateRoomName(name string) (clean, slug string, err error) {
 	}
 	if utf8.RuneCountInString(clean) > MaxRoomNameChars {
 		return "", "", Errorf(EInvalid, "A room name has at most %d characters.", MaxRoomNameChars)
+	}
+	if err := checkNameRunes("room name", clean); err != nil {
+		return "", "", err
 	}
 	slug = Slugify(clean)
 	if slug == "" {

@@ -291,10 +291,14 @@ func TestReadMarkersAndNamesOnBothEngines(t *testing.T) {
 		for _, tc := range []struct {
 			name  string
 			taken bool
-		}{{"ANN", true}, {"bobby tables", true}, {"BOB", true}, {"carol", false}} {
-			if got, err := s.NameTaken(ctx, tc.name); err != nil || got != tc.taken {
-				t.Errorf("NameTaken(%q) = %v, %v; want %v", tc.name, got, err, tc.taken)
+		}{{"ANN", true}, {"bobby tables", true}, {"BOB", true}, {"carol", false}, {"b0b", true}, {"bοb", true}, {"anna", false}} {
+			if got, err := s.NameLooksTaken(ctx, tc.name, 0); err != nil || got != tc.taken {
+				t.Errorf("NameLooksTaken(%q) = %v, %v; want %v", tc.name, got, err, tc.taken)
 			}
+		}
+		// One's own name is not taken from oneself.
+		if got, err := s.NameLooksTaken(ctx, "B0B", bob.ID); err != nil || got {
+			t.Errorf("bob's own name looks taken from him: %v, %v", got, err)
 		}
 		general, _ := s.RoomBySlug(ctx, "general")
 		if _, err := s.Join(ctx, general.ID, ann.ID); err != nil {

@@ -23,7 +23,7 @@ func (s *Store) Nav(ctx context.Context, userID int64) ([]chat.NavRoom, error) {
 		LEFT JOIN memberships m ON m.room_id = r.id AND m.user_id = ?1
 		LEFT JOIN users p ON r.kind = 'dm' AND p.id = coalesce(
 			(SELECT o.user_id FROM memberships o WHERE o.room_id = r.id AND o.user_id != ?1 LIMIT 1), ?1)
-		WHERE (r.kind = 'room' AND (r.private = 0 OR m.user_id IS NOT NULL))
+		WHERE (r.kind = 'room' AND r.archived_at IS NULL AND (r.private = 0 OR m.user_id IS NOT NULL))
 			OR (r.kind = 'dm' AND m.user_id IS NOT NULL)
 		ORDER BY r.kind DESC, lower(r.name)`, userID)
 	if err != nil {

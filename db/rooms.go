@@ -11,12 +11,12 @@ import (
 	"agora/chat"
 )
 
-const roomColumns = "r.id, r.slug, r.name, r.kind, r.private, coalesce(r.created_by, 0), r.created_at"
+const roomColumns = "r.id, r.slug, r.name, r.kind, r.private, coalesce(r.created_by, 0), r.created_at, r.archived_at IS NOT NULL"
 
 func scanRoom(row interface{ Scan(...any) error }, extra ...any) (chat.Room, error) {
 	var r chat.Room
 	var created int64
-	if err := row.Scan(append([]any{&r.ID, &r.Slug, &r.Name, &r.Kind, &r.Private, &r.CreatedBy, &created}, extra...)...); err != nil {
+	if err := row.Scan(append([]any{&r.ID, &r.Slug, &r.Name, &r.Kind, &r.Private, &r.CreatedBy, &created, &r.Archived}, extra...)...); err != nil {
 		return chat.Room{}, err
 	}
 	r.CreatedAt = fromDB(created)

@@ -29,7 +29,7 @@ func (s *Store) Search(ctx context.Context, userID int64, q string, limit int) (
 		var h chat.SearchHit
 		var roomCreated int64
 		h.Message, err = scanMessage(rows, &h.Room.ID, &h.Room.Slug, &h.Room.Name, &h.Room.Kind, &h.Room.Private,
-			&h.Room.CreatedBy, &roomCreated, &h.Snippet, &h.Peer.ID, &h.Peer.Username, &h.Peer.DisplayName)
+			&h.Room.CreatedBy, &roomCreated, &h.Room.Archived, &h.Snippet, &h.Peer.ID, &h.Peer.Username, &h.Peer.DisplayName)
 		if err != nil {
 			return nil, fmt.Errorf("search: %w", err)
 		}

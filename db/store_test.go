@@ -119,10 +119,10 @@ func TestSessionsExpireAndEnd(t *testing.T) {
 		ctx := context.Background()
 		u := mustUser(t, s, "ann")
 		live, old := chat.HashToken("live"), chat.HashToken("old")
-		if err := s.CreateSession(ctx, live, u.ID, time.Now().Add(time.Hour)); err != nil {
+		if err := s.CreateSession(ctx, live, u.ID, time.Now().Add(time.Hour), "", ""); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.CreateSession(ctx, old, u.ID, time.Now().Add(-time.Second)); err != nil {
+		if err := s.CreateSession(ctx, old, u.ID, time.Now().Add(-time.Second), "", ""); err != nil {
 			t.Fatal(err)
 		}
 		if got, err := s.SessionUser(ctx, live); err != nil || got.ID != u.ID {

@@ -10,12 +10,12 @@ import (
 	"agora/chat"
 )
 
-const userColumns = "id, username, display_name, is_admin, is_guest, created_at, is_bot"
+const userColumns = "id, username, display_name, is_admin, is_guest, created_at, is_bot, deactivated_at IS NOT NULL"
 
 func scanUser(row interface{ Scan(...any) error }, extra ...any) (chat.User, error) {
 	var u chat.User
 	var created int64
-	dest := append([]any{&u.ID, &u.Username, &u.DisplayName, &u.IsAdmin, &u.IsGuest, &created, &u.IsBot}, extra...)
+	dest := append([]any{&u.ID, &u.Username, &u.DisplayName, &u.IsAdmin, &u.IsGuest, &created, &u.IsBot, &u.Deactivated}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return chat.User{}, err
 	}
@@ -28,11 +28,8 @@ func scanUser(row interface{ Scan(...any) error }, extra ...any) (chat.User, err
 func (s *Store) CreateUser(ctx context.Context, username, displayName, passwordHash string, guest bool) (chat.User, error) {
 	var u chat.User
 	err := s.withTx(ctx, func(tx *sql.Tx) error {
-		row := tx.QueryRowContext(ctx, `INSERT INTO users (username, display_name, password_hash, is_admin, is_guest, created_at)
-			VALUES (?, ?, ?, CAST(NOT EXISTS (SELECT 1 FROM users WHERE is_guest = 0) AND ? = 0 AS INTEGER), ?, ?)
-			RETURNING `+userColumns, username, displayName, passwordHash, guest, guest, toDB(time.Now()))
 		var err error
-		u, err = scanUser(row)
+		u, err = insertUser(ctx, tx, username, displayName, passwordHash, guest)
 		return err
 	})
 	if isUniqueViolation(err) {
@@ -42,6 +39,12 @@ func (s *Store) CreateUser(ctx context.Context, username, displayName, passwordH
 		return chat.User{}, fmt.Errorf("create user: %w", err)
 	}
 	return u, nil
+}
+
+func insertUser(ctx context.Context, tx *sql.Tx, username, displayName, passwordHash string, guest bool) (chat.User, error) {
+	return scanUser(tx.QueryRowContext(ctx, `INSERT INTO users (username, display_name, password_hash, is_admin, is_guest, created_at)
+		VALUES (?, ?, ?, CAST(NOT EXISTS (SELECT 1 FROM users WHERE is_guest = 0) AND ? = 0 AS INTEGER), ?, ?)
+		RETURNING `+userColumns, username, displayName, passwordHash, guest, guest, toDB(time.Now())))
 }
 
 // UserCredentials returns the user with that username (in any case) and their
@@ -87,16 +90,17 @@ func (s *Store) SetDisplayName(ctx context.Context, userID int64, name string) (
 	return u, nil
 }
 
-// CreateSession stores a session by the hash of its token.
-func (s *Store) CreateSession(ctx context.Context, tokenHash []byte, userID int64, expires time.Time) error {
+// CreateSession stores a session by the hash of its token, with the browser
+// and address it was opened from.
+func (s *Store) CreateSession(ctx context.Context, tokenHash []byte, userID int64, expires time.Time, userAgent, address string) error {
 	err := s.withTx(ctx, func(tx *sql.Tx) error {
 		now := toDB(time.Now())
 		// Expired sessions are swept here, where a write happens anyway.
 		if _, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE expires_at < ?", now); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
-			tokenHash, userID, now, toDB(expires))
+		_, err := tx.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, created_at, expires_at, last_seen_at, user_agent, address)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, tokenHash, userID, now, toDB(expires), now, userAgent, address)
 		return err
 	})
 	if err != nil {
@@ -107,7 +111,7 @@ func (s *Store) CreateSession(ctx context.Context, tokenHash []byte, userID int6
 
 // SessionUser returns the user of an unexpired session.
 func (s *Store) SessionUser(ctx context.Context, tokenHash []byte) (chat.User, error) {
-	u, err := scanUser(s.queryRow(ctx, `SELECT u.id, u.username, u.display_name, u.is_admin, u.is_guest, u.created_at, u.is_bot
+	u, err := scanUser(s.queryRow(ctx, `SELECT u.id, u.username, u.display_name, u.is_admin, u.is_guest, u.created_at, u.is_bot, u.deactivated_at IS NOT NULL
 		FROM sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.token_hash = ? AND s.expires_at > ?`, tokenHash, toDB(time.Now())))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -141,16 +145,4 @@ func (s *Store) UserByID(ctx context.Context, id int64) (chat.User, error) {
 		return chat.User{}, fmt.Errorf("user by id: %w", err)
 	}
 	return u, nil
-}
-
-// NameTaken reports whether name is an account's username or display name,
-// in any letter case.
-func (s *Store) NameTaken(ctx context.Context, name string) (bool, error) {
-	var n int
-	err := s.queryRow(ctx, `SELECT count(*) FROM users
-		WHERE is_guest = 0 AND (username = ?1 OR lower(display_name) = lower(?1))`, name).Scan(&n)
-	if err != nil {
-		return false, fmt.Errorf("name taken: %w", err)
-	}
-	return n > 0, nil
 }

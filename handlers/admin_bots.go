@@ -59,8 +59,8 @@ func (s *Server) handleCreateBot(c echo.Context) error {
 	if err == nil {
 		// Like a person's, a bot's name may not pass for someone else's.
 		var taken bool
-		if taken, err = s.store.NameTaken(ctx, username); err == nil && taken {
-			err = chat.Errorf(chat.EConflict, "The name %q is taken.", username)
+		if taken, err = s.store.NameLooksTaken(ctx, username, 0); err == nil && taken {
+			err = chat.Errorf(chat.EConflict, "The name %q is taken, or looks too much like one that is.", username)
 		}
 	}
 	var token, secret string

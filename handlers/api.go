@@ -104,6 +104,9 @@ func (s *Server) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		ctx := c.Request().Context()
 		u, id, used, err := s.store.TokenUser(ctx, chat.HashToken(token))
+		if err == nil {
+			err = s.admit(u) // deactivated accounts' tokens stop working
+		}
 		if err != nil {
 			return err
 		}

@@ -2,8 +2,10 @@ package handlers
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/labstack/echo/v4"
 
@@ -35,41 +37,43 @@ func (s *Server) handleLoginPage(c echo.Context) error {
 func (s *Server) renderAuth(c echo.Context, status int, signup bool, f views.AuthForm) error {
 	p := views.Page{Assets: s.assetVersion, Title: "Log in"}
 	f.Guests = s.guests
+	first, err := s.firstRun(c)
+	if err != nil {
+		return err
+	}
+	f.FirstRun = first
 	if signup {
 		p.Title = "Sign up"
+		if !first && s.signup != SignupOpen {
+			// Nobody signs up here: the page says how to get in instead.
+			return render(c, http.StatusForbidden, views.SignupClosedPage(p, s.signup))
+		}
 		return render(c, status, views.SignupPage(p, f))
 	}
 	return render(c, status, views.LoginPage(p, f))
 }
 
+// firstRun reports whether no account exists yet: the first one is made
+// here whatever the signup mode, and becomes the admin.
+func (s *Server) firstRun(c echo.Context) (bool, error) {
+	has, err := s.store.HasAccounts(c.Request().Context())
+	return !has, err
+}
+
 func (s *Server) handleSignup(c echo.Context) error {
-	ctx := c.Request().Context()
-	username, password := strings.TrimSpace(c.FormValue("username")), c.FormValue("password")
-	form := views.AuthForm{Username: username}
-	fail := func(err error) error {
-		if chat.ErrorCode(err) == chat.EInternal {
-			return err
-		}
-		form.Error = chat.ErrorMessage(err)
-		return s.renderAuth(c, http.StatusUnprocessableEntity, true, form)
-	}
-	if !s.spendLogin("signup " + c.RealIP()) {
-		form.Error = "Too many attempts. Please wait a minute and try again."
-		return s.renderAuth(c, http.StatusTooManyRequests, true, form)
-	}
-	if err := chat.ValidateUsername(username); err != nil {
-		return fail(err)
-	}
-	if err := chat.ValidatePassword(password); err != nil {
-		return fail(err)
-	}
-	hash, err := chat.HashPassword(password)
+	first, err := s.firstRun(c)
 	if err != nil {
 		return err
 	}
-	u, err := s.store.CreateUser(ctx, username, "", hash, false)
-	if err != nil {
-		return fail(err)
+	if !first && s.signup != SignupOpen {
+		return s.renderAuth(c, http.StatusForbidden, true, views.AuthForm{})
+	}
+	u, form, status, err := s.createAccount(c, "")
+	if err != nil || status != 0 {
+		if err != nil {
+			return err
+		}
+		return s.renderAuth(c, status, true, form)
 	}
 	if err := s.startSession(c, u); err != nil {
 		return err
@@ -77,16 +81,78 @@ func (s *Server) handleSignup(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/")
 }
 
+// createAccount makes an account from the sign-up form, with an invite
+// code or none. A refusal comes back as the form to show again, with its
+// status; err is for failures of ours.
+func (s *Server) createAccount(c echo.Context, inviteCode string) (chat.User, views.AuthForm, int, error) {
+	ctx := c.Request().Context()
+	username, password := strings.TrimSpace(c.FormValue("username")), c.FormValue("password")
+	form := views.AuthForm{Username: username}
+	refuse := func(err error) (chat.User, views.AuthForm, int, error) {
+		if chat.ErrorCode(err) == chat.EInternal {
+			return chat.User{}, form, 0, err
+		}
+		form.Error = chat.ErrorMessage(err)
+		status := statusOf[chat.ErrorCode(err)]
+		if status == http.StatusConflict {
+			status = http.StatusUnprocessableEntity
+		}
+		return chat.User{}, form, status, nil
+	}
+	if !s.spendLogin("signup " + c.RealIP()) {
+		return refuse(chat.Errorf(chat.ERateLimit, "Too many attempts. Please wait a minute and try again."))
+	}
+	if err := chat.ValidateUsername(username); err != nil {
+		return refuse(err)
+	}
+	if err := chat.ValidatePassword(password); err != nil {
+		return refuse(err)
+	}
+	// A username that looks like another's would let its owner pass for them.
+	alike, err := s.store.NameLooksTaken(ctx, username, 0)
+	if err != nil {
+		return refuse(err)
+	}
+	if alike {
+		return refuse(chat.Errorf(chat.EInvalid, "The username %q is taken, or looks too much like one that is.", username))
+	}
+	hash, err := s.hashPassword(password)
+	if err != nil {
+		return refuse(err)
+	}
+	var u chat.User
+	if inviteCode != "" {
+		u, err = s.store.CreateUserWithInvite(ctx, chat.HashToken(inviteCode), username, hash)
+	} else {
+		u, err = s.store.CreateUser(ctx, username, "", hash, false)
+	}
+	if err != nil {
+		return refuse(err)
+	}
+	return u, form, 0, nil
+}
+
 func (s *Server) handleLogin(c echo.Context) error {
 	ctx := c.Request().Context()
 	username, password := strings.TrimSpace(c.FormValue("username")), c.FormValue("password")
 	form := views.AuthForm{Username: username, Next: safeNext(c.FormValue("next"))}
-	// Only failures spend tokens: a guesser is slowed per address and per
-	// account, and people who type their password right are never held up.
-	ipKey, userKey := "login "+c.RealIP(), "user "+strings.ToLower(username)
-	if !s.loginLimits.Ready(ipKey) || !s.loginLimits.Ready(userKey) {
+	tooMany := func() error {
 		form.Error = "Too many failed attempts. Please wait a minute and try again."
 		return s.renderAuth(c, http.StatusTooManyRequests, false, form)
+	}
+	// Every attempt spends a token per address and per account before the
+	// password is hashed, so a burst is refused without costing a hash; a
+	// right password gives the tokens back, so people who type it right are
+	// never held up.
+	ipKey, userKey := "login "+c.RealIP(), "user "+strings.ToLower(username)
+	refundIP, ok := s.loginLimits.Take(ipKey)
+	if !ok {
+		return tooMany()
+	}
+	refundUser, ok := s.loginLimits.Take(userKey)
+	if !ok {
+		refundIP()
+		return tooMany()
 	}
 	u, hash, err := s.store.UserCredentials(ctx, username)
 	switch chat.ErrorCode(err) {
@@ -96,14 +162,30 @@ func (s *Server) handleLogin(c echo.Context) error {
 	default:
 		return err
 	}
-	if !chat.CheckPassword(hash, password) || err != nil || u.IsGuest {
-		s.spendLogin(ipKey)
-		s.spendLogin(userKey)
+	right, gateErr := s.checkPassword(hash, password)
+	if gateErr != nil {
+		refundIP()
+		refundUser()
+		form.Error = chat.ErrorMessage(gateErr)
+		return s.renderAuth(c, http.StatusTooManyRequests, false, form)
+	}
+	if !right || err != nil || u.IsGuest {
+		// The failure counts on the other nodes of a cluster too.
+		if s.shareSpend != nil {
+			s.shareSpend(ipKey)
+			s.shareSpend(userKey)
+		}
 		form.Error = "Wrong username or password."
 		return s.renderAuth(c, http.StatusUnauthorized, false, form)
 	}
+	refundIP()
+	refundUser()
+	if u.Deactivated {
+		form.Error = errDeactivated.Message
+		return s.renderAuth(c, http.StatusForbidden, false, form)
+	}
 	// A new session at every login: a token planted before login is worthless after it.
-	if old := sessionToken(c); old != "" {
+	if old := s.sessionToken(c); old != "" {
 		_ = s.store.DeleteSession(ctx, chat.HashToken(old))
 	}
 	if err := s.startSession(c, u); err != nil {
@@ -133,7 +215,8 @@ func (s *Server) startSession(c echo.Context, u chat.User) error {
 		return err
 	}
 	expires := time.Now().Add(sessionTTL)
-	if err := s.store.CreateSession(c.Request().Context(), chat.HashToken(token), u.ID, expires); err != nil {
+	if err := s.store.CreateSession(c.Request().Context(), chat.HashToken(token), u.ID, expires,
+		userAgent(c), c.RealIP()); err != nil {
 		return err
 	}
 	name := cookieName
@@ -147,8 +230,25 @@ func (s *Server) startSession(c echo.Context, u chat.User) error {
 	return nil
 }
 
-func sessionToken(c echo.Context) string {
-	for _, name := range []string{secureCookieName, cookieName} {
+// userAgent is the request's User-Agent as the sessions page keeps it: valid
+// text of bounded length.
+func userAgent(c echo.Context) string {
+	ua := strings.ToValidUTF8(c.Request().UserAgent(), "")
+	if len(ua) > 256 {
+		ua = strings.ToValidUTF8(ua[:256], "")
+	}
+	return ua
+}
+
+// sessionToken is the session cookie's value. Behind TLS only the __Host-
+// cookie counts: a plain one could have been planted over HTTP or by a
+// sibling host.
+func (s *Server) sessionToken(c echo.Context) string {
+	names := []string{cookieName}
+	if s.isTLS(c) {
+		names = []string{secureCookieName}
+	}
+	for _, name := range names {
 		if ck, err := c.Cookie(name); err == nil && ck.Value != "" {
 			return ck.Value
 		}
@@ -165,9 +265,23 @@ func clearSessionCookie(c echo.Context) {
 	}
 }
 
-// safeNext keeps a post-login destination only if it is a path on this site.
+// safeNext keeps a post-login destination only if it is a path on this
+// site, as a browser would read it: one leading '/', then no second '/' or
+// '\' (browsers read '\' as '/'), no control or space characters anywhere
+// (browsers drop tabs and newlines, so "/\t/host" would become "//host"),
+// and nothing that parses as a scheme or host.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+	if len(next) > 2048 || !strings.HasPrefix(next, "/") || len(next) > 1 && (next[1] == '/' || next[1] == '\\') {
+		return ""
+	}
+	for _, r := range next {
+		if r <= ' ' || r == 0x7f || r == '\\' || unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return ""
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" ||
+		!strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") {
 		return ""
 	}
 	return next

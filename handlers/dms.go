@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"agora/chat"
+	"agora/views"
 )
 
 // handleDM opens the direct conversation with the named user, making it on
@@ -26,22 +27,78 @@ func (s *Server) handleDM(c echo.Context) error {
 	if peer.IsGuest {
 		return chat.Errorf(chat.ENotFound, "No user is called %q.", c.Param("username"))
 	}
+	// Opening a conversation that does not exist yet makes it: not from
+	// another site's link. Someone who left one reads it again only after
+	// opening it again. Either way, a button asks first.
+	room, err := s.store.RoomBySlug(ctx, chat.DMSlug(u.ID, peer.ID))
+	exists := err == nil
+	if err != nil && chat.ErrorCode(err) != chat.ENotFound {
+		return err
+	}
+	member := false
+	if exists {
+		if member, err = s.store.IsMember(ctx, room.ID, u.ID); err != nil {
+			return err
+		}
+	}
+	switch {
+	case member:
+		return s.showRoom(c, u, room)
+	case !exists && !crossSite(c):
+		if room, err = s.openDM(ctx, u, peer); err != nil {
+			return err
+		}
+		return s.showRoom(c, u, room)
+	}
+	p, err := s.page(c, peer.Name(), 0)
+	if err != nil {
+		return err
+	}
+	text := "Open a direct conversation with " + peer.Name() + "?"
+	if exists {
+		text = "You left your conversation with " + peer.Name() + ". Open it again to read and send messages."
+	}
+	return render(c, http.StatusOK, views.ConfirmOpenPage(p, peer.Name(), text, "/dm/"+peer.Username, "Open the conversation"))
+}
+
+// handleOpenDM makes (or rejoins) the direct conversation with the named
+// user by the user's own click, and goes to it.
+func (s *Server) handleOpenDM(c echo.Context) error {
+	ctx := c.Request().Context()
+	u, _ := userFrom(c)
+	if u.IsGuest {
+		return chat.Errorf(chat.EForbidden, "Guests cannot send direct messages.")
+	}
+	peer, err := s.store.UserByUsername(ctx, c.Param("username"))
+	if err != nil {
+		return err
+	}
+	if peer.IsGuest {
+		return chat.Errorf(chat.ENotFound, "No user is called %q.", c.Param("username"))
+	}
 	room, err := s.openDM(ctx, u, peer)
 	if err != nil {
 		return err
 	}
-	return s.showRoom(c, u, room)
+	rejoined, err := s.store.Join(ctx, room.ID, u.ID)
+	if err != nil {
+		return err
+	}
+	if rejoined {
+		s.hub.Watch(u.ID, room.ID)
+	}
+	return c.Redirect(http.StatusSeeOther, "/dm/"+url.PathEscape(peer.Username))
 }
 
-// openDM returns the direct conversation of u and peer, making it on first use.
+// openDM returns the direct conversation of u and peer, making it on first
+// use: then both sides' open sockets count it, and the other person's
+// sidebars show it now.
 func (s *Server) openDM(ctx context.Context, u, peer chat.User) (chat.Room, error) {
 	room, made, err := s.store.DM(ctx, u, peer)
 	if err != nil {
 		return chat.Room{}, err
 	}
 	if made {
-		// Both sides' open sockets count the new conversation, and the
-		// other person's sidebars show it now.
 		s.hub.Watch(u.ID, room.ID)
 		s.hub.Watch(peer.ID, room.ID)
 		s.refreshNav(ctx, peer.ID)

@@ -40,12 +40,12 @@ func (s *Server) handleGuest(c echo.Context) error {
 	if err != nil {
 		return fail(http.StatusUnprocessableEntity, chat.ErrorMessage(err))
 	}
-	taken, err := s.store.NameTaken(ctx, name)
+	taken, err := s.store.NameLooksTaken(ctx, name, 0)
 	if err != nil {
 		return err
 	}
 	if taken {
-		return fail(http.StatusUnprocessableEntity, "That name belongs to an account. Please pick another.")
+		return fail(http.StatusUnprocessableEntity, "That name belongs to an account, or looks too much like one. Please pick another.")
 	}
 	token, err := chat.NewToken()
 	if err != nil {

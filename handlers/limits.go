@@ -17,27 +17,44 @@ type limiterSet struct {
 }
 
 type keyLimiter struct {
-	lim  *rate.Limiter
-	seen time.Time
+	lim    *rate.Limiter
+	credit float64 // tokens given back (Take's refund), spent before the bucket's
+	seen   time.Time
 }
 
 func newLimiterSet(perSecond float64, burst int) *limiterSet {
 	return &limiterSet{every: rate.Limit(perSecond), burst: burst, keys: make(map[string]*keyLimiter)}
 }
 
-// Ready reports whether key's bucket has a token, without taking it.
-func (l *limiterSet) Ready(key string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	k := l.keys[key]
-	return k == nil || k.lim.TokensAt(time.Now()) >= 1
-}
-
 // Allow takes a token from key's bucket, reporting whether there was one.
 func (l *limiterSet) Allow(key string) bool {
+	_, ok := l.Take(key)
+	return ok
+}
+
+// Take takes a token from key's bucket, if it has one, and returns a
+// function that gives it back: the token is spent before the costly work
+// (hashing a password), and refunded when the work shows it was honest.
+func (l *limiterSet) Take(key string) (refund func(), ok bool) {
 	now := time.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	k := l.limiterLocked(key, now)
+	switch {
+	case k.credit >= 1:
+		k.credit--
+	case !k.lim.AllowN(now, 1):
+		return nil, false
+	}
+	return func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		// A refund never fills the bucket past its burst.
+		k.credit = min(k.credit+1, float64(l.burst)-k.lim.TokensAt(time.Now()))
+	}, true
+}
+
+func (l *limiterSet) limiterLocked(key string, now time.Time) *keyLimiter {
 	k := l.keys[key]
 	if k == nil {
 		// Buckets idle long enough to be full again carry no state worth keeping.
@@ -53,7 +70,7 @@ func (l *limiterSet) Allow(key string) bool {
 		l.keys[key] = k
 	}
 	k.seen = now
-	return k.lim.AllowN(now, 1)
+	return k
 }
 
 // Delay is how long until key's bucket has a token again.

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -29,6 +30,9 @@ func (s *Server) handleAddMember(c echo.Context) error {
 	}
 	if other.IsGuest && room.Private {
 		return chat.Errorf(chat.EInvalid, "Guests cannot join private rooms.")
+	}
+	if !s.noticeLimits.Allow(strconv.FormatInt(u.ID, 10)) {
+		return errTooManyNotices
 	}
 	added, err := s.store.Join(ctx, room.ID, other.ID)
 	if err != nil {
@@ -67,6 +71,15 @@ func (s *Server) handleRemoveMember(c echo.Context) error {
 	if other.ID == u.ID {
 		return chat.Errorf(chat.EInvalid, "To leave the room, use Leave.")
 	}
+	// Only a member can be removed: a notice about anyone else would be false.
+	if isMember, err := s.store.IsMember(ctx, room.ID, other.ID); err != nil {
+		return err
+	} else if !isMember {
+		return chat.Errorf(chat.EInvalid, "%s is not a member of %s.", other.Username, views.RoomTitle(room))
+	}
+	if !s.noticeLimits.Allow(strconv.FormatInt(u.ID, 10)) {
+		return errTooManyNotices
+	}
 	// Told while they are still a member, so the notice is in their hands too.
 	if err := s.notice(ctx, other, room, u.Name()+" removed "+other.Name()+" from "+views.RoomTitle(room)); err != nil {
 		return err
@@ -97,6 +110,9 @@ func (s *Server) handleLeave(c echo.Context) error {
 			return errNoRoom
 		}
 		return c.Redirect(http.StatusSeeOther, "/")
+	}
+	if !s.noticeLimits.Allow(strconv.FormatInt(u.ID, 10)) {
+		return errTooManyNotices
 	}
 	// The notice goes out while the user is still a member, so it is theirs to post.
 	if err := s.notice(ctx, u, room, u.Name()+" left "+views.RoomTitle(room)); err != nil {

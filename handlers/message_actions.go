@@ -107,8 +107,12 @@ func (s *Server) handleEdit(c echo.Context) error {
 	}
 	draft := c.FormValue("body")
 	body, err := chat.ValidateBody(chat.ReplaceShortcodes(draft))
+	if err == nil && !s.editLimits.Allow(strconv.FormatInt(u.ID, 10)) {
+		// Every edit is broadcast to the room.
+		err = chat.Errorf(chat.ERateLimit, "You are editing too fast. Please wait a moment and save again.")
+	}
 	if err != nil {
-		return s.renderEdit(c, http.StatusUnprocessableEntity, u, m, room, draft, chat.ErrorMessage(err))
+		return s.renderEdit(c, statusOf[chat.ErrorCode(err)], u, m, room, draft, chat.ErrorMessage(err))
 	}
 	if m, err = s.editMessage(ctx, u, m, body); err != nil {
 		return err
@@ -160,6 +164,9 @@ func (s *Server) handleReaction(c echo.Context) error {
 	emoji := c.FormValue("emoji")
 	if err := chat.ValidateEmoji(emoji); err != nil {
 		return err
+	}
+	if !s.reactLimits.Allow(strconv.FormatInt(u.ID, 10)) {
+		return chat.Errorf(chat.ERateLimit, "You are reacting too fast. Please wait a moment.")
 	}
 	if m, err = s.toggleReaction(ctx, u, m, emoji); err != nil {
 		return err

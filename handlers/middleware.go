@@ -42,16 +42,20 @@ func (s *Server) crossOrigin(next echo.HandlerFunc) echo.HandlerFunc {
 // loadSession puts the signed-in user, if any, into the context.
 func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		token := sessionToken(c)
+		token := s.sessionToken(c)
 		if token == "" {
 			return next(c)
 		}
 		hash := chat.HashToken(token)
 		u, err := s.store.SessionUser(c.Request().Context(), hash)
+		if err == nil {
+			err = s.admit(u)
+		}
 		switch chat.ErrorCode(err) {
 		case "":
 			c.Set(ctxUser, u)
 			c.Set(ctxSession, string(hash))
+			s.touchSession(c, hash)
 		case chat.EUnauthorized:
 			clearSessionCookie(c)
 		default:

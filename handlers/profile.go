@@ -1,7 +1,9 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -27,6 +29,16 @@ func (s *Server) handleProfile(c echo.Context) error {
 	ctx := c.Request().Context()
 	u, _ := userFrom(c)
 	name, err := chat.ValidateDisplayName(c.FormValue("display_name"))
+	if err == nil && name != "" && name != u.DisplayName {
+		err = s.checkDisplayName(ctx, u, name)
+	}
+	if err == nil && name != u.DisplayName && !s.renameLimits.Allow(strconv.FormatInt(u.ID, 10)) {
+		// Each rename is a notice in every room of the user's.
+		err = chat.Errorf(chat.ERateLimit, "You have changed your name several times just now. Please wait a minute before changing it again.")
+	}
+	if chat.ErrorCode(err) == chat.EInternal {
+		return err
+	}
 	if err != nil {
 		p, perr := s.page(c, "Your profile", 0)
 		if perr != nil {
@@ -36,7 +48,7 @@ func (s *Server) handleProfile(c echo.Context) error {
 		if serr != nil {
 			return serr
 		}
-		return render(c, http.StatusUnprocessableEntity, views.ProfilePage(p, c.FormValue("display_name"), chat.ErrorMessage(err), false, st))
+		return render(c, statusOf[chat.ErrorCode(err)], views.ProfilePage(p, c.FormValue("display_name"), chat.ErrorMessage(err), false, st))
 	}
 	if name == u.DisplayName {
 		return c.Redirect(http.StatusSeeOther, "/settings/profile?saved=1")
@@ -56,4 +68,18 @@ func (s *Server) handleProfile(c echo.Context) error {
 		}
 	}
 	return c.Redirect(http.StatusSeeOther, "/settings/profile?saved=1")
+}
+
+// checkDisplayName refuses a display name that would let u pass for another
+// account: equal to, or looking like, another's username or display name.
+// Looking like one's own username is fine.
+func (s *Server) checkDisplayName(ctx context.Context, u chat.User, name string) error {
+	taken, err := s.store.NameLooksTaken(ctx, name, u.ID)
+	if err != nil {
+		return err
+	}
+	if taken {
+		return chat.Errorf(chat.EInvalid, "%q is, or looks like, the name of another account. Please pick another.", name)
+	}
+	return nil
 }

@@ -32,6 +32,10 @@ func (s *Server) handleCreateRoom(c echo.Context) error {
 	if err != nil {
 		return s.sideFormError(c, "room", c.FormValue("name"), err)
 	}
+	if !s.roomLimits.Allow(strconv.FormatInt(u.ID, 10)) {
+		// A public room reaches every sidebar online.
+		return chat.Errorf(chat.ERateLimit, "You have created several rooms just now. Please wait a minute before creating another.")
+	}
 	ctx := c.Request().Context()
 	room, err := s.store.CreateRoom(ctx, name, slug, c.FormValue("private") != "", u.ID)
 	if err != nil {
@@ -72,24 +76,63 @@ func (s *Server) pathRoom(c echo.Context, u chat.User) (chat.Room, bool, error) 
 	return room, member, err
 }
 
+// errTooManyNotices refuses joins, leaves and member changes made faster
+// than people make them: each one is a notice in the room.
+var errTooManyNotices = chat.Errorf(chat.ERateLimit, "You are joining and leaving rooms too fast. Please wait a minute.")
+
 // errNoRoom is the answer for a room that does not exist and for a private
 // room the user is not in, alike, so that its name does not leak.
 var errNoRoom = chat.Errorf(chat.ENotFound, "There is no such room.")
 
 // roomFor loads the room named in the path and checks that the user may use
-// it. Opening a public room joins it.
+// it. Opening a public room joins it, unless another site's link opened it.
 func (s *Server) roomFor(c echo.Context, u chat.User) (chat.Room, error) {
 	room, member, err := s.pathRoom(c, u)
 	if err != nil || member {
 		return room, err
 	}
+	if crossSite(c) {
+		if !chat.CanRead(room, false) || (u.IsGuest && room.Private) {
+			return room, errNoRoom
+		}
+		return room, errConfirmJoin
+	}
 	return room, s.join(c.Request().Context(), u, room)
+}
+
+// errConfirmJoin stands in for a join that another site's link asked for.
+var errConfirmJoin = chat.Errorf(chat.EForbidden, "You are not in this room. Open it from this site to join it.")
+
+// crossSite reports whether another site's page sent the request (a link,
+// a form, an image): such a request changes nothing by itself. Browsers
+// that send no Sec-Fetch-Site are treated as the contract says (same site).
+func crossSite(c echo.Context) bool {
+	return c.Request().Header.Get("Sec-Fetch-Site") == "cross-site"
+}
+
+// handleJoin joins a public room by the user's own click: the button shown
+// instead of joining when another site's link opened the room.
+func (s *Server) handleJoin(c echo.Context) error {
+	u, _ := userFrom(c)
+	room, member, err := s.pathRoom(c, u)
+	if err != nil {
+		return err
+	}
+	if !member {
+		if err := s.join(c.Request().Context(), u, room); err != nil {
+			return err
+		}
+	}
+	return c.Redirect(http.StatusSeeOther, "/rooms/"+room.Slug)
 }
 
 // join makes u a member of a public room and announces it.
 func (s *Server) join(ctx context.Context, u chat.User, room chat.Room) error {
 	if !chat.CanRead(room, false) || (u.IsGuest && room.Private) {
 		return errNoRoom
+	}
+	if !s.noticeLimits.Allow(strconv.FormatInt(u.ID, 10)) {
+		return errTooManyNotices
 	}
 	joined, err := s.store.Join(ctx, room.ID, u.ID)
 	if err != nil || !joined {
@@ -102,6 +145,15 @@ func (s *Server) join(ctx context.Context, u chat.User, room chat.Room) error {
 func (s *Server) handleRoom(c echo.Context) error {
 	u, _ := userFrom(c)
 	room, err := s.roomFor(c, u)
+	if err == errConfirmJoin {
+		p, err := s.page(c, views.RoomTitle(room), 0)
+		if err != nil {
+			return err
+		}
+		return render(c, http.StatusOK, views.ConfirmOpenPage(p, views.RoomTitle(room),
+			"You are not in "+views.RoomTitle(room)+" yet. Join it to read and post messages.",
+			"/rooms/"+room.Slug+"/join", "Join "+views.RoomTitle(room)))
+	}
 	if err != nil {
 		return err
 	}

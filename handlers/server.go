@@ -54,7 +54,18 @@ type Config struct {
 	// MaxUpload is the largest file one upload may carry, in bytes
 	// (DefaultMaxUpload when 0).
 	MaxUpload int64
+	// Signup says who may make an account: "open" (anyone, the default),
+	// "invite" (only with an admin's invite link) or "closed" (invites only,
+	// made by admins; the sign-up page says how to get in).
+	Signup string
 }
+
+// Signup modes.
+const (
+	SignupOpen   = "open"
+	SignupInvite = "invite"
+	SignupClosed = "closed"
+)
 
 // Server is agora's HTTP handler.
 type Server struct {
@@ -69,6 +80,7 @@ type Server struct {
 	assetVersion string
 	guests       bool
 	trustProxy   bool
+	signup       string
 	echo         *echo.Echo
 	cop          *http.CrossOriginProtection
 	metrics      *metrics.Set
@@ -87,6 +99,16 @@ type Server struct {
 	maxUpload    int64
 	uploadLimits *limiterSet   // file uploads per user
 	thumbSlots   chan struct{} // thumbnails being made: each holds a decoded picture in memory
+	// Every action that writes or broadcasts has a limit per user.
+	editLimits   *limiterSet // message edits
+	reactLimits  *limiterSet // reactions
+	noticeLimits *limiterSet // joins, leaves, members added and removed: each posts a notice
+	renameLimits *limiterSet // display-name changes: each posts a notice in every room of the user
+	roomLimits   *limiterSet // rooms created: each public one reaches every sidebar online
+
+	hashes  *hashGate    // password hashes computed at once
+	sockets *socketCount // open sockets per user and per client address
+	seen    *seenMarks   // when each session's last-seen time was last written
 }
 
 // flushEvery is how long a published frame may wait so that a busy room's
@@ -120,6 +142,7 @@ func New(cfg Config) *Server {
 		assetVersion: versionOf(cfg.Assets),
 		guests:       cfg.Guests,
 		trustProxy:   cfg.TrustProxy,
+		signup:       cfg.Signup,
 		echo:         echo.New(),
 		cop:          http.NewCrossOriginProtection(),
 		loginLimits:  newLimiterSet(10.0/60, 10),
@@ -132,6 +155,17 @@ func New(cfg Config) *Server {
 		maxUpload:    cfg.MaxUpload,
 		uploadLimits: newLimiterSet(20.0/60, 20),
 		thumbSlots:   make(chan struct{}, 2),
+		editLimits:   newLimiterSet(1, 10),
+		reactLimits:  newLimiterSet(3, 20),
+		noticeLimits: newLimiterSet(0.5, 30),
+		renameLimits: newLimiterSet(1.0/20, 3),
+		roomLimits:   newLimiterSet(1.0/30, 5),
+		hashes:       newHashGate(),
+		sockets:      newSocketCount(socketsPerUser, socketsPerAddress),
+		seen:         newSeenMarks(),
+	}
+	if s.signup == "" {
+		s.signup = SignupOpen
 	}
 	if s.maxUpload <= 0 {
 		s.maxUpload = DefaultMaxUpload

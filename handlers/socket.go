@@ -64,16 +64,23 @@ func (s *Server) handleSocket(c echo.Context) error {
 		watch[i] = r.ID
 	}
 
+	// Refused before the upgrade, while a page can still say why.
+	release, refused := s.sockets.acquire(u.ID, c.RealIP())
+	if refused != "" {
+		return chat.Errorf(chat.ERateLimit, "%s", refused)
+	}
 	// Accept checks that Origin matches Host: the handshake is a GET, so this
 	// is what keeps other sites' pages from using a visitor's session.
 	conn, err := websocket.Accept(smallBuffers{c.Response()}, c.Request(), &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled})
 	if err != nil {
+		release()
 		return nil // Accept has answered (403 for a foreign Origin); the error is the client's.
 	}
 	// From here on the connection is hijacked: never return an error to Echo.
 	conn.SetReadLimit(socketReadLimit)
 	sub, err := s.hub.Subscribe(room.ID, u, sessionFrom(c), watch)
 	if err != nil {
+		release()
 		conn.Close(websocket.StatusServiceRestart, "server restarting")
 		return nil
 	}
@@ -87,6 +94,7 @@ func (s *Server) handleSocket(c echo.Context) error {
 			s.hub.Unsubscribe(sub)
 			s.metrics.SocketsOpen.Dec()
 			cancel()
+			release()
 			return nil
 		}
 	}
@@ -94,6 +102,7 @@ func (s *Server) handleSocket(c echo.Context) error {
 	// stack grew deep serving the request, and a goroutine that waits on a
 	// socket for hours should not keep that.
 	go func() {
+		defer release()
 		defer cancel()
 		s.serveSocket(sctx, conn, sub, room)
 	}()

@@ -103,6 +103,7 @@ type AuthForm struct {
 	Next     string
 	Error    string
 	Guests   bool
+	FirstRun bool // no account exists yet: the first becomes the admin
 }
 
 // RoomView is the room page.

@@ -1,0 +1,48 @@
+package db
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"agora/chat"
+)
+
+// usernameSkeleton is the SQL of the users_skeleton index (migration 0005),
+// word for word, so that SQLite uses the index. chat.NameSkeleton computes
+// the same for any name.
+const usernameSkeleton = `replace(replace(replace(replace(replace(lower(username), '0', 'o'), '1', 'l'), 'i', 'l'), 'rn', 'm'), 'vv', 'w')`
+
+// HasAccounts reports whether any account (not a guest) exists.
+func (s *Store) HasAccounts(ctx context.Context) (bool, error) {
+	var has bool
+	if err := s.queryRow(ctx, "SELECT EXISTS (SELECT 1 FROM users WHERE is_guest = 0)").Scan(&has); err != nil {
+		return false, fmt.Errorf("has accounts: %w", err)
+	}
+	return has, nil
+}
+
+// NameLooksTaken reports whether name could be mistaken for the username of
+// an account other than except (0 for none): the same in any letter case, or
+// the same once look-alike letters are folded (chat.NameSkeleton); or is
+// another account's display name in any letter case.
+func (s *Store) NameLooksTaken(ctx context.Context, name string, except int64) (bool, error) {
+	var n int
+	err := s.queryRow(ctx, `SELECT count(*) FROM users
+		WHERE id != ?1 AND is_guest = 0 AND (`+usernameSkeleton+` = ?2 OR username = ?3 OR lower(display_name) = lower(?3))`,
+		except, chat.NameSkeleton(name), name).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("name looks taken: %w", err)
+	}
+	return n > 0, nil
+}
+
+// TouchSession records that the session was used now, from address.
+func (s *Store) TouchSession(ctx context.Context, tokenHash []byte, now time.Time, address string) error {
+	_, err := s.write.ExecContext(ctx, "UPDATE sessions SET last_seen_at = ?, address = ? WHERE token_hash = ?",
+		toDB(now), address, tokenHash)
+	if err != nil {
+		return fmt.Errorf("touch session: %w", err)
+	}
+	return nil
+}
