@@ -56,6 +56,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		}
 		return err
 	}
+	switch o.signup {
+	case handlers.SignupOpen, handlers.SignupInvite, handlers.SignupClosed:
+	default:
+		return fmt.Errorf("-signup must be open, invite or closed, not %q", o.signup)
+	}
 	if o.readTimeout <= 0 {
 		return errors.New("-read-timeout must be more than 0")
 	}
@@ -86,7 +91,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	hub := handlers.NewHub(live.HubConfig{})
 	counts := metrics.New()
 	app := handlers.New(handlers.Config{Store: store, Hub: hub, Log: log, Assets: assets.FS, Guests: o.guests, TrustProxy: o.trustProxy,
-		Metrics: counts, WebhooksPrivate: o.webhooksPrivate, MaxUpload: maxUpload})
+		Metrics: counts, WebhooksPrivate: o.webhooksPrivate, MaxUpload: maxUpload, Signup: o.signup})
 	if o.natsURL != "" {
 		if !db.IsPostgres(o.dbPath) {
 			return errors.New("-nats: the nodes of a cluster share one PostgreSQL database: give -db a postgres:// URL")
@@ -202,6 +207,7 @@ type options struct {
 	addr, dbPath, pprofAddr, metricsAddr string
 	natsURL                              string
 	maxUpload                            string
+	signup                               string
 	tlsCert, tlsKey                      string
 	guests, trustProxy                   bool
 	webhooksPrivate                      bool
@@ -229,6 +235,7 @@ func newFlags(name string, getenv func(string) string, out io.Writer) (*flag.Fla
 	fs.StringVar(&o.tlsCert, "tls-cert", getenv("CHAT_TLS_CERT"), "serve HTTPS (and WSS) with this PEM certificate (chain) file; needs -tls-key (env CHAT_TLS_CERT)")
 	fs.StringVar(&o.tlsKey, "tls-key", getenv("CHAT_TLS_KEY"), "the PEM private key of -tls-cert (env CHAT_TLS_KEY)")
 	fs.BoolVar(&o.webhooksPrivate, "webhooks-private", getenv("CHAT_WEBHOOKS_PRIVATE") == "1", "let bots' webhooks reach loopback and private addresses, for bots on this machine or network (env CHAT_WEBHOOKS_PRIVATE=1)")
+	fs.StringVar(&o.signup, "signup", envOr(getenv, "CHAT_SIGNUP", handlers.SignupOpen), "who may make an account: open (anyone), invite (with an admin's invite link) or closed (env CHAT_SIGNUP)")
 	fs.StringVar(&o.metricsAddr, "metrics", getenv("CHAT_METRICS"), "serve Prometheus metrics at http://ADDR/metrics, e.g. 127.0.0.1:9090 (env CHAT_METRICS); off when empty")
 	fs.StringVar(&o.maxUpload, "max-upload", envOr(getenv, "CHAT_MAX_UPLOAD", "25MB"), "the largest file one upload may carry, such as 25MB or 512KB (env CHAT_MAX_UPLOAD)")
 	if v := getenv("CHAT_READ_TIMEOUT"); v != "" {

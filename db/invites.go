@@ -10,35 +10,18 @@ import (
 	"agora/chat"
 )
 
-// Invite is an invite link as admins see it: its code is shown once, when
-// it is made, and only a hash of it is kept.
-type Invite struct {
-	ID        int64
-	CreatedBy string // the admin's username, or "" once that account is gone
-	CreatedAt time.Time
-	ExpiresAt time.Time
-	MaxUses   int
-	Uses      int
-	Revoked   bool
-}
-
-// Usable reports whether the invite can still make an account at now.
-func (i Invite) Usable(now time.Time) bool {
-	return !i.Revoked && i.Uses < i.MaxUses && now.Before(i.ExpiresAt)
-}
-
 var errInviteUnusable = chat.Errorf(chat.ENotFound,
 	"This invite link cannot be used: it was used up, has expired, was revoked, or never existed. Ask an admin for a new one.")
 
 // CreateInvite stores an invite by the hash of its code.
-func (s *Store) CreateInvite(ctx context.Context, codeHash []byte, by int64, maxUses int, expires time.Time) (Invite, error) {
+func (s *Store) CreateInvite(ctx context.Context, codeHash []byte, by int64, maxUses int, expires time.Time) (chat.Invite, error) {
 	var id int64
 	err := s.withTx(ctx, func(tx *sql.Tx) error {
 		return tx.QueryRowContext(ctx, `INSERT INTO invites (code_hash, created_by, created_at, expires_at, max_uses)
 			VALUES (?, ?, ?, ?, ?) RETURNING id`, codeHash, by, toDB(time.Now()), toDB(expires), maxUses).Scan(&id)
 	})
 	if err != nil {
-		return Invite{}, fmt.Errorf("create invite: %w", err)
+		return chat.Invite{}, fmt.Errorf("create invite: %w", err)
 	}
 	return s.inviteWhere(ctx, "i.id = ?", id)
 }
@@ -46,47 +29,47 @@ func (s *Store) CreateInvite(ctx context.Context, codeHash []byte, by int64, max
 const inviteSelect = `SELECT i.id, coalesce(u.username, ''), i.created_at, i.expires_at, i.max_uses, i.uses, i.revoked_at IS NOT NULL
 	FROM invites i LEFT JOIN users u ON u.id = i.created_by`
 
-func scanInvite(row interface{ Scan(...any) error }) (Invite, error) {
-	var i Invite
+func scanInvite(row interface{ Scan(...any) error }) (chat.Invite, error) {
+	var i chat.Invite
 	var created, expires int64
 	if err := row.Scan(&i.ID, &i.CreatedBy, &created, &expires, &i.MaxUses, &i.Uses, &i.Revoked); err != nil {
-		return Invite{}, err
+		return chat.Invite{}, err
 	}
 	i.CreatedAt, i.ExpiresAt = fromDB(created), fromDB(expires)
 	return i, nil
 }
 
-func (s *Store) inviteWhere(ctx context.Context, where string, arg any) (Invite, error) {
+func (s *Store) inviteWhere(ctx context.Context, where string, arg any) (chat.Invite, error) {
 	i, err := scanInvite(s.queryRow(ctx, inviteSelect+" WHERE "+where, arg))
 	if errors.Is(err, sql.ErrNoRows) {
-		return Invite{}, errInviteUnusable
+		return chat.Invite{}, errInviteUnusable
 	}
 	if err != nil {
-		return Invite{}, fmt.Errorf("invite: %w", err)
+		return chat.Invite{}, fmt.Errorf("invite: %w", err)
 	}
 	return i, nil
 }
 
 // InviteByCode returns the invite with that code hash if it can still be used.
-func (s *Store) InviteByCode(ctx context.Context, codeHash []byte) (Invite, error) {
+func (s *Store) InviteByCode(ctx context.Context, codeHash []byte) (chat.Invite, error) {
 	i, err := s.inviteWhere(ctx, "i.code_hash = ?", codeHash)
 	if err != nil {
-		return Invite{}, err
+		return chat.Invite{}, err
 	}
 	if !i.Usable(time.Now()) {
-		return Invite{}, errInviteUnusable
+		return chat.Invite{}, errInviteUnusable
 	}
 	return i, nil
 }
 
 // Invites lists the invites, newest first.
-func (s *Store) Invites(ctx context.Context, limit int) ([]Invite, error) {
+func (s *Store) Invites(ctx context.Context, limit int) ([]chat.Invite, error) {
 	rows, err := s.query(ctx, inviteSelect+" ORDER BY i.id DESC LIMIT ?", limit)
 	if err != nil {
 		return nil, fmt.Errorf("invites: %w", err)
 	}
 	defer rows.Close()
-	var out []Invite
+	var out []chat.Invite
 	for rows.Next() {
 		i, err := scanInvite(rows)
 		if err != nil {

@@ -40,6 +40,8 @@ func (s *Server) routes() {
 	pages.GET("/login", s.handleLoginPage)
 	pages.POST("/login", s.handleLogin)
 	pages.POST("/logout", s.handleLogout)
+	pages.GET("/invite/:code", s.handleInvitePage)
+	pages.POST("/invite/:code", s.handleInviteSignup)
 	pages.GET("/guest", s.handleGuestPage)
 	pages.POST("/guest", s.handleGuest)
 
@@ -95,6 +97,16 @@ func (s *Server) routes() {
 	api.POST("/messages/:id/reactions", s.handleAPIReaction)
 	api.GET("/dm/:username/messages", s.handleAPIDMMessages)
 	api.POST("/dm/:username/messages", s.handleAPIDMPost)
+
+	admin := auth.Group("/admin", s.requireAdmin)
+	admin.GET("", s.handleAdminHome)
+	admin.GET("/users", s.handleAdminUsers)
+	admin.POST("/users/:username/deactivate", s.handleDeactivate)
+	admin.POST("/users/:username/activate", s.handleActivate)
+	admin.POST("/users/:username/admin", s.handleMakeAdmin)
+	admin.GET("/invites", s.handleAdminInvites)
+	admin.POST("/invites", s.handleCreateInvite)
+	admin.POST("/invites/:id/revoke", s.handleRevokeInvite)
 }
 
 // isUpload tells the file upload route, which reads its body as a stream

@@ -245,7 +245,7 @@ func firstRun(f AuthForm) templ.Component {
 		}
 		ctx = templ.ClearChildren(ctx)
 		if f.FirstRun {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "<p class=\"notice\" id=\"first-run\">This server has no accounts yet. The first account made becomes its admin.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "<p class=\"hint\" id=\"first-run\">This server has no accounts yet. The first account made becomes its admin.</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

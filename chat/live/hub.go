@@ -805,3 +805,13 @@ func (h *Hub) OnlineSet(userIDs []int64) map[int64]bool {
 	}
 	return out
 }
+
+// CloseUser closes every subscriber of the user, in every room.
+func (h *Hub) CloseUser(userID int64, code int, reason string) {
+	h.closeWhere(func(s *Subscriber) bool { return s.User.ID == userID }, code, reason)
+}
+
+// CloseRoom closes every subscriber of the room.
+func (h *Hub) CloseRoom(roomID int64, code int, reason string) {
+	h.closeWhere(func(s *Subscriber) bool { return s.RoomID == roomID }, code, reason)
+}

@@ -1,0 +1,40 @@
+package chat
+
+import "time"
+
+// Invite is an invite link as admins see it. Its code is shown once, when it
+// is made; the store keeps only a hash of it.
+type Invite struct {
+	ID        int64
+	CreatedBy string // the admin's username, or "" once that account is gone
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	MaxUses   int
+	Uses      int
+	Revoked   bool
+}
+
+// Usable reports whether the invite can still make an account at now.
+func (i Invite) Usable(now time.Time) bool {
+	return !i.Revoked && i.Uses < i.MaxUses && now.Before(i.ExpiresAt)
+}
+
+// AuditEntry is one thing an admin did.
+type AuditEntry struct {
+	ID     int64
+	Actor  string // the admin's username then
+	Action string // e.g. "deactivate", "rename room"
+	Target string // whom or what: a username, a room, an invite
+	Detail string
+	At     time.Time
+}
+
+// Session is one signed-in browser of a user, as the sessions page lists it.
+type Session struct {
+	ID        string // an opaque id for the page's forms: a hash of the token's hash, never the token
+	UserAgent string
+	Address   string
+	CreatedAt time.Time
+	LastSeen  time.Time
+	Current   bool // the session viewing the page
+}

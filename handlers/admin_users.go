@@ -1,0 +1,134 @@
+package handlers
+
+import (
+	"net/http"
+	"net/url"
+
+	"github.com/labstack/echo/v4"
+
+	"agora/chat"
+	"agora/chat/live"
+	"agora/views"
+)
+
+// auditShown is how many admin actions the admin pages list.
+const auditShown = 100
+
+// requireAdmin hides the admin pages from everyone else: they are "not
+// found", as if they did not exist.
+func (s *Server) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if u, ok := userFrom(c); !ok || !u.IsAdmin {
+			return echo.ErrNotFound
+		}
+		return next(c)
+	}
+}
+
+// audit records what the signed-in admin did.
+func (s *Server) audit(c echo.Context, action, target, detail string) error {
+	u, _ := userFrom(c)
+	return s.store.Audit(c.Request().Context(), u, action, target, detail)
+}
+
+func (s *Server) handleAdminUsers(c echo.Context) error {
+	return s.renderAdminUsers(c, http.StatusOK, c.QueryParam("ok"), "")
+}
+
+func (s *Server) renderAdminUsers(c echo.Context, status int, ok, errMsg string) error {
+	ctx := c.Request().Context()
+	users, err := s.store.Users(ctx)
+	if err != nil {
+		return err
+	}
+	audit, err := s.store.AuditLog(ctx, auditShown)
+	if err != nil {
+		return err
+	}
+	p, err := s.page(c, "Admin: users", 0)
+	if err != nil {
+		return err
+	}
+	return render(c, status, views.AdminUsersPage(p, users, audit, ok, errMsg))
+}
+
+// pathUser loads the account named in the path, refusing the admin's own:
+// an admin who deactivated themselves could lock everyone out.
+func (s *Server) pathUser(c echo.Context) (chat.User, error) {
+	me, _ := userFrom(c)
+	u, err := s.store.UserByUsername(c.Request().Context(), c.Param("username"))
+	if err != nil {
+		return chat.User{}, err
+	}
+	if u.ID == me.ID {
+		return chat.User{}, chat.Errorf(chat.EInvalid, "You cannot change your own account here. Ask another admin.")
+	}
+	return u, nil
+}
+
+// adminDone goes back to the users page with what was done.
+func adminDone(c echo.Context, page, ok string) error {
+	return c.Redirect(http.StatusSeeOther, page+"?ok="+url.QueryEscape(ok))
+}
+
+// handleDeactivate stops an account: its sessions end at once, its sockets
+// close (1008, so browsers do not reconnect), and signing in is refused.
+// Everything it wrote stays.
+func (s *Server) handleDeactivate(c echo.Context) error {
+	u, err := s.pathUser(c)
+	if err != nil {
+		return s.adminUsersError(c, err)
+	}
+	if err := s.store.SetDeactivated(c.Request().Context(), u.ID, true); err != nil {
+		return err
+	}
+	s.hub.CloseUser(u.ID, live.ClosePolicy, "account deactivated")
+	if err := s.audit(c, "deactivated", u.Username, ""); err != nil {
+		return err
+	}
+	return adminDone(c, "/admin/users", u.Username+" is deactivated.")
+}
+
+func (s *Server) handleActivate(c echo.Context) error {
+	u, err := s.pathUser(c)
+	if err != nil {
+		return s.adminUsersError(c, err)
+	}
+	if err := s.store.SetDeactivated(c.Request().Context(), u.ID, false); err != nil {
+		return err
+	}
+	if err := s.audit(c, "reactivated", u.Username, ""); err != nil {
+		return err
+	}
+	return adminDone(c, "/admin/users", u.Username+" can sign in again.")
+}
+
+func (s *Server) handleMakeAdmin(c echo.Context) error {
+	u, err := s.pathUser(c)
+	if err == nil && (u.IsGuest || u.Deactivated) {
+		err = chat.Errorf(chat.EInvalid, "Only an active account can be an admin.")
+	}
+	if err != nil {
+		return s.adminUsersError(c, err)
+	}
+	if err := s.store.SetAdmin(c.Request().Context(), u.ID, true); err != nil {
+		return err
+	}
+	if err := s.audit(c, "made admin", u.Username, ""); err != nil {
+		return err
+	}
+	return adminDone(c, "/admin/users", u.Username+" is an admin now.")
+}
+
+// adminUsersError shows the users page with the reason an action was refused.
+func (s *Server) adminUsersError(c echo.Context, err error) error {
+	code := chat.ErrorCode(err)
+	if code == chat.EInternal {
+		return err
+	}
+	return s.renderAdminUsers(c, statusOf[code], "", chat.ErrorMessage(err))
+}
+
+func (s *Server) handleAdminHome(c echo.Context) error {
+	return c.Redirect(http.StatusSeeOther, "/admin/users")
+}
