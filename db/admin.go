@@ -11,7 +11,7 @@ import (
 
 // Users lists every account, guests last, each group by username.
 func (s *Store) Users(ctx context.Context) ([]chat.User, error) {
-	rows, err := s.query(ctx, "SELECT "+userColumns+" FROM users ORDER BY is_guest, username COLLATE NOCASE")
+	rows, err := s.query(ctx, "SELECT "+userColumns+" FROM users ORDER BY is_guest, lower(username)")
 	if err != nil {
 		return nil, fmt.Errorf("users: %w", err)
 	}
