@@ -12,6 +12,8 @@ import (
 	"golang.org/x/net/html"
 
 	"agora/chat"
+	"agora/chat/live"
+	"agora/chat/live/cluster"
 	"agora/handlers"
 )
 
@@ -199,4 +201,20 @@ func TestAdminUsers(t *testing.T) {
 			t.Errorf("the audit list lacks %q:\n%s", want, audit)
 		}
 	}
+}
+
+// Deactivating on one node closes the account's sockets on every node.
+func TestDeactivationClosesSocketsOnEveryNode(t *testing.T) {
+	ns := startNATS(t)
+	a := newTestServer(t)
+	b := startTestServer(t, a.path, live.HubConfig{}, false)
+	joinCluster(t, a, ns, cluster.Options{})
+	joinCluster(t, b, ns, cluster.Options{})
+	admin := a.client(t).signup("root")
+	bob := b.client(t).signup("bob")
+	bob.get("/rooms/general")
+	onB := bob.dial("general", -1)
+	expectStatus(t, admin.post("/admin/users/bob/deactivate", nil), http.StatusSeeOther)
+	onB.expectClose(websocket.StatusPolicyViolation)
+	expectStatus(t, bob.get("/"), http.StatusSeeOther)
 }

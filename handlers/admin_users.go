@@ -82,7 +82,7 @@ func (s *Server) handleDeactivate(c echo.Context) error {
 	if err := s.store.SetDeactivated(c.Request().Context(), u.ID, true); err != nil {
 		return err
 	}
-	s.hub.CloseUser(u.ID, live.ClosePolicy, "account deactivated")
+	s.closer.CloseUser(u.ID, live.ClosePolicy, "account deactivated")
 	if err := s.audit(c, "deactivated", u.Username, ""); err != nil {
 		return err
 	}

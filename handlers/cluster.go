@@ -16,6 +16,8 @@ import (
 type socketCloser interface {
 	CloseSession(session string, code int, reason string)
 	CloseUserInRoom(roomID, userID int64, code int, reason string)
+	CloseUser(userID int64, code int, reason string)
+	CloseRoom(roomID int64, code int, reason string)
 }
 
 // typer tells a room who is typing: the hub's own sockets, or, on a node of

@@ -279,6 +279,8 @@ func (n *Node) onSpend(m *nats.Msg) {
 const (
 	ctlSession = 's' // close the sockets of a session
 	ctlMember  = 'm' // close a user's sockets in a room
+	ctlUser    = 'u' // close all of a user's sockets (a deactivated account)
+	ctlRoom    = 'r' // close all of a room's sockets (a deleted room)
 )
 
 // CloseSession closes the session's sockets on every node.
@@ -291,6 +293,18 @@ func (n *Node) CloseSession(session string, code int, reason string) {
 func (n *Node) CloseUserInRoom(roomID, userID int64, code int, reason string) {
 	n.hub.CloseUserInRoom(roomID, userID, code, reason)
 	n.control(ctlMember, roomID, userID, code, "", reason)
+}
+
+// CloseUser closes all of the user's sockets on every node.
+func (n *Node) CloseUser(userID int64, code int, reason string) {
+	n.hub.CloseUser(userID, code, reason)
+	n.control(ctlUser, 0, userID, code, "", reason)
+}
+
+// CloseRoom closes all of the room's sockets on every node.
+func (n *Node) CloseRoom(roomID int64, code int, reason string) {
+	n.hub.CloseRoom(roomID, code, reason)
+	n.control(ctlRoom, roomID, 0, code, "", reason)
 }
 
 func (n *Node) control(kind byte, roomID, userID int64, code int, session, reason string) {
@@ -319,6 +333,10 @@ func (n *Node) onControl(m *nats.Msg) {
 		n.hub.CloseSession(session, code, reason)
 	case ctlMember:
 		n.hub.CloseUserInRoom(roomID, userID, code, reason)
+	case ctlUser:
+		n.hub.CloseUser(userID, code, reason)
+	case ctlRoom:
+		n.hub.CloseRoom(roomID, code, reason)
 	}
 }
 
