@@ -158,10 +158,20 @@ func TestAdminUsers(t *testing.T) {
 		t.Errorf("bob's forms: %v", actions)
 	}
 
-	// Deactivation ends bob's sessions and sockets, and he cannot sign in.
+	// Deactivation ends bob's sessions, sockets and tokens, and he cannot sign in.
 	s := bob.dial("general", -1)
+	bobAPI := ts.api(t, bob.makeToken("script"))
+	if res := bobAPI.call("GET", "/api/v1/me", nil); res.status != http.StatusOK {
+		t.Fatalf("bob's token before deactivation: %d", res.status)
+	}
 	expectStatus(t, admin.post("/admin/users/bob/deactivate", nil), http.StatusSeeOther)
 	s.expectClose(websocket.StatusPolicyViolation)
+	if res := bobAPI.call("GET", "/api/v1/me", nil); res.status != http.StatusUnauthorized || res.errCode(t) == "" {
+		t.Errorf("bob's token after deactivation: %d %s, want 401 with a JSON error", res.status, res.body)
+	}
+	if res := bobAPI.call("POST", "/api/v1/rooms/general/messages", map[string]string{"body": "still here?", "client_msg_id": "after-deactivation"}); res.status != http.StatusUnauthorized {
+		t.Errorf("bob's token posted after deactivation: %d", res.status)
+	}
 	res := bob.get("/")
 	expectStatus(t, res, http.StatusSeeOther)
 	res = bob.post("/login", url.Values{"username": {"bob"}, "password": {"password-bob"}})
