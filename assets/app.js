@@ -65,9 +65,18 @@
     return d.toLocaleDateString([], opts);
   }
 
+  // Formatting a time with toLocale*String makes a formatter each call: one
+  // of each, made once, is several times cheaper on a page of messages.
+  var timeFmt = new Intl.DateTimeFormat([], {hour: "2-digit", minute: "2-digit"});
+  var fullFmt = new Intl.DateTimeFormat([], {dateStyle: "full", timeStyle: "short"});
+  var times = new WeakMap();
+
   function timeOf(el) {
+    if (times.has(el)) return times.get(el);
     var t = el.querySelector("time[datetime]");
-    return t ? new Date(t.getAttribute("datetime")) : null;
+    var d = t ? new Date(t.getAttribute("datetime")) : null;
+    times.set(el, d);
+    return d;
   }
 
   function localTimes(root) {
@@ -75,8 +84,8 @@
     for (var i = 0; i < els.length; i++) {
       var d = new Date(els[i].getAttribute("datetime"));
       if (isNaN(d)) continue;
-      els[i].textContent = d.toLocaleTimeString([], {hour: "2-digit", minute: "2-digit"});
-      els[i].title = d.toLocaleString();
+      els[i].textContent = timeFmt.format(d);
+      els[i].title = fullFmt.format(d);
       els[i].dataset.local = "1";
     }
   }
@@ -88,7 +97,7 @@
   function decorate() {
     var list = $("#messages");
     if (!list) return;
-    $$(".day-divider", list).forEach(function (d) { d.remove(); });
+    var keep = new Set();
     var prevDay = "", prev = null;
     var kids = Array.prototype.slice.call(list.children);
     for (var i = 0; i < kids.length; i++) {
@@ -98,20 +107,27 @@
       if (!d || isNaN(d)) { prev = null; continue; }
       var key = dayKey(d);
       if (key !== prevDay) {
-        var line = document.createElement("div");
-        line.className = "day-divider";
-        line.setAttribute("role", "separator");
-        line.textContent = dayLabel(d);
         var before = el.previousElementSibling && el.previousElementSibling.id === "new-messages" ? el.previousElementSibling : el;
-        list.insertBefore(line, before);
+        var label = dayLabel(d), line = before.previousElementSibling;
+        // A line already in its place stays: the list is not touched when
+        // nothing about the days changed.
+        if (!line || !line.classList.contains("day-divider") || line.textContent !== label) {
+          line = document.createElement("div");
+          line.className = "day-divider";
+          line.setAttribute("role", "separator");
+          line.textContent = label;
+          list.insertBefore(line, before);
+        }
+        keep.add(line);
         prevDay = key;
         prev = null;
       }
       var isMsg = el.tagName === "ARTICLE";
-      var grouped = isMsg && prev && prev.author === el.dataset.author && d - prev.time < groupGap && d >= prev.time;
-      el.classList.toggle("grouped", !!grouped);
+      var grouped = !!(isMsg && prev && prev.author === el.dataset.author && d - prev.time < groupGap && d >= prev.time);
+      if (el.classList.contains("grouped") !== grouped) el.classList.toggle("grouped", grouped);
       prev = isMsg ? {author: el.dataset.author, time: d} : null;
     }
+    $$(".day-divider", list).forEach(function (line) { if (!keep.has(line)) line.remove(); });
   }
 
   // ---- The composer -----------------------------------------------------
@@ -547,9 +563,27 @@
 
   // ---- Presence in the member list ---------------------------------------
 
+  // The list was right when the page was made; someone who joined since
+  // and comes online is added from #presence (which follows the room live).
   function syncMembers() {
+    var list = $("#member-list");
+    if (!list) return;
     var here = {};
-    $$("#presence [data-user]").forEach(function (e) { here[e.dataset.user] = true; });
+    $$("#presence [data-user]").forEach(function (e) {
+      here[e.dataset.user] = true;
+      if (list.querySelector('li[data-user="' + e.dataset.user + '"]')) return;
+      var li = document.createElement("li"), name = document.createElement("span"), handle = document.createElement("span");
+      li.dataset.user = e.dataset.user;
+      name.className = "member-name";
+      name.textContent = e.firstChild ? e.firstChild.textContent : e.dataset.user;
+      handle.className = "member-handle";
+      handle.textContent = "@" + e.dataset.user;
+      li.appendChild(name);
+      li.appendChild(handle);
+      list.appendChild(li);
+      var n = $("#member-count");
+      if (n) n.textContent = String(list.children.length);
+    });
     $$("#member-list li[data-user]").forEach(function (li) {
       if (here[li.dataset.user]) li.dataset.online = "true"; else delete li.dataset.online;
     });

@@ -422,11 +422,16 @@ func TestE2ERemovedMemberIsTold(t *testing.T) {
 }
 
 // TestE2EMentionCompletion: typing @ and the start of a member's name offers
-// the members; Enter puts the username in.
+// the members, among them one who joined after the page was loaded; Enter
+// puts the username in.
 func TestE2EMentionCompletion(t *testing.T) {
 	srv, alice, bob := twoUsers(t)
-	bob.openRoom(srv, "general")
 	alice.openRoom(srv, "general")
+	bob.openRoom(srv, "general")
+	alice.waitPresence("alice", "bob")
+	if n := evalJS[string](alice, `document.querySelector('#member-count').textContent`); n != "2" {
+		t.Errorf("the member count says %s after bob joined, want 2", n)
+	}
 	alice.do("type a mention", chromedp.SendKeys(chromedp.ID("body"), "thanks @b"))
 	alice.waitJS("bob offered", `(l => !l.hidden && [...l.querySelectorAll('li')].map(li => li.dataset.user).join() === "bob")(document.querySelector('#mention-list'))`, liveWait)
 	alice.do("Enter", pressEnter)

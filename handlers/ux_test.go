@@ -142,7 +142,7 @@ func TestSignedInPagesHaveOneMainAndSkipLinks(t *testing.T) {
 	}
 	// Without JavaScript nothing says "offline", and times carry their zone.
 	status := byID(page, "status")
-	if _, hidden := attr(status, "hidden"); !hidden || strings.TrimSpace(text(status)) != "" {
+	if strings.TrimSpace(text(status)) != "" {
 		t.Errorf("#status is shown without JavaScript: %q", text(status))
 	}
 	body := byID(page, "body")
