@@ -150,7 +150,11 @@ func TestMetricsMoveWithTraffic(t *testing.T) {
 		ts.hub.Publish(general.ID, live.Frame{Data: []byte(marker + pad)})
 		bobSock.readUntil(marker)
 	}
-	annSock.expectClose(1013)
+	// 1013, or no close frame at all if the write watchdog cut the connection
+	// first (a client that reads nothing may never get the frame).
+	if code := annSock.closeCode(); code != 1013 && code != -1 {
+		t.Fatalf("ann's socket ended with %d, want 1013 or no close frame", code)
+	}
 	// The writer stuck on ann's socket gives up after its write timeout.
 	deadline := time.Now().Add(20 * time.Second)
 	for {
