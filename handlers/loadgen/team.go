@@ -52,8 +52,13 @@ func teamSetup(addr string, users []*user, cfg settings, logf func(string, ...an
 	defer hc.CloseIdleConnections()
 	names := teamRoomNames(cfg)
 	slugs := []string{"general"}
-	for _, name := range names[1:] {
-		slug, err := createRoom(hc, addr, users[0], name)
+	// Room r is made by user r, one of its members (memberOf): one person
+	// making twenty rooms at once is what the server's room limit refuses.
+	for r, name := range names {
+		if r == 0 {
+			continue
+		}
+		slug, err := createRoom(hc, addr, users[r%len(users)], name)
 		if err != nil {
 			return nil, err
 		}
