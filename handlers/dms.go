@@ -12,20 +12,30 @@ import (
 	"agora/views"
 )
 
+// dmPeer is the person named in the path whom u may hold a direct
+// conversation with: guests hold none, and none is held with a guest.
+func (s *Server) dmPeer(c echo.Context, u chat.User) (chat.User, error) {
+	if u.IsGuest {
+		return chat.User{}, chat.Errorf(chat.EForbidden, "Guests cannot send direct messages.")
+	}
+	peer, err := s.store.UserByUsername(c.Request().Context(), c.Param("username"))
+	if err != nil {
+		return chat.User{}, err
+	}
+	if peer.IsGuest {
+		return chat.User{}, chat.Errorf(chat.ENotFound, "No user is called %q.", c.Param("username"))
+	}
+	return peer, nil
+}
+
 // handleDM opens the direct conversation with the named user, making it on
 // first use. It is a room of kind "dm" with the two of them as members.
 func (s *Server) handleDM(c echo.Context) error {
 	ctx := c.Request().Context()
 	u, _ := userFrom(c)
-	if u.IsGuest {
-		return chat.Errorf(chat.EForbidden, "Guests cannot send direct messages.")
-	}
-	peer, err := s.store.UserByUsername(ctx, c.Param("username"))
+	peer, err := s.dmPeer(c, u)
 	if err != nil {
 		return err
-	}
-	if peer.IsGuest {
-		return chat.Errorf(chat.ENotFound, "No user is called %q.", c.Param("username"))
 	}
 	// Opening a conversation that does not exist yet makes it: not from
 	// another site's link. Someone who left one reads it again only after
@@ -66,15 +76,9 @@ func (s *Server) handleDM(c echo.Context) error {
 func (s *Server) handleOpenDM(c echo.Context) error {
 	ctx := c.Request().Context()
 	u, _ := userFrom(c)
-	if u.IsGuest {
-		return chat.Errorf(chat.EForbidden, "Guests cannot send direct messages.")
-	}
-	peer, err := s.store.UserByUsername(ctx, c.Param("username"))
+	peer, err := s.dmPeer(c, u)
 	if err != nil {
 		return err
-	}
-	if peer.IsGuest {
-		return chat.Errorf(chat.ENotFound, "No user is called %q.", c.Param("username"))
 	}
 	room, err := s.openDM(ctx, u, peer)
 	if err != nil {
