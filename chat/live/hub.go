@@ -500,6 +500,12 @@ func (h *Hub) Typing(roomID int64, user chat.User) {
 	if r == nil || r.online[user.ID] == nil {
 		return
 	}
+	h.markTypingLocked(roomID, r, user)
+}
+
+// markTypingLocked marks user as typing in the room until TypingTTL passes
+// without another keystroke, telling the room if they were not typing yet.
+func (h *Hub) markTypingLocked(roomID int64, r *hubRoom, user chat.User) {
 	if t := r.typing[user.ID]; t != nil {
 		t.timer.Reset(h.cfg.TypingTTL)
 		return

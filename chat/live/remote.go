@@ -1,8 +1,6 @@
 package live
 
 import (
-	"time"
-
 	"agora/chat"
 )
 
@@ -102,10 +100,5 @@ func (h *Hub) RemoteTyping(roomID int64, user chat.User) {
 	if r == nil {
 		return
 	}
-	if t := r.typing[user.ID]; t != nil {
-		t.timer.Reset(h.cfg.TypingTTL)
-		return
-	}
-	r.typing[user.ID] = &typist{user: user, timer: time.AfterFunc(h.cfg.TypingTTL, func() { h.StopTyping(roomID, user.ID) })}
-	h.typingLocked(roomID, r)
+	h.markTypingLocked(roomID, r, user)
 }
