@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"strings"
 
@@ -74,4 +75,12 @@ func NewToken() (string, error) {
 func HashToken(token string) []byte {
 	sum := sha256.Sum256([]byte(token))
 	return sum[:]
+}
+
+// SessionID is the opaque id the sessions page names a session by: a hash
+// of its token's hash, so the page (and its forms) never carry what the
+// store looks sessions up by, and the id leads back to neither.
+func SessionID(tokenHash []byte) string {
+	sum := sha256.Sum256(append([]byte("agora session id\x00"), tokenHash...))
+	return hex.EncodeToString(sum[:12])
 }

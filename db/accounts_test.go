@@ -81,3 +81,78 @@ func TestAccountsOnBothEngines(t *testing.T) {
 		}
 	})
 }
+
+func TestSessionsOnBothEngines(t *testing.T) {
+	eachStore(t, func(t *testing.T, s *db.Store) {
+		ctx := context.Background()
+		ann, bob := mustUser(t, s, "ann"), mustUser(t, s, "bob")
+		for _, tok := range []string{"a1", "a2", "a3"} {
+			if err := s.CreateSession(ctx, chat.HashToken(tok), ann.ID, time.Now().Add(time.Hour), "UA "+tok, "192.0.2.1"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.CreateSession(ctx, chat.HashToken("b1"), bob.ID, time.Now().Add(time.Hour), "UA b1", "192.0.2.2"); err != nil {
+			t.Fatal(err)
+		}
+		later := time.Now().Add(time.Minute).Truncate(time.Millisecond)
+		if err := s.TouchSession(ctx, chat.HashToken("a2"), later, "198.51.100.7"); err != nil {
+			t.Fatal(err)
+		}
+		list, err := s.Sessions(ctx, ann.ID, chat.HashToken("a1"))
+		if err != nil || len(list) != 3 {
+			t.Fatalf("ann's sessions = %+v, %v", list, err)
+		}
+		// The last used first, with where it was used from.
+		if list[0].ID != chat.SessionID(chat.HashToken("a2")) || list[0].Address != "198.51.100.7" || !list[0].LastSeen.Equal(later) {
+			t.Errorf("first session = %+v", list[0])
+		}
+		for _, ses := range list {
+			if ses.Current != (ses.ID == chat.SessionID(chat.HashToken("a1"))) {
+				t.Errorf("session %+v: current wrong", ses)
+			}
+		}
+
+		// Ending by opaque id: only one's own.
+		bobID := chat.SessionID(chat.HashToken("b1"))
+		if _, err := s.EndSession(ctx, ann.ID, bobID); chat.ErrorCode(err) != chat.ENotFound {
+			t.Errorf("ann ending bob's session: %v, want not found", err)
+		}
+		if _, err := s.SessionUser(ctx, chat.HashToken("b1")); err != nil {
+			t.Errorf("bob's session after ann tried to end it: %v", err)
+		}
+		h, err := s.EndSession(ctx, ann.ID, chat.SessionID(chat.HashToken("a3")))
+		if err != nil || string(h) != string(chat.HashToken("a3")) {
+			t.Fatalf("end a3 = %x, %v", h, err)
+		}
+		if _, err := s.SessionUser(ctx, chat.HashToken("a3")); chat.ErrorCode(err) != chat.EUnauthorized {
+			t.Errorf("a3 after ending it: %v", err)
+		}
+
+		// A new password ends every other session of the user, in one go.
+		if err := s.CreateSession(ctx, chat.HashToken("a4"), ann.ID, time.Now().Add(time.Hour), "", ""); err != nil {
+			t.Fatal(err)
+		}
+		ended, err := s.SetPassword(ctx, ann.ID, "new-hash", chat.HashToken("a1"))
+		if err != nil || len(ended) != 2 {
+			t.Fatalf("set password ended %d sessions, %v; want a2 and a4", len(ended), err)
+		}
+		if _, hash, err := s.UserCredentials(ctx, "ann"); err != nil || hash != "new-hash" {
+			t.Errorf("ann's hash = %q, %v", hash, err)
+		}
+		if list, _ := s.Sessions(ctx, ann.ID, chat.HashToken("a1")); len(list) != 1 || !list[0].Current {
+			t.Errorf("after the change ann has %+v", list)
+		}
+		if _, err := s.SessionUser(ctx, chat.HashToken("b1")); err != nil {
+			t.Errorf("bob's session after ann's change: %v", err)
+		}
+		if err := s.CreateSession(ctx, chat.HashToken("a5"), ann.ID, time.Now().Add(time.Hour), "", ""); err != nil {
+			t.Fatal(err)
+		}
+		if ended, err := s.EndOtherSessions(ctx, ann.ID, chat.HashToken("a1")); err != nil || len(ended) != 1 {
+			t.Errorf("end others = %d, %v; want a5", len(ended), err)
+		}
+		if ended, err := s.EndOtherSessions(ctx, ann.ID, chat.HashToken("a1")); err != nil || len(ended) != 0 {
+			t.Errorf("end others again = %d, %v; want none", len(ended), err)
+		}
+	})
+}

@@ -12,8 +12,6 @@ import (
 	"golang.org/x/net/html"
 
 	"agora/chat"
-	"agora/chat/live"
-	"agora/chat/live/cluster"
 	"agora/handlers"
 )
 
@@ -215,11 +213,7 @@ func TestAdminUsers(t *testing.T) {
 
 // Deactivating on one node closes the account's sockets on every node.
 func TestDeactivationClosesSocketsOnEveryNode(t *testing.T) {
-	ns := startNATS(t)
-	a := newTestServer(t)
-	b := startTestServer(t, a.path, live.HubConfig{}, false)
-	joinCluster(t, a, ns, cluster.Options{})
-	joinCluster(t, b, ns, cluster.Options{})
+	a, b := twoNodes(t)
 	admin := a.client(t).signup("root")
 	bob := b.client(t).signup("bob")
 	bob.get("/rooms/general")

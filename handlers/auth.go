@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -136,50 +137,17 @@ func (s *Server) handleLogin(c echo.Context) error {
 	ctx := c.Request().Context()
 	username, password := strings.TrimSpace(c.FormValue("username")), c.FormValue("password")
 	form := views.AuthForm{Username: username, Next: safeNext(c.FormValue("next"))}
-	tooMany := func() error {
-		form.Error = "Too many failed attempts. Please wait a minute and try again."
+	u, right, err := s.checkCredentials(ctx, c.RealIP(), username, password)
+	switch {
+	case chat.ErrorCode(err) == chat.ERateLimit:
+		form.Error = chat.ErrorMessage(err)
 		return s.renderAuth(c, http.StatusTooManyRequests, false, form)
-	}
-	// Every attempt spends a token per address and per account before the
-	// password is hashed, so a burst is refused without costing a hash; a
-	// right password gives the tokens back, so people who type it right are
-	// never held up.
-	ipKey, userKey := "login "+c.RealIP(), "user "+strings.ToLower(username)
-	refundIP, ok := s.loginLimits.Take(ipKey)
-	if !ok {
-		return tooMany()
-	}
-	refundUser, ok := s.loginLimits.Take(userKey)
-	if !ok {
-		refundIP()
-		return tooMany()
-	}
-	u, hash, err := s.store.UserCredentials(ctx, username)
-	switch chat.ErrorCode(err) {
-	case "":
-	case chat.ENotFound:
-		hash = dummyHash
-	default:
+	case err != nil:
 		return err
-	}
-	right, gateErr := s.checkPassword(hash, password)
-	if gateErr != nil {
-		refundIP()
-		refundUser()
-		form.Error = chat.ErrorMessage(gateErr)
-		return s.renderAuth(c, http.StatusTooManyRequests, false, form)
-	}
-	if !right || err != nil || u.IsGuest {
-		// The failure counts on the other nodes of a cluster too.
-		if s.shareSpend != nil {
-			s.shareSpend(ipKey)
-			s.shareSpend(userKey)
-		}
+	case !right:
 		form.Error = "Wrong username or password."
 		return s.renderAuth(c, http.StatusUnauthorized, false, form)
 	}
-	refundIP()
-	refundUser()
 	if u.Deactivated {
 		form.Error = errDeactivated.Message
 		return s.renderAuth(c, http.StatusForbidden, false, form)
@@ -196,6 +164,53 @@ func (s *Server) handleLogin(c echo.Context) error {
 		next = "/"
 	}
 	return c.Redirect(http.StatusSeeOther, next)
+}
+
+var errTooManyGuesses = chat.Errorf(chat.ERateLimit, "Too many failed attempts. Please wait a minute and try again.")
+
+// checkCredentials checks a password as every password guess is checked
+// (a login, the current password when changing it). Every attempt spends a
+// token per address and per account before the password is hashed, so a
+// burst is refused without costing a hash; a right password gives the
+// tokens back, so people who type it right are never held up. A refusal by
+// the limits or the hashing cap is an ERateLimit error; a wrong password (or
+// an unknown username, which costs the same) is right == false.
+func (s *Server) checkCredentials(ctx context.Context, ip, username, password string) (u chat.User, right bool, err error) {
+	ipKey, userKey := "login "+ip, "user "+strings.ToLower(username)
+	refundIP, ok := s.loginLimits.Take(ipKey)
+	if !ok {
+		return chat.User{}, false, errTooManyGuesses
+	}
+	refundUser, ok := s.loginLimits.Take(userKey)
+	if !ok {
+		refundIP()
+		return chat.User{}, false, errTooManyGuesses
+	}
+	refund := func() { refundIP(); refundUser() }
+	u, hash, err := s.store.UserCredentials(ctx, username)
+	switch chat.ErrorCode(err) {
+	case "":
+	case chat.ENotFound:
+		hash = dummyHash
+	default:
+		refund()
+		return chat.User{}, false, err
+	}
+	right, gateErr := s.checkPassword(hash, password)
+	if gateErr != nil {
+		refund()
+		return chat.User{}, false, gateErr
+	}
+	if !right || err != nil || u.IsGuest {
+		// The failure counts on the other nodes of a cluster too.
+		if s.shareSpend != nil {
+			s.shareSpend(ipKey)
+			s.shareSpend(userKey)
+		}
+		return chat.User{}, false, nil
+	}
+	refund()
+	return u, true, nil
 }
 
 func (s *Server) handleLogout(c echo.Context) error {

@@ -15,14 +15,16 @@ func dateText(t time.Time) string {
 
 // Device names the browser and system of a User-Agent in a few words, as the
 // sessions page shows them ("Firefox on Linux"); the whole string is in the
-// page's title attribute.
+// page's title attribute. The first known token wins, so the order matters:
+// Chrome's string names Safari too, Edge's and Opera's name Chrome, an
+// iPhone's names Mac OS X and Android's names Linux.
 func Device(ua string) string {
 	if ua == "" {
 		return "Unknown device"
 	}
 	browser := "A browser"
 	for _, b := range []struct{ token, name string }{
-		{"Edg/", "Edge"}, {"OPR/", "Opera"}, {"Firefox/", "Firefox"}, {"HeadlessChrome/", "Headless Chrome"},
+		{"Edg/", "Edge"}, {"EdgiOS/", "Edge"}, {"OPR/", "Opera"}, {"Firefox/", "Firefox"}, {"FxiOS/", "Firefox"}, {"CriOS/", "Chrome"}, {"HeadlessChrome/", "Headless Chrome"},
 		{"Chromium/", "Chromium"}, {"Chrome/", "Chrome"}, {"Safari/", "Safari"}, {"curl/", "curl"}, {"Go-http-client", "A Go program"},
 	} {
 		if strings.Contains(ua, b.token) {
