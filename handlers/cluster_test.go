@@ -151,6 +151,16 @@ func checkTwoNodes(t *testing.T, a, b *testServer) {
 	expectStatus(t, alice.post("/rooms/secret/members/remove", url.Values{"username": {"bob"}}), http.StatusSeeOther)
 	bobSecret.expectClose(websocket.StatusCode(live.ClosePolicy))
 
+	// A DM partner's presence dot in a sidebar on A follows their sockets
+	// on B: lit when dana opens a room there, out when she closes it.
+	dana := b.client(t).signup("dana")
+	expectStatus(t, alice.post("/dm/dana", nil), http.StatusSeeOther)
+	dana.get("/rooms/general")
+	danaSock := dana.dial("general", -1)
+	aliceSock.readNavUntil("dana's dot lit", func(nav string) bool { return dmDot(nav, "dana") == "lit" })
+	danaSock.conn.Close(websocket.StatusNormalClosure, "")
+	aliceSock.readNavUntil("dana's dot out", func(nav string) bool { return dmDot(nav, "dana") == "out" })
+
 	// Logging out on A closes the session's socket on B.
 	aliceOnB := alice.as(b).dial("general", -1)
 	expectStatus(t, alice.post("/logout", nil), http.StatusSeeOther)
@@ -237,4 +247,37 @@ func TestLoginLimitsHoldAcrossNodes(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond) // polling for a condition under a deadline
 	}
+}
+
+// readNavUntil reads the socket's sidebars until one satisfies ok, and
+// returns it; what came before it is skipped.
+func (s *sock) readNavUntil(want string, ok func(nav string) bool) string {
+	s.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		nav := s.nextNav()
+		if ok(nav) {
+			return nav
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("no sidebar with %s; the last:\n%s", want, nav)
+		}
+	}
+}
+
+// dmDot tells how a sidebar shows the presence of the user it has a DM
+// with: "lit", "out", or "" when it does not list the DM.
+func dmDot(nav, username string) string {
+	i := strings.Index(nav, `href="/dm/`+username+`"`)
+	if i < 0 {
+		return ""
+	}
+	item := nav[i:]
+	if end := strings.Index(item, "</a>"); end >= 0 {
+		item = item[:end]
+	}
+	if strings.Contains(item, `data-online="true"`) {
+		return "lit"
+	}
+	return "out"
 }

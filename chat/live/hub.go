@@ -194,7 +194,8 @@ type Subscriber struct {
 }
 
 // OnOnlineChange sets fn to be told, on a goroutine of its own, when a user
-// opens their first socket anywhere (true) or closes their last (false).
+// opens their first socket anywhere (true) or closes their last (false):
+// on this node or, in a cluster, on any other (see SetRemoteOnline).
 func (h *Hub) OnOnlineChange(fn func(u chat.User, online bool)) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -215,8 +216,16 @@ func (h *Hub) OnDeliver(fn func(roomID, seq int64)) {
 // OnOnlineChange hook when the user comes online.
 func (h *Hub) addSocketLocked(s *Subscriber) {
 	h.users[s.User.ID] = append(h.users[s.User.ID], s)
-	if h.onOnline != nil && !h.closed && len(h.users[s.User.ID]) == 1 {
-		go h.onOnline(s.User, true)
+	if len(h.users[s.User.ID]) == 1 && h.remote.users[s.User.ID] == 0 {
+		h.onlineChangedLocked(s.User, true)
+	}
+}
+
+// onlineChangedLocked tells the OnOnlineChange hook that the user came
+// online or went away everywhere.
+func (h *Hub) onlineChangedLocked(u chat.User, online bool) {
+	if h.onOnline != nil && !h.closed {
+		go h.onOnline(u, online)
 	}
 }
 
@@ -229,8 +238,8 @@ func (h *Hub) removeSocketLocked(s *Subscriber) {
 		return
 	}
 	delete(h.users, s.User.ID)
-	if h.onOnline != nil && !h.closed {
-		go h.onOnline(s.User, false)
+	if h.remote.users[s.User.ID] == 0 {
+		h.onlineChangedLocked(s.User, false)
 	}
 }
 

@@ -248,11 +248,12 @@ func TestFlushDeliversPublishedFramesInOrder(t *testing.T) {
 	}
 }
 
-func TestOnlineChangeIsToldOncePerUser(t *testing.T) {
-	h := newHub(64)
-	changes := make(chan string, 8)
+// onlineChanges records what the hub's OnOnlineChange hook is told, as
+// "username online"; expect waits for the next one and checks it.
+func onlineChanges(t *testing.T, h *live.Hub) (changes chan string, expect func(want string)) {
+	changes = make(chan string, 8)
 	h.OnOnlineChange(func(u chat.User, online bool) { changes <- fmt.Sprint(u.Username, " ", online) })
-	expect := func(want string) {
+	return changes, func(want string) {
 		t.Helper()
 		select {
 		case got := <-changes:
@@ -263,6 +264,11 @@ func TestOnlineChangeIsToldOncePerUser(t *testing.T) {
 			t.Fatalf("not told %q", want)
 		}
 	}
+}
+
+func TestOnlineChangeIsToldOncePerUser(t *testing.T) {
+	h := newHub(64)
+	changes, expect := onlineChanges(t, h)
 	a1, _ := h.Subscribe(1, ann, "s1", nil)
 	expect("ann true")
 	a2, _ := h.Subscribe(2, ann, "s1", nil) // another room: still the same person online
@@ -272,6 +278,33 @@ func TestOnlineChangeIsToldOncePerUser(t *testing.T) {
 	select {
 	case got := <-changes:
 		t.Fatalf("told %q for a second socket", got)
+	default:
+	}
+}
+
+// In a cluster, "online" is anywhere: a user online only on other nodes is
+// told as online here (DM partners' dots follow it), and sockets opened and
+// closed here meanwhile change nothing.
+func TestOnlineChangeCountsOtherNodes(t *testing.T) {
+	h := newHub(64)
+	changes, expect := onlineChanges(t, h)
+	h.SetRemoteOnline(1, ann, true)
+	expect("ann true")
+	h.SetRemoteOnline(2, ann, true)
+	a, _ := h.Subscribe(1, ann, "s1", nil)
+	h.Unsubscribe(a)
+	h.SetRemoteOnline(1, ann, false)
+	h.SetRemoteOnline(2, ann, false)
+	expect("ann false")
+	a, _ = h.Subscribe(1, ann, "s1", nil)
+	expect("ann true")
+	h.SetRemoteOnline(1, ann, true)
+	h.Unsubscribe(a)
+	h.SetRemoteOnline(1, ann, false)
+	expect("ann false")
+	select {
+	case got := <-changes:
+		t.Fatalf("told %q while the user was online on another node", got)
 	default:
 	}
 }

@@ -56,7 +56,9 @@ func (h *Hub) SetRemoteOnline(roomID int64, user chat.User, online bool) {
 	room := rp.rooms[roomID]
 	o := room[user.ID]
 	if online {
-		rp.users[user.ID]++
+		if rp.users[user.ID]++; rp.users[user.ID] == 1 && len(h.users[user.ID]) == 0 {
+			h.onlineChangedLocked(user, true) // DM partners' sidebars here light the dot
+		}
 		if o != nil {
 			o.nodes++
 			return
@@ -72,6 +74,9 @@ func (h *Hub) SetRemoteOnline(roomID int64, user chat.User, online bool) {
 		}
 		if rp.users[user.ID]--; rp.users[user.ID] <= 0 {
 			delete(rp.users, user.ID)
+			if len(h.users[user.ID]) == 0 {
+				h.onlineChangedLocked(user, false)
+			}
 		}
 		if o.nodes--; o.nodes > 0 {
 			return
