@@ -19,9 +19,12 @@ build: assets
 	$(GO) build -o bin/agora .
 
 # Two nodes on one throwaway PostgreSQL and one NATS, on ports 8081 and 8082
-# (see README, "Several nodes"); Ctrl-C stops them all.
+# (see README, "Several nodes"); Ctrl-C stops them all; ARGS go to both nodes
+# (make cluster ARGS=-trust-proxy). The launcher is built, not run with
+# `go run`, which exits 1 after Ctrl-C however its program ends.
 cluster: build
-	$(GO) run ./chat/live/cluster/localcluster -agora bin/agora
+	$(GO) build -o bin/localcluster ./chat/live/cluster/localcluster
+	bin/localcluster -agora bin/agora -- $(ARGS)
 
 test: assets
 	$(GO) test -race -count=1 ./...

@@ -2,7 +2,9 @@
 // trying it out (`make cluster`): a throwaway PostgreSQL (Debian's
 // postgresql package), a NATS server (built from the nats-server module,
 // inside this process) and two agora nodes on two ports. Ctrl-C stops them
-// all and removes the database.
+// all and removes the database. Arguments after the flags go to both nodes:
+//
+//	localcluster -agora bin/agora -- -trust-proxy
 package main
 
 import (
@@ -83,8 +85,11 @@ func run() error {
 	}()
 	for i := range 2 {
 		addr := "127.0.0.1:" + strconv.Itoa(*first+i)
-		cmd := exec.Command(*agora, "-addr", addr, "-db", dsn, "-nats", ns.ClientURL())
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // Ctrl-C reaches us; we stop the nodes
+		args := append([]string{"-addr", addr, "-db", dsn, "-nats", ns.ClientURL()}, flag.Args()...)
+		cmd := exec.Command(*agora, args...)
+		// Ctrl-C reaches us, and we stop the nodes; if we are killed
+		// outright, the kernel stops them.
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
 		out, err := cmd.StdoutPipe()
 		if err != nil {
 			return err
