@@ -173,6 +173,10 @@ func (c *Cluster) URL(name string) string {
 // Dir is the cluster's directory (its socket is there).
 func (c *Cluster) Dir() string { return c.dir }
 
+// PID is the process id of the server (the postmaster; each connection is
+// served by a child of it), for benchmarks that measure its CPU.
+func (c *Cluster) PID() int { return c.cmd.Process.Pid }
+
 // CreateDatabase makes a new empty database with a random name and returns
 // its URL.
 func (c *Cluster) CreateDatabase(ctx context.Context) (string, error) {

@@ -114,6 +114,7 @@ type results struct {
 	store          storageResult
 	page           pageResult
 	capacity       capacityResult
+	cluster        clusterResult
 }
 
 func (b *bench) runPhases(ctx context.Context) (*results, error) {
@@ -121,17 +122,22 @@ func (b *bench) runPhases(ctx context.Context) (*results, error) {
 	res := &results{began: time.Now()}
 	defer func() { res.took = time.Since(res.began) }()
 
-	// Accounts: the sign-up form, then #general once (which joins it).
-	p, err := b.startAgora(ctx, "agora-setup")
-	if err != nil {
-		return nil, err
-	}
-	users, err := signup(p.addr, cfg.users, b.logf)
-	p.stop()
-	if err != nil {
-		return nil, err
+	// Accounts: the sign-up form, then #general once (which joins it). The
+	// cluster phase makes its own, in PostgreSQL.
+	var users []*user
+	if cfg.sqlitePhases() {
+		p, err := b.startAgora(ctx, "agora-setup")
+		if err != nil {
+			return nil, err
+		}
+		users, err = signup(p.addr, cfg.users, b.logf)
+		p.stop()
+		if err != nil {
+			return nil, err
+		}
 	}
 	res.users = len(users)
+	var err error
 
 	if cfg.phases["idle"] {
 		if res.agIdle, res.blIdle, err = b.idle(ctx, users); err != nil {
@@ -150,6 +156,11 @@ func (b *bench) runPhases(ctx context.Context) (*results, error) {
 	}
 	if cfg.phases["capacity"] {
 		if res.capacity, err = b.capacity(ctx, users); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.phases["cluster"] {
+		if res.cluster, err = b.cluster(ctx); err != nil {
 			return nil, err
 		}
 	}

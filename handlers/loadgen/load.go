@@ -22,6 +22,14 @@ type loadSpec struct {
 	window  time.Duration // sending
 	grace   time.Duration // then waiting for the last deliveries; what has not come is lost
 	perf    string        // record perf to this prefix ("": not)
+	// others are more nodes of a cluster beside the target runLoad is
+	// given (each seat names its node); servers are the processes they need
+	// besides (PostgreSQL, NATS). The CPU of all of them counts.
+	others  []*target
+	servers []cpuMeter
+	// busy skips waiting for the rest of the machine to go quiet first:
+	// for the load generator's own tests, which measure nothing.
+	busy bool
 	// beforeClose, if set, runs after the last delivery, sockets still open.
 	beforeClose func()
 }
@@ -55,6 +63,9 @@ type loadResult struct {
 	cpu, genCPU               time.Duration
 	otherCPU                  time.Duration // the rest of the machine: anything above ~0 competed for the 2 cores
 	writesPerDelivery         float64       // the server's write system calls per delivery
+	nodes                     []int         // sockets open on each node
+	cross, same               latencies     // per delivery, sender and receiver on other nodes / the same node
+	parts                     []cpuPart     // CPU of each process (or tree) counted in cpu
 	cpuPerDelivery            float64       // µs
 	genPerDelivery            float64       // µs
 	sidebar, sidebarElsewhere int64         // sidebar fragments received on all sockets
@@ -63,6 +74,18 @@ type loadResult struct {
 	committed                 int64
 	serverErrors              int
 	closeCodes                string
+}
+
+// latencies are a percentile summary of some deliveries.
+type latencies struct {
+	n             int
+	p50, p99, max time.Duration
+}
+
+// cpuPart is one process's (or process tree's) CPU during a run.
+type cpuPart struct {
+	name string
+	cpu  time.Duration
 }
 
 func (r loadResult) perMessage(n int64) float64 {
@@ -75,7 +98,27 @@ func (r loadResult) perMessage(n int64) float64 {
 func runLoad(ctx context.Context, tg *target, spec loadSpec, logf func(string, ...any)) (loadResult, error) {
 	ctx, cancel := context.WithTimeout(ctx, spec.window+spec.grace+3*time.Minute)
 	defer cancel()
-	waitQuiet(ctx, tg.proc.name, logf)
+	nodes := append([]*target{tg}, spec.others...)
+	meters := spec.servers
+	for _, n := range nodes {
+		meters = append(meters, n.proc)
+	}
+	cpuNow := func() []time.Duration {
+		out := make([]time.Duration, len(meters))
+		for i, m := range meters {
+			out[i] = m.cpu()
+		}
+		return out
+	}
+	sum := func(f func(*target) int64) (n int64) {
+		for _, t := range nodes {
+			n += f(t)
+		}
+		return n
+	}
+	if !spec.busy {
+		waitQuiet(ctx, tg.proc.name, logf)
+	}
 	start := time.Now()
 	tl := newTally(int(spec.rate*spec.window.Seconds()*1.2) + 100)
 	socks, failed, err := openMany(ctx, tg, spec.seats, spec.roomOf, tl)
@@ -102,12 +145,13 @@ func runLoad(ctx context.Context, tg *target, spec loadSpec, logf func(string, .
 
 	var sendErrs atomic.Int64
 	var wg sync.WaitGroup
-	refused0 := tg.composerErrs.Load()
-	cpu0, gen0, all0, w0 := tg.proc.cpu(), selfCPU(), machineBusy(), tg.proc.writes()
+	refused0 := sum(func(t *target) int64 { return t.composerErrs.Load() })
+	writes := func(t *target) int64 { return t.proc.writes() }
+	cpu0, gen0, all0, w0 := cpuNow(), selfCPU(), machineBusy(), sum(writes)
 	t0 := time.Now()
 	until := t0.Add(spec.window)
 	for _, st := range streams {
-		pageURL := "http://" + tg.addr + "/rooms/" + st.socks[0].seat.slug
+		pageURL := "http://" + st.socks[0].tg.addr + "/rooms/" + st.socks[0].seat.slug
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -129,6 +173,7 @@ func runLoad(ctx context.Context, tg *target, spec loadSpec, logf func(string, .
 				}
 				tl.room[g] = uint16(st.room)
 				s := st.socks[k%len(st.socks)]
+				tl.from[g] = uint8(s.tg.node)
 				ns := time.Now().UnixNano()
 				frame := composerFrame(body(g, ns), fmt.Sprintf("lg-%d-%d", g, ns), pageURL)
 				if err := s.conn.Load().write(0x1, frame); err != nil {
@@ -164,7 +209,7 @@ func runLoad(ctx context.Context, tg *target, spec loadSpec, logf func(string, .
 		time.Sleep(20 * time.Millisecond)
 	}
 	drained := time.Since(t0)
-	cpu1, gen1, all1, w1 := tg.proc.cpu(), selfCPU(), machineBusy(), tg.proc.writes()
+	cpu1, gen1, all1, w1 := cpuNow(), selfCPU(), machineBusy(), sum(writes)
 	if perfDone != nil {
 		<-perfDone
 	}
@@ -183,10 +228,20 @@ func runLoad(ctx context.Context, tg *target, spec loadSpec, logf func(string, .
 	closeAll(tg, socks)
 
 	r.clients, r.connectFailed, r.sent, r.sendErrs = len(socks), failed, sent, sendErrs.Load()
-	r.refused = tg.composerErrs.Load() - refused0
+	r.refused = sum(func(t *target) int64 { return t.composerErrs.Load() }) - refused0
 	r.window, r.drain, r.offered = window, drained-window, float64(sent)/window.Seconds()
-	r.reconnects, r.evictions, r.dead = tg.reconnects.Load(), tg.evictions.Load(), tg.dead.Load()
-	r.cpu, r.genCPU = cpu1-cpu0, gen1-gen0
+	r.reconnects = sum(func(t *target) int64 { return t.reconnects.Load() })
+	r.evictions = sum(func(t *target) int64 { return t.evictions.Load() })
+	r.dead = sum(func(t *target) int64 { return t.dead.Load() })
+	for i, m := range meters {
+		r.parts = append(r.parts, cpuPart{m.label(), cpu1[i] - cpu0[i]})
+		r.cpu += cpu1[i] - cpu0[i]
+	}
+	r.genCPU = gen1 - gen0
+	r.nodes = make([]int, len(nodes))
+	for _, s := range socks {
+		r.nodes[s.tg.node]++
+	}
 	r.otherCPU = max((all1-all0)-r.cpu-r.genCPU, 0)
 	// Per message: how many of its room's sockets got it, and the latency
 	// to the last one. Only sockets whose reader has stopped are read.
@@ -199,8 +254,8 @@ func runLoad(ctx context.Context, tg *target, spec loadSpec, logf func(string, .
 		}
 		r.dups += s.dups.Load()
 	}
-	var all []uint32
-	var lastLat []int64
+	var all, cross, same []uint32
+	var lastLat []uint32
 	for g := range tl.max {
 		if !tl.sent[g].Load() {
 			continue
@@ -216,6 +271,11 @@ func runLoad(ctx context.Context, tg *target, spec loadSpec, logf func(string, .
 				n++
 				all = append(all, v-1)
 				last = max(last, v-1)
+				if len(nodes) > 1 && s.tg.node == int(tl.from[g]) {
+					same = append(same, v-1)
+				} else if len(nodes) > 1 {
+					cross = append(cross, v-1)
+				}
 			}
 		}
 		r.delivered += n
@@ -225,7 +285,7 @@ func runLoad(ctx context.Context, tg *target, spec loadSpec, logf func(string, .
 		r.lost += max(receivers[room]-n, 0)
 		if n >= receivers[room] {
 			r.complete++
-			lastLat = append(lastLat, int64(last)*1000)
+			lastLat = append(lastLat, last)
 		}
 	}
 	r.perSec = float64(r.delivered) / drained.Seconds()
@@ -234,26 +294,31 @@ func runLoad(ctx context.Context, tg *target, spec loadSpec, logf func(string, .
 		r.cpuPerDelivery = float64(r.cpu.Nanoseconds()) / 1e3 / float64(r.delivered)
 		r.genPerDelivery = float64(r.genCPU.Nanoseconds()) / 1e3 / float64(r.delivered)
 	}
-	slices.Sort(all)
-	slices.Sort(lastLat)
-	us := func(p float64) time.Duration {
-		if len(all) == 0 {
-			return 0
-		}
-		return time.Duration(all[min(int(p*float64(len(all))), len(all)-1)]) * time.Microsecond
-	}
-	ns := func(p float64) time.Duration {
-		if len(lastLat) == 0 {
-			return 0
-		}
-		return time.Duration(lastLat[min(int(p*float64(len(lastLat))), len(lastLat)-1)])
-	}
-	r.p50, r.p99, r.pmax = us(0.50), us(0.99), us(1)
-	r.lastP50, r.lastP99, r.lastMax = ns(0.50), ns(0.99), ns(1)
+	a, l := summarise(all), summarise(lastLat)
+	r.p50, r.p99, r.pmax = a.p50, a.p99, a.max
+	r.lastP50, r.lastP99, r.lastMax = l.p50, l.p99, l.max
+	r.cross, r.same = summarise(cross), summarise(same)
 	r.closeCodes = tg.closeCodeList()
+	for _, n := range spec.others {
+		if codes := n.closeCodeList(); codes != "" {
+			r.closeCodes += "; " + n.proc.name + ": " + codes
+		}
+	}
 	logf("%s: sent %d, delivered %d/%d, lost %d, dups %d, p50 %v p99 %v, last p99 %v, cpu %v (%.2f µs/delivery), sidebar %d",
 		spec.label, r.sent, r.delivered, r.expected, r.lost, r.dups, r.p50, r.p99, r.lastP99, r.cpu, r.cpuPerDelivery, r.sidebar)
 	return r, nil
+}
+
+// summarise sorts latencies in microseconds and takes their percentiles.
+func summarise(us []uint32) latencies {
+	if len(us) == 0 {
+		return latencies{}
+	}
+	slices.Sort(us)
+	at := func(p float64) time.Duration {
+		return time.Duration(us[min(int(p*float64(len(us))), len(us)-1)]) * time.Microsecond
+	}
+	return latencies{n: len(us), p50: at(0.5), p99: at(0.99), max: at(1)}
 }
 
 // oneRoomSpec is the one-room fan-out: every user's sockets in #general,

@@ -3,8 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -49,31 +53,8 @@ func TestSidebarRooms(t *testing.T) {
 // The client and the baseline hub together: a composer frame sent in one
 // room reaches that room's sockets and no other room's.
 func TestBaselineRoomsOverTheClient(t *testing.T) {
-	addr, err := freeAddr()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- serveBaseline(ctx, addr, io.Discard) }()
-	defer func() {
-		cancel()
-		if err := <-served; err != nil {
-			t.Error(err)
-		}
-	}()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		res, err := http.Get("http://" + addr + "/healthz")
-		if err == nil {
-			res.Body.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the baseline does not answer: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	addr := startBaseline(t)
+	ctx := context.Background()
 	dial := func(slug string) *wsConn {
 		c, err := dialWS(ctx, addr, "/rooms/"+slug+"/ws", http.Header{}, nil)
 		if err != nil {
@@ -108,5 +89,115 @@ func TestBaselineRoomsOverTheClient(t *testing.T) {
 	}
 	if !bytes.Contains(data, []byte(`id="message-2"`)) {
 		t.Fatalf("the other room's socket got %q, want message 2 only", data)
+	}
+}
+
+// startBaseline serves the bare hub in the test process until the test ends.
+func startBaseline(t *testing.T) string {
+	t.Helper()
+	addr, err := freeAddr()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- serveBaseline(ctx, addr, io.Discard) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-served; err != nil {
+			t.Error(err)
+		}
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		res, err := http.Get("http://" + addr + "/healthz")
+		if err == nil {
+			res.Body.Close()
+			return addr
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the baseline does not answer: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// A load split over two nodes: every delivery is counted once, as from the
+// sender's node to the receiver's. Both "nodes" here are one baseline hub
+// (so every socket gets every message) reached through two targets.
+func TestLoadOverTwoNodes(t *testing.T) {
+	addr := startBaseline(t)
+	self, err := os.FindProcess(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodes := make([]*target, 2)
+	for i := range nodes {
+		nodes[i] = newTarget(&proc{name: fmt.Sprint("node-", i), addr: addr, cmd: &exec.Cmd{Process: self}}, false)
+		nodes[i].node = i
+	}
+	seats := oneRoom(nil, 0, 6, pageState{})
+	for i := range seats {
+		seats[i].tg = nodes[i%2]
+	}
+	spec := loadSpec{
+		label: "two nodes", seats: seats, roomOf: func(int) int { return 0 }, rooms: 1, rate: 20,
+		window: time.Second, grace: 10 * time.Second, others: nodes[1:], busy: true,
+		servers: []cpuMeter{procTree{name: "tree", pid: os.Getpid()}},
+		streams: func(socks []*sock) []stream {
+			return []stream{{socks: socks[0:1], period: 100 * time.Millisecond}, {socks: socks[1:2], period: 100 * time.Millisecond}}
+		},
+	}
+	r, err := runLoad(context.Background(), nodes[0], spec, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.sent == 0 || r.lost != 0 || r.dups != 0 || r.delivered != 6*r.sent {
+		t.Fatalf("sent %d, delivered %d, lost %d, duplicated %d: want every message on all 6 sockets once", r.sent, r.delivered, r.lost, r.dups)
+	}
+	if !slices.Equal(r.nodes, []int{3, 3}) {
+		t.Errorf("sockets per node %v, want 3 and 3", r.nodes)
+	}
+	// Each message reaches the 3 sockets of its sender's node and the 3 of the other.
+	if int64(r.cross.n) != 3*r.sent || int64(r.same.n) != 3*r.sent {
+		t.Errorf("%d cross-node and %d same-node deliveries of %d messages, want 3 of each per message", r.cross.n, r.same.n, r.sent)
+	}
+	var names []string
+	for _, p := range r.parts {
+		names = append(names, p.name)
+	}
+	if !slices.Equal(names, []string{"tree", "node-0", "node-1"}) {
+		t.Errorf("CPU counted for %v, want the servers' tree and both nodes", names)
+	}
+}
+
+// A process tree's CPU holds its own and its children's.
+func TestProcTreeCPU(t *testing.T) {
+	child := exec.Command("sh", "-c", "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done; sleep 30")
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { child.Process.Kill(); child.Wait() })
+	own, ok := readStat(os.Getpid())
+	if !ok || own.ppid != os.Getppid() {
+		t.Fatalf("read our own /proc stat: %+v, %v (parent %d)", own, ok, os.Getppid())
+	}
+	// Wait for the child to have used CPU of its own (its loop), then the
+	// tree must count it: more than we used up to the moment it is read.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		st, ok := readStat(child.Process.Pid)
+		if ok && st.ppid == os.Getpid() && st.cpu > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the child used no CPU")
+		}
+		time.Sleep(10 * time.Millisecond) // polling for a condition under a deadline
+	}
+	kid, _ := readStat(child.Process.Pid)
+	ours, _ := readStat(os.Getpid())
+	if tree := (procTree{name: "us", pid: os.Getpid()}).cpu(); tree < ours.cpu+kid.cpu {
+		t.Errorf("tree CPU %v, less than ours %v plus the child's %v", tree, ours.cpu, kid.cpu)
 	}
 }

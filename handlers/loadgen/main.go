@@ -17,6 +17,8 @@
 //	page     the room page with 50 messages, timed at the client
 //	capacity 10,000 sockets held in one room with a few messages a second:
 //	         delivery, resident memory and open file descriptors
+//	cluster  the room load on PostgreSQL: one agora process, then two nodes
+//	         on one NATS server with the sockets split between them
 //
 // The table is printed and written to -out. Only loopback addresses are used:
 // the servers listen on 127.0.0.1; sign-ups come from 127.2.x.x (about 9 per
@@ -50,7 +52,9 @@ func main() {
 }
 
 // phaseNames are the phases in the order they run.
-func phaseNames() []string { return []string{"idle", "room", "storage", "page", "team", "capacity"} }
+func phaseNames() []string {
+	return []string{"idle", "room", "storage", "page", "team", "capacity", "cluster"}
+}
 
 // settings is the size of every phase.
 type settings struct {
@@ -82,6 +86,12 @@ type settings struct {
 	perf     bool   // record a CPU profile of agora with perf during the fan-out
 	agoraBin string // use this agora binary instead of building one
 	out      string // the results table
+}
+
+// sqlitePhases tells whether a phase other than cluster runs: they share
+// the accounts signed up on SQLite first, and the main table.
+func (s settings) sqlitePhases() bool {
+	return slices.ContainsFunc(phaseNames(), func(p string) bool { return p != "cluster" && s.phases[p] })
 }
 
 func parseSettings(args []string, stderr io.Writer) (settings, string, error) {

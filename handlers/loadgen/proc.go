@@ -95,15 +95,74 @@ func (p *proc) stop() {
 // cpu is the process's user plus system CPU time so far (all threads), from
 // utime and stime in /proc/<pid>/stat.
 func (p *proc) cpu() time.Duration {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.pid()))
-	if err != nil {
-		return 0
+	st, _ := readStat(p.pid())
+	return st.cpu
+}
+
+func (p *proc) label() string { return p.name }
+
+// cpuMeter is a process, or a tree of them, whose CPU time counts.
+type cpuMeter interface {
+	label() string
+	cpu() time.Duration
+}
+
+// procStat is what the load generator reads from /proc/<pid>/stat.
+type procStat struct {
+	ppid     int
+	cpu      time.Duration // utime + stime
+	children time.Duration // cutime + cstime: children that exited and were waited for
+}
+
+func readStat(pid int) (procStat, bool) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	i := bytes.LastIndexByte(data, ')')
+	if err != nil || i < 0 {
+		return procStat{}, false
 	}
 	// The command name may hold spaces: fields are counted after its ')'.
-	f := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+1:]))
-	utime, _ := strconv.ParseInt(f[11], 10, 64)             // field 14 of proc(5)
-	stime, _ := strconv.ParseInt(f[12], 10, 64)             // field 15
-	return time.Duration(utime+stime) * (time.Second / 100) // USER_HZ = 100
+	f := strings.Fields(string(data[i+1:]))
+	if len(f) < 15 {
+		return procStat{}, false
+	}
+	n := func(k int) int64 { v, _ := strconv.ParseInt(f[k], 10, 64); return v }
+	const tick = time.Second / 100 // USER_HZ = 100
+	return procStat{
+		ppid:     int(n(1)),                         // field 4 of proc(5)
+		cpu:      time.Duration(n(11)+n(12)) * tick, // fields 14 and 15
+		children: time.Duration(n(13)+n(14)) * tick, // fields 16 and 17
+	}, true
+}
+
+// procTree measures a server that works in child processes, as PostgreSQL
+// does (a process per connection, plus its background workers).
+type procTree struct {
+	name string
+	pid  int
+}
+
+func (t procTree) label() string { return t.name }
+
+// cpu is the CPU time of the process, of its living children, and of the
+// children that exited (the server waits for them, so the kernel adds
+// theirs to its cutime and cstime).
+func (t procTree) cpu() time.Duration {
+	root, ok := readStat(t.pid)
+	if !ok {
+		return 0
+	}
+	sum := root.cpu + root.children
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == t.pid {
+			continue
+		}
+		if st, ok := readStat(pid); ok && st.ppid == t.pid {
+			sum += st.cpu + st.children
+		}
+	}
+	return sum
 }
 
 // writes is the number of write system calls the process has made (syscw

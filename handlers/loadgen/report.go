@@ -70,7 +70,9 @@ func (res *results) table(cfg settings) string {
 	fmt.Fprintf(&b, "baseline: in-memory coder/websocket hub, no storage, no rendering, one write per message per socket, 256-message queue\n")
 	fmt.Fprintf(&b, "load generator: raw RFC 6455 client, one goroutine per socket; its CPU competes with the server's on the same cores\n")
 	fmt.Fprintf(&b, "reference, NOT measured in this run (DESIGN.md, measured elsewhere): %s\n\n", bunReference)
-	row("metric", "agora", "baseline", "ratio", "target", "verdict")
+	if cfg.sqlitePhases() {
+		row("metric", "agora", "baseline", "ratio", "target", "verdict")
+	}
 
 	fan := func(tag string, af, bf loadResult) {
 		span := func(r loadResult) time.Duration { return r.window + r.drain }
@@ -171,6 +173,9 @@ func (res *results) table(cfg settings) string {
 	if cfg.phases["capacity"] {
 		res.capacity.rows(row)
 	}
+	if cfg.phases["cluster"] {
+		res.cluster.rows(&b, res.agRoom, res.store)
+	}
 
 	b.WriteString("\n")
 	if cfg.phases["room"] {
@@ -210,6 +215,9 @@ func (res *results) table(cfg settings) string {
 	}
 	if cfg.phases["capacity"] {
 		b.WriteString(res.capacity.note(cfg))
+	}
+	if cfg.phases["cluster"] {
+		b.WriteString(res.cluster.note(cfg, cfg.phases["room"]))
 	}
 	fmt.Fprintf(&b, "load generator run time %v\n", res.took.Round(time.Second))
 	return b.String()

@@ -19,6 +19,7 @@ type target struct {
 	proc     *proc
 	addr     string
 	agora    bool // agora: session cookie and ?after=; the baseline takes neither
+	node     int  // which of a cluster's nodes (0 when the server runs alone)
 	nextAddr atomic.Int64
 	stopping atomic.Bool // sockets are being closed on purpose: no reconnects
 
@@ -67,6 +68,7 @@ type seat struct {
 	slug       string
 	after, seq int64
 	keys       []string
+	tg         *target // the server to connect to, when not the one openMany is given
 }
 
 // sock is one browser tab's room socket: it reads every frame, notes the
@@ -117,8 +119,9 @@ func (tg *target) open(ctx context.Context, st seat, room int, tl *tally, trackI
 	return s, nil
 }
 
-// openMany opens a socket for each seat, 64 dials at a time; room gives the
-// room index of seat i. Seats that fail to connect are left out.
+// openMany opens a socket for each seat, 64 dials at a time, on tg or the
+// seat's own target; room gives the room index of seat i. Seats that fail
+// to connect are left out.
 func openMany(ctx context.Context, tg *target, seats []seat, room func(i int) int, tl *tally) ([]*sock, int, error) {
 	socks := make([]*sock, len(seats))
 	var failed atomic.Int64
@@ -130,7 +133,11 @@ func openMany(ctx context.Context, tg *target, seats []seat, room func(i int) in
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				s, err := tg.open(ctx, seats[i], room(i), tl, false)
+				to := tg
+				if seats[i].tg != nil {
+					to = seats[i].tg
+				}
+				s, err := to.open(ctx, seats[i], room(i), tl, false)
 				if err != nil {
 					failed.Add(1)
 					firstErr.CompareAndSwap(nil, err)
@@ -170,6 +177,7 @@ func oneRoom(users []*user, from, n int, pg pageState) []seat {
 func closeAll(tg *target, socks []*sock) {
 	tg.stopping.Store(true)
 	for _, s := range socks {
+		s.tg.stopping.Store(true)
 		s.conn.Load().close()
 	}
 	deadline := time.After(10 * time.Second)
@@ -410,11 +418,12 @@ type tally struct {
 	next atomic.Int64
 	sent []atomic.Bool
 	room []uint16
+	from []uint8      // the node of the socket that sent it
 	bad  atomic.Int64 // tokens with a number out of range
 }
 
 func newTally(max int) *tally {
-	return &tally{max: max, sent: make([]atomic.Bool, max), room: make([]uint16, max)}
+	return &tally{max: max, sent: make([]atomic.Bool, max), room: make([]uint16, max), from: make([]uint8, max)}
 }
 
 func (s *sock) record(g, sentNs, now int64) {

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
 	_ "modernc.org/sqlite"
 )
 
@@ -26,27 +27,40 @@ type storageResult struct {
 // fast the messages come back committed and published. The server's limits
 // (8 messages/s per user after a burst of 30; 20 frames/s per socket after
 // 300) cap what the socket path can carry: the burst stays within them.
-func runStorage(ctx context.Context, tg *target, users []*user, cfg settings, dbPath string, logf func(string, ...any)) (storageResult, error) {
+//
+// On a cluster (others: more nodes beside tg), the senders take the nodes in
+// turn and the listener is on the last node.
+func runStorage(ctx context.Context, tg *target, users []*user, cfg settings, dbPath string, logf func(string, ...any), others ...*target) (storageResult, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
+	nodes := append([]*target{tg}, others...)
+	refused := func() (n int64) {
+		for _, t := range nodes {
+			n += t.composerErrs.Load()
+		}
+		return n
+	}
 	r := storageResult{senders: min(cfg.storeSenders, len(users)-cfg.senders-1), burst: cfg.storeBurst}
 	pg, err := readPage(tg.addr, users[0], "general")
 	if err != nil {
 		return r, err
 	}
-	listener, err := tg.open(ctx, seat{user: users[len(users)-1], slug: "general", after: pg.after, seq: pg.seq}, 0, nil, true)
+	listener, err := nodes[len(nodes)-1].open(ctx, seat{user: users[len(users)-1], slug: "general", after: pg.after, seq: pg.seq}, 0, nil, true)
 	if err != nil {
 		return r, fmt.Errorf("storage listener: %w", err)
 	}
 	// Users who did not send in the fan-out: their buckets are full.
-	senders, failed, err := openMany(ctx, tg, oneRoom(users[cfg.senders:cfg.senders+r.senders], 0, r.senders, pg), func(int) int { return 0 }, nil)
+	seats := oneRoom(users[cfg.senders:cfg.senders+r.senders], 0, r.senders, pg)
+	for i := range seats {
+		seats[i].tg = nodes[i%len(nodes)]
+	}
+	senders, failed, err := openMany(ctx, tg, seats, func(int) int { return 0 }, nil)
 	if failed > 0 {
 		logf("storage: %d sender sockets failed: %v", failed, err)
 	}
 	time.Sleep(2 * time.Second)
-	refused0 := tg.composerErrs.Load()
+	refused0 := refused()
 	rows0 := countRows(dbPath, "st %", logf)
-	pageURL := "http://" + tg.addr + "/rooms/general"
 	want := len(senders) * r.burst
 	t0 := time.Now()
 	var wg sync.WaitGroup
@@ -57,7 +71,7 @@ func runStorage(ctx context.Context, tg *target, users []*user, cfg settings, db
 			for k := range r.burst {
 				body := fmt.Sprintf("st %d-%d see https://example.com/p/%d cc @load0000 ", i, k, k)
 				body += strings.Repeat("y", max(bodyBytes-len(body), 1))
-				err := s.conn.Load().write(0x1, composerFrame(body, fmt.Sprintf("st-%d-%d-%d", i, k, t0.UnixNano()), pageURL))
+				err := s.conn.Load().write(0x1, composerFrame(body, fmt.Sprintf("st-%d-%d-%d", i, k, t0.UnixNano()), "http://"+s.tg.addr+"/rooms/general"))
 				if err != nil {
 					return
 				}
@@ -81,7 +95,7 @@ func runStorage(ctx context.Context, tg *target, users []*user, cfg settings, db
 	if r.elapsed > 0 {
 		r.rate = float64(r.received) / r.elapsed.Seconds()
 	}
-	r.refused = tg.composerErrs.Load() - refused0
+	r.refused = refused() - refused0
 	closeAll(tg, append(senders, listener))
 	r.committed = countRows(dbPath, "st %", logf) - rows0
 	logf("storage: %+v", r)
@@ -89,16 +103,21 @@ func runStorage(ctx context.Context, tg *target, users []*user, cfg settings, db
 }
 
 // countRows counts the messages whose body matches a LIKE pattern, reading
-// the database file read-only beside the running server (WAL allows it).
+// the database file read-only beside the running server (WAL allows it), or
+// the PostgreSQL database a postgres:// URL names.
 func countRows(path, like string, logf func(string, ...any)) int64 {
-	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(10000)")
+	driver, dsn, query := "sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(10000)", "SELECT count(*) FROM messages WHERE body LIKE ?"
+	if strings.HasPrefix(path, "postgres://") {
+		driver, dsn, query = "pgx", path, "SELECT count(*) FROM messages WHERE body LIKE $1"
+	}
+	db, err := sql.Open(driver, dsn)
 	if err != nil {
 		logf("open %s: %v", path, err)
 		return -1
 	}
 	defer db.Close()
 	var n int64
-	if err := db.QueryRow("SELECT count(*) FROM messages WHERE body LIKE ?", like).Scan(&n); err != nil {
+	if err := db.QueryRow(query, like).Scan(&n); err != nil {
 		logf("count rows: %v", err)
 		return -1
 	}
