@@ -35,8 +35,9 @@ e2e: assets $(VENDOR)/axe.min.js
 	$(GO) test -tags e2e -count=1 -timeout 10m -run 'TestE2E' -v ./handlers/
 
 # Micro-benchmarks, then the load generator: the real binary over loopback,
-# one room and a team of rooms, beside a bare broadcast hub (the table also in
-# handlers/testdata/bench/results.txt). LOADGEN="-phase team" runs one phase.
+# one room and a team of rooms, beside a bare broadcast hub, and the room on
+# two nodes of a cluster (the table also in handlers/testdata/bench/results.txt).
+# LOADGEN="-phase team" runs one phase.
 bench: assets
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
 	$(GO) run ./handlers/loadgen $(LOADGEN)
