@@ -240,7 +240,7 @@ func (r clusterResult) rows(b *strings.Builder, sqlite loadResult, store storage
 		}
 		return fmt.Sprintf("%.0f/s (%d/%d)", st.rate, st.committed, st.senders*st.burst)
 	}
-	row("(g) committed msgs/s via sockets (burst)", burst(store), burst(r.oneStore), burst(r.twoStore), ratio(r.twoStore.rate, r.oneStore.rate), "", "(*)")
+	row("(g) committed msgs/s via sockets (burst)", burst(store), burst(r.oneStore), burst(r.twoStore), ratio(r.twoStore.rate, r.oneStore.rate), "", "(g*)")
 	line("(g) evictions (1013) / reconnects / dead", func(l loadResult) string { return fmt.Sprintf("%d/%d/%d", l.evictions, l.reconnects, l.dead) }, "", "", "")
 	line("(g) send errors / refused by server", func(l loadResult) string { return fmt.Sprintf("%d/%d", l.sendErrs, l.refused) }, "", "", "")
 	line("(g) other processes' CPU (contention)", func(l loadResult) string { return pct(l.otherCPU, l.window+l.drain) }, "", "~0", "")
@@ -257,11 +257,12 @@ func (r clusterResult) note(cfg settings, sqlite bool) string {
 	fmt.Fprintf(&b, "    processes with -nats on one nats-server (built from the module, a process of its own), each user's sockets on\n")
 	fmt.Fprintf(&b, "    one node, users alternating. Cross-node: the sender's socket on the other node than the receiver's.\n")
 	fmt.Fprintf(&b, "    CPU: utime+stime from /proc of every agora node, nats-server, and the postmaster with every backend (living\n")
-	fmt.Fprintf(&b, "    children, and cutime+stime for those that ended), over the send window and drain.\n")
+	fmt.Fprintf(&b, "    children, and cutime+cstime for those that ended), over the send window and drain.\n")
 	if sqlite {
 		fmt.Fprintf(&b, "    The sqlite column is (a) of this run: one agora process, its store in-process.\n")
 	}
-	fmt.Fprintf(&b, "    (*) 64 users who did not send post %d messages each back to back, over both nodes in turn, listener on the last.\n", cfg.storeBurst)
+	fmt.Fprintf(&b, "    (g*) %d users who did not send post %d messages each back to back (on both nodes in turn), timed at a listener\n", cfg.storeSenders, cfg.storeBurst)
+	fmt.Fprintf(&b, "    (on the last node): the socket path's limits cap it, as in (c); BenchmarkCreateMessage/postgres is the store's own rate.\n")
 	fmt.Fprintf(&b, "    sockets closed under the clients: one node [%s]; two nodes [%s]\n", r.one.closeCodes, r.two.closeCodes)
 	return b.String()
 }
