@@ -229,6 +229,7 @@ func (r clusterResult) rows(b *strings.Builder, sqlite loadResult, store storage
 			return fmt.Sprintf("%.2f µs", perDelivery(d, l))
 		}, "", "", "")
 	}
+	line("(g) agora write syscalls per delivery", func(l loadResult) string { return fmt.Sprintf("%.3f", l.writesPerDelivery) }, ratio(two.writesPerDelivery, r.one.writesPerDelivery), "", "")
 	line("(g) CPU of all processes (window + drain)", func(l loadResult) string { return pct(l.cpu, l.window+l.drain) }, ratio(two.cpu.Seconds(), r.one.cpu.Seconds()), "", "")
 	line("(g) messages committed / sent", func(l loadResult) string { return fmt.Sprintf("%d/%d", l.committed, l.sent) }, "", "all", verdict(two.sent > 0 && two.committed == two.sent))
 	line("(g) messages committed per second (the load)", func(l loadResult) string {
