@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/nats-io/nats.go"
 
@@ -27,6 +28,22 @@ type typer interface {
 	StopTyping(roomID, userID int64)
 }
 
+// watcher makes a user's open sockets count a room in their sidebars, or
+// stop: the hub's own sockets, or, on a node of a cluster, those on every node.
+type watcher interface {
+	Watch(userID, roomID int64)
+	Unwatch(userID, roomID int64)
+}
+
+// navChanged draws the user's sidebars again: here and, on a node of a
+// cluster, on every node (after a room is added to or taken from them).
+func (s *Server) navChanged(ctx context.Context, userID int64) {
+	s.refreshNav(ctx, userID)
+	if s.shareNav != nil {
+		s.shareNav(userID)
+	}
+}
+
 // spendLogin takes a token from the login limit of key, here and, on a
 // node of a cluster, on every node; it reports whether there was one here.
 func (s *Server) spendLogin(key string) bool {
@@ -45,11 +62,18 @@ func (s *Server) JoinCluster(ctx context.Context, nc *nats.Conn, opt cluster.Opt
 	}
 	// Failed logins spent on any node count on every node.
 	opt.OnSpend = func(key string) { s.loginLimits.Allow(key) }
+	// Sidebars changed on another node are drawn again here.
+	opt.OnNav = func(userID int64) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		s.refreshNav(ctx, userID)
+	}
 	node, err := cluster.Start(ctx, nc, s.hub, eventSource{s}, opt)
 	if err != nil {
 		return nil, err
 	}
-	s.broker, s.closer, s.typer, s.shareSpend = node, node, node, node.Spend
+	s.broker, s.closer, s.typer, s.watcher = node, node, node, node
+	s.shareSpend, s.shareNav = node.Spend, node.RefreshNav
 	return node, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -144,9 +145,17 @@ func checkTwoNodes(t *testing.T, a, b *testServer) {
 	aliceSock.say("for the sidebar")
 	bobElsewhere.readUntil(`<i data-author="alice"`)
 
-	// Removal from a private room on A closes the member's socket on B.
+	// Added to a private room on A, bob's sidebar on B lists it at once and
+	// counts what is said in it.
 	alice.post("/rooms", url.Values{"name": {"secret"}, "private": {"on"}})
 	expectStatus(t, alice.post("/rooms/secret/members", url.Values{"username": {"bob"}}), http.StatusSeeOther)
+	nav := bobSock.readNavUntil("the secret room", func(nav string) bool { return strings.Contains(nav, `data-room="secret"`) })
+	marks := navMarks(nav, "secret")
+	aliceSecret := alice.dial("secret", -1)
+	aliceSecret.say("for bob's sidebar on B")
+	bobSock.readUntil(`beforeend:#` + marks + `"`)
+
+	// Removal from a private room on A closes the member's socket on B.
 	bobSecret := bob.dial("secret", -1)
 	expectStatus(t, alice.post("/rooms/secret/members/remove", url.Values{"username": {"bob"}}), http.StatusSeeOther)
 	bobSecret.expectClose(websocket.StatusCode(live.ClosePolicy))
@@ -280,4 +289,16 @@ func dmDot(nav, username string) string {
 		return "lit"
 	}
 	return "out"
+}
+
+// navMarks is the id of the element that counts a room's new messages in a
+// sidebar (marks-<room id>).
+func navMarks(nav, slug string) string {
+	item := nav[strings.Index(nav, `data-room="`+slug+`"`):]
+	item = item[:strings.Index(item, "</a>")]
+	m := regexp.MustCompile(`id="(marks-\d+)"`).FindStringSubmatch(item)
+	if m == nil {
+		return "no marks for " + slug
+	}
+	return m[1]
 }

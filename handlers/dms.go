@@ -89,7 +89,7 @@ func (s *Server) handleOpenDM(c echo.Context) error {
 		return err
 	}
 	if rejoined {
-		s.hub.Watch(u.ID, room.ID)
+		s.watcher.Watch(u.ID, room.ID)
 	}
 	return c.Redirect(http.StatusSeeOther, "/dm/"+url.PathEscape(peer.Username))
 }
@@ -103,9 +103,9 @@ func (s *Server) openDM(ctx context.Context, u, peer chat.User) (chat.Room, erro
 		return chat.Room{}, err
 	}
 	if made {
-		s.hub.Watch(u.ID, room.ID)
-		s.hub.Watch(peer.ID, room.ID)
-		s.refreshNav(ctx, peer.ID)
+		s.watcher.Watch(u.ID, room.ID)
+		s.watcher.Watch(peer.ID, room.ID)
+		s.navChanged(ctx, peer.ID)
 	}
 	return room, nil
 }

@@ -74,7 +74,9 @@ type Server struct {
 	broker       live.Broker
 	closer       socketCloser
 	typer        typer
-	shareSpend   func(key string) // tells other nodes of a spent login token; nil alone
+	watcher      watcher
+	shareSpend   func(key string)   // tells other nodes of a spent login token; nil alone
+	shareNav     func(userID int64) // asks other nodes to draw a user's sidebars again; nil alone
 	log          *slog.Logger
 	assets       fs.FS
 	assetVersion string
@@ -188,7 +190,7 @@ func New(cfg Config) *Server {
 	if s.broker == nil {
 		s.broker = live.Local{Hub: s.hub}
 	}
-	s.closer, s.typer = s.hub, s.hub
+	s.closer, s.typer, s.watcher = s.hub, s.hub, s.hub
 	s.store.OnCommit(s.publishCommitted)
 	s.hub.OnOnlineChange(s.onlineChanged)
 	s.routes()

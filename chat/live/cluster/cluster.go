@@ -12,7 +12,9 @@
 // the rooms its hub serves with their seq in the store.
 //
 // Control events (a session ended, a member removed from a room) go to
-// every node too, so the sockets concerned close wherever they are.
+// every node too, so the sockets concerned close wherever they are; so do
+// sidebar changes (a member added to a room, a new DM), so that a user's
+// sockets on every node list the room and count its messages.
 package cluster
 
 import (
@@ -59,7 +61,11 @@ type Options struct {
 	// OnSpend is told of each token another node spent from a limit it
 	// shares (see Spend), to spend it here too.
 	OnSpend func(key string)
-	Log     *slog.Logger
+	// OnNav is told, on a goroutine of its own, when another node asks
+	// for a user's sidebars to be drawn again (see RefreshNav): those of
+	// the user's sockets that are on this node.
+	OnNav func(userID int64)
+	Log   *slog.Logger
 }
 
 // Node is this process's part of the cluster.
@@ -275,13 +281,36 @@ func (n *Node) onSpend(m *nats.Msg) {
 	n.opt.OnSpend(key)
 }
 
-// Control events: what closes sockets on every node.
+// Control events: what closes sockets on every node, and what changes
+// the sidebars of a user's sockets wherever they are.
 const (
 	ctlSession = 's' // close the sockets of a session
 	ctlMember  = 'm' // close a user's sockets in a room
 	ctlUser    = 'u' // close all of a user's sockets (a deactivated account)
 	ctlRoom    = 'r' // close all of a room's sockets (a deleted room)
+	ctlWatch   = 'w' // a user's sockets count a room in their sidebars (a new member)
+	ctlUnwatch = 'x' // they stop counting it
+	ctlNav     = 'n' // draw the user's sidebars again
 )
+
+// Watch makes the user's sockets on every node count the room in their
+// sidebars, as the hub's Watch does for this node's.
+func (n *Node) Watch(userID, roomID int64) {
+	n.hub.Watch(userID, roomID)
+	n.control(ctlWatch, roomID, userID, 0, "", "")
+}
+
+// Unwatch undoes Watch on every node.
+func (n *Node) Unwatch(userID, roomID int64) {
+	n.hub.Unwatch(userID, roomID)
+	n.control(ctlUnwatch, roomID, userID, 0, "", "")
+}
+
+// RefreshNav asks the other nodes to draw the user's sidebars again (their
+// OnNav); this node's are the caller's to draw.
+func (n *Node) RefreshNav(userID int64) {
+	n.control(ctlNav, 0, userID, 0, n.pres.id, "") // the session field names the asking node
+}
 
 // CloseSession closes the session's sockets on every node.
 func (n *Node) CloseSession(session string, code int, reason string) {
@@ -337,6 +366,16 @@ func (n *Node) onControl(m *nats.Msg) {
 		n.hub.CloseUser(userID, code, reason)
 	case ctlRoom:
 		n.hub.CloseRoom(roomID, code, reason)
+	case ctlWatch:
+		n.hub.Watch(userID, roomID)
+	case ctlUnwatch:
+		n.hub.Unwatch(userID, roomID)
+	case ctlNav:
+		// Control events of one node arrive in order: a Watch sent before
+		// is in place when the sidebar is drawn.
+		if n.opt.OnNav != nil && session != n.pres.id {
+			go n.opt.OnNav(userID)
+		}
 	}
 }
 
