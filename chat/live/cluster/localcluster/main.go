@@ -77,6 +77,7 @@ func run() error {
 
 	var wg sync.WaitGroup
 	var nodes []*exec.Cmd
+	exited := make(chan error, 2) // a node that ends on its own (a port taken, say) ends the cluster
 	defer func() {
 		for _, cmd := range nodes {
 			cmd.Process.Signal(syscall.SIGTERM)
@@ -99,13 +100,21 @@ func run() error {
 			return fmt.Errorf("start node %d: %w", i+1, err)
 		}
 		nodes = append(nodes, cmd)
-		wg.Go(func() { prefix(fmt.Sprintf("node %d | ", i+1), out); cmd.Wait() })
+		wg.Go(func() {
+			prefix(fmt.Sprintf("node %d | ", i+1), out)
+			exited <- fmt.Errorf("node %d on %s ended: %v", i+1, addr, cmd.Wait())
+		})
 		fmt.Printf("cluster: node %d on http://%s\n", i+1, addr)
 	}
 	fmt.Println("cluster: open both addresses (or put a proxy in front of them); Ctrl-C stops everything")
-	<-ctx.Done()
-	fmt.Println("cluster: stopping the nodes")
-	return nil
+	select {
+	case <-ctx.Done():
+		fmt.Println("cluster: stopping the nodes")
+		return nil
+	case err := <-exited:
+		fmt.Println("cluster: stopping the other node")
+		return err
+	}
 }
 
 // prefix copies a node's log lines to stdout, each marked with the node.
