@@ -29,6 +29,13 @@ type AuditEntry struct {
 	At     time.Time
 }
 
+// AdminRoom is a room as the admins' rooms page lists it.
+type AdminRoom struct {
+	Room
+	Topic   string
+	Members int
+}
+
 // Session is one signed-in browser of a user, as the sessions page lists it.
 type Session struct {
 	ID        string // an opaque id for the page's forms: a hash of the token's hash, never the token

@@ -79,7 +79,22 @@ type Message struct {
 	DeletedAt   time.Time // zero when not deleted
 	Reactions   []Reaction
 	File        *File // the attached file, if any; Body is then an optional caption
+	// Change is what a notice changed about its room (its name, topic,
+	// archived state), or nil. The notice carries it so that every open
+	// page of the room, and every one catching up later, updates its header
+	// in the room's own order.
+	Change *RoomChange
 }
+
+// RoomChange is a change to a room's header, as its notice carries it.
+type RoomChange struct {
+	Name     string  `json:"name,omitempty"`     // the new name; "" when unchanged
+	Topic    *string `json:"topic,omitempty"`    // the new topic ("" clears it); nil when unchanged
+	Archived *bool   `json:"archived,omitempty"` // archived (read-only) or open again; nil when unchanged
+}
+
+// ErrArchived refuses anything that would write into an archived room.
+var ErrArchived = Errorf(EForbidden, "This room is archived: it is read-only.")
 
 // Reaction is one emoji on a message and who chose it.
 type Reaction struct {

@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -59,6 +60,55 @@ func (s *Store) SetAdmin(ctx context.Context, userID int64, admin bool) error {
 	})
 	if err != nil {
 		return fmt.Errorf("set admin: %w", err)
+	}
+	return nil
+}
+
+// AdminRooms lists every room (direct conversations are not the admins'
+// business) with its topic and member count, archived ones last, each
+// group by name.
+func (s *Store) AdminRooms(ctx context.Context) ([]chat.AdminRoom, error) {
+	rows, err := s.query(ctx, `SELECT `+roomColumns+`, r.topic, (SELECT count(*) FROM memberships m WHERE m.room_id = r.id)
+		FROM rooms r WHERE r.kind = 'room' ORDER BY r.archived_at IS NOT NULL, lower(r.name), r.id`)
+	if err != nil {
+		return nil, fmt.Errorf("admin rooms: %w", err)
+	}
+	defer rows.Close()
+	var out []chat.AdminRoom
+	for rows.Next() {
+		var a chat.AdminRoom
+		if a.Room, err = scanRoom(rows, &a.Topic, &a.Members); err != nil {
+			return nil, fmt.Errorf("admin rooms: %w", err)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("admin rooms: %w", err)
+	}
+	return out, nil
+}
+
+// DeleteRoom removes a room (never a direct conversation) and everything in
+// it: messages, files, reactions, events, memberships. Files go first and
+// messages next, each through the triggers that keep the search index
+// exact; the room's cascade takes the rest.
+func (s *Store) DeleteRoom(ctx context.Context, roomID int64) error {
+	err := s.withTx(ctx, func(tx *sql.Tx) error {
+		var kind string
+		if err := tx.QueryRowContext(ctx, "SELECT kind FROM rooms WHERE id = ?", roomID).Scan(&kind); errors.Is(err, sql.ErrNoRows) || kind == chat.KindDM {
+			return chat.Errorf(chat.ENotFound, "There is no such room.")
+		} else if err != nil {
+			return err
+		}
+		for _, q := range []string{"DELETE FROM files WHERE room_id = ?", "DELETE FROM messages WHERE room_id = ?", "DELETE FROM rooms WHERE id = ?"} {
+			if _, err := tx.ExecContext(ctx, q, roomID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("delete room: %w", err)
 	}
 	return nil
 }

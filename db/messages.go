@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -11,16 +12,23 @@ import (
 )
 
 const messageColumns = `m.id, m.room_id, m.kind, m.author_id, u.username, u.display_name, u.is_guest, u.is_bot, m.body,
-	coalesce(m.client_msg_id, ''), m.seq, m.created_at, m.edited_at, m.deleted_at`
+	coalesce(m.client_msg_id, ''), m.seq, m.created_at, m.edited_at, m.deleted_at, m.room_change`
 
 func scanMessage(row interface{ Scan(...any) error }, extra ...any) (chat.Message, error) {
 	var m chat.Message
 	var created int64
 	var edited, deleted sql.NullInt64
+	var change sql.NullString
 	err := row.Scan(append([]any{&m.ID, &m.RoomID, &m.Kind, &m.AuthorID, &m.Author, &m.AuthorName, &m.AuthorGuest, &m.AuthorBot, &m.Body,
-		&m.ClientMsgID, &m.Seq, &created, &edited, &deleted}, extra...)...)
+		&m.ClientMsgID, &m.Seq, &created, &edited, &deleted, &change}, extra...)...)
 	if err != nil {
 		return chat.Message{}, err
+	}
+	if change.Valid {
+		m.Change = new(chat.RoomChange)
+		if err := json.Unmarshal([]byte(change.String), m.Change); err != nil {
+			return chat.Message{}, fmt.Errorf("room change of message %d: %w", m.ID, err)
+		}
 	}
 	if m.AuthorName == "" {
 		m.AuthorName = m.Author

@@ -51,24 +51,6 @@ func (s *Store) RoomTopic(ctx context.Context, roomID int64) (string, error) {
 	return topic, nil
 }
 
-// SetRoomTopic sets the room's topic and reports whether it changed.
-func (s *Store) SetRoomTopic(ctx context.Context, roomID int64, topic string) (bool, error) {
-	var changed bool
-	err := s.withTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, "UPDATE rooms SET topic = ? WHERE id = ? AND topic <> ?", topic, roomID, topic)
-		if err != nil {
-			return err
-		}
-		n, err := res.RowsAffected()
-		changed = n > 0
-		return err
-	})
-	if err != nil {
-		return false, fmt.Errorf("set room topic: %w", err)
-	}
-	return changed, nil
-}
-
 // prefixed qualifies each of a comma-separated column list with a table alias.
 func prefixed(alias, columns string) string {
 	return alias + strings.ReplaceAll(columns, ", ", ", "+alias)

@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -67,6 +68,9 @@ func (s *Store) EditMessage(ctx context.Context, id int64, by chat.User, body st
 		if !chat.CanEdit(by, m) {
 			return m, "", chat.Errorf(chat.EForbidden, "Only its author can edit a message, and not once it is deleted.")
 		}
+		if err := b.writable(ctx, m.RoomID); err != nil {
+			return m, "", err
+		}
 		if _, err := b.tx.ExecContext(ctx, "UPDATE messages SET body = ?, edited_at = ? WHERE id = ?", body, b.now, id); err != nil {
 			return m, "", err
 		}
@@ -124,6 +128,9 @@ func (s *Store) ToggleReaction(ctx context.Context, id int64, by chat.User, emoj
 		}
 		if !chat.CanReact(m) {
 			return m, "", chat.Errorf(chat.EInvalid, "A deleted message takes no reactions.")
+		}
+		if err := b.writable(ctx, m.RoomID); err != nil {
+			return m, "", err
 		}
 		res, err := b.tx.ExecContext(ctx, "DELETE FROM reactions WHERE message_id = ? AND emoji = ? AND user_id = ?", id, emoji, by.ID)
 		if err != nil {
@@ -225,36 +232,66 @@ func (s *Store) writeLoop() {
 	}
 }
 
-// batch is the state of one group commit: its transaction, the rooms'
-// sequence numbers as they stand in it, and the events it made.
+// batch is the state of one group commit: its transaction, the rooms as
+// they stand in it, and the events it made.
 type batch struct {
 	tx      *sql.Tx
 	now     int64
 	stmts   writeStmts
 	authors map[int64]chat.User
-	seqs    map[int64]int64 // room id -> last seq used in this batch
+	rooms   map[int64]*batchRoom
 	events  []chat.Event
+}
+
+// batchRoom is a room as a batch sees it: read once per batch, and written
+// back (its seq) at the end if an event took a number.
+type batchRoom struct {
+	seq      int64 // the last seq used in this batch
+	archived bool
+	numbered bool
 }
 
 // writeStmts are the writer's prepared statements bound to one transaction.
 type writeStmts struct{ insert, author, event, roomSeq, setRoomSeq *sql.Stmt }
 
-// nextSeq takes the room's next sequence number. The writer is the only one
-// that numbers events, so the room's counter is read once per batch and
-// written back at its end.
-func (b *batch) nextSeq(ctx context.Context, roomID int64) (int64, error) {
-	seq, ok := b.seqs[roomID]
-	if !ok {
-		err := b.stmts.roomSeq.QueryRowContext(ctx, roomID).Scan(&seq)
-		if errors.Is(err, sql.ErrNoRows) {
-			return 0, chat.Errorf(chat.ENotFound, "There is no such room.")
-		}
-		if err != nil {
-			return 0, err
-		}
+// room reads the room's counter and state once per batch. The writer is the
+// only one that numbers events, so the counter is written back at the
+// batch's end; the archived state is what a change in this batch made it.
+func (b *batch) room(ctx context.Context, roomID int64) (*batchRoom, error) {
+	if r, ok := b.rooms[roomID]; ok {
+		return r, nil
 	}
-	b.seqs[roomID] = seq + 1
-	return seq + 1, nil
+	r := &batchRoom{}
+	err := b.stmts.roomSeq.QueryRowContext(ctx, roomID).Scan(&r.seq, &r.archived)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, chat.Errorf(chat.ENotFound, "There is no such room.")
+	}
+	if err != nil {
+		return nil, err
+	}
+	b.rooms[roomID] = r
+	return r, nil
+}
+
+// writable refuses a change to an archived room: it is read-only for
+// messages, edits and reactions, whichever way they come.
+func (b *batch) writable(ctx context.Context, roomID int64) error {
+	r, err := b.room(ctx, roomID)
+	if err == nil && r.archived {
+		err = chat.ErrArchived
+	}
+	return err
+}
+
+// nextSeq takes the room's next sequence number.
+func (b *batch) nextSeq(ctx context.Context, roomID int64) (int64, error) {
+	r, err := b.room(ctx, roomID)
+	if err != nil {
+		return 0, err
+	}
+	r.seq++
+	r.numbered = true
+	return r.seq, nil
 }
 
 // event records a committed change in its room's log.
@@ -336,7 +373,7 @@ func (s *Store) writeBatch(reqs []*writeReq) (events []chat.Event, again bool, e
 	}
 	defer tx.Rollback()
 	b := &batch{
-		tx: tx, now: toDB(time.Now()), authors: make(map[int64]chat.User), seqs: make(map[int64]int64),
+		tx: tx, now: toDB(time.Now()), authors: make(map[int64]chat.User), rooms: make(map[int64]*batchRoom),
 		stmts: writeStmts{
 			insert: tx.StmtContext(ctx, s.insertMessage), author: tx.StmtContext(ctx, s.messageAuthor),
 			event: tx.StmtContext(ctx, s.insertEvent), roomSeq: tx.StmtContext(ctx, s.roomSeq),
@@ -387,8 +424,11 @@ func (s *Store) fillBatch(ctx context.Context, b *batch, reqs []*writeReq) error
 			last = r.msg.ID
 		}
 	}
-	for roomID, seq := range b.seqs {
-		if _, err := b.stmts.setRoomSeq.ExecContext(ctx, seq, roomID); err != nil {
+	for roomID, r := range b.rooms {
+		if !r.numbered {
+			continue
+		}
+		if _, err := b.stmts.setRoomSeq.ExecContext(ctx, r.seq, roomID); err != nil {
 			return err
 		}
 	}
@@ -404,11 +444,11 @@ func (s *Store) fillBatch(ctx context.Context, b *batch, reqs []*writeReq) error
 // The statements of the write path are prepared once on the writer
 // connection: preparing them for every row was a third of a message's cost.
 const (
-	insertMessageSQL = `INSERT INTO messages (room_id, author_id, kind, body, client_msg_id, created_at, seq)
-		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`
+	insertMessageSQL = `INSERT INTO messages (room_id, author_id, kind, body, client_msg_id, created_at, seq, room_change)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`
 	messageAuthorSQL = "SELECT " + userColumns + " FROM users WHERE id = ?"
 	insertEventSQL   = "INSERT INTO events (room_id, seq, kind, message_id, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id"
-	roomSeqSQL       = "SELECT seq FROM rooms WHERE id = ?"
+	roomSeqSQL       = "SELECT seq, archived_at IS NOT NULL FROM rooms WHERE id = ?"
 	setRoomSeqSQL    = "UPDATE rooms SET seq = ? WHERE id = ?"
 )
 
@@ -423,13 +463,28 @@ func insertMessage(ctx context.Context, b *batch, m chat.Message) (chat.Message,
 			return chat.Message{}, false, err
 		}
 	}
+	// A notice that changes its room is written with its change, in one
+	// transaction; anything else is refused by an archived room.
+	var change any
+	if m.Change != nil {
+		c, err := applyRoomChange(ctx, b, m.RoomID, *m.Change)
+		if err != nil {
+			return chat.Message{}, false, err
+		}
+		change = c
+	} else if err := b.writable(ctx, m.RoomID); err != nil {
+		return chat.Message{}, false, err
+	}
 	seq, err := b.nextSeq(ctx, m.RoomID)
 	if err != nil {
 		return chat.Message{}, false, err
 	}
-	err = b.stmts.insert.QueryRowContext(ctx, m.RoomID, m.AuthorID, m.Kind, m.Body, clientID, b.now, seq).Scan(&m.ID)
+	err = b.stmts.insert.QueryRowContext(ctx, m.RoomID, m.AuthorID, m.Kind, m.Body, clientID, b.now, seq, change).Scan(&m.ID)
 	if err != nil {
-		b.seqs[m.RoomID] = seq - 1 // not used: the next change takes it
+		b.rooms[m.RoomID].seq = seq - 1 // not used: the next change takes it
+	}
+	if err != nil && change != nil {
+		return chat.Message{}, false, &partialWrite{err} // the room changed without its notice
 	}
 	if errors.Is(err, sql.ErrNoRows) {
 		// A resend: the author stored this client id before.
@@ -467,6 +522,42 @@ func insertMessage(ctx context.Context, b *batch, m chat.Message) (chat.Message,
 		return chat.Message{}, false, &partialWrite{err}
 	}
 	return m, true, nil
+}
+
+// applyRoomChange writes a notice's change to its room, and returns the
+// change as the notice stores it.
+func applyRoomChange(ctx context.Context, b *batch, roomID int64, c chat.RoomChange) (string, error) {
+	r, err := b.room(ctx, roomID)
+	if err != nil {
+		return "", err
+	}
+	enc, err := json.Marshal(c)
+	if err != nil {
+		return "", err
+	}
+	var stmts []string
+	var args [][]any
+	if c.Name != "" {
+		stmts, args = append(stmts, "UPDATE rooms SET name = ? WHERE id = ?"), append(args, []any{c.Name, roomID})
+	}
+	if c.Topic != nil {
+		stmts, args = append(stmts, "UPDATE rooms SET topic = ? WHERE id = ?"), append(args, []any{*c.Topic, roomID})
+	}
+	if c.Archived != nil && *c.Archived {
+		stmts, args = append(stmts, "UPDATE rooms SET archived_at = coalesce(archived_at, ?) WHERE id = ?"), append(args, []any{b.now, roomID})
+	} else if c.Archived != nil {
+		stmts, args = append(stmts, "UPDATE rooms SET archived_at = NULL WHERE id = ?"), append(args, []any{roomID})
+	}
+	for i, q := range stmts {
+		if _, err := b.tx.ExecContext(ctx, q, args[i]...); err != nil {
+			// The statements before this one stand: the batch cannot commit.
+			return "", &partialWrite{err}
+		}
+	}
+	if c.Archived != nil {
+		r.archived = *c.Archived
+	}
+	return string(enc), nil
 }
 
 // partialWrite is a failure after a request wrote part of itself: the batch

@@ -36,20 +36,26 @@ func (s *Server) handleAdminUsers(c echo.Context) error {
 }
 
 func (s *Server) renderAdminUsers(c echo.Context, status int, ok, errMsg string) error {
-	ctx := c.Request().Context()
-	users, err := s.store.Users(ctx)
+	users, err := s.store.Users(c.Request().Context())
 	if err != nil {
 		return err
 	}
-	audit, err := s.store.AuditLog(ctx, auditShown)
-	if err != nil {
-		return err
-	}
-	p, err := s.page(c, "Admin: users", 0)
+	p, audit, err := s.adminPage(c, "Admin: users")
 	if err != nil {
 		return err
 	}
 	return render(c, status, views.AdminUsersPage(p, users, audit, ok, errMsg))
+}
+
+// adminPage is what every admin page has: the page data, and the audit list
+// of what admins did.
+func (s *Server) adminPage(c echo.Context, title string) (views.Page, []chat.AuditEntry, error) {
+	audit, err := s.store.AuditLog(c.Request().Context(), auditShown)
+	if err != nil {
+		return views.Page{}, nil, err
+	}
+	p, err := s.page(c, title, 0)
+	return p, audit, err
 }
 
 // pathUser loads the account named in the path, refusing the admin's own:

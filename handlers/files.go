@@ -91,6 +91,9 @@ func (s *Server) handleUpload(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if room.Archived {
+		return chat.ErrArchived
+	}
 	if !s.uploadLimits.Allow(strconv.FormatInt(u.ID, 10)) {
 		return s.uploadFailed(c, u, room, chat.Errorf(chat.ERateLimit, "You are sending files too fast. Please wait a minute."))
 	}

@@ -19,16 +19,11 @@ func (s *Server) handleAdminInvites(c echo.Context) error {
 }
 
 func (s *Server) renderAdminInvites(c echo.Context, status int, newLink, ok, errMsg string) error {
-	ctx := c.Request().Context()
-	invites, err := s.store.Invites(ctx, 100)
+	invites, err := s.store.Invites(c.Request().Context(), 100)
 	if err != nil {
 		return err
 	}
-	audit, err := s.store.AuditLog(ctx, auditShown)
-	if err != nil {
-		return err
-	}
-	p, err := s.page(c, "Admin: invites", 0)
+	p, audit, err := s.adminPage(c, "Admin: invites")
 	if err != nil {
 		return err
 	}

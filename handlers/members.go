@@ -23,6 +23,9 @@ func (s *Server) handleAddMember(c echo.Context) error {
 	if !member || room.IsDM() {
 		return errNoRoom
 	}
+	if room.Archived {
+		return chat.ErrArchived
+	}
 	name := strings.TrimPrefix(strings.TrimSpace(c.FormValue("username")), "@")
 	other, err := s.store.UserByUsername(ctx, name)
 	if err != nil {
@@ -60,6 +63,9 @@ func (s *Server) handleRemoveMember(c echo.Context) error {
 	}
 	if !member || room.IsDM() || !room.Private {
 		return errNoRoom
+	}
+	if room.Archived {
+		return chat.ErrArchived
 	}
 	if room.CreatedBy != u.ID && !u.IsAdmin {
 		return chat.Errorf(chat.EForbidden, "Only the room's creator can remove members.")
@@ -110,6 +116,9 @@ func (s *Server) handleLeave(c echo.Context) error {
 			return errNoRoom
 		}
 		return c.Redirect(http.StatusSeeOther, "/")
+	}
+	if room.Archived {
+		return chat.ErrArchived
 	}
 	if !s.noticeLimits.Allow(strconv.FormatInt(u.ID, 10)) {
 		return errTooManyNotices

@@ -26,6 +26,10 @@ func (s *Server) sendMessage(ctx context.Context, u chat.User, room chat.Room, b
 // send is sendMessage with an optional file (stored by Store.CreateFile, not
 // yet sent), which the message carries; its body is then an optional caption.
 func (s *Server) send(ctx context.Context, u chat.User, room chat.Room, body, clientID string, file *chat.File) (chat.Message, bool, error) {
+	if room.Archived {
+		// The store refuses it too, for a room archived since it was read.
+		return chat.Message{}, false, chat.ErrArchived
+	}
 	member, err := s.store.IsMember(ctx, room.ID, u.ID)
 	if err != nil {
 		return chat.Message{}, false, err
@@ -113,6 +117,11 @@ func (s *Server) renderEvent(e chat.Event) live.Event {
 	}
 	ev.MsgID = e.Message.ID
 	ev.Data = s.renderFrame(views.MessageFrame(e.Message))
+	if ch := e.Message.Change; ch != nil && (ch.Name != "" || ch.Archived != nil && *ch.Archived) {
+		// A renamed or archived room changes in the sidebars of its members
+		// who have other rooms open.
+		ev.Sidebar = s.renderFrame(views.RoomChanged(e.RoomID, *ch, false))
+	}
 	if e.Message.Kind == chat.MessageText {
 		ev.Sidebar = s.renderFrame(views.UnreadMark(e.Message, false))
 		if ev.Mentioned = markup.Mentions(e.Message.Body); len(ev.Mentioned) > 0 {

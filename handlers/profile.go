@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strconv"
 
@@ -63,7 +64,10 @@ func (s *Server) handleProfile(c echo.Context) error {
 	}
 	text := u.Name() + " is now known as " + renamed.Name()
 	for _, room := range rooms {
-		if err := s.notice(ctx, renamed, room, text); err != nil {
+		if room.Archived {
+			continue // read-only: the name shows as it is now anyway
+		}
+		if err := s.notice(ctx, renamed, room, text); err != nil && !errors.Is(err, chat.ErrArchived) {
 			return err
 		}
 	}

@@ -1,20 +1,18 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
 
 	"agora/chat"
-	"agora/chat/live"
-	"agora/views"
 )
 
 // handleTopic lets a member set the room's topic: the room is told with a
 // notice, and every open page of it shows the new topic at once.
 func (s *Server) handleTopic(c echo.Context) error {
-	ctx := c.Request().Context()
 	u, _ := userFrom(c)
 	room, member, err := s.pathRoom(c, u)
 	if err != nil {
@@ -23,6 +21,9 @@ func (s *Server) handleTopic(c echo.Context) error {
 	if !member || room.IsDM() {
 		return errNoRoom
 	}
+	if room.Archived {
+		return chat.ErrArchived
+	}
 	topic, err := chat.ValidateTopic(c.FormValue("topic"))
 	if err != nil {
 		return err
@@ -30,22 +31,34 @@ func (s *Server) handleTopic(c echo.Context) error {
 	if !s.postLimits.Allow(strconv.FormatInt(u.ID, 10)) {
 		return chat.Errorf(chat.ERateLimit, "You are changing things too fast. Please wait a moment.")
 	}
-	changed, err := s.store.SetRoomTopic(ctx, room.ID, topic)
-	if err != nil {
+	if _, err := s.setTopic(c.Request().Context(), u, room, topic); err != nil {
 		return err
-	}
-	if changed {
-		text := u.Name() + " set the topic: " + topic
-		if topic == "" {
-			text = u.Name() + " cleared the topic"
-		}
-		if err := s.notice(ctx, u, room, text); err != nil {
-			return err
-		}
-		s.hub.Publish(room.ID, live.Frame{Data: renderBytes(views.RoomTopic(topic, true))})
 	}
 	if isHTMX(c) {
 		return c.NoContent(http.StatusNoContent)
 	}
 	return c.Redirect(http.StatusSeeOther, "/rooms/"+room.Slug)
+}
+
+// setTopic sets the room's topic, if it is another, with a notice by u
+// that carries the change: it is one of the room's events, so every page
+// of the room, and every one catching up later, shows the new topic. It
+// reports whether the topic changed.
+func (s *Server) setTopic(ctx context.Context, u chat.User, room chat.Room, topic string) (bool, error) {
+	current, err := s.store.RoomTopic(ctx, room.ID)
+	if err != nil || current == topic {
+		return false, err
+	}
+	text := u.Name() + " set the topic: " + topic
+	if topic == "" {
+		text = u.Name() + " cleared the topic"
+	}
+	return true, s.changeRoom(ctx, u, room, text, chat.RoomChange{Topic: &topic})
+}
+
+// changeRoom writes a change of the room and the notice that tells the
+// room of it, in one commit: the notice is the room's event for it.
+func (s *Server) changeRoom(ctx context.Context, u chat.User, room chat.Room, text string, change chat.RoomChange) error {
+	_, _, err := s.store.CreateMessage(ctx, chat.Message{RoomID: room.ID, AuthorID: u.ID, Kind: chat.MessageNotice, Body: text, Change: &change})
+	return err
 }

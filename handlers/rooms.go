@@ -91,6 +91,13 @@ func (s *Server) roomFor(c echo.Context, u chat.User) (chat.Room, error) {
 	if err != nil || member {
 		return room, err
 	}
+	if room.Archived {
+		// Read-only: anyone who could read it reads it, and nobody joins.
+		if !chat.CanRead(room, false) || (u.IsGuest && room.Private) {
+			return room, errNoRoom
+		}
+		return room, nil
+	}
 	if crossSite(c) {
 		if !chat.CanRead(room, false) || (u.IsGuest && room.Private) {
 			return room, errNoRoom
@@ -130,6 +137,9 @@ func (s *Server) handleJoin(c echo.Context) error {
 func (s *Server) join(ctx context.Context, u chat.User, room chat.Room) error {
 	if !chat.CanRead(room, false) || (u.IsGuest && room.Private) {
 		return errNoRoom
+	}
+	if room.Archived {
+		return chat.ErrArchived
 	}
 	if !s.noticeLimits.Allow(strconv.FormatInt(u.ID, 10)) {
 		return errTooManyNotices

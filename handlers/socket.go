@@ -43,6 +43,9 @@ func (s *Server) handleSocket(c echo.Context) error {
 	if !member {
 		return errNoRoom
 	}
+	if room.Archived {
+		return chat.ErrArchived // its page reads without a socket
+	}
 	// ?after= is the last message id the page has; ?seq= (from app.js) its
 	// place in the room's log, which also covers edits, deletes and
 	// reactions it saw after that message.
@@ -412,12 +415,14 @@ func (s *Server) readLoop(ctx context.Context, conn *websocket.Conn, sub *live.S
 				s.typer.Typing(room.ID, u)
 			}
 		}
-		switch chat.ErrorCode(err) {
-		case "":
-		case chat.EInvalid, chat.ERateLimit:
+		switch code := chat.ErrorCode(err); {
+		case code == "":
+		case code == chat.EInvalid, code == chat.ERateLimit:
 			// Told to the sender alone, beside the composer.
 			sub.Send(live.Frame{Data: renderBytes(views.ComposerError(chat.ErrorMessage(err)))})
-		case chat.EForbidden:
+		case errors.Is(err, chat.ErrArchived):
+			return live.ClosePolicy, "this room is archived"
+		case code == chat.EForbidden:
 			return live.ClosePolicy, "not a member of this room"
 		default:
 			if !errors.Is(err, context.Canceled) {

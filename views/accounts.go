@@ -1,6 +1,7 @@
 package views
 
 import (
+	"strconv"
 	"strings"
 	"time"
 )
@@ -41,4 +42,12 @@ func Device(ua string) string {
 		}
 	}
 	return browser
+}
+
+// membersText is a member count in words: "1 member", "12 members".
+func membersText(n int) string {
+	if n == 1 {
+		return "1 member"
+	}
+	return strconv.Itoa(n) + " members"
 }

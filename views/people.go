@@ -10,11 +10,16 @@ import (
 	"agora/chat"
 )
 
-// withComposer marks a page that has a message box, for its skip link.
-func withComposer(p Page) Page {
-	p.Composer = true
+// roomPage is the page data of a room: it has a message box, for the skip
+// link, unless the room is archived.
+func roomPage(p Page, v RoomView) Page {
+	p.Composer = !v.Room.Archived
 	return p
 }
+
+// live reports whether the page opens the room's socket: the latest
+// messages of a room people can still write in.
+func (v RoomView) live() bool { return !v.Newer && !v.Room.Archived }
 
 // maxBody is the composer's maxlength. The browser counts UTF-16 units where
 // the server counts characters, so a text of astral characters is cut a
