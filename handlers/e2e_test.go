@@ -101,12 +101,12 @@ func freeAddr(t *testing.T) string {
 	return addr
 }
 
-// newServer starts agora on a fresh port with a database in a temp dir. The
-// server is killed when the test ends if it is still running; its log is
-// printed if the test failed.
-func newServer(t *testing.T) *agoraServer {
+// newServer starts agora on a fresh port with a database in a temp dir, and
+// args as more flags. The server is killed when the test ends if it is
+// still running; its log is printed if the test failed.
+func newServer(t *testing.T, args ...string) *agoraServer {
 	t.Helper()
-	s := &agoraServer{t: t, addr: freeAddr(t), db: filepath.Join(t.TempDir(), "agora.db")}
+	s := &agoraServer{t: t, addr: freeAddr(t), db: filepath.Join(t.TempDir(), "agora.db"), args: args}
 	t.Cleanup(func() {
 		s.kill()
 		if t.Failed() {
@@ -395,10 +395,19 @@ func (b *browser) waitJS(what, cond string, timeout time.Duration) {
 	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, timeout+5*time.Second)
 	defer cancel()
-	_, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](cond,
-		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(timeout)))
-	if err != nil {
-		b.t.Fatalf("%s: waiting for %s (%s): %v\n%s", b.name, what, cond, err, b.pageSummary())
+	deadline := time.Now().Add(timeout)
+	for {
+		_, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](cond,
+			chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(time.Until(deadline))))
+		// A poll begun just as a navigation replaced the page's JavaScript
+		// context finds that context gone: poll the new one.
+		if err != nil && strings.Contains(err.Error(), "Cannot find context with specified id") && time.Now().Before(deadline) {
+			continue
+		}
+		if err != nil {
+			b.t.Fatalf("%s: waiting for %s (%s): %v\n%s", b.name, what, cond, err, b.pageSummary())
+		}
+		return
 	}
 }
 

@@ -190,6 +190,10 @@ func TestE2EAccessibility(t *testing.T) {
 	bob.react(id, "👀")
 	alice.openPage(srv, "/dm/bob", true)
 	alice.sendComposed("A word in private: lunch at noon?", "lunch at noon")
+	// An archived room, for its read-only page.
+	alice.postFormAt("/rooms", map[string]string{"name": "old news"})
+	alice.postFormAt("/rooms/old-news/messages", map[string]string{"body": "The last word before the archive."})
+	alice.postFormAt("/admin/rooms/old-news/archive", nil)
 
 	pages := []struct {
 		name, path string
@@ -211,6 +215,9 @@ func TestE2EAccessibility(t *testing.T) {
 		{"tokens", "/settings/tokens", false},
 		{"admin-users", "/admin/users", false},
 		{"admin-bots", "/admin/bots", false},
+		{"admin-rooms", "/admin/rooms", false},
+		{"admin-delete-room", "/admin/rooms/general/delete", false},
+		{"archived-room", "/rooms/old-news", false},
 		{"browse", "/rooms", false},
 	}
 	for _, p := range pages {

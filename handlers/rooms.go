@@ -192,8 +192,11 @@ type window struct{ before, around int64 }
 // "new messages" line goes where the reader had read up to.
 func (s *Server) renderRoom(c echo.Context, status int, u chat.User, room chat.Room, w window, draft, errMsg string) error {
 	ctx := c.Request().Context()
-	v := views.RoomView{Room: room, Me: u.ID, Draft: draft, Error: errMsg, Online: s.hub.Online(room.ID), MaxUpload: s.maxUpload,
+	v := views.RoomView{Room: room, Me: u.ID, Draft: draft, Error: errMsg, MaxUpload: s.maxUpload,
 		CanManage: room.Private && !room.IsDM() && (room.CreatedBy == u.ID || u.IsAdmin)}
+	if !room.Archived {
+		v.Online = s.hub.Online(room.ID) // an archived room's page has no socket, and shows nobody as here
+	}
 	// The room's place in its log is read before its messages: a client
 	// may then be sent an event it has again, never miss one.
 	var err error
