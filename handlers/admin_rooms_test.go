@@ -309,6 +309,7 @@ func TestArchivedRoomIsReadOnly(t *testing.T) {
 
 	// Opened again, it takes messages, and its members see it again.
 	expectStatus(t, admin.post("/admin/rooms/plans/unarchive", nil), http.StatusSeeOther)
+	elsewhere.readUntil(`data-room="plans"`) // carl's sidebar, drawn again
 	bob.postMessage("plans", "back in business")
 	if !strings.Contains(bob.get("/").body, `data-room="plans"`) {
 		t.Error("an unarchived room is not back in the sidebar")
