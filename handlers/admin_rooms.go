@@ -19,7 +19,7 @@ import (
 // in the audit list.
 
 func (s *Server) handleAdminRooms(c echo.Context) error {
-	return s.renderAdminRooms(c, http.StatusOK, c.QueryParam("ok"), "")
+	return s.renderAdminRooms(c, http.StatusOK, s.takeFlash(c), "")
 }
 
 func (s *Server) renderAdminRooms(c echo.Context, status int, ok, errMsg string) error {
@@ -82,7 +82,7 @@ func (s *Server) handleAdminRenameRoom(c echo.Context) error {
 		return s.adminRoomsError(c, err)
 	}
 	if name == r.Name {
-		return adminDone(c, "/admin/rooms", views.RoomTitle(r.Room)+" is called that already.")
+		return s.adminDone(c, "/admin/rooms", views.RoomTitle(r.Room)+" is called that already.")
 	}
 	old := views.RoomTitle(r.Room)
 	text := u.Name() + " renamed " + old + " to #" + name
@@ -92,7 +92,7 @@ func (s *Server) handleAdminRenameRoom(c echo.Context) error {
 	if err := s.audit(c, "renamed room", r.Slug, old+" → #"+name); err != nil {
 		return err
 	}
-	return adminDone(c, "/admin/rooms", old+" is now #"+name+".")
+	return s.adminDone(c, "/admin/rooms", old+" is now #"+name+".")
 }
 
 func (s *Server) handleAdminRoomTopic(c echo.Context) error {
@@ -113,7 +113,7 @@ func (s *Server) handleAdminRoomTopic(c echo.Context) error {
 		return err
 	}
 	if !changed {
-		return adminDone(c, "/admin/rooms", "The topic of "+views.RoomTitle(r.Room)+" is that already.")
+		return s.adminDone(c, "/admin/rooms", "The topic of "+views.RoomTitle(r.Room)+" is that already.")
 	}
 	action, detail := "set the topic of", topic
 	if topic == "" {
@@ -122,7 +122,7 @@ func (s *Server) handleAdminRoomTopic(c echo.Context) error {
 	if err := s.audit(c, action, r.Slug, detail); err != nil {
 		return err
 	}
-	return adminDone(c, "/admin/rooms", "The topic of "+views.RoomTitle(r.Room)+" is set.")
+	return s.adminDone(c, "/admin/rooms", "The topic of "+views.RoomTitle(r.Room)+" is set.")
 }
 
 func (s *Server) handleAdminArchiveRoom(c echo.Context) error   { return s.setArchived(c, true) }
@@ -139,7 +139,7 @@ func (s *Server) setArchived(c echo.Context, archived bool) error {
 	}
 	title := views.RoomTitle(r.Room)
 	if r.Archived == archived {
-		return adminDone(c, "/admin/rooms", title+" is like that already.")
+		return s.adminDone(c, "/admin/rooms", title+" is like that already.")
 	}
 	if err := s.adminNotice(c); err != nil {
 		return s.adminRoomsError(c, err)
@@ -166,7 +166,7 @@ func (s *Server) setArchived(c echo.Context, archived bool) error {
 	if err := s.audit(c, action, r.Slug, ""); err != nil {
 		return err
 	}
-	return adminDone(c, "/admin/rooms", done)
+	return s.adminDone(c, "/admin/rooms", done)
 }
 
 // handleAdminDeleteRoomPage asks for the confirmation a deletion needs: the
@@ -216,5 +216,5 @@ func (s *Server) handleAdminDeleteRoom(c echo.Context) error {
 	if err := s.audit(c, "deleted room", r.Slug, detail); err != nil {
 		return err
 	}
-	return adminDone(c, "/admin/rooms", views.RoomTitle(r.Room)+" is deleted.")
+	return s.adminDone(c, "/admin/rooms", views.RoomTitle(r.Room)+" is deleted.")
 }

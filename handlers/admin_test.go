@@ -191,8 +191,22 @@ func TestAdminUsers(t *testing.T) {
 	expectStatus(t, bob.post("/login", url.Values{"username": {"bob"}, "password": {"password-bob"}}), http.StatusSeeOther)
 	expectStatus(t, bob.get("/"), http.StatusOK)
 
-	// Make admin.
-	expectStatus(t, admin.post("/admin/users/carl/admin", nil), http.StatusSeeOther)
+	// Make admin. The page then says what was done, once.
+	res = admin.post("/admin/users/carl/admin", nil)
+	expectStatus(t, res, http.StatusSeeOther)
+	if loc := res.header.Get("Location"); loc != "/admin/users" {
+		t.Errorf("after making an admin: Location %q", loc)
+	}
+	if got := text(byID(doc(t, admin.get("/admin/users").body), "form-ok")); !strings.Contains(got, "carl is an admin now") {
+		t.Errorf("the page after the change says %q", got)
+	}
+	if byID(doc(t, admin.get("/admin/users").body), "form-ok") != nil {
+		t.Error("the line is shown again on the next visit")
+	}
+	// A link from elsewhere cannot put its own words on the page.
+	if body := admin.get("/admin/users?ok=Your+password+leaked:+visit+evil.example").body; strings.Contains(body, "evil.example") {
+		t.Error("the admin page shows text from its URL")
+	}
 	expectStatus(t, carl.get("/admin/users"), http.StatusOK)
 
 	// An admin cannot lock themselves out; unknown users are not found.

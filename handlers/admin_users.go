@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"net/http"
-	"net/url"
 
 	"github.com/labstack/echo/v4"
 
@@ -32,7 +31,7 @@ func (s *Server) audit(c echo.Context, action, target, detail string) error {
 }
 
 func (s *Server) handleAdminUsers(c echo.Context) error {
-	return s.renderAdminUsers(c, http.StatusOK, c.QueryParam("ok"), "")
+	return s.renderAdminUsers(c, http.StatusOK, s.takeFlash(c), "")
 }
 
 func (s *Server) renderAdminUsers(c echo.Context, status int, ok, errMsg string) error {
@@ -72,11 +71,6 @@ func (s *Server) pathUser(c echo.Context) (chat.User, error) {
 	return u, nil
 }
 
-// adminDone goes back to the users page with what was done.
-func adminDone(c echo.Context, page, ok string) error {
-	return c.Redirect(http.StatusSeeOther, page+"?ok="+url.QueryEscape(ok))
-}
-
 // handleDeactivate stops an account: its sessions end at once, its sockets
 // close (1008, so browsers do not reconnect), and signing in is refused.
 // Everything it wrote stays.
@@ -92,7 +86,7 @@ func (s *Server) handleDeactivate(c echo.Context) error {
 	if err := s.audit(c, "deactivated", u.Username, ""); err != nil {
 		return err
 	}
-	return adminDone(c, "/admin/users", u.Username+" is deactivated.")
+	return s.adminDone(c, "/admin/users", u.Username+" is deactivated.")
 }
 
 func (s *Server) handleActivate(c echo.Context) error {
@@ -106,7 +100,7 @@ func (s *Server) handleActivate(c echo.Context) error {
 	if err := s.audit(c, "reactivated", u.Username, ""); err != nil {
 		return err
 	}
-	return adminDone(c, "/admin/users", u.Username+" can sign in again.")
+	return s.adminDone(c, "/admin/users", u.Username+" can sign in again.")
 }
 
 func (s *Server) handleMakeAdmin(c echo.Context) error {
@@ -123,7 +117,7 @@ func (s *Server) handleMakeAdmin(c echo.Context) error {
 	if err := s.audit(c, "made admin", u.Username, ""); err != nil {
 		return err
 	}
-	return adminDone(c, "/admin/users", u.Username+" is an admin now.")
+	return s.adminDone(c, "/admin/users", u.Username+" is an admin now.")
 }
 
 // adminUsersError shows the users page with the reason an action was refused.

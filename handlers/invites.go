@@ -15,7 +15,7 @@ import (
 // expiry); its page is a sign-up form that works whatever the signup mode.
 
 func (s *Server) handleAdminInvites(c echo.Context) error {
-	return s.renderAdminInvites(c, http.StatusOK, "", c.QueryParam("ok"), "")
+	return s.renderAdminInvites(c, http.StatusOK, "", s.takeFlash(c), "")
 }
 
 func (s *Server) renderAdminInvites(c echo.Context, status int, newLink, ok, errMsg string) error {
@@ -75,7 +75,7 @@ func (s *Server) handleRevokeInvite(c echo.Context) error {
 	if err := s.audit(c, "revoked invite", "#"+c.Param("id"), ""); err != nil {
 		return err
 	}
-	return adminDone(c, "/admin/invites", "The invite is revoked.")
+	return s.adminDone(c, "/admin/invites", "The invite is revoked.")
 }
 
 // origin is this server's address as the visitor reached it, for links
