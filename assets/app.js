@@ -90,6 +90,15 @@
     }
   }
 
+  // The reader's zone goes to the server in a cookie, so the next room page
+  // comes with its day lines where this script would put them (see
+  // handlers/zone.go).
+  function rememberZone() {
+    var z = timeFmt.resolvedOptions().timeZone;
+    if (!z || ("; " + document.cookie + ";").indexOf("; agora_tz=" + z + ";") >= 0) return;
+    document.cookie = "agora_tz=" + z + "; path=/; max-age=31536000; samesite=lax" + (location.protocol === "https:" ? "; secure" : "");
+  }
+
   // decorate puts a line above each day's first message and groups runs of
   // one author's messages, from what each fragment carries (data-author and
   // its time): the same for loaded and live messages, and redone after every
@@ -109,9 +118,13 @@
       if (key !== prevDay) {
         var before = el.previousElementSibling && el.previousElementSibling.id === "new-messages" ? el.previousElementSibling : el;
         var label = dayLabel(d), line = before.previousElementSibling;
-        // A line already in its place stays: the list is not touched when
-        // nothing about the days changed.
-        if (!line || !line.classList.contains("day-divider") || line.textContent !== label) {
+        // A line already in its place stays (the page comes with them, see
+        // views/timeline.go), its words put in the reader's language if
+        // they differ: the list is not moved when nothing about the days
+        // changed.
+        if (line && line.classList.contains("day-divider")) {
+          if (line.textContent !== label) line.textContent = label;
+        } else {
           line = document.createElement("div");
           line.className = "day-divider";
           line.setAttribute("role", "separator");
@@ -700,6 +713,7 @@
   document.addEventListener("DOMContentLoaded", function () {
     localTimes();
     decorate();
+    rememberZone();
     seenID = lastID();
     restoreDraft();
     updateCount();
