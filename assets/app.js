@@ -66,9 +66,19 @@
   }
 
   // Formatting a time with toLocale*String makes a formatter each call: one
-  // of each, made once, is several times cheaper on a page of messages.
-  var timeFmt = new Intl.DateTimeFormat([], {hour: "2-digit", minute: "2-digit"});
-  var fullFmt = new Intl.DateTimeFormat([], {dateStyle: "full", timeStyle: "short"});
+  // of each, made once, is several times cheaper on a page of messages. They
+  // are made when first needed: the first costs the browser its time-zone
+  // and language data (some 15 ms here, four times that on a phone), and a
+  // room page whose times came written for this reader needs none.
+  var timeFmt = null, fullFmt = null;
+  function fmtTime(d) {
+    if (!timeFmt) timeFmt = new Intl.DateTimeFormat([], {hour: "2-digit", minute: "2-digit"});
+    return timeFmt.format(d);
+  }
+  function fmtFull(d) {
+    if (!fullFmt) fullFmt = new Intl.DateTimeFormat([], {dateStyle: "full", timeStyle: "short"});
+    return fullFmt.format(d);
+  }
   var times = new WeakMap();
 
   function timeOf(el) {
@@ -79,24 +89,51 @@
     return d;
   }
 
+  // localTimes writes times in the reader's zone and language. Those the
+  // server wrote so already (data-local, see views.Clock) are kept, unless
+  // their zone's offset is not the browser's: the reader has moved.
+  var clockStale = false;
   function localTimes(root) {
-    var els = $$("time[datetime]:not([data-local])", root);
+    var els = $$("time[datetime]:not([data-local]), time[data-off]", root);
     for (var i = 0; i < els.length; i++) {
-      var d = new Date(els[i].getAttribute("datetime"));
+      var el = els[i], d = new Date(el.getAttribute("datetime"));
       if (isNaN(d)) continue;
-      els[i].textContent = timeFmt.format(d);
-      els[i].title = fullFmt.format(d);
-      els[i].dataset.local = "1";
+      if (el.dataset.off !== undefined) {
+        var right = Number(el.dataset.off) === -d.getTimezoneOffset();
+        delete el.dataset.off;
+        if (right) continue;
+        clockStale = true;
+      }
+      el.textContent = fmtTime(d);
+      el.title = fmtFull(d);
+      el.dataset.local = "1";
     }
   }
 
-  // The reader's zone goes to the server in a cookie, so the next room page
-  // comes with its day lines where this script would put them (see
-  // handlers/zone.go).
-  function rememberZone() {
+  // The reader's clock goes to the server in two cookies, so the next room
+  // page comes with its day lines and times as this script would write them
+  // (see handlers/zone.go): the zone, and the language with how it writes
+  // hours, given only when this browser writes them as the server would
+  // ("13:05" or "01:05 PM"). Checked whenever this page made the formatter
+  // anyway; otherwise only when missing, stale or the language changed.
+  function cookie(name) {
+    var m = ("; " + document.cookie).match(new RegExp("; " + name + "=([^;]*)"));
+    return m ? m[1] : null;
+  }
+  function setCookie(name, value) {
+    if (cookie(name) === value) return;
+    document.cookie = name + "=" + value + "; path=/; max-age=31536000; samesite=lax" + (location.protocol === "https:" ? "; secure" : "");
+  }
+  function rememberClock() {
+    var lang = navigator.language || "";
+    var hc = cookie("agora_hc");
+    if (!timeFmt && !clockStale && cookie("agora_tz") && hc && hc.slice(0, hc.lastIndexOf(":")) === lang) return;
+    fmtTime(new Date());
     var z = timeFmt.resolvedOptions().timeZone;
-    if (!z || ("; " + document.cookie + ";").indexOf("; agora_tz=" + z + ";") >= 0) return;
-    document.cookie = "agora_tz=" + z + "; path=/; max-age=31536000; samesite=lax" + (location.protocol === "https:" ? "; secure" : "");
+    if (z && /^[A-Za-z0-9_+\/-]+$/.test(z)) setCookie("agora_tz", z);
+    var am = fmtTime(new Date(2020, 0, 6, 1, 5)), pm = fmtTime(new Date(2020, 0, 6, 13, 5));
+    var way = am === "01:05" && pm === "13:05" ? "h23" : /^01:05\sAM$/.test(am) && /^01:05\sPM$/.test(pm) ? "h12" : "none";
+    if (/^[A-Za-z0-9-]*$/.test(lang)) setCookie("agora_hc", lang + ":" + way);
   }
 
   // decorate puts a line above each day's first message and groups runs of
@@ -655,10 +692,15 @@
   });
 
   document.addEventListener("click", function (e) {
+    // The actions link of a message is a plain link (to the message's page):
+    // here its menu is fetched in its place. A click with a modifier key
+    // opens the page as links do.
     var more = e.target.closest && e.target.closest(".more");
-    if (more) {
+    if (more && window.htmx && e.button === 0 && !e.ctrlKey && !e.metaKey && !e.shiftKey && !e.altKey) {
+      e.preventDefault();
       var msg = more.closest("[id^='message-']");
       if (msg) focusLater(msg.id, ".menu button");
+      htmx.ajax("GET", more.getAttribute("href"), {source: more, target: more, swap: "outerHTML"});
     }
     var edit = e.target.closest && e.target.closest(".menu .edit");
     if (edit) {
@@ -713,7 +755,7 @@
   document.addEventListener("DOMContentLoaded", function () {
     localTimes();
     decorate();
-    rememberZone();
+    rememberClock();
     seenID = lastID();
     restoreDraft();
     updateCount();

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 )
@@ -474,4 +475,83 @@ func evalJSAwait[T any](b *browser, expr string) T {
 		b.t.Fatalf("%s: decode %s: %v", b.name, raw, err)
 	}
 	return v
+}
+
+// setZone makes the browser's clock that of an IANA zone, as if the reader
+// were there.
+func (b *browser) setZone(zone string) {
+	b.t.Helper()
+	b.do("time zone "+zone, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: zone})
+		return err
+	}))
+}
+
+// TestE2ETimesWrittenForTheReader: once app.js has told the server the
+// reader's clock (two cookies), the room page comes with its times written
+// as app.js would write them, so it has none to redo; a reader who has moved
+// gets them put right, and the cookies follow.
+func TestE2ETimesWrittenForTheReader(t *testing.T) {
+	srv, alice, _ := twoUsers(t)
+	alice.setZone("Asia/Kolkata")
+	alice.openRoom(srv, "general")
+	alice.sendComposed("what time is it", "what time is it")
+
+	type look struct {
+		Zone    string   `json:"zone"`
+		Hours   string   `json:"hours"`
+		Wrong   []string `json:"wrong"`   // times not as this browser writes them
+		Checked bool     `json:"checked"` // no time is left waiting to be checked
+		Served  bool     `json:"served"`  // the page as sent has its times written for the reader
+	}
+	read := func() look {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(alice.ctx, stepTimeout)
+		defer cancel()
+		raw, err := chromedp.Run(ctx, chromedp.Evaluate[[]byte](`(async () => {
+			const cookie = n => (document.cookie.match(new RegExp('(?:^|; )' + n + '=([^;]*)')) || [])[1] || '';
+			const f = new Intl.DateTimeFormat([], {hour: '2-digit', minute: '2-digit'});
+			const norm = s => s.replace(/\s/g, ' ');
+			const times = [...document.querySelectorAll('#messages time[datetime]')];
+			const html = await (await fetch(location.href)).text();
+			return {
+				zone: cookie('agora_tz'),
+				hours: cookie('agora_hc'),
+				wrong: times.filter(t => norm(t.textContent) !== norm(f.format(new Date(t.dateTime)))).map(t => t.dateTime + ' ' + t.textContent),
+				checked: !document.querySelector('#messages time[data-off]'),
+				served: /<time [^>]*data-local="1"/.test(html) && !/\d\d:\d\d UTC<\/time>/.test(html),
+			};
+		})()`, chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatalf("read the times: %v", err)
+		}
+		var l look
+		if err := json.Unmarshal(raw, &l); err != nil {
+			t.Fatalf("read the times: %s: %v", raw, err)
+		}
+		return l
+	}
+	got := read()
+	if got.Zone != "Asia/Kolkata" && got.Zone != "Asia/Calcutta" /* ICU's name for it */ || !strings.HasSuffix(got.Hours, ":h12") && !strings.HasSuffix(got.Hours, ":h23") {
+		t.Fatalf("after the first room page the cookies say zone %q, hours %q", got.Zone, got.Hours)
+	}
+	if len(got.Wrong) > 0 {
+		t.Errorf("times not in the reader's clock on the first visit: %v", got.Wrong)
+	}
+	alice.openRoom(srv, "general")
+	if got = read(); !got.Served || len(got.Wrong) > 0 || !got.Checked {
+		t.Errorf("on the next visit: served in the reader's clock %v, checked %v, wrong %v", got.Served, got.Checked, got.Wrong)
+	}
+
+	// Moved to California: the page still comes in Kolkata's clock (the
+	// cookie says so), app.js writes the times again, and the cookie follows.
+	alice.setZone("America/Los_Angeles")
+	alice.openRoom(srv, "general")
+	if got = read(); len(got.Wrong) > 0 || got.Zone != "America/Los_Angeles" {
+		t.Errorf("after moving: wrong times %v, zone cookie %q", got.Wrong, got.Zone)
+	}
+	alice.openRoom(srv, "general")
+	if got = read(); !got.Served || len(got.Wrong) > 0 {
+		t.Errorf("after moving, the next visit: served in the reader's clock %v, wrong %v", got.Served, got.Wrong)
+	}
 }

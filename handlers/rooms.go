@@ -193,7 +193,7 @@ type window struct{ before, around int64 }
 func (s *Server) renderRoom(c echo.Context, status int, u chat.User, room chat.Room, w window, draft, errMsg string) error {
 	ctx := c.Request().Context()
 	v := views.RoomView{Room: room, Me: u.ID, Draft: draft, Error: errMsg, MaxUpload: s.maxUpload,
-		CanManage: room.Private && !room.IsDM() && (room.CreatedBy == u.ID || u.IsAdmin), Zone: readerZone(c)}
+		CanManage: room.Private && !room.IsDM() && (room.CreatedBy == u.ID || u.IsAdmin), Clock: readerClock(c)}
 	if !room.Archived {
 		v.Online = s.hub.Online(room.ID) // an archived room's page has no socket, and shows nobody as here
 	}
@@ -269,7 +269,7 @@ func (s *Server) handleOlderMessages(c echo.Context) error {
 	if more {
 		msgs = msgs[1:]
 	}
-	return render(c, http.StatusOK, views.OlderMessages(room, msgs, more))
+	return render(c, http.StatusOK, views.OlderMessages(room, msgs, more, readerClock(c)))
 }
 
 // optionalID reads a positive message id from the query; absent is 0.

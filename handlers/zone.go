@@ -1,37 +1,64 @@
 package handlers
 
 import (
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"agora/views"
 )
 
-// zoneCookie holds the reader's IANA time zone (Europe/Paris), written by
-// app.js. The room page draws its day lines in that zone, so they are in
-// place before any script runs. It is a hint: anything the zone database
-// does not know is UTC, and app.js puts the lines right either way.
-const zoneCookie = "agora_tz"
+// The reader's clock, as app.js finds it in the browser: zoneCookie holds
+// their IANA time zone (Europe/Paris), hourCookie their language and how it
+// writes a time ("en-US:h12", "de-DE:h23"; app.js writes it only when its
+// own formatter writes times as views.Clock does). The room page then comes
+// with its day lines and times as app.js would draw them. Both are hints:
+// anything else counts as not known, and app.js puts times right either way.
+const (
+	zoneCookie = "agora_tz"
+	hourCookie = "agora_hc"
+)
 
 // zones caches the locations read so far. Only names the zone database
 // knows are kept, so it holds a few hundred at most.
 var zones sync.Map // string -> *time.Location
 
-// readerZone is the zone named by the request's cookie, or UTC.
-func readerZone(c echo.Context) *time.Location {
+// readerClock is the clock the request's cookies describe: UTC and not
+// known without them.
+func readerClock(c echo.Context) views.Clock {
+	zone, ok := readerZone(c)
+	clock := views.Clock{Zone: zone}
+	if !ok {
+		return clock // times are left to app.js
+	}
+	if ck, err := c.Cookie(hourCookie); err == nil {
+		switch ck.Value[strings.LastIndexByte(ck.Value, ':')+1:] {
+		case "h12":
+			clock.H12, clock.Known = true, true
+		case "h23":
+			clock.Known = true
+		}
+	}
+	return clock
+}
+
+// readerZone is the zone named by the request's cookie, or UTC and false.
+func readerZone(c echo.Context) (*time.Location, bool) {
 	ck, err := c.Cookie(zoneCookie)
 	if err != nil || !zoneName(ck.Value) {
-		return time.UTC
+		return time.UTC, false
 	}
 	if loc, ok := zones.Load(ck.Value); ok {
-		return loc.(*time.Location)
+		return loc.(*time.Location), true
 	}
 	loc, err := time.LoadLocation(ck.Value)
 	if err != nil {
-		return time.UTC
+		return time.UTC, false
 	}
 	zones.Store(ck.Value, loc)
-	return loc
+	return loc, true
 }
 
 // zoneName accepts what IANA zone names are made of (Area/City_Name,

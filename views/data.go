@@ -124,11 +124,10 @@ type RoomView struct {
 	ClientMsgID string // fresh for every render: a resend of the same form is stored once
 	Draft       string // the text of a refused message, kept for another try
 	Error       string
-	// Zone is the reader's time zone (from the cookie app.js sets), for the
-	// page's day lines; UTC when not known. Now is when the page is made
-	// (the zero time: the clock's).
-	Zone *time.Location
-	Now  time.Time
+	// Clock is how the reader's times and days are shown (see Clock); Now
+	// is when the page is made (the zero time: the clock's).
+	Clock Clock
+	Now   time.Time
 }
 
 // LastID is the id of the last message shown, 0 when none.

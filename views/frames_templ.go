@@ -620,7 +620,7 @@ func ReloadFrame(r chat.Room, msgs []chat.Message, more bool) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = OlderMessages(r, msgs, more).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = OlderMessages(r, msgs, more, Clock{}).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -247,7 +247,7 @@ func RoomPage(p Page, v RoomView) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = message(e.Msg, false, e.Msg.Seq, e.Grouped).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = message(e.Msg, false, e.Msg.Seq, listing{Grouped: e.Grouped, Clock: v.Clock}).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -958,8 +958,9 @@ func loadOlder(r chat.Room, before int64) templ.Component {
 }
 
 // OlderMessages is the fragment that answers ?before=: a page of messages and,
-// if there are more, the link to the page before it.
-func OlderMessages(r chat.Room, msgs []chat.Message, more bool) templ.Component {
+// if there are more, the link to the page before it. It is made for one
+// reader, so its times are in their clock.
+func OlderMessages(r chat.Room, msgs []chat.Message, more bool, clock Clock) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -987,7 +988,7 @@ func OlderMessages(r chat.Room, msgs []chat.Message, more bool) templ.Component 
 			}
 		}
 		for _, m := range msgs {
-			templ_7745c5c3_Err = Message(m).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = message(m, false, m.Seq, listing{Clock: clock}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

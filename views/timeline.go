@@ -1,6 +1,7 @@
 package views
 
 import (
+	"strconv"
 	"strings"
 	"time"
 
@@ -10,6 +11,57 @@ import (
 // groupGap is how close one author's messages must follow each other to be
 // shown as one group (app.js's groupGap is the same).
 const groupGap = 5 * time.Minute
+
+// Clock is how times are shown to one reader: their zone, and whether their
+// language counts hours to twelve. Both come from cookies app.js sets (see
+// handlers/zone.go). Zone alone places the day lines; with Known the times
+// themselves are written as app.js would write them, so it has nothing to
+// redo when the page opens (formatting times in the browser costs it a
+// time-zone and language database, tens of milliseconds on a phone). The
+// zero Clock is UTC with times left to app.js: live fragments, rendered once
+// for every reader, use it.
+type Clock struct {
+	Zone  *time.Location
+	H12   bool
+	Known bool
+}
+
+func (c Clock) zone() *time.Location {
+	if c.Zone == nil {
+		return time.UTC
+	}
+	return c.Zone
+}
+
+// short is a message's time as app.js's formatter writes it for this reader
+// ("13:05", or "01:05 PM" where hours count to twelve).
+func (c Clock) short(t time.Time) string {
+	if c.H12 {
+		return t.In(c.zone()).Format("03:04 PM")
+	}
+	return t.In(c.zone()).Format("15:04")
+}
+
+func (c Clock) title(t time.Time) string {
+	if c.H12 {
+		return t.In(c.zone()).Format("Mon 2 Jan 2006, 3:04 PM MST")
+	}
+	return t.In(c.zone()).Format("Mon 2 Jan 2006, 15:04 MST")
+}
+
+// offset is the zone's offset from UTC at t in minutes: app.js compares it
+// with the browser's and writes the time again if the reader has moved.
+func (c Clock) offset(t time.Time) string {
+	_, off := t.In(c.zone()).Zone()
+	return strconv.Itoa(off / 60)
+}
+
+// listing is how a message shows in a list made for one reader (a page);
+// its zero value is the shared fragment's.
+type listing struct {
+	Grouped bool
+	Clock   Clock
+}
 
 // timelineEntry is a message of a page's list with the lines drawn above it.
 type timelineEntry struct {
@@ -26,10 +78,7 @@ type timelineEntry struct {
 // fragments are rendered once for every reader and carry neither: app.js
 // groups those.
 func (v RoomView) timeline() []timelineEntry {
-	zone := v.Zone
-	if zone == nil {
-		zone = time.UTC
-	}
+	zone := v.Clock.zone()
 	now := v.Now
 	if now.IsZero() {
 		now = time.Now()

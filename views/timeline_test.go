@@ -59,7 +59,7 @@ func TestTimelineGroupsAndDays(t *testing.T) {
 	if s, want := got(v), "[Today] 1 2g 3 4 5 6 [new] 7"; s != want {
 		t.Errorf("in UTC: %s, want %s", s, want)
 	}
-	v.Zone = paris
+	v.Clock = Clock{Zone: paris}
 	if s, want := got(v), "[Yesterday] 1 2g 3 [Today] 4 5 6 [new] 7"; s != want {
 		t.Errorf("in Paris: %s, want %s", s, want)
 	}
@@ -85,11 +85,33 @@ func TestTimelineGroupsAndDays(t *testing.T) {
 	if !strings.Contains(html, `<article class="message grouped" id="message-2"`) {
 		t.Error("message 2 is not grouped in the page")
 	}
+	if !strings.Contains(html, `title="Wed 4 Mar 2026, 22:50 UTC">22:50 UTC</time>`) {
+		t.Error("with the reader's clock not known, times are not in UTC for app.js")
+	}
+	for _, c := range []struct {
+		clock Clock
+		want  string
+	}{
+		{Clock{Zone: paris, Known: true}, `title="Wed 4 Mar 2026, 23:50 CET" data-local="1" data-off="60">23:50</time>`},
+		{Clock{Zone: paris, H12: true, Known: true}, `title="Wed 4 Mar 2026, 11:50 PM CET" data-local="1" data-off="60">11:50 PM</time>`},
+	} {
+		v.Clock = c.clock
+		page.Reset()
+		if err := RoomPage(Page{Title: "x", User: &chat.User{ID: 99, Username: "me"}}, v).Render(context.Background(), &page); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(page.String(), c.want) {
+			t.Errorf("with the clock %+v the first time is not %s", c.clock, c.want)
+		}
+	}
 	var frag bytes.Buffer
 	if err := Message(msgs[1]).Render(context.Background(), &frag); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(frag.String(), "grouped") {
 		t.Error("the live fragment carries a per-page grouping")
+	}
+	if strings.Contains(frag.String(), "data-local") {
+		t.Error("the live fragment carries a reader's time")
 	}
 }
