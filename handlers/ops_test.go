@@ -247,6 +247,29 @@ func TestRequestIDsAndLogLines(t *testing.T) {
 	}
 }
 
+// TestAssetsAndHealthLogQuietly: what every page fetches (stylesheets,
+// scripts, icons) and health checks log at DEBUG when they succeed, pages at
+// INFO, and a missing asset at INFO.
+func TestAssetsAndHealthLogQuietly(t *testing.T) {
+	logs := &logBuffer{}
+	ts := startServerConfig(t, live.HubConfig{}, handlers.Config{Log: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	ann := ts.client(t).signup("ann")
+	for path, want := range map[string]string{
+		"/assets/app.css":     "level=DEBUG",
+		"/assets/app.js":      "level=DEBUG",
+		"/me.css":             "level=DEBUG",
+		"/healthz":            "level=DEBUG",
+		"/assets/nothing.css": "level=INFO",
+		"/rooms/general":      "level=INFO",
+	} {
+		ann.do("GET", path, nil, nil)
+		lines := logs.requestLines(path)
+		if len(lines) != 1 || !strings.Contains(lines[0], want) {
+			t.Errorf("GET %s logged %q, want one line at %s", path, lines, want)
+		}
+	}
+}
+
 // TestClientAbortIsNotAnError: a request whose client went away while it was
 // served (net/http cancels its context) logs one INFO line with status 499,
 // and no ERROR.

@@ -26,7 +26,9 @@ const (
 // observe gives every request an id (the client's X-Request-Id if it is a
 // sane one, else a fresh one), echoes it in the response, answers errors
 // through handleError, and writes one log line and one metric per request.
-// A client that went away is not an error: it is logged at INFO.
+// A client that went away is not an error: it is logged at INFO. What every
+// page fetches and health checks are logged at DEBUG when they succeed (see
+// quietRoute).
 func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
@@ -56,6 +58,9 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 		s.metrics.Request(route, status, took)
 
 		level := slog.LevelInfo
+		if quietRoute(route) && status < 400 {
+			level = slog.LevelDebug
+		}
 		attrs := []slog.Attr{
 			slog.String("id", id),
 			slog.String("method", c.Request().Method),
@@ -71,6 +76,16 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 		s.log.LogAttrs(context.Background(), level, "request", attrs...)
 		return nil
 	}
+}
+
+// quietRoute says whether a route's successful requests are logged at DEBUG
+// rather than INFO: the stylesheets, scripts and icons every page fetches,
+// and the health check a load balancer asks every few seconds. They would
+// be most of the INFO log and tell nothing the page's own line does not;
+// their failures (a missing asset, a 503 health check) stay at INFO or
+// above, and the metrics count them all.
+func quietRoute(route string) bool {
+	return route == "/assets/*" || route == "/me.css" || route == "/healthz"
 }
 
 // clientGone reports whether the request failed because its client left:
