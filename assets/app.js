@@ -70,10 +70,14 @@
   // are made when first needed: the first costs the browser its time-zone
   // and language data (some 15 ms here, four times that on a phone), and a
   // room page whose times came written for this reader needs none.
-  var timeFmt = null, fullFmt = null;
+  var timeFmt = null, fullFmt = null, dateFmt = null;
   function fmtTime(d) {
     if (!timeFmt) timeFmt = new Intl.DateTimeFormat([], {hour: "2-digit", minute: "2-digit"});
     return timeFmt.format(d);
+  }
+  function fmtDate(d) {
+    if (!dateFmt) dateFmt = new Intl.DateTimeFormat([], {dateStyle: "medium", timeStyle: "short"});
+    return dateFmt.format(d);
   }
   function fmtFull(d) {
     if (!fullFmt) fullFmt = new Intl.DateTimeFormat([], {dateStyle: "full", timeStyle: "short"});
@@ -89,9 +93,11 @@
     return d;
   }
 
-  // localTimes writes times in the reader's zone and language. Those the
-  // server wrote so already (data-local, see views.Clock) are kept, unless
-  // their zone's offset is not the browser's: the reader has moved.
+  // localTimes writes times in the reader's zone and language: a message's
+  // as the time of day (its day is on the day line above it), any other
+  // (search results, sessions, tokens, admin lists) with its date. Those
+  // the server wrote so already (data-local, see views.Clock) are kept,
+  // unless their zone's offset is not the browser's: the reader has moved.
   var clockStale = false;
   function localTimes(root) {
     var els = $$("time[datetime]:not([data-local]), time[data-off]", root);
@@ -104,7 +110,7 @@
         if (right) continue;
         clockStale = true;
       }
-      el.textContent = fmtTime(d);
+      el.textContent = el.closest(".message, .notice") ? fmtTime(d) : fmtDate(d);
       el.title = fmtFull(d);
       el.dataset.local = "1";
     }

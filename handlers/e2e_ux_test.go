@@ -215,10 +215,12 @@ func TestE2EAccessibility(t *testing.T) {
 		{"sessions", "/settings/sessions", false},
 		{"tokens", "/settings/tokens", false},
 		{"admin-users", "/admin/users", false},
+		{"admin-invites", "/admin/invites", false},
 		{"admin-bots", "/admin/bots", false},
 		{"admin-rooms", "/admin/rooms", false},
 		{"admin-delete-room", "/admin/rooms/general/delete", false},
 		{"archived-room", "/rooms/old-news", false},
+		{"admin-storage", "/admin/storage", false},
 		{"browse", "/rooms", false},
 	}
 	for _, p := range pages {
