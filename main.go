@@ -76,7 +76,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		}
 		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
-	log := slog.New(slog.NewTextHandler(stdout, nil))
+	log := slog.New(slog.NewTextHandler(stdout, &slog.HandlerOptions{Level: o.logLevel}))
 
 	maxUpload, err := handlers.ParseSize(o.maxUpload)
 	if err != nil {
@@ -212,6 +212,7 @@ type options struct {
 	guests, trustProxy                   bool
 	webhooksPrivate                      bool
 	readTimeout                          time.Duration
+	logLevel                             slog.Level
 }
 
 // newFlags defines every flag of run, each defaulting to its environment
@@ -238,9 +239,12 @@ func newFlags(name string, getenv func(string) string, out io.Writer) (*flag.Fla
 	fs.StringVar(&o.signup, "signup", envOr(getenv, "CHAT_SIGNUP", handlers.SignupOpen), "who may make an account: open (anyone), invite (with an admin's invite link) or closed (env CHAT_SIGNUP)")
 	fs.StringVar(&o.metricsAddr, "metrics", getenv("CHAT_METRICS"), "serve Prometheus metrics at http://ADDR/metrics, e.g. 127.0.0.1:9090 (env CHAT_METRICS); off when empty")
 	fs.StringVar(&o.maxUpload, "max-upload", envOr(getenv, "CHAT_MAX_UPLOAD", "25MB"), "the largest file one upload may carry, such as 25MB or 512KB (env CHAT_MAX_UPLOAD)")
-	if v := getenv("CHAT_READ_TIMEOUT"); v != "" {
-		if err := fs.Set("read-timeout", v); err != nil {
-			return nil, nil, fmt.Errorf("CHAT_READ_TIMEOUT: %w", err)
+	fs.TextVar(&o.logLevel, "log-level", slog.LevelInfo, "the least important log lines written: debug (every request, assets and health checks too), info, warn or error (env CHAT_LOG_LEVEL)")
+	for flagName, env := range map[string]string{"read-timeout": "CHAT_READ_TIMEOUT", "log-level": "CHAT_LOG_LEVEL"} {
+		if v := getenv(env); v != "" {
+			if err := fs.Set(flagName, v); err != nil {
+				return nil, nil, fmt.Errorf("%s: %w", env, err)
+			}
 		}
 	}
 	return fs, o, nil

@@ -581,7 +581,7 @@ func TestReadmeFlagTable(t *testing.T) {
 // a duration or "1" for on.
 func envSets(t *testing.T, key string, base map[string]string) []string {
 	t.Helper()
-	for _, v := range []string{"1", "7s", "7MB", "invite", "x.example:1"} {
+	for _, v := range []string{"1", "7s", "7MB", "invite", "x.example:1", "warn"} {
 		fs, _, err := newFlags("agora", func(k string) string {
 			if k == key {
 				return v
@@ -1088,6 +1088,36 @@ func TestRunRefusesAnUnknownSignupMode(t *testing.T) {
 		err := run(context.Background(), tc.args, func(k string) string { return tc.env[k] }, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), "-signup must be open, invite or closed") {
 			t.Errorf("%v %v: %v", tc.args, tc.env, err)
+		}
+	}
+}
+
+// TestLogLevel: -log-level debug adds the lines agora leaves out by default,
+// such as successful health checks; a level that is not one stops agora
+// before it serves.
+func TestLogLevel(t *testing.T) {
+	r := startRun(t, map[string]string{"CHAT_DB": t.TempDir() + "/l.db", "CHAT_LOG_LEVEL": "debug"})
+	if status, _ := get(t, http.DefaultClient, r.base+"/healthz"); status != http.StatusOK {
+		t.Fatalf("/healthz: %d", status)
+	}
+	deadline := time.Now().Add(10 * time.Second) // a bound for the test, not the measure
+	for !regexp.MustCompile(`level=DEBUG .*path=/healthz`).MatchString(r.logs()) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no DEBUG line for the health check:\n%s", r.logs())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+
+	for _, level := range []string{"loud", "3"} {
+		for _, args := range [][]string{{"agora", "-log-level", level}, {"agora"}} {
+			env := map[string]string{"CHAT_DB": t.TempDir() + "/x.db", "CHAT_LOG_LEVEL": level}
+			if len(args) > 1 {
+				delete(env, "CHAT_LOG_LEVEL")
+			}
+			err := run(context.Background(), append(args, "-addr", "127.0.0.1:0"), func(k string) string { return env[k] }, io.Discard)
+			if err == nil || !strings.Contains(err.Error(), "log-level") && !strings.Contains(err.Error(), "CHAT_LOG_LEVEL") {
+				t.Errorf("log level %q (%v): %v, want a refusal that names it", level, args, err)
+			}
 		}
 	}
 }
