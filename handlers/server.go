@@ -163,7 +163,7 @@ func New(cfg Config) *Server {
 		renameLimits: newLimiterSet(1.0/20, 3),
 		roomLimits:   newLimiterSet(1.0/30, 5),
 		hashes:       newHashGate(),
-		sockets:      newSocketCount(socketsPerUser, socketsPerAddress),
+		sockets:      newSocketCount(SocketsPerUser, SocketsPerAddress),
 		seen:         newSeenMarks(),
 	}
 	if s.signup == "" {

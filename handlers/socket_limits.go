@@ -7,10 +7,11 @@ import (
 )
 
 // A person has a socket per open tab; a few dozen is plenty. An address may
-// be a whole office behind one NAT, so it gets more.
+// be a whole office behind one NAT, so it gets more. Exported for the load
+// generator, whose simulated team must fit under them as a real one does.
 const (
-	socketsPerUser    = 32
-	socketsPerAddress = 128
+	SocketsPerUser    = 32
+	SocketsPerAddress = 128
 )
 
 // socketCount counts the open sockets of each user and client address, so a

@@ -123,20 +123,23 @@ func (b *bench) runPhases(ctx context.Context) (*results, error) {
 	defer func() { res.took = time.Since(res.began) }()
 
 	// Accounts: the sign-up form, then #general once (which joins it). The
-	// cluster phase makes its own, in PostgreSQL.
+	// cluster phase makes its own, in PostgreSQL. The idle and capacity
+	// phases use them all; the others the first cfg.users, so that their
+	// figures stay comparable from run to run.
 	var users []*user
 	if cfg.sqlitePhases() {
 		p, err := b.startAgora(ctx, "agora-setup")
 		if err != nil {
 			return nil, err
 		}
-		users, err = signup(p.addr, cfg.users, b.logf)
+		users, err = signup(p.addr, cfg.signups(), b.logf)
 		p.stop()
 		if err != nil {
 			return nil, err
 		}
 	}
 	res.users = len(users)
+	team := users[:min(cfg.users, len(users))]
 	var err error
 
 	if cfg.phases["idle"] {
@@ -145,12 +148,12 @@ func (b *bench) runPhases(ctx context.Context) (*results, error) {
 		}
 	}
 	if cfg.phases["room"] || cfg.phases["storage"] || cfg.phases["page"] {
-		if err := b.room(ctx, users, res); err != nil {
+		if err := b.room(ctx, team, res); err != nil {
 			return nil, err
 		}
 	}
 	if cfg.phases["team"] {
-		if res.agTeam, res.blTeam, err = b.team(ctx, users); err != nil {
+		if res.agTeam, res.blTeam, err = b.team(ctx, team); err != nil {
 			return nil, err
 		}
 	}

@@ -157,6 +157,41 @@ func openRoom(hc *http.Client, base string, u *user, slug string) ([]byte, error
 	return body, nil
 }
 
+// joinAll opens a public room's page as each user, a few at a time, which
+// makes every one of them a member again (those who left it too).
+func joinAll(addr string, users []*user, slug string) error {
+	return fewAtATime(len(users), func(i int) error {
+		_, err := openRoom(http.DefaultClient, "http://"+addr, users[i], slug)
+		return err
+	})
+}
+
+// fewAtATime runs do(0) to do(n-1), four at a time (as a few people would
+// click), and returns the first error, once all have run.
+func fewAtATime(n int, do func(i int) error) error {
+	jobs := make(chan int)
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				if err := do(i); err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	for i := range n {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	close(errs)
+	return <-errs
+}
+
 // createRoom creates a public room through the sidebar's form and returns
 // its slug, from the redirect to it.
 func createRoom(hc *http.Client, addr string, u *user, name string) (string, error) {

@@ -21,15 +21,24 @@ type capacityResult struct {
 	fdsEnd           int
 	samples          int
 	sockets, senders int
+	users            int // the sockets' users, each with sockets/users of them
 }
 
-// capacity runs the phase on a fresh agora.
+// capacity runs the phase on a fresh agora. Its users open #general first:
+// the team phase, which runs before it on the same database, took half of
+// its users out of #general (its Leave button), and a socket to a room its
+// user is not in is refused with 404.
 func (b *bench) capacity(ctx context.Context, users []*user) (capacityResult, error) {
 	p, err := b.startAgora(ctx, "agora-capacity")
 	if err != nil {
 		return capacityResult{}, err
 	}
 	defer p.stop()
+	start := time.Now()
+	if err := joinAll(p.addr, users, "general"); err != nil {
+		return capacityResult{}, fmt.Errorf("capacity: %w", err)
+	}
+	b.logf("capacity: %d users in #general in %v", len(users), time.Since(start).Round(time.Millisecond))
 	return runCapacity(ctx, newTarget(p, true), users, b.cfg, b.logf)
 }
 
@@ -39,7 +48,7 @@ func runCapacity(ctx context.Context, tg *target, users []*user, cfg settings, l
 		return capacityResult{}, err
 	}
 	senders := min(cfg.capSenders, len(users))
-	r := capacityResult{sockets: cfg.capSockets, senders: senders}
+	r := capacityResult{sockets: cfg.capSockets, senders: senders, users: len(users)}
 	waitQuiet(ctx, tg.proc.name, logf)
 	r.rss0, r.fds0 = tg.proc.rss(), openFDs(tg.proc.pid())
 
@@ -120,5 +129,5 @@ func (r capacityResult) rows(row func(metric, a, bl, rt, target, v string)) {
 func (r capacityResult) note(cfg settings) string {
 	return fmt.Sprintf("(f) capacity: %d sockets of %d users held in #general for %v while %d senders send %.1f msg/s in all;\n"+
 		"    RSS (VmRSS) and open files (/proc/<pid>/fd) sampled every 250 ms (%d samples); \"end\" is after the last delivery, sockets open.\n",
-		r.sockets, cfg.users, cfg.capWindow, r.senders, cfg.capRate, r.samples)
+		r.sockets, r.users, cfg.capWindow, r.senders, cfg.capRate, r.samples)
 }

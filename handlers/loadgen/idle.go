@@ -8,6 +8,7 @@ import (
 type idleResult struct {
 	rss0, rssSmall, rssLarge int64
 	small, large             int
+	users                    int // whose the sockets are (0: anonymous, the baseline)
 	failed                   int
 	died                     int64
 }
@@ -33,7 +34,7 @@ func runIdle(ctx context.Context, tg *target, users []*user, cfg settings, logf 
 		}
 	}
 	waitQuiet(ctx, tg.proc.name, logf)
-	r := idleResult{rss0: tg.proc.rss()}
+	r := idleResult{rss0: tg.proc.rss(), users: len(users)}
 	start := time.Now()
 	zero := func(int) int { return 0 }
 	socks, failed, err := openMany(ctx, tg, oneRoom(users, 0, cfg.idleSmall, pg), zero, nil)

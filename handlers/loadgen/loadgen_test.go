@@ -5,13 +5,21 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"agora/assets"
+	"agora/chat/live"
+	"agora/db"
+	"agora/handlers"
 )
 
 func TestSidebarFragments(t *testing.T) {
@@ -199,5 +207,89 @@ func TestProcTreeCPU(t *testing.T) {
 	ours, _ := readStat(os.Getpid())
 	if tree := (procTree{name: "us", pid: os.Getpid()}).cpu(); tree < ours.cpu+kid.cpu {
 		t.Errorf("tree CPU %v, less than ours %v plus the child's %v", tree, ours.cpu, kid.cpu)
+	}
+}
+
+// The idle and capacity phases fit under the server's socket limits at their
+// largest: no user holds more live sockets than it allows, nor does any
+// source address (it refuses the rest with 429).
+func TestSocketsFitServerLimits(t *testing.T) {
+	for _, args := range [][]string{nil, {"-idle", "15000", "-capacity", "15000"}, {"-phase", "idle,capacity", "-idle", "3000", "-capacity", "12345"}} {
+		cfg, _, err := parseSettings(args, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		users := make([]*user, cfg.signups())
+		for i := range users {
+			users[i] = &user{name: fmt.Sprint("load", i)}
+		}
+		idle := append(oneRoom(users, 0, cfg.idleSmall, pageState{}), oneRoom(users, cfg.idleSmall, cfg.idleLarge-cfg.idleSmall, pageState{})...)
+		for phase, seats := range map[string][]seat{"idle": idle, "capacity": oneRoom(users, 0, cfg.capSockets, pageState{})} {
+			perUser := map[*user]int{}
+			perAddr := map[string]int{}
+			tg := &target{}
+			for _, st := range seats {
+				perUser[st.user]++
+				perAddr[tg.nextSource().IP.String()]++
+			}
+			if m := slices.Max(slices.Collect(maps.Values(perUser))); m > handlers.SocketsPerUser {
+				t.Errorf("%v: %s: %d sockets of %d users, up to %d a user; the server allows %d", args, phase, len(seats), len(users), m, handlers.SocketsPerUser)
+			}
+			if m := slices.Max(slices.Collect(maps.Values(perAddr))); m > handlers.SocketsPerAddress {
+				t.Errorf("%v: %s: %d sockets from %d addresses, up to %d an address; the server allows %d", args, phase, len(seats), len(perAddr), m, handlers.SocketsPerAddress)
+			}
+		}
+		// The room and team phases: the first cfg.users users, each with
+		// cfg.socketsPerUser sockets, as they always had.
+		if cfg.socketsPerUser > handlers.SocketsPerUser || cfg.users > len(users) {
+			t.Errorf("%v: %d users x %d sockets in the room phase, of %d signed up", args, cfg.users, cfg.socketsPerUser, len(users))
+		}
+	}
+}
+
+// After the team phase a user it took out of #general has its socket there
+// refused (404, as for a room one is not in); the capacity phase, which runs
+// after it on the same database, makes its users members again first, as
+// opening the page does in a browser. Against the real server, in process.
+func TestCapacityUsersRejoinGeneral(t *testing.T) {
+	store, err := db.Open(context.Background(), filepath.Join(t.TempDir(), "load.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := handlers.New(handlers.Config{Store: store, Hub: handlers.NewHub(live.HubConfig{}), Assets: assets.FS})
+	ts := httptest.NewServer(app)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		app.Shutdown(ctx)
+		ts.Close()
+		store.Close()
+	})
+	addr := strings.TrimPrefix(ts.URL, "http://")
+	users, err := signup(addr, 2, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Two rooms, one each: user 1 is in team-01 only.
+	cfg := settings{users: 2, rooms: 2, roomsPerUser: 1}
+	if _, err := teamSetup(addr, users, cfg, t.Logf); err != nil {
+		t.Fatal(err)
+	}
+	tg := &target{addr: addr, agora: true}
+	ctx := context.Background()
+	if _, err := tg.dial(ctx, users[1], "general", 0, 0); err == nil || !strings.Contains(err.Error(), "status 404") {
+		t.Fatalf("user 1's socket in #general after leaving it: %v, want status 404", err)
+	}
+	if err := joinAll(addr, users, "general"); err != nil {
+		t.Fatal(err)
+	}
+	pg, err := readPage(addr, users[0], "general")
+	if err != nil {
+		t.Fatal(err)
+	}
+	socks, failed, err := openMany(ctx, tg, oneRoom(users, 0, 4, pg), func(int) int { return 0 }, nil)
+	closeAll(tg, socks)
+	if failed != 0 || len(socks) != 4 {
+		t.Fatalf("%d of 4 sockets open after joining again, %d failed: %v", len(socks), failed, err)
 	}
 }

@@ -23,7 +23,13 @@
 // The table is printed and written to -out. Only loopback addresses are used:
 // the servers listen on 127.0.0.1; sign-ups come from 127.2.x.x (about 9 per
 // address: the server allows 10 per address, then one per 6 s) and sockets
-// from 64 addresses 127.1.1.x, so that ephemeral ports last at 10k sockets.
+// from 128 addresses 127.1.1.x, so that ephemeral ports last at 10k sockets.
+//
+// The load stays inside the server's abuse limits as a real team of its size
+// would: at most 32 live sockets per user and 128 per address. The room and
+// team phases use 200 users with 5 sockets each; the idle and capacity
+// phases spread their sockets over more users (400 for 10,000 sockets, 25
+// each) and over the 128 addresses (at most 79 each at 10,000).
 package main
 
 import (
@@ -60,8 +66,9 @@ func phaseNames() []string {
 type settings struct {
 	phases map[string]bool
 
-	users          int           // accounts signed up
+	users          int           // accounts of the room, team, storage and page phases
 	socketsPerUser int           // sockets per user in the room and team phases
+	manyUsers      int           // idle, capacity: accounts their sockets are spread over (users among them)
 	senders        int           // room: users that send
 	rate           float64       // room: messages per second per sender
 	lowRate        float64       // room: run first at this lower rate too (0: not)
@@ -86,6 +93,27 @@ type settings struct {
 	perf     bool   // record a CPU profile of agora with perf during the fan-out
 	agoraBin string // use this agora binary instead of building one
 	out      string // the results table
+}
+
+// The idle and capacity phases hold up to 15,000 sockets. The server allows
+// 32 live sockets per user and 128 per client address (handlers.SocketsPerUser,
+// handlers.SocketsPerAddress; loadgen_test.go checks these fit under them):
+// their users have at most manySocketsPerUser sockets each, and all sockets
+// come from sourceAddrs addresses (at most 118 each at 15,000).
+const (
+	manySocketsPerUser = 25
+	sourceAddrs        = 128
+)
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+// signups is how many accounts the phases to run need, signed up on SQLite
+// first: the idle and capacity phases use more of them than the others.
+func (s settings) signups() int {
+	if s.phases["idle"] || s.phases["capacity"] {
+		return s.manyUsers
+	}
+	return s.users
 }
 
 // sqlitePhases tells whether a phase other than cluster runs: they share
@@ -131,6 +159,7 @@ func parseSettings(args []string, stderr io.Writer) (settings, string, error) {
 	s.capSockets = min(max(s.capSockets, s.capSenders), 15000)
 	s.capRate = min(max(s.capRate, 0.1), 60)
 	s.capWindow = time.Duration(min(max(*capSeconds, 1), 300)) * time.Second
+	s.manyUsers = max(s.users, ceilDiv(max(s.idleLarge, s.capSockets), manySocketsPerUser))
 	s.phases = map[string]bool{}
 	for _, p := range strings.Split(*phase, ",") {
 		switch p = strings.TrimSpace(p); {

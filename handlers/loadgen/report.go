@@ -204,7 +204,8 @@ func (res *results) table(cfg settings) string {
 		fmt.Fprintf(&b, "    sockets closed under the clients: agora [%s]; baseline [%s]\n", at.closeCodes, bt.closeCodes)
 	}
 	if cfg.phases["idle"] {
-		fmt.Fprintf(&b, "(b) VmRSS after connecting and 3-5 s of quiet; per connection = (RSS_n - RSS_0) / n.\n")
+		fmt.Fprintf(&b, "(b) agora: the sockets of %d users in #general, each user's spread evenly; VmRSS after connecting and 3-5 s of quiet;\n"+
+			"    per connection = (RSS_n - RSS_0) / n.\n", res.agIdle.users)
 	}
 	if cfg.phases["storage"] {
 		fmt.Fprintf(&b, "(*) the socket path is rate-limited per user (8 msg/s after a burst of 30) and per socket (20 frames/s after 300):\n")

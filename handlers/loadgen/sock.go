@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"slices"
 	"strconv"
@@ -46,7 +47,13 @@ func (tg *target) dial(ctx context.Context, u *user, slug string, after, seq int
 	if u != nil {
 		h.Set("Cookie", u.cookie)
 	}
-	return dialWS(ctx, tg.addr, path, h, local(1, int(tg.nextAddr.Add(1)%64)))
+	return dialWS(ctx, tg.addr, path, h, tg.nextSource())
+}
+
+// nextSource is the source address of the next socket: sourceAddrs loopback
+// addresses in turn, as many people's browsers behind their own addresses.
+func (tg *target) nextSource() *net.TCPAddr {
+	return local(1, int(tg.nextAddr.Add(1)%sourceAddrs))
 }
 
 // closeCodeList is the close codes the sockets were given, with counts.

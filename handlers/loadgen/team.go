@@ -64,40 +64,23 @@ func teamSetup(addr string, users []*user, cfg settings, logf func(string, ...an
 		}
 		slugs = append(slugs, slug)
 	}
-	jobs := make(chan int)
-	errs := make(chan error, len(users))
-	var wg sync.WaitGroup
-	for range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range jobs {
-				inGeneral := false
-				for _, r := range memberOf(cfg, i) {
-					if r == 0 {
-						inGeneral = true
-						continue
-					}
-					if _, err := openRoom(hc, "http://"+addr, users[i], slugs[r]); err != nil {
-						errs <- err
-						break
-					}
-				}
-				if !inGeneral {
-					if err := leaveRoom(hc, addr, users[i], "general"); err != nil {
-						errs <- err
-					}
-				}
+	err := fewAtATime(len(users), func(i int) error {
+		inGeneral := false
+		for _, r := range memberOf(cfg, i) {
+			if r == 0 {
+				inGeneral = true
+				continue
 			}
-		}()
-	}
-	for i := range users {
-		jobs <- i
-	}
-	close(jobs)
-	wg.Wait()
-	close(errs)
-	if err := <-errs; err != nil {
+			if _, err := openRoom(hc, "http://"+addr, users[i], slugs[r]); err != nil {
+				return err
+			}
+		}
+		if !inGeneral {
+			return leaveRoom(hc, addr, users[i], "general")
+		}
+		return nil
+	})
+	if err != nil {
 		return nil, fmt.Errorf("team setup: %w", err)
 	}
 	logf("team: %d rooms, %d users a member of %d each, in %v", len(slugs), len(users), cfg.roomsPerUser, time.Since(start).Round(time.Millisecond))
