@@ -213,8 +213,15 @@ func TestSessionsPage(t *testing.T) {
 	if !strings.Contains(text(rows[mine]), "this session") {
 		t.Errorf("this session is not marked: %s", text(rows[mine]))
 	}
-	if len(findAll(rows[mine], func(n *html.Node) bool { return n.Data == "form" })) != 0 {
-		t.Error("this session has an end form: logging out is how it ends")
+	for id, li := range rows {
+		forms := findAll(li, func(n *html.Node) bool { return n.Data == "form" })
+		if action := ""; len(forms) == 1 {
+			if action, _ = attr(forms[0], "action"); action != "/settings/sessions/"+id+"/end" {
+				t.Errorf("session %s's form goes to %q", id, action)
+			}
+		} else {
+			t.Errorf("session %s has %d forms, want one to end it", id, len(forms))
+		}
 	}
 	firefoxID := currentSession(t, sessionRows(t, firefox))
 	row := text(rows[firefoxID])
@@ -247,15 +254,8 @@ func TestSessionsPage(t *testing.T) {
 	expectStatus(t, here.do("POST", "/settings/sessions/"+firefoxID+"/end", url.Values{}, map[string]string{"Sec-Fetch-Site": "cross-site"}), http.StatusForbidden)
 	expectStatus(t, here.do("POST", "/settings/sessions/end-others", url.Values{}, map[string]string{"Sec-Fetch-Site": "cross-site"}), http.StatusForbidden)
 	expectStatus(t, firefox.get("/"), http.StatusOK)
-	// This session is ended by logging out, not here.
-	res := here.post("/settings/sessions/"+mine+"/end", nil)
-	expectStatus(t, res, http.StatusUnprocessableEntity)
-	if !strings.Contains(res.body, "log out") {
-		t.Errorf("no reason given:\n%.600s", res.body)
-	}
-
 	// Ending one: its sockets close (1008), it is signed out, the rest stay.
-	res = here.post("/settings/sessions/"+firefoxID+"/end", nil)
+	res := here.post("/settings/sessions/"+firefoxID+"/end", nil)
 	expectStatus(t, res, http.StatusSeeOther)
 	if loc := res.header.Get("Location"); !strings.HasPrefix(loc, "/settings/sessions?") {
 		t.Errorf("Location %q", loc)
@@ -291,6 +291,17 @@ func TestSessionsPage(t *testing.T) {
 			}
 		}
 	}
+
+	// Ending this session is logging out: its socket closes, the sign-in page follows.
+	hereSock := here.dial("general", -1)
+	res = here.post("/settings/sessions/"+mine+"/end", nil)
+	expectStatus(t, res, http.StatusSeeOther)
+	if loc := res.header.Get("Location"); loc != "/login" {
+		t.Errorf("after ending this session: Location %q", loc)
+	}
+	hereSock.expectClose(websocket.StatusPolicyViolation)
+	expectStatus(t, here.get("/"), http.StatusSeeOther)
+	expectStatus(t, bob.get("/"), http.StatusOK)
 }
 
 // twoNodes starts two nodes of one cluster on one database and an

@@ -127,14 +127,14 @@ func (s *Server) renderSessions(c echo.Context, status int, ok, errMsg string) e
 	return render(c, status, views.SessionsPage(p, list, ok, errMsg))
 }
 
-// handleEndSession ends one of the user's other sessions, named by its
-// opaque id; its sockets close on every node. Another user's session is not
-// found.
+// handleEndSession ends one of the user's sessions, named by its opaque id;
+// its sockets close on every node. Ending the one in use is logging out.
+// Another user's session is not found.
 func (s *Server) handleEndSession(c echo.Context) error {
 	u, _ := userFrom(c)
 	id := c.Param("id")
 	if id == chat.SessionID([]byte(sessionFrom(c))) {
-		return s.renderSessions(c, http.StatusUnprocessableEntity, "", "That is the session you are using now. To end it, log out.")
+		return s.handleLogout(c)
 	}
 	hash, err := s.store.EndSession(c.Request().Context(), u.ID, id)
 	if err != nil {
