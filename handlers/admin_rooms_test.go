@@ -224,6 +224,7 @@ func TestArchivedRoomIsReadOnly(t *testing.T) {
 	msgID := itoa(bob.lastMessageID("plans"))
 	bobAPI := ts.api(t, bob.makeToken("script"))
 	inRoom := bob.dial("plans", -1)
+	watching := carl.dial("plans", -1) // open throughout, never writing
 	elsewhere := carl.dial("general", -1)
 
 	expectStatus(t, admin.post("/admin/rooms/plans/archive", nil), http.StatusSeeOther)
@@ -310,6 +311,7 @@ func TestArchivedRoomIsReadOnly(t *testing.T) {
 	// Opened again, it takes messages, and its members see it again.
 	expectStatus(t, admin.post("/admin/rooms/plans/unarchive", nil), http.StatusSeeOther)
 	elsewhere.readUntil(`data-room="plans"`) // carl's sidebar, drawn again
+	watching.readUntil(`This room is open again: <a href="">reload the page</a> to write in it.`)
 	bob.postMessage("plans", "back in business")
 	if !strings.Contains(bob.get("/").body, `data-room="plans"`) {
 		t.Error("an unarchived room is not back in the sidebar")
