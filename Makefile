@@ -7,6 +7,8 @@ HTMX_WS_SHA256  := 896afc2936ded7a56373edf16ce75b0fe9bf49c03d1f55aee9baa94cb87c8
 AXE_VERSION     := 4.14.1
 AXE_SHA256      := 29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c
 VENDOR          := assets/vendor
+# axe-core is a test tool: kept beside the browser tests, never embedded.
+AXE             := handlers/testdata/axe/axe.min.js
 
 GO ?= go
 
@@ -31,7 +33,7 @@ test: assets
 
 # Browser tests: a real headless Chromium (Debian's `chromium` package), with
 # axe-core injected to check accessibility (a test tool: never embedded).
-e2e: assets $(VENDOR)/axe.min.js
+e2e: assets $(AXE)
 	$(GO) test -tags e2e -count=1 -timeout 10m -run 'TestE2E' -v ./handlers/
 
 # Micro-benchmarks, then the load generator: the real binary over loopback,
@@ -69,7 +71,7 @@ $(VENDOR)/htmx.min.js:
 $(VENDOR)/ws.min.js:
 	@$(call fetch_npm,htmx-ext-ws,$(HTMX_WS_VERSION),dist/ws.min.js,$(HTMX_WS_SHA256),$@)
 
-$(VENDOR)/axe.min.js:
+$(AXE):
 	@$(call fetch_npm,axe-core,$(AXE_VERSION),axe.min.js,$(AXE_SHA256),$@)
 
 # fetch_npm package,version,path-in-package,sha256,destination
@@ -90,4 +92,4 @@ check: assets
 	$(GO) vet ./...
 
 clean:
-	rm -rf bin $(VENDOR)
+	rm -rf bin $(VENDOR)/*.js $(dir $(AXE))

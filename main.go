@@ -76,6 +76,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		}
 		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
+	if err := assets.Check(); err != nil {
+		return err
+	}
 	log := slog.New(slog.NewTextHandler(stdout, &slog.HandlerOptions{Level: o.logLevel}))
 
 	maxUpload, err := handlers.ParseSize(o.maxUpload)

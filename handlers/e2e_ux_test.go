@@ -24,7 +24,7 @@ import (
 )
 
 // axePath is axe-core, fetched by `make e2e` at a pinned version and digest.
-const axePath = "../assets/vendor/axe.min.js"
+const axePath = "testdata/axe/axe.min.js"
 
 // pressKey sends one key press (down and up) to the focused element, as a
 // keyboard does; text is what the key types, if anything.
