@@ -64,12 +64,14 @@ func (s *Store) SetAdmin(ctx context.Context, userID int64, admin bool) error {
 	return nil
 }
 
-// AdminRooms lists every room (direct conversations are not the admins'
-// business) with its topic and member count, archived ones last, each
-// group by name.
+// adminRoomsSQL selects rooms as the admins see them: with topic and member
+// count, and never a direct conversation, which is not the admins' business.
+const adminRoomsSQL = `SELECT ` + roomColumns + `, r.topic, (SELECT count(*) FROM memberships m WHERE m.room_id = r.id)
+	FROM rooms r WHERE r.kind = 'room'`
+
+// AdminRooms lists every room, archived ones last, each group by name.
 func (s *Store) AdminRooms(ctx context.Context) ([]chat.AdminRoom, error) {
-	rows, err := s.query(ctx, `SELECT `+roomColumns+`, r.topic, (SELECT count(*) FROM memberships m WHERE m.room_id = r.id)
-		FROM rooms r WHERE r.kind = 'room' ORDER BY r.archived_at IS NOT NULL, lower(r.name), r.id`)
+	rows, err := s.query(ctx, adminRoomsSQL+` ORDER BY r.archived_at IS NOT NULL, lower(r.name), r.id`)
 	if err != nil {
 		return nil, fmt.Errorf("admin rooms: %w", err)
 	}
@@ -86,6 +88,20 @@ func (s *Store) AdminRooms(ctx context.Context) ([]chat.AdminRoom, error) {
 		return nil, fmt.Errorf("admin rooms: %w", err)
 	}
 	return out, nil
+}
+
+// AdminRoom is the room with that slug as AdminRooms lists it.
+func (s *Store) AdminRoom(ctx context.Context, slug string) (chat.AdminRoom, error) {
+	var a chat.AdminRoom
+	var err error
+	a.Room, err = scanRoom(s.queryRow(ctx, adminRoomsSQL+` AND r.slug = ?`, slug), &a.Topic, &a.Members)
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, chat.Errorf(chat.ENotFound, "There is no such room.")
+	}
+	if err != nil {
+		return a, fmt.Errorf("admin room: %w", err)
+	}
+	return a, nil
 }
 
 // DeleteRoom removes a room (never a direct conversation) and everything in

@@ -535,27 +535,29 @@ func applyRoomChange(ctx context.Context, b *batch, roomID int64, c chat.RoomCha
 	if err != nil {
 		return "", err
 	}
-	var stmts []string
-	var args [][]any
-	if c.Name != "" {
-		stmts, args = append(stmts, "UPDATE rooms SET name = ? WHERE id = ?"), append(args, []any{c.Name, roomID})
-	}
-	if c.Topic != nil {
-		stmts, args = append(stmts, "UPDATE rooms SET topic = ? WHERE id = ?"), append(args, []any{*c.Topic, roomID})
-	}
-	if c.Archived != nil && *c.Archived {
-		stmts, args = append(stmts, "UPDATE rooms SET archived_at = coalesce(archived_at, ?) WHERE id = ?"), append(args, []any{b.now, roomID})
-	} else if c.Archived != nil {
-		stmts, args = append(stmts, "UPDATE rooms SET archived_at = NULL WHERE id = ?"), append(args, []any{roomID})
-	}
-	for i, q := range stmts {
-		if _, err := b.tx.ExecContext(ctx, q, args[i]...); err != nil {
-			// The statements before this one stand: the batch cannot commit.
-			return "", &partialWrite{err}
+	var failed error
+	set := func(q string, args ...any) {
+		if failed == nil {
+			_, failed = b.tx.ExecContext(ctx, q, args...)
 		}
 	}
+	if c.Name != "" {
+		set("UPDATE rooms SET name = ? WHERE id = ?", c.Name, roomID)
+	}
+	if c.Topic != nil {
+		set("UPDATE rooms SET topic = ? WHERE id = ?", *c.Topic, roomID)
+	}
 	if c.Archived != nil {
+		if *c.Archived {
+			set("UPDATE rooms SET archived_at = coalesce(archived_at, ?) WHERE id = ?", b.now, roomID)
+		} else {
+			set("UPDATE rooms SET archived_at = NULL WHERE id = ?", roomID)
+		}
 		r.archived = *c.Archived
+	}
+	if failed != nil {
+		// What was set before the failure stands: the batch cannot commit.
+		return "", &partialWrite{failed}
 	}
 	return string(enc), nil
 }

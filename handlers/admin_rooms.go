@@ -46,16 +46,7 @@ func (s *Server) adminRoomsError(c echo.Context, err error) error {
 // adminRoom loads the room named in the path, with its topic and members:
 // a room, never a direct conversation, which is not the admins' to change.
 func (s *Server) adminRoom(c echo.Context) (chat.AdminRoom, error) {
-	rooms, err := s.store.AdminRooms(c.Request().Context())
-	if err != nil {
-		return chat.AdminRoom{}, err
-	}
-	for _, r := range rooms {
-		if r.Slug == c.Param("slug") {
-			return r, nil
-		}
-	}
-	return chat.AdminRoom{}, errNoRoom
+	return s.store.AdminRoom(c.Request().Context(), c.Param("slug"))
 }
 
 // adminNotice allows an admin's notice under the same limit as everyone's:

@@ -91,17 +91,13 @@ func (s *Server) roomFor(c echo.Context, u chat.User) (chat.Room, error) {
 	if err != nil || member {
 		return room, err
 	}
-	if room.Archived {
-		// Read-only: anyone who could read it reads it, and nobody joins.
-		if !chat.CanRead(room, false) || (u.IsGuest && room.Private) {
-			return room, errNoRoom
-		}
-		return room, nil
+	if !chat.CanRead(room, false) || (u.IsGuest && room.Private) {
+		return room, errNoRoom
 	}
-	if crossSite(c) {
-		if !chat.CanRead(room, false) || (u.IsGuest && room.Private) {
-			return room, errNoRoom
-		}
+	switch {
+	case room.Archived:
+		return room, nil // read-only: anyone who could read it reads it, and nobody joins
+	case crossSite(c):
 		return room, errConfirmJoin
 	}
 	return room, s.join(c.Request().Context(), u, room)
