@@ -64,6 +64,13 @@ const pragmas = "_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=b
 // postgres:// URL is a PostgreSQL database, anything else the path of a
 // SQLite file (created if needed).
 func Open(ctx context.Context, dsn string) (*Store, error) {
+	return open(ctx, dsn, migrations)
+}
+
+// open opens dsn with the migrations in fsys, laid out as the embedded ones
+// (migrations/*.sql, migrations/postgres/*.sql): the parity test builds
+// schemas from copies of the folders.
+func open(ctx context.Context, dsn string, fsys fs.FS) (*Store, error) {
 	var s *Store
 	var err error
 	if IsPostgres(dsn) {
@@ -74,7 +81,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.migrate(ctx); err != nil {
+	if err := s.migrate(ctx, fsys); err != nil {
 		s.closePools()
 		return nil, err
 	}
@@ -176,7 +183,7 @@ func (s *Store) Ping(ctx context.Context) error {
 // embedded migrations that the database has not seen yet. It holds the
 // dialect's migration lock meanwhile, so nodes that start at once on one
 // database migrate it once.
-func (s *Store) migrate(ctx context.Context) error {
+func (s *Store) migrate(ctx context.Context, fsys fs.FS) error {
 	conn, err := s.write.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
@@ -192,7 +199,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	names, err := fs.Glob(migrations, s.dialect.migrations)
+	names, err := fs.Glob(fsys, s.dialect.migrations)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
@@ -203,14 +210,14 @@ func (s *Store) migrate(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("migrate: %s has no version number", base)
 		}
-		if err := s.apply(ctx, conn, version, name); err != nil {
+		if err := s.apply(ctx, conn, fsys, version, name); err != nil {
 			return fmt.Errorf("migrate %s %s: %w", s.dialect.name, base, err)
 		}
 	}
 	return nil
 }
 
-func (s *Store) apply(ctx context.Context, conn *sql.Conn, version int, name string) error {
+func (s *Store) apply(ctx context.Context, conn *sql.Conn, fsys fs.FS, version int, name string) error {
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -223,7 +230,7 @@ func (s *Store) apply(ctx context.Context, conn *sql.Conn, version int, name str
 	if n > 0 {
 		return nil
 	}
-	sqlText, err := migrations.ReadFile(name)
+	sqlText, err := fs.ReadFile(fsys, name)
 	if err != nil {
 		return err
 	}
