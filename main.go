@@ -96,7 +96,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	app := handlers.New(handlers.Config{Store: store, Hub: hub, Log: log, Assets: assets.FS, Guests: o.guests, TrustProxy: o.trustProxy,
 		Metrics: counts, WebhooksPrivate: o.webhooksPrivate, MaxUpload: maxUpload, Signup: o.signup})
 	if o.natsURL != "" {
-		if !db.IsPostgres(o.dbPath) {
+		if !store.Shared() {
 			return errors.New("-nats: the nodes of a cluster share one PostgreSQL database: give -db a postgres:// URL")
 		}
 		// Reconnect for ever: while NATS is away, the node still serves and
@@ -163,7 +163,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if tlsConfig != nil {
 		scheme = "https://"
 	}
-	log.Info("listening", "addr", scheme+ln.Addr().String(), "db", db.Redacted(o.dbPath))
+	log.Info("listening", "addr", scheme+ln.Addr().String(), "db", store.Source())
 	serveErr := make(chan error, 1)
 	go func() {
 		if tlsConfig != nil {

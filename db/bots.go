@@ -32,7 +32,7 @@ func (s *Store) CreateBot(ctx context.Context, username string, ownerID int64, w
 		b = chat.Bot{User: u, WebhookURL: webhookURL, Secret: secret}
 		return tx.QueryRowContext(ctx, "SELECT username FROM users WHERE id = ?", ownerID).Scan(&b.Owner)
 	})
-	if isUniqueViolation(err) {
+	if s.engine.isUniqueViolation(err) {
 		return chat.Bot{}, chat.Errorf(chat.EConflict, "The username %q is taken.", username)
 	}
 	if err != nil {

@@ -123,7 +123,7 @@ func (s *Store) CreateUserWithInvite(ctx context.Context, codeHash []byte, usern
 		return err
 	})
 	switch {
-	case isUniqueViolation(err):
+	case s.engine.isUniqueViolation(err):
 		return chat.User{}, chat.Errorf(chat.EConflict, "The username %q is taken.", username)
 	case chat.ErrorCode(err) == chat.ENotFound:
 		return chat.User{}, err

@@ -12,22 +12,42 @@ import (
 	"strings"
 	"sync"
 
+	"agora/chat"
+
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 )
 
-// IsPostgres reports whether dsn names a PostgreSQL database (a postgres://
-// or postgresql:// URL) rather than a SQLite file.
-func IsPostgres(dsn string) bool {
+// postgresEngine is PostgreSQL's part of the store: one pool shared by
+// readers and the writer, shared by the nodes of a cluster (advisory locks
+// keep their migrations and writes in order), search through tsvector
+// columns the migrations generate.
+//
+// The rest of the store's SQL is written once for both engines:
+//   - placeholders are SQLite's ? and ?N; on PostgreSQL the connection turns
+//     them into $N (see rebind);
+//   - booleans are INTEGER 0 and 1 on both; a Go bool argument arrives as 0
+//     or 1, so compare it (`? = 1`) rather than use it as a condition, and
+//     store a condition with CAST(... AS INTEGER);
+//   - a parameter whose type nothing around it decides (a SELECT list in
+//     INSERT ... SELECT) gets a CAST;
+//   - a subquery in FROM has an alias; ON CONFLICT DO NOTHING, RETURNING,
+//     lower() and coalesce() work on both; scalar max()/min() do not
+//     (PostgreSQL calls them greatest/least).
+//
+// Usernames compare case-insensitively on both with a plain `=`: SQLite's
+// column is COLLATE NOCASE, PostgreSQL's is CITEXT.
+type postgresEngine struct{}
+
+// isPostgresURL reports whether dsn names a PostgreSQL database (a
+// postgres:// or postgresql:// URL) rather than a SQLite file.
+func isPostgresURL(dsn string) bool {
 	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
 }
 
-// Redacted is dsn fit for a log: a URL's password is hidden.
-func Redacted(dsn string) string {
-	if !IsPostgres(dsn) {
-		return dsn
-	}
+// redacted is a PostgreSQL URL fit for a log: its password is hidden.
+func redacted(dsn string) string {
 	u, err := url.Parse(dsn)
 	if err != nil {
 		return "postgres://(unreadable URL)"
@@ -52,8 +72,79 @@ func openPostgres(ctx context.Context, dsn string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	return &Store{dialect: postgresDialect(), write: pool, read: pool}, nil
+	return &Store{engine: postgresEngine{}, source: redacted(dsn), write: pool, read: pool}, nil
 }
+
+func (postgresEngine) name() string       { return "postgres" }
+func (postgresEngine) migrations() string { return "migrations/postgres/*.sql" }
+func (postgresEngine) shared() bool       { return true }
+
+// The advisory locks' keys are agora's own: 7461726 is 'agora' in a way.
+const (
+	migrationLock = 7461726
+	writeLock     = 7461727
+)
+
+func (postgresEngine) lockMigrations(ctx context.Context, conn *sql.Conn) (func(), error) {
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock(?)", migrationLock); err != nil {
+		return nil, err
+	}
+	return func() {
+		conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(?)", migrationLock)
+	}, nil
+}
+
+// lockWrites takes a lock that the transaction's end releases.
+func (postgresEngine) lockWrites(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", writeLock)
+	return err
+}
+
+// The generated tsvector columns follow the tables by themselves.
+func (postgresEngine) indexBatch(context.Context, *sql.Tx, int64, int64) error { return nil }
+
+// postgresSearch matches messages.search, a generated tsvector (see the
+// migrations) with the words FTS5's unicode61 tokenizer would find, accents
+// removed; or the attached file's name, indexed likewise.
+var postgresSearch = `SELECT ` + messageColumns + `, ` + roomColumns + `,
+		ts_headline('agora_search', m.body || coalesce(' ' || f.name, ''), to_tsquery('agora_search', ?2),
+			'StartSel=` + chat.SnippetStart + `, StopSel=` + chat.SnippetEnd + `, MaxWords=24, MinWords=12, ShortWord=0'),
+		coalesce(p.id, 0), coalesce(p.username, ''), coalesce(p.display_name, '')
+	FROM messages m LEFT JOIN files f ON f.message_id = m.id` + strings.Replace(searchRest, "%s",
+	"(m.search @@ to_tsquery('agora_search', ?2) OR f.search @@ to_tsquery('agora_search', ?2))", 1)
+
+// search makes a tsquery: each word quoted, all of them required, the last
+// a prefix.
+func (postgresEngine) search(words []string) (string, string) {
+	q := make([]string, len(words))
+	for i, w := range words {
+		q[i] = "'" + w + "'"
+	}
+	return postgresSearch, strings.Join(q, " & ") + ":*"
+}
+
+// snippet marks a cut with "…", as FTS5 does: ts_headline cuts without
+// saying so.
+func (postgresEngine) snippet(body, s string) string {
+	plain := strings.NewReplacer(chat.SnippetStart, "", chat.SnippetEnd, "").Replace(s)
+	if plain != "" && !strings.HasPrefix(body, plain) {
+		s = "…" + s
+	}
+	if plain != "" && !strings.HasSuffix(body, plain) {
+		s += "…"
+	}
+	return s
+}
+
+// isUniqueViolation reports whether err is PostgreSQL refusing a duplicate key.
+func (postgresEngine) isUniqueViolation(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505"
+}
+
+// isRolledBack: PostgreSQL answers COMMIT of a transaction that a failed
+// statement aborted with ROLLBACK.
+func (postgresEngine) isRolledBack(err error) bool { return errors.Is(err, pgx.ErrTxCommitRollback) }
 
 // pgConnector makes connections that run the store's SQL, written with
 // SQLite's placeholders and 0/1 booleans, on PostgreSQL unchanged.
@@ -159,15 +250,4 @@ func rebind(q string) string {
 		}
 	}
 	return b.String()
-}
-
-// isRolledBack reports whether a failed commit is known to have been rolled
-// back: PostgreSQL answers COMMIT of a transaction that a failed statement
-// aborted with ROLLBACK.
-func isRolledBack(err error) bool { return errors.Is(err, pgx.ErrTxCommitRollback) }
-
-// isPgUniqueViolation reports whether err is PostgreSQL refusing a duplicate key.
-func isPgUniqueViolation(err error) bool {
-	var pe *pgconn.PgError
-	return errors.As(err, &pe) && pe.Code == "23505"
 }

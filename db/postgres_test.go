@@ -20,11 +20,12 @@ func TestRebindTurnsPlaceholdersIntoPostgres(t *testing.T) {
 
 func TestRedactedHidesThePassword(t *testing.T) {
 	for in, want := range map[string]string{
-		"agora.db": "agora.db",
+		"postgres://agora@/agora?host=/tmp/pg":                          "postgres://agora@/agora?host=/tmp/pg",
+		"postgres://a:b@h/%zz":                                          "postgres://(unreadable URL)",
 		"postgres://agora:s3cret@db.example:5432/agora?sslmode=require": "postgres://agora:xxxxx@db.example:5432/agora?sslmode=require",
 	} {
-		if got := Redacted(in); got != want {
-			t.Errorf("Redacted(%q) = %q, want %q", in, got, want)
+		if got := redacted(in); got != want {
+			t.Errorf("redacted(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -37,7 +37,7 @@ func (s *Store) CreateRoom(ctx context.Context, name, slug string, private bool,
 		_, err = tx.ExecContext(ctx, "INSERT INTO memberships (room_id, user_id, joined_at) VALUES (?, ?, ?)", room.ID, creator, now)
 		return err
 	})
-	if isUniqueViolation(err) {
+	if s.engine.isUniqueViolation(err) {
 		return chat.Room{}, chat.Errorf(chat.EConflict, "A room called %q exists already.", slug)
 	}
 	if err != nil {

@@ -19,7 +19,8 @@ func (s *Store) Search(ctx context.Context, userID int64, q string, limit int) (
 	if len(words) == 0 {
 		return nil, nil
 	}
-	rows, err := s.query(ctx, s.dialect.search, userID, s.dialect.searchQuery(words), limit)
+	query, arg := s.engine.search(words)
+	rows, err := s.query(ctx, query, userID, arg, limit)
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
@@ -34,7 +35,7 @@ func (s *Store) Search(ctx context.Context, userID int64, q string, limit int) (
 			return nil, fmt.Errorf("search: %w", err)
 		}
 		h.Room.CreatedAt = fromDB(roomCreated)
-		h.Snippet = s.dialect.snippet(h.Message.Body, h.Snippet)
+		h.Snippet = s.engine.snippet(h.Message.Body, h.Snippet)
 		hits = append(hits, h)
 	}
 	if err := rows.Err(); err != nil {
@@ -52,3 +53,13 @@ func searchWords(q string) []string {
 	}
 	return words
 }
+
+// searchRest is the part of both engines' search after the text match.
+const searchRest = ` JOIN users u ON u.id = m.author_id
+		JOIN rooms r ON r.id = m.room_id
+		LEFT JOIN users p ON r.kind = 'dm' AND p.id = coalesce(
+			(SELECT o.user_id FROM memberships o WHERE o.room_id = r.id AND o.user_id != ?1 LIMIT 1), ?1)
+		WHERE %s AND m.deleted_at IS NULL
+			AND ((r.kind = 'room' AND r.private = 0)
+				OR EXISTS (SELECT 1 FROM memberships mb WHERE mb.room_id = r.id AND mb.user_id = ?1))
+		ORDER BY m.id DESC LIMIT ?3`

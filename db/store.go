@@ -1,6 +1,8 @@
 // Package db stores agora's users, sessions, rooms and messages in SQLite
 // (the default, one file) or PostgreSQL (shared by the nodes of a cluster),
-// behind one API and, but for a dialect of queries per engine, one SQL.
+// behind one API and one SQL. What differs between the engines (opening,
+// error classification, locks, search) is an engine, one file each:
+// sqlite.go and postgres.go.
 //
 // On SQLite a Store holds two pools on one database file: a single writer
 // connection, so writers queue in Go instead of fighting over SQLite's lock,
@@ -18,15 +20,11 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
-	"runtime"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
-
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
 
 	"agora/chat"
 )
@@ -36,9 +34,10 @@ var migrations embed.FS
 
 // Store is agora's database.
 type Store struct {
-	dialect *dialect
-	write   *sql.DB
-	read    *sql.DB
+	engine engine
+	source string // the database's file or URL, fit for a log
+	write  *sql.DB
+	read   *sql.DB
 
 	writes     chan *writeReq // changes to rooms, for the writer goroutine
 	quit       chan struct{}
@@ -56,9 +55,41 @@ type Store struct {
 	closeErr  error
 }
 
-// pragmas are set in the DSN so that every pooled connection gets them, not
-// only the first one.
-const pragmas = "_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(ON)&_txlock=immediate"
+// engine is what differs between SQLite (sqlite.go) and PostgreSQL
+// (postgres.go); all other SQL in db is written once for both (see
+// postgres.go for how).
+type engine interface {
+	// name is "sqlite" or "postgres".
+	name() string
+	// migrations is the glob of the engine's numbered migrations.
+	migrations() string
+	// shared reports whether the nodes of a cluster can share the database.
+	shared() bool
+	// lockMigrations holds off other nodes migrating the same database
+	// until unlock, so that nodes that start at once migrate it once.
+	lockMigrations(ctx context.Context, conn *sql.Conn) (unlock func(), err error)
+	// lockWrites, run first in each of the writer's transactions, holds off
+	// other nodes' writers until it commits: the writer reads each room's
+	// seq once per batch, and ids, seqs and event ids rise in commit order
+	// only if no other writer takes one meanwhile.
+	lockWrites(ctx context.Context, tx *sql.Tx) error
+	// indexBatch indexes the new messages with ids in [first, last] for
+	// search, where the index does not follow the table by itself.
+	indexBatch(ctx context.Context, tx *sql.Tx, first, last int64) error
+	// search is the query that finds messages with words (?1 the reader's
+	// user id, ?2 the text query, ?3 the limit; the columns are
+	// messageColumns, roomColumns, the snippet and the direct
+	// conversation's peer) and its text query.
+	search(words []string) (query, arg string)
+	// snippet finishes a snippet the engine made for body.
+	snippet(body, s string) string
+	// isUniqueViolation reports whether err is the engine refusing a
+	// duplicate key.
+	isUniqueViolation(err error) bool
+	// isRolledBack reports whether a failed commit is known to have been
+	// rolled back, so that writing its requests again is safe.
+	isRolledBack(err error) bool
+}
 
 // Open opens the database dsn names and brings its schema up to date: a
 // postgres:// URL is a PostgreSQL database, anything else the path of a
@@ -71,13 +102,11 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 // (migrations/*.sql, migrations/postgres/*.sql): the parity test builds
 // schemas from copies of the folders.
 func open(ctx context.Context, dsn string, fsys fs.FS) (*Store, error) {
-	var s *Store
-	var err error
-	if IsPostgres(dsn) {
-		s, err = openPostgres(ctx, dsn)
-	} else {
-		s, err = openSQLite(ctx, dsn)
+	openEngine := openSQLite
+	if isPostgresURL(dsn) {
+		openEngine = openPostgres
 	}
+	s, err := openEngine(ctx, dsn)
 	if err != nil {
 		return nil, err
 	}
@@ -92,32 +121,15 @@ func open(ctx context.Context, dsn string, fsys fs.FS) (*Store, error) {
 	return s, nil
 }
 
-func openSQLite(ctx context.Context, path string) (*Store, error) {
-	if path == "" || strings.ContainsAny(path, "?#") {
-		return nil, fmt.Errorf("open database: bad path %q", path)
-	}
-	dsn := "file:" + path + "?" + pragmas
-	write, err := sql.Open("sqlite", dsn)
-	if err != nil {
-		return nil, fmt.Errorf("open database: %w", err)
-	}
-	write.SetMaxOpenConns(1)
-	write.SetMaxIdleConns(1)
-	write.SetConnMaxIdleTime(0)
-	write.SetConnMaxLifetime(0)
-	read, err := sql.Open("sqlite", dsn+"&_pragma=query_only(ON)")
-	if err != nil {
-		write.Close()
-		return nil, fmt.Errorf("open database: %w", err)
-	}
-	n := max(4, runtime.GOMAXPROCS(0)*2)
-	read.SetMaxOpenConns(n)
-	read.SetMaxIdleConns(n)
-	return &Store{dialect: sqliteDialect(), write: write, read: read}, nil
-}
-
 // Engine is "sqlite" or "postgres".
-func (s *Store) Engine() string { return s.dialect.name }
+func (s *Store) Engine() string { return s.engine.name() }
+
+// Shared reports whether the nodes of a cluster can share this database.
+func (s *Store) Shared() bool { return s.engine.shared() }
+
+// Source is the database's file, or its URL with the password hidden: fit
+// for a log.
+func (s *Store) Source() string { return s.source }
 
 func (s *Store) closePools() error {
 	return errors.Join(s.read.Close(), s.write.Close())
@@ -181,7 +193,7 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // migrate applies, in order and each in its own transaction, the engine's
 // embedded migrations that the database has not seen yet. It holds the
-// dialect's migration lock meanwhile, so nodes that start at once on one
+// engine's migration lock meanwhile, so nodes that start at once on one
 // database migrate it once.
 func (s *Store) migrate(ctx context.Context, fsys fs.FS) error {
 	conn, err := s.write.Conn(ctx)
@@ -189,17 +201,16 @@ func (s *Store) migrate(ctx context.Context, fsys fs.FS) error {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	defer conn.Close()
-	if s.dialect.lockMigrations != "" {
-		if _, err := conn.ExecContext(ctx, s.dialect.lockMigrations); err != nil {
-			return fmt.Errorf("migrate: lock: %w", err)
-		}
-		defer conn.ExecContext(context.WithoutCancel(ctx), s.dialect.unlockMigrations)
+	unlock, err := s.engine.lockMigrations(ctx, conn)
+	if err != nil {
+		return fmt.Errorf("migrate: lock: %w", err)
 	}
+	defer unlock()
 	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	names, err := fs.Glob(fsys, s.dialect.migrations)
+	names, err := fs.Glob(fsys, s.engine.migrations())
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
@@ -211,7 +222,7 @@ func (s *Store) migrate(ctx context.Context, fsys fs.FS) error {
 			return fmt.Errorf("migrate: %s has no version number", base)
 		}
 		if err := s.apply(ctx, conn, fsys, version, name); err != nil {
-			return fmt.Errorf("migrate %s %s: %w", s.dialect.name, base, err)
+			return fmt.Errorf("migrate %s %s: %w", s.engine.name(), base, err)
 		}
 	}
 	return nil
@@ -265,69 +276,4 @@ func fromNullDB(ms sql.NullInt64) time.Time {
 		return time.Time{}
 	}
 	return fromDB(ms.Int64)
-}
-
-// isUniqueViolation reports whether err is the engine refusing a duplicate key.
-func isUniqueViolation(err error) bool {
-	var se *sqlite.Error
-	if errors.As(err, &se) {
-		return se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
-	}
-	return isPgUniqueViolation(err)
-}
-
-// Pragma is what one pooled connection reports of the settings the DSN asks for.
-type Pragma struct {
-	JournalMode string
-	Synchronous int
-	ForeignKeys int
-	BusyTimeout int
-}
-
-// Pragmas reads the settings on n reader connections held at once (so they
-// are n different connections) and on the writer, for tests and diagnostics.
-// They are SQLite's: on PostgreSQL it is an error.
-func (s *Store) Pragmas(ctx context.Context, n int) ([]Pragma, error) {
-	if s.dialect.name != "sqlite" {
-		return nil, fmt.Errorf("pragmas: the %s store has none", s.dialect.name)
-	}
-	var out []Pragma
-	read := func(c *sql.Conn) error {
-		var p Pragma
-		for _, q := range []struct {
-			sql  string
-			dest any
-		}{
-			{"PRAGMA journal_mode", &p.JournalMode},
-			{"PRAGMA synchronous", &p.Synchronous},
-			{"PRAGMA foreign_keys", &p.ForeignKeys},
-			{"PRAGMA busy_timeout", &p.BusyTimeout},
-		} {
-			if err := c.QueryRowContext(ctx, q.sql).Scan(q.dest); err != nil {
-				return fmt.Errorf("pragmas: %w", err)
-			}
-		}
-		out = append(out, p)
-		return nil
-	}
-	for _, pool := range []struct {
-		db *sql.DB
-		n  int
-	}{{s.read, n}, {s.write, 1}} {
-		conns := make([]*sql.Conn, 0, pool.n)
-		for range pool.n {
-			c, err := pool.db.Conn(ctx)
-			if err != nil {
-				return nil, fmt.Errorf("pragmas: %w", err)
-			}
-			defer c.Close()
-			conns = append(conns, c)
-		}
-		for _, c := range conns {
-			if err := read(c); err != nil {
-				return nil, err
-			}
-		}
-	}
-	return out, nil
 }

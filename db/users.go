@@ -32,7 +32,7 @@ func (s *Store) CreateUser(ctx context.Context, username, displayName, passwordH
 		u, err = insertUser(ctx, tx, username, displayName, passwordHash, guest)
 		return err
 	})
-	if isUniqueViolation(err) {
+	if s.engine.isUniqueViolation(err) {
 		return chat.User{}, chat.Errorf(chat.EConflict, "The username %q is taken.", username)
 	}
 	if err != nil {

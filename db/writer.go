@@ -384,16 +384,14 @@ func (s *Store) writeBatch(reqs []*writeReq) (events []chat.Event, again bool, e
 		return nil, true, err
 	}
 	if err := tx.Commit(); err != nil {
-		return nil, isRolledBack(err), err
+		return nil, s.engine.isRolledBack(err), err
 	}
 	return b.events, false, nil
 }
 
 func (s *Store) fillBatch(ctx context.Context, b *batch, reqs []*writeReq) error {
-	if s.dialect.lockWrites != "" {
-		if _, err := b.tx.ExecContext(ctx, s.dialect.lockWrites); err != nil {
-			return err
-		}
+	if err := s.engine.lockWrites(ctx, b.tx); err != nil {
+		return err
 	}
 	var first, last int64
 	for _, r := range reqs {
@@ -432,13 +430,12 @@ func (s *Store) fillBatch(ctx context.Context, b *batch, reqs []*writeReq) error
 			return err
 		}
 	}
-	if first == 0 || s.dialect.indexBatch == "" {
+	if first == 0 {
 		return nil
 	}
 	// The batch's ids are first..last (one writer), so one statement
 	// indexes them all for search.
-	_, err := b.tx.ExecContext(ctx, s.dialect.indexBatch, first, last)
-	return err
+	return s.engine.indexBatch(ctx, b.tx, first, last)
 }
 
 // The statements of the write path are prepared once on the writer

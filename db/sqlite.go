@@ -1,0 +1,149 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// sqliteEngine is SQLite's part of the store: one file, a single writer
+// connection (writers queue in Go instead of fighting over SQLite's lock)
+// and a pool of readers beside it, search through FTS5.
+type sqliteEngine struct{}
+
+// pragmas are set in the DSN so that every pooled connection gets them, not
+// only the first one.
+const pragmas = "_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(ON)&_txlock=immediate"
+
+func openSQLite(ctx context.Context, path string) (*Store, error) {
+	if path == "" || strings.ContainsAny(path, "?#") {
+		return nil, fmt.Errorf("open database: bad path %q", path)
+	}
+	dsn := "file:" + path + "?" + pragmas
+	write, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxIdleTime(0)
+	write.SetConnMaxLifetime(0)
+	read, err := sql.Open("sqlite", dsn+"&_pragma=query_only(ON)")
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	n := max(4, runtime.GOMAXPROCS(0)*2)
+	read.SetMaxOpenConns(n)
+	read.SetMaxIdleConns(n)
+	return &Store{engine: sqliteEngine{}, source: path, write: write, read: read}, nil
+}
+
+func (sqliteEngine) name() string       { return "sqlite" }
+func (sqliteEngine) migrations() string { return "migrations/*.sql" }
+func (sqliteEngine) shared() bool       { return false }
+
+// One process owns the file: its one writer connection already serialises
+// migrating and writing.
+func (sqliteEngine) lockMigrations(context.Context, *sql.Conn) (func(), error) { return func() {}, nil }
+func (sqliteEngine) lockWrites(context.Context, *sql.Tx) error                 { return nil }
+
+// indexBatch indexes a batch's new messages in one statement, one FTS5
+// flush, rather than by a trigger row by row (migration 0003). The index's
+// content is messages_search, a message's text with its file's name (0007).
+func (sqliteEngine) indexBatch(ctx context.Context, tx *sql.Tx, first, last int64) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO messages_fts (rowid, body)
+		SELECT id, body FROM messages_search WHERE id BETWEEN ? AND ?`, first, last)
+	return err
+}
+
+var sqliteSearch = `SELECT ` + messageColumns + `, ` + roomColumns + `,
+		snippet(messages_fts, 0, char(2), char(3), '…', 24),
+		coalesce(p.id, 0), coalesce(p.username, ''), coalesce(p.display_name, '')
+	FROM messages_fts f
+	JOIN messages m ON m.id = f.rowid` + strings.Replace(searchRest, "%s", "messages_fts MATCH ?2", 1)
+
+// search quotes each word for FTS5 (so nothing in it is syntax), the last a
+// prefix.
+func (sqliteEngine) search(words []string) (string, string) {
+	q := make([]string, len(words))
+	for i, w := range words {
+		q[i] = `"` + w + `"`
+	}
+	return sqliteSearch, strings.Join(q, " ") + "*"
+}
+
+// FTS5 marks a cut with "…" itself.
+func (sqliteEngine) snippet(_, s string) string { return s }
+
+func (sqliteEngine) isUniqueViolation(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) &&
+		(se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
+}
+
+// A failed COMMIT on SQLite says nothing certain about what was written:
+// the writer fails the whole batch rather than write it again.
+func (sqliteEngine) isRolledBack(error) bool { return false }
+
+// Pragma is what one pooled connection reports of the settings the DSN asks for.
+type Pragma struct {
+	JournalMode string
+	Synchronous int
+	ForeignKeys int
+	BusyTimeout int
+}
+
+// Pragmas reads the settings on n reader connections held at once (so they
+// are n different connections) and on the writer, for tests and diagnostics.
+// They are SQLite's: on PostgreSQL it is an error.
+func (s *Store) Pragmas(ctx context.Context, n int) ([]Pragma, error) {
+	if _, ok := s.engine.(sqliteEngine); !ok {
+		return nil, fmt.Errorf("pragmas: the %s store has none", s.engine.name())
+	}
+	var out []Pragma
+	read := func(c *sql.Conn) error {
+		var p Pragma
+		for _, q := range []struct {
+			sql  string
+			dest any
+		}{
+			{"PRAGMA journal_mode", &p.JournalMode},
+			{"PRAGMA synchronous", &p.Synchronous},
+			{"PRAGMA foreign_keys", &p.ForeignKeys},
+			{"PRAGMA busy_timeout", &p.BusyTimeout},
+		} {
+			if err := c.QueryRowContext(ctx, q.sql).Scan(q.dest); err != nil {
+				return fmt.Errorf("pragmas: %w", err)
+			}
+		}
+		out = append(out, p)
+		return nil
+	}
+	for _, pool := range []struct {
+		db *sql.DB
+		n  int
+	}{{s.read, n}, {s.write, 1}} {
+		conns := make([]*sql.Conn, 0, pool.n)
+		for range pool.n {
+			c, err := pool.db.Conn(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("pragmas: %w", err)
+			}
+			defer c.Close()
+			conns = append(conns, c)
+		}
+		for _, c := range conns {
+			if err := read(c); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
+}
