@@ -25,7 +25,7 @@ build: assets
 # (make cluster ARGS=-trust-proxy). The launcher is built, not run with
 # `go run`, which exits 1 after Ctrl-C however its program ends.
 cluster: build
-	$(GO) build -o bin/localcluster ./chat/live/cluster/localcluster
+	$(GO) build -o bin/localcluster ./handlers/localcluster
 	bin/localcluster -agora bin/agora -- $(ARGS)
 
 test: assets
