@@ -84,7 +84,25 @@ type Message struct {
 	// page of the room, and every one catching up later, updates its header
 	// in the room's own order.
 	Change *RoomChange
+	// Spans is the body parsed (chat/markup.Message does it, and sets
+	// Mentions from the same parse): a text message is parsed once when it
+	// is sent, and the store, the renderer and notifications use the
+	// result. nil until parsed, as for a message read from the store.
+	Spans []Span
 }
+
+// Span is one piece of a message body: text, a link, a mention, code, bold
+// or italic text, a block. chat/markup makes them and names their kinds; the
+// type is here so that a message carries its parsed body.
+type Span struct {
+	Kind SpanKind
+	Text string // what is shown
+	Arg  string // the href of a link, the lower-case username of a mention
+	Kids []Span // the content of bold and italic text
+}
+
+// SpanKind says how a Span is shown (see chat/markup).
+type SpanKind uint8
 
 // RoomChange is a change to a room's header, as its notice carries it.
 type RoomChange struct {

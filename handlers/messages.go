@@ -50,10 +50,12 @@ func (s *Server) send(ctx context.Context, u chat.User, room chat.Room, body, cl
 	if !s.postLimits.Allow(strconv.FormatInt(u.ID, 10)) {
 		return chat.Message{}, false, chat.Errorf(chat.ERateLimit, "You are sending messages too fast. Please wait a moment.")
 	}
-	// Committed, then rendered once and published by publishCommitted.
+	// Parsed once here (its mentions are stored, its spans rendered and its
+	// mentions notified from the same parse); committed, then rendered once
+	// and published by publishCommitted.
 	start := time.Now()
-	m, created, err := s.store.CreateMessage(ctx, chat.Message{RoomID: room.ID, AuthorID: u.ID, Kind: chat.MessageText,
-		Body: body, ClientMsgID: clientID, Mentions: markup.Mentions(body), File: file})
+	m, created, err := s.store.CreateMessage(ctx, markup.Message(chat.Message{RoomID: room.ID, AuthorID: u.ID, Kind: chat.MessageText,
+		Body: body, ClientMsgID: clientID, File: file}))
 	if err != nil {
 		return chat.Message{}, false, err
 	}
@@ -111,6 +113,9 @@ func (s *Server) publishCommitted(events []chat.Event) {
 // renderEvent renders a room event for delivery, once for all receivers.
 func (s *Server) renderEvent(e chat.Event) live.Event {
 	ev := live.Event{RoomID: e.RoomID, Seq: e.Seq}
+	// Parsed when it was sent; parsed here only if it came from elsewhere
+	// (the store, another node).
+	e.Message = markup.Message(e.Message)
 	if e.IsUpdate() {
 		ev.Data = s.renderFrame(views.MessageUpdate(e.Message, e.Seq))
 		return ev
@@ -124,7 +129,7 @@ func (s *Server) renderEvent(e chat.Event) live.Event {
 	}
 	if e.Message.Kind == chat.MessageText {
 		ev.Sidebar = s.renderFrame(views.UnreadMark(e.Message, false))
-		if ev.Mentioned = markup.Mentions(e.Message.Body); len(ev.Mentioned) > 0 {
+		if ev.Mentioned = e.Message.Mentions; len(ev.Mentioned) > 0 {
 			ev.Mention = s.renderFrame(views.UnreadMark(e.Message, true))
 		}
 	}

@@ -38,90 +38,37 @@ func renderBody(t testing.TB, body string) string {
 	return buf.String()
 }
 
+// formatCases are what each kind of span renders as.
 var formatCases = []struct {
 	name, body, want string
 }{
-	// Text, links and mentions, as before.
+	// Each element once, and escaping (chat/markup tests the syntax).
 	{"plain", "hello world", "hello world"},
 	{"escaped", `a < b && c > "d" 'e'`, `a &lt; b &amp;&amp; c &gt; &#34;d&#34; &#39;e&#39;`},
 	{"entities stay text", "&lt;b&gt; &amp;", "&amp;lt;b&amp;gt; &amp;amp;"},
 	{"newlines kept", "a\nb\n\nc", "a\nb\n\nc"},
 	{"link", "see https://example.com/x?a=1&b=2.", "see " + link("https://example.com/x?a=1&amp;b=2", "https://example.com/x?a=1&amp;b=2") + "."},
-	{"link in parentheses", "(https://example.com/a_(b))", "(" + link("https://example.com/a_(b)", "https://example.com/a_(b)") + ")"},
-	{"link upper case", "HTTPS://Example.com/", link("https://Example.com/", "HTTPS://Example.com/")},
-	{"not a link", "javascript:alert(1) ftp://x.example http://", "javascript:alert(1) ftp://x.example http://"},
-	{"broken URLs are text", "http:///http://a.example _http://%zz/_ https://ok.example", "http:///http://a.example <em>http://%zz/</em> " + link("https://ok.example", "https://ok.example")},
 	{"mention", "hi @Bob-Smith!", "hi " + mention("bob-smith", "@Bob-Smith") + "!"},
-	{"mention too short", "@a", "@a"},
-	{"email is no mention", "ann@example.com", "ann@example.com"},
 
 	// Bold.
 	{"bold", "**hi** there", "<strong>hi</strong> there"},
-	{"bold in a word", "un**belie**vable", "un<strong>belie</strong>vable"},
-	{"two bolds", "**a** and **b**", "<strong>a</strong> and <strong>b</strong>"},
-	{"bold with stars around", "***a***", "*<strong>a</strong>*"},
 	{"link in bold", "**see https://x.example/a**", "<strong>see " + link("https://x.example/a", "https://x.example/a") + "</strong>"},
 	{"mention in bold", "**@ann** look", "<strong>" + mention("ann", "@ann") + "</strong> look"},
-	{"code in bold", "**a `**` b**", "<strong>a <code>**</code> b</strong>"},
-	{"italic in bold stays text", "**_x_**", "<strong>_x_</strong>"},
-	{"bold in a link stays the link", "https://x.example/a**b**", link("https://x.example/a**b", "https://x.example/a**b") + "**"},
 
 	// Italic.
 	{"italic", "_hi_ there", "<em>hi</em> there"},
-	{"italic in punctuation", "(_hi_).", "(<em>hi</em>)."},
-	{"italic of two words", "_ça va_", "<em>ça va</em>"},
-	{"italic in guillemets", "«_ça_»", "«<em>ça</em>»"},
-	{"snake_case stays text", "snake_case_name and __init__ and a_b_c", "snake_case_name and __init__ and a_b_c"},
-	{"italic with underscores inside", "_snake_case_", "<em>snake_case</em>"},
-	{"no italic after a letter", "日本_語_", "日本_語_"},
-	{"link in italic", "_https://x.example/a_b_", "<em>" + link("https://x.example/a_b", "https://x.example/a_b") + "</em>"},
-	{"link with underscore in italic", "_see https://en.example/wiki/Foo_(bar)_", "<em>see " + link("https://en.example/wiki/Foo_(bar)", "https://en.example/wiki/Foo_(bar)") + "</em>"},
-	{"mention in italic", "_hi @bob_", "<em>hi " + mention("bob", "@bob") + "</em>"},
-	{"bold in italic stays text", "_a **b**_", "<em>a **b**</em>"},
 
 	// Code.
 	{"code", "run `go test ./...` now", "run <code>go test ./...</code> now"},
 	{"nothing formatted in code", "`**b** _i_ @bob https://x.example`", "<code>**b** _i_ @bob https://x.example</code>"},
-	{"double backticks", "``a`b``", "<code>a`b</code>"},
-	{"padded backticks", "`` `x` ``", "<code>`x`</code>"},
-	{"code of a space", "` `", "<code> </code>"},
-	{"triple backticks inline", "```code```", "<code>code</code>"},
-	{"code ends at the line", "`a\nb`", "`a\nb`"},
-
-	// Unclosed and empty markers are text.
-	{"unclosed bold", "**hi", "**hi"},
-	{"closing bold alone", "hi**", "hi**"},
-	{"stars alone", "**", "**"},
-	{"empty bold", "****", "****"},
-	{"bold after a space", "** hi**", "** hi**"},
-	{"bold before a space", "**hi **", "**hi **"},
-	{"bold across lines", "**a\nb**", "**a\nb**"},
-	{"unclosed italic", "_hi", "_hi"},
-	{"italic after a space", "_ hi_", "_ hi_"},
-	{"empty italic", "__", "__"},
-	{"unclosed code", "`hi", "`hi"},
-	{"empty code", "``", "``"},
-	{"lone backtick", "a ` b", "a ` b"},
-	{"mismatched backticks", "``a`", "``a`"},
 
 	// Fenced blocks.
 	{"block", "```\ncode\n```", "<pre><code>code</code></pre>"},
 	{"block with a language", "```go\nfmt.Println(\"**hi** @bob\")\n```", "<pre><code>fmt.Println(&#34;**hi** @bob&#34;)</code></pre>"},
 	{"block between text", "before\n```\nx\n  y\n```\nafter", "before<pre><code>x\n  y</code></pre>after"},
-	{"block keeps blank lines", "```\n\na\n\n```", "<pre><code>\na\n</code></pre>"},
-	{"empty block", "```\n```", "<pre><code></code></pre>"},
-	{"two blocks", "```\na\n```\n```\nb\n```", "<pre><code>a</code></pre><pre><code>b</code></pre>"},
-	{"fences with blanks after", "```  \nx\n``` \t", "<pre><code>x</code></pre>"},
-	{"unclosed block", "```\ncode **b**", "```\ncode <strong>b</strong>"},
-	{"nested fence", "```\n```go\nx\n```\n```", "<pre><code>```go\nx</code></pre>```"},
-	{"fence with words is no fence", "```go run\nx\n```", "```go run\nx\n```"},
-	{"indented fence is no fence", " ```\nx\n ```", " ```\nx\n ```"},
-	{"language only opens", "```\nx\n```go\ny", "```\nx\n```go\ny"},
-	{"mention in a block", "```\n@bob\n```\n@ann", "<pre><code>@bob</code></pre>" + mention("ann", "@ann")},
 
 	// Unicode.
 	{"unicode", "héllo **wörld** 日本語 👋 _ok_ @zoe 🎉", "héllo <strong>wörld</strong> 日本語 👋 <em>ok</em> " + mention("zoe", "@zoe") + " 🎉"},
-	{"emoji before a mention", "👋@ann", "👋" + mention("ann", "@ann")},
 }
 
 func TestMessageBodyFormats(t *testing.T) {
@@ -147,29 +94,6 @@ func TestMessageBodyAfterValidation(t *testing.T) {
 	}
 	if got, want := renderBody(t, body), "<pre><code>x := 1</code></pre><strong>done</strong>"; got != want {
 		t.Errorf("got %s, want %s", got, want)
-	}
-}
-
-func TestMentions(t *testing.T) {
-	for _, c := range []struct {
-		body string
-		want []string
-	}{
-		{"no mentions", nil},
-		{"mail ann@example.com", nil},
-		{"hi @Ann and @bob, @ann again", []string{"ann", "bob"}},
-		{"`@carl` and @dan", []string{"dan"}},
-		{"``x @carl``", nil},
-		{"```\n@erin\n```\n@fay", []string{"fay"}},
-		{"```go\n@erin\n```", nil},
-		{"**@gus** _@hal_ and _hi @ivy_", []string{"gus", "hal", "ivy"}},
-		{"**`@jo`**", nil},
-		{"```\n@unclosed", []string{"unclosed"}},
-		{"@bob_", []string{"bob_"}},
-	} {
-		if got := markup.Mentions(c.body); !slices.Equal(got, c.want) {
-			t.Errorf("markup.Mentions(%q) = %q, want %q", c.body, got, c.want)
-		}
 	}
 }
 
@@ -506,25 +430,4 @@ func nodeProblems(nodes []*html.Node) []string {
 		check(n, "")
 	}
 	return problems
-}
-
-func BenchmarkParseBody(b *testing.B) {
-	for _, c := range []struct{ name, body string }{
-		{"plain", "see you at the standup tomorrow, I will bring the numbers from last week"},
-		{"typical", "@bob the build notes are at https://example.com/notes/build?id=42 please review them before 5pm <3"},
-		{"formatted", "**heads up** _everyone_: run `make test` before pushing, see https://example.com/ci and ping @ann\n```\ngo test ./...\n```"},
-		{"unclosed stars", strings.Repeat("**a ", 1000)},
-		{"unclosed underscores", strings.Repeat("_a ", 1333)},
-		{"backtick runs", strings.Repeat("`` ` ", 800)},
-		{"fences", strings.Repeat("```go\n", 666)},
-		{"bad links", strings.Repeat("http:///", 500)},
-		{"bold bad links", "**" + strings.Repeat("http://x.example/%zz", 200)},
-	} {
-		b.Run(c.name, func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				markup.Parse(c.body)
-			}
-		})
-	}
 }

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"agora/chat"
-	"agora/chat/markup"
 )
 
 // Page is what every full page needs.
@@ -200,9 +199,9 @@ func typingText(users []chat.User) string {
 	}
 }
 
-// mentionList is the space-separated lower-case usernames a message mentions,
-// for CSS such as [data-mentions~="bob"].
-func mentionList(m chat.Message) string { return strings.Join(markup.Mentions(m.Body), " ") }
+// mentionList is the space-separated lower-case usernames a parsed message
+// mentions (see markup.Message), for CSS such as [data-mentions~="bob"].
+func mentionList(m chat.Message) string { return strings.Join(m.Mentions, " ") }
 
 // messageURL is /messages/{id}/{action}, or /messages/{id} for no action.
 func messageURL(id int64, action string) string {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"agora/chat"
 )
 
 // A message body is formatted with a small chat syntax of our own:
@@ -31,7 +33,7 @@ import (
 // escaping.
 
 // Kind says how one piece of a message body is shown.
-type Kind uint8
+type Kind = chat.SpanKind
 
 const (
 	Text    Kind = iota
@@ -43,13 +45,22 @@ const (
 	Pre          // Text: the lines of a fenced block
 )
 
-// span is one piece of a message body. The renderer only ever emits text
-// through templ's escaping; links are built by us, never copied from HTML.
-type Span struct {
-	Kind Kind
-	Text string // what is shown
-	Arg  string // the href of a link, the lower-case username of a mention
-	Kids []Span // the content of bold and italic text
+// Span is one piece of a message body (declared in chat, so that a message
+// carries its parsed body). The renderer only ever emits text through
+// templ's escaping; links are built by us, never copied from HTML.
+type Span = chat.Span
+
+// Message returns m with its body parsed, Spans and Mentions from one
+// parse, unless it is parsed already: a text message is parsed once when it
+// is sent, and the store (its mentions), the renderer and notifications all
+// use that. A notice's body is shown as written and is not parsed.
+func Message(m chat.Message) chat.Message {
+	if m.Spans != nil || m.Kind == chat.MessageNotice {
+		return m
+	}
+	m.Spans = Parse(m.Body)
+	m.Mentions = MentionsIn(m.Spans)
+	return m
 }
 
 // Parse splits a message body into fenced code blocks and the formatted
@@ -354,13 +365,18 @@ func Mentions(body string) []string {
 	if strings.IndexByte(body, '@') < 0 {
 		return nil
 	}
+	return MentionsIn(Parse(body))
+}
+
+// MentionsIn returns the lower-case usernames mentioned in spans, each once.
+func MentionsIn(spans []Span) []string {
 	var names []string
 	add := func(s Span) {
 		if s.Kind == Mention && !contains(names, s.Arg) {
 			names = append(names, s.Arg)
 		}
 	}
-	for _, s := range Parse(body) {
+	for _, s := range spans {
 		add(s)
 		for _, k := range s.Kids {
 			add(k)
