@@ -69,7 +69,7 @@ const (
 
 // Server is agora's HTTP handler.
 type Server struct {
-	store        *db.Store
+	store        store
 	hub          *live.Hub
 	broker       live.Broker
 	closer       socketCloser

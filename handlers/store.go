@@ -1,0 +1,139 @@
+package handlers
+
+import (
+	"context"
+	"io"
+	"time"
+
+	"agora/chat"
+	"agora/db"
+)
+
+// The store as handlers use it: one small interface per responsibility,
+// declared here where they are used, so that a handler's needs are read
+// in one place and a change to the store's other methods does not reach
+// them. db.Store implements them all (checked below); the server holds
+// them together as store.
+type store interface {
+	accountStore
+	roomStore
+	messageStore
+	fileStore
+	adminStore
+	botStore
+	healthStore
+}
+
+var _ store = (*db.Store)(nil)
+
+// accountStore is what handlers ask of accounts: users, their sessions,
+// tokens and invites.
+type accountStore interface {
+	CreateInvite(ctx context.Context, codeHash []byte, by int64, maxUses int, expires time.Time) (chat.Invite, error)
+	CreateSession(ctx context.Context, tokenHash []byte, userID int64, expires time.Time, userAgent, address string) error
+	CreateToken(ctx context.Context, userID int64, name string, tokenHash []byte) (chat.Token, error)
+	CreateUser(ctx context.Context, username, displayName, passwordHash string, guest bool) (chat.User, error)
+	CreateUserWithInvite(ctx context.Context, codeHash []byte, username, passwordHash string) (chat.User, error)
+	DeleteSession(ctx context.Context, tokenHash []byte) error
+	EndOtherSessions(ctx context.Context, userID int64, keep []byte) ([][]byte, error)
+	EndSession(ctx context.Context, userID int64, id string) ([]byte, error)
+	HasAccounts(ctx context.Context) (bool, error)
+	InviteByCode(ctx context.Context, codeHash []byte) (chat.Invite, error)
+	Invites(ctx context.Context, limit int) ([]chat.Invite, error)
+	NameLooksTaken(ctx context.Context, name string, except int64) (bool, error)
+	RevokeInvite(ctx context.Context, id int64) error
+	RevokeToken(ctx context.Context, userID, tokenID int64) error
+	SessionUser(ctx context.Context, tokenHash []byte) (chat.User, error)
+	Sessions(ctx context.Context, userID int64, current []byte) ([]chat.Session, error)
+	SetDisplayName(ctx context.Context, userID int64, name string) (chat.User, error)
+	SetPassword(ctx context.Context, userID int64, passwordHash string, keep []byte) ([][]byte, error)
+	TokenUser(ctx context.Context, tokenHash []byte) (chat.User, int64, time.Time, error)
+	Tokens(ctx context.Context, userID int64) ([]chat.Token, error)
+	TouchSession(ctx context.Context, tokenHash []byte, now time.Time, address string) error
+	TouchToken(ctx context.Context, tokenID int64, t time.Time) error
+	UserByID(ctx context.Context, id int64) (chat.User, error)
+	UserByUsername(ctx context.Context, username string) (chat.User, error)
+	UserCredentials(ctx context.Context, username string) (chat.User, string, error)
+}
+
+// roomStore is what handlers ask of rooms and direct conversations: who is
+// in them, what a user sees of them.
+type roomStore interface {
+	CreateRoom(ctx context.Context, name, slug string, private bool, creator int64) (chat.Room, error)
+	DM(ctx context.Context, a, b chat.User) (chat.Room, bool, error)
+	DMPeer(ctx context.Context, roomID, me int64) (chat.User, error)
+	DMPeers(ctx context.Context, userID int64) ([]int64, error)
+	IsMember(ctx context.Context, roomID, userID int64) (bool, error)
+	Join(ctx context.Context, roomID, userID int64) (bool, error)
+	Leave(ctx context.Context, roomID, userID int64) (bool, error)
+	MarkRead(ctx context.Context, roomID, userID, upTo int64) (int64, error)
+	MemberRooms(ctx context.Context, userID int64) ([]chat.Room, error)
+	Nav(ctx context.Context, userID int64) ([]chat.NavRoom, error)
+	RoomByID(ctx context.Context, id int64) (chat.Room, error)
+	RoomBySlug(ctx context.Context, slug string) (chat.Room, error)
+	RoomMembers(ctx context.Context, roomID int64) ([]chat.User, error)
+	RoomTopic(ctx context.Context, roomID int64) (string, error)
+	VisibleRooms(ctx context.Context, userID int64) ([]chat.NavRoom, error)
+}
+
+// messageStore is what handlers ask of messages and the room log: writing,
+// reading, catching up, searching.
+type messageStore interface {
+	CreateMessage(ctx context.Context, m chat.Message) (chat.Message, bool, error)
+	DeleteMessage(ctx context.Context, id int64, by chat.User) (chat.Message, error)
+	EditMessage(ctx context.Context, id int64, by chat.User, body string, mentions []string) (chat.Message, error)
+	EventsAfter(ctx context.Context, roomID, after int64, limit int) ([]chat.Event, error)
+	EventsVisible(ctx context.Context, userID, after int64, limit int) ([]chat.Event, error)
+	LatestEventID(ctx context.Context) (int64, error)
+	LatestID(ctx context.Context, roomID int64) (int64, error)
+	MessageByID(ctx context.Context, id int64) (chat.Message, error)
+	Messages(ctx context.Context, roomID, before int64, limit int) ([]chat.Message, error)
+	MessagesAfter(ctx context.Context, roomID, after int64, limit int) ([]chat.Message, error)
+	MessagesAround(ctx context.Context, roomID, id int64, limit int) ([]chat.Message, error)
+	OnCommit(fn func([]chat.Event))
+	RoomSeq(ctx context.Context, roomID int64) (int64, error)
+	RoomSeqs(ctx context.Context, ids []int64) (map[int64]int64, error)
+	Search(ctx context.Context, userID int64, q string, limit int) ([]chat.SearchHit, error)
+	SeqAt(ctx context.Context, roomID, id int64) (int64, error)
+	ToggleReaction(ctx context.Context, id int64, by chat.User, emoji string) (chat.Message, error)
+}
+
+// fileStore is what handlers ask of files and the storage they take.
+type fileStore interface {
+	CreateFile(ctx context.Context, f chat.File, r io.Reader) (chat.File, error)
+	DeleteFile(ctx context.Context, id int64) error
+	DeletePendingFiles(ctx context.Context, before time.Time) (int64, error)
+	FileByID(ctx context.Context, id int64) (chat.File, error)
+	FileContent(ctx context.Context, f chat.File) io.Reader
+	FileThumb(ctx context.Context, id int64) (string, []byte, error)
+	FinishFile(ctx context.Context, f chat.File, thumbType string, thumb []byte) error
+	Storage(ctx context.Context, userID int64) (chat.Storage, error)
+}
+
+// adminStore is what handlers ask of what admins see and change: rooms,
+// accounts, limits, the audit list.
+type adminStore interface {
+	AdminRoom(ctx context.Context, slug string) (chat.AdminRoom, error)
+	AdminRooms(ctx context.Context) ([]chat.AdminRoom, error)
+	Audit(ctx context.Context, actor chat.User, action, target, detail string) error
+	AuditLog(ctx context.Context, limit int) ([]chat.AuditEntry, error)
+	DeleteRoom(ctx context.Context, roomID int64) error
+	SetAdmin(ctx context.Context, userID int64, admin bool) error
+	SetDeactivated(ctx context.Context, userID int64, deactivated bool) error
+	SetStorageLimit(ctx context.Context, userID, maxBytes int64) error
+	StorageByUser(ctx context.Context) ([]db.UserStorage, error)
+	Users(ctx context.Context) ([]chat.User, error)
+}
+
+// botStore is what handlers ask of bots and their webhooks' deliveries.
+type botStore interface {
+	Bots(ctx context.Context) ([]chat.Bot, error)
+	BotsNamed(ctx context.Context, usernames []string) ([]chat.Bot, error)
+	CreateBot(ctx context.Context, username string, ownerID int64, webhookURL, secret string, tokenHash []byte) (chat.Bot, error)
+	RecordDelivery(ctx context.Context, botID int64, t time.Time, failure string) error
+}
+
+// healthStore is what handlers ask of the health check.
+type healthStore interface {
+	Ping(ctx context.Context) error
+}
