@@ -23,6 +23,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"agora/assets"
+	"agora/chat/jobs"
 	"agora/chat/live"
 	"agora/chat/live/cluster"
 	"agora/db"
@@ -93,8 +94,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 
 	hub := handlers.NewHub(live.HubConfig{})
 	counts := metrics.New()
+	// The job runner takes work from the store's queue; it stops after the
+	// server (deferred later, run sooner than store.Close), handing back any
+	// job in flight for the next start or another node.
+	runner := jobs.New(store, jobs.Options{Log: log})
 	app := handlers.New(handlers.Config{Store: store, Hub: hub, Log: log, Assets: assets.FS, Guests: o.guests, TrustProxy: o.trustProxy,
-		Metrics: counts, WebhooksPrivate: o.webhooksPrivate, MaxUpload: maxUpload, Signup: o.signup})
+		Metrics: counts, WebhooksPrivate: o.webhooksPrivate, MaxUpload: maxUpload, Signup: o.signup, Jobs: runner})
+	runner.Start()
+	defer runner.Stop()
 	if o.natsURL != "" {
 		if !store.Shared() {
 			return errors.New("-nats: the nodes of a cluster share one PostgreSQL database: give -db a postgres:// URL")

@@ -78,6 +78,7 @@ func openPostgres(ctx context.Context, dsn string) (*Store, error) {
 func (postgresEngine) name() string       { return "postgres" }
 func (postgresEngine) migrations() string { return "migrations/postgres/*.sql" }
 func (postgresEngine) shared() bool       { return true }
+func (postgresEngine) skipLocked() string { return " FOR UPDATE SKIP LOCKED" }
 
 // The advisory locks' keys are agora's own: 7461726 is 'agora' in a way.
 const (

@@ -89,6 +89,10 @@ type engine interface {
 	// isRolledBack reports whether a failed commit is known to have been
 	// rolled back, so that writing its requests again is safe.
 	isRolledBack(err error) bool
+	// skipLocked ends the query that picks the job a runner claims, so that
+	// runners on one PostgreSQL pass over each other's rows instead of
+	// waiting for them; SQLite's single writer claims one at a time anyway.
+	skipLocked() string
 }
 
 // Open opens the database dsn names and brings its schema up to date: a

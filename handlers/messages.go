@@ -62,7 +62,7 @@ func (s *Server) send(ctx context.Context, u chat.User, room chat.Room, body, cl
 	s.metrics.CommitSeconds.Observe(time.Since(start).Seconds())
 	s.typer.StopTyping(room.ID, u.ID)
 	if created {
-		s.queueWebhooks(m, room, u)
+		s.queueWebhooks(ctx, m, room, u)
 	}
 	return m, created, nil
 }

@@ -119,6 +119,8 @@ func (s *Server) routes() {
 	admin.GET("/invites", s.handleAdminInvites)
 	admin.POST("/invites", s.handleCreateInvite)
 	admin.POST("/invites/:id/revoke", s.handleRevokeInvite)
+	admin.GET("/jobs", s.handleAdminJobs)
+	admin.POST("/jobs/:id/retry", s.handleRetryJob)
 }
 
 // isUpload tells the file upload route, which reads its body as a stream

@@ -17,6 +17,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"agora/chat"
+	"agora/chat/jobs"
 	"agora/chat/live"
 	"agora/db"
 	"agora/handlers/metrics"
@@ -51,6 +52,12 @@ type Config struct {
 	WebhooksPrivate bool
 	// WebhookTimeout bounds one webhook delivery, reply included. Default 5 s.
 	WebhookTimeout time.Duration
+	// Jobs runs the background work (webhook deliveries, emails) kept in
+	// Store's job queue. New registers the server's kinds of job on it; the
+	// caller starts it after New and stops it after Shutdown. Nil: the
+	// server makes its own, with the default options, and starts and stops
+	// it itself.
+	Jobs *jobs.Runner
 	// MaxUpload is the largest file one upload may carry, in bytes
 	// (DefaultMaxUpload when 0).
 	MaxUpload int64
@@ -92,6 +99,8 @@ type Server struct {
 	postLimits  *limiterSet // messages per user, across all their sockets and forms
 	frameLimits *limiterSet // socket frames per user, across all their sockets
 	hooks       *webhooks
+	jobs        *jobs.Runner
+	ownJobs     bool        // the runner is the server's own, started and stopped with it
 	streams     *streams    // the API's event streams
 	apiLimits   *limiterSet // API requests per token
 	apiWrites   *limiterSet // API posts, edits, reactions and joins per token
@@ -172,7 +181,6 @@ func New(cfg Config) *Server {
 	if s.maxUpload <= 0 {
 		s.maxUpload = DefaultMaxUpload
 	}
-	s.startWebhooks(cfg.WebhooksPrivate, cfg.WebhookTimeout)
 	s.streams = newStreams()
 	s.hub.OnDeliver(s.streams.wake)
 	// The API takes bearer tokens only, never cookies: a request from
@@ -181,6 +189,11 @@ func New(cfg Config) *Server {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	s.jobs = cfg.Jobs
+	if s.jobs == nil {
+		s.jobs, s.ownJobs = jobs.New(cfg.Store, jobs.Options{Log: s.log}), true
+	}
+	s.startWebhooks(cfg.WebhooksPrivate, cfg.WebhookTimeout)
 	if s.metrics == nil {
 		s.metrics = metrics.New()
 	}
@@ -194,6 +207,9 @@ func New(cfg Config) *Server {
 	s.store.OnCommit(s.publishCommitted)
 	s.hub.OnOnlineChange(s.onlineChanged)
 	s.routes()
+	if s.ownJobs {
+		s.jobs.Start()
+	}
 	return s
 }
 
@@ -205,7 +221,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.Serv
 // http.Server.Shutdown does not see hijacked connections: this does.
 func (s *Server) Shutdown(ctx context.Context) {
 	s.hub.Close(live.CloseServiceRestart, "server restarting")
-	s.stopWebhooks()
+	if s.ownJobs {
+		s.jobs.Stop()
+	}
 	s.streams.close()
 	// A socket leaves the hub once its close frame is written.
 	tick := time.NewTicker(10 * time.Millisecond)

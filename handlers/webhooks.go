@@ -3,38 +3,42 @@ package handlers
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"agora/chat"
+	"agora/chat/jobs"
 	"agora/chat/webhook"
 )
 
 // Outgoing webhooks: a message that mentions a bot, or a direct message to
 // one, is posted to the bot's webhook, and a reply is posted back as the
-// bot's message through the same path as everyone's. It all happens off the
-// message path: sendMessage only drops the message into a bounded queue
-// (never waiting; a full queue drops the delivery and logs it), and a few
-// workers deliver.
+// bot's message through the same path as everyone's. Each delivery is a job
+// in the store's queue (see chat/jobs): it survives a restart, is retried
+// with backoff when the bot does not answer, and lands on /admin/jobs when
+// it never does. A bot's deliveries are one queue, run one at a time in
+// order, so a slow or flooded bot holds one runner and never delays another
+// bot's. Sending the message only adds the jobs.
 
-const (
-	webhookWorkers = 4
-	webhookQueue   = 256
-)
+// jobWebhook is the kind of a delivery of one message to one bot.
+const jobWebhook = "webhook"
 
-type hookJob struct {
-	msg  chat.Message
-	room chat.Room
-}
+// webhookAttempts is how often a delivery is tried: with the runner's
+// backoff (5 s, doubling) the last comes about 20 minutes after the first.
+const webhookAttempts = 8
 
 type webhooks struct {
 	client *webhook.Client
-	jobs   chan hookJob
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	done   atomic.Int64 // messages handled (delivered to every bot they concern, or failed)
+}
+
+// hookJob is a delivery's payload.
+type hookJob struct {
+	Bot     int64        `json:"bot"`
+	Event   string       `json:"event"` // "mention" or "direct_message"
+	Message chat.Message `json:"message"`
+	Room    chat.Room    `json:"room"`
 }
 
 // hookPayload is what a bot's webhook receives.
@@ -51,118 +55,144 @@ type hookReply struct {
 }
 
 func (s *Server) startWebhooks(allowPrivate bool, timeout time.Duration) {
-	ctx, cancel := context.WithCancel(context.Background())
-	s.hooks = &webhooks{client: webhook.New(allowPrivate, timeout), jobs: make(chan hookJob, webhookQueue), cancel: cancel}
-	for range webhookWorkers {
-		s.hooks.wg.Add(1)
-		go func() {
-			defer s.hooks.wg.Done()
-			for {
-				select {
-				case job := <-s.hooks.jobs:
-					s.deliverWebhooks(ctx, job)
-					s.hooks.done.Add(1)
-				case <-ctx.Done():
-					return
-				}
-			}
-		}()
-	}
+	s.hooks = &webhooks{client: webhook.New(allowPrivate, timeout)}
+	s.jobs.Handle(jobWebhook, s.deliverWebhook)
 }
 
-// WebhooksHandled is how many messages the webhook workers have finished
-// with, for tests that wait for deliveries to be over.
-func (s *Server) WebhooksHandled() int64 { return s.hooks.done.Load() }
+// JobsFinished is how many runs of jobs (webhook deliveries, emails) have
+// ended with their outcome stored, for tests that wait for them.
+func (s *Server) JobsFinished() int64 { return s.jobs.Finished() }
 
-// stopWebhooks ends deliveries in flight and the workers.
-func (s *Server) stopWebhooks() {
-	s.hooks.cancel()
-	s.hooks.wg.Wait()
-}
-
-// queueWebhooks hands a new message to the webhook workers if it may
-// concern a bot. Bots' own messages never do: two bots cannot loop.
-func (s *Server) queueWebhooks(m chat.Message, room chat.Room, author chat.User) {
+// queueWebhooks adds a delivery job for each bot a new message concerns
+// and can read. Bots' own messages never concern bots: two cannot loop.
+// The message is stored already; a delivery that cannot be queued is
+// logged as lost, never silently.
+func (s *Server) queueWebhooks(ctx context.Context, m chat.Message, room chat.Room, author chat.User) {
 	if author.IsBot || m.Kind != chat.MessageText || (!room.IsDM() && len(m.Mentions) == 0) {
 		return
 	}
-	select {
-	case s.hooks.jobs <- hookJob{msg: m, room: room}:
-	default:
-		s.log.Warn("webhook queue full: delivery dropped", "message", m.ID, "room", room.Slug)
-	}
-}
-
-// deliverWebhooks finds the bots a message is for and delivers it to each.
-func (s *Server) deliverWebhooks(ctx context.Context, job hookJob) {
+	ctx = context.WithoutCancel(ctx)
 	var bots []chat.Bot
 	var err error
 	event := "mention"
-	if job.room.IsDM() {
+	if room.IsDM() {
 		event = "direct_message"
 		var peer chat.User
-		if peer, err = s.store.DMPeer(ctx, job.room.ID, job.msg.AuthorID); err == nil && peer.IsBot {
+		if peer, err = s.store.DMPeer(ctx, room.ID, m.AuthorID); err == nil && peer.IsBot {
 			bots, err = s.store.BotsNamed(ctx, []string{peer.Username})
 		}
 	} else {
-		bots, err = s.store.BotsNamed(ctx, job.msg.Mentions)
+		bots, err = s.store.BotsNamed(ctx, m.Mentions)
 	}
 	if err != nil {
-		s.log.Error("webhook: find bots", "message", job.msg.ID, "err", err)
+		s.log.Error("webhook deliveries lost: finding the bots failed", "message", m.ID, "room", room.Slug, "err", err)
 		return
 	}
+	var batch []chat.Job
 	for _, bot := range bots {
 		// A bot hears only what it could read: never a private room it is not in.
-		member, err := s.store.IsMember(ctx, job.room.ID, bot.User.ID)
+		if ok, err := s.botCanRead(ctx, bot, room); err != nil {
+			s.log.Error("webhook delivery lost: membership", "bot", bot.User.Username, "message", m.ID, "err", err)
+			continue
+		} else if !ok {
+			continue
+		}
+		payload, err := json.Marshal(hookJob{Bot: bot.User.ID, Event: event, Message: m, Room: room})
 		if err != nil {
-			s.log.Error("webhook: membership", "bot", bot.User.Username, "err", err)
+			s.log.Error("webhook delivery lost: encode", "bot", bot.User.Username, "message", m.ID, "err", err)
 			continue
 		}
-		if !chat.CanRead(job.room, member) {
-			continue
-		}
-		s.deliverWebhook(ctx, bot, event, job, member)
+		batch = append(batch, chat.Job{Kind: jobWebhook, Queue: "bot:" + strconv.FormatInt(bot.User.ID, 10), Payload: payload,
+			MaxAttempts: webhookAttempts, Key: fmt.Sprintf("webhook:%d:%d", m.ID, bot.User.ID)})
+	}
+	if len(batch) == 0 {
+		return
+	}
+	if _, err := s.jobs.Enqueue(ctx, batch...); err != nil {
+		s.log.Error("webhook deliveries lost: queueing failed", "message", m.ID, "room", room.Slug, "bots", len(batch), "err", err)
 	}
 }
 
-func (s *Server) deliverWebhook(ctx context.Context, bot chat.Bot, event string, job hookJob, member bool) {
-	body, err := json.Marshal(hookPayload{Event: event, Bot: bot.User.Username,
-		Room:    apiRoom{Slug: job.room.Slug, Name: job.room.Name, Private: job.room.Private, Member: member, Kind: job.room.Kind},
-		Message: toAPIMessage(job.msg, job.room)})
+func (s *Server) botCanRead(ctx context.Context, bot chat.Bot, room chat.Room) (bool, error) {
+	if bot.User.Deactivated {
+		return false, nil
+	}
+	member, err := s.store.IsMember(ctx, room.ID, bot.User.ID)
 	if err != nil {
-		s.log.Error("webhook: encode", "err", err)
-		return
+		return false, err
+	}
+	return chat.CanRead(room, member), nil
+}
+
+// deliverWebhook runs one delivery job: the bot as it is now (its address
+// and secret may have changed since), the message as it was sent.
+func (s *Server) deliverWebhook(ctx context.Context, j chat.Job) error {
+	var job hookJob
+	if err := json.Unmarshal(j.Payload, &job); err != nil {
+		return jobs.Permanent(fmt.Errorf("bad webhook job: %w", err))
+	}
+	bot, err := s.store.BotByID(ctx, job.Bot)
+	if chat.ErrorCode(err) == chat.ENotFound {
+		return nil // the bot is gone: nobody to tell
+	}
+	if err != nil {
+		return err
+	}
+	if bot.WebhookURL == "" || bot.User.Deactivated {
+		return nil
+	}
+	member, err := s.store.IsMember(ctx, job.Room.ID, bot.User.ID)
+	if err != nil {
+		return err
+	}
+	if !chat.CanRead(job.Room, member) {
+		return nil // removed from the room since
+	}
+	body, err := json.Marshal(hookPayload{Event: job.Event, Bot: bot.User.Username,
+		Room:    apiRoom{Slug: job.Room.Slug, Name: job.Room.Name, Private: job.Room.Private, Member: member, Kind: job.Room.Kind},
+		Message: toAPIMessage(job.Message, job.Room)})
+	if err != nil {
+		return jobs.Permanent(fmt.Errorf("encode webhook: %w", err))
 	}
 	fail := func(reason string) {
-		s.log.Warn("webhook failed", "bot", bot.User.Username, "message", job.msg.ID, "err", reason)
+		s.log.Warn("webhook failed", "bot", bot.User.Username, "message", job.Message.ID, "attempt", j.Attempts, "err", reason)
 		if err := s.store.RecordDelivery(context.WithoutCancel(ctx), bot.User.ID, time.Now(), reason); err != nil {
 			s.log.Error("webhook: record failure", "bot", bot.User.Username, "err", err)
 		}
 	}
 	reply, err := s.hooks.client.Post(ctx, bot.WebhookURL, bot.Secret, body)
 	if err != nil {
-		if ctx.Err() == nil {
-			fail(err.Error())
+		fail(err.Error())
+		// An address that is refused or redirects, or a reply too large to
+		// read, would be the same next time: only a bot that did not answer
+		// (or answered an error) is tried again.
+		var refused *webhook.RefusedError
+		var perm *webhook.PermanentError
+		if errors.As(err, &refused) || errors.As(err, &perm) {
+			return jobs.Permanent(err)
 		}
-		return
+		return err
 	}
 	if err := s.store.RecordDelivery(ctx, bot.User.ID, time.Now(), ""); err != nil {
 		s.log.Error("webhook: record delivery", "bot", bot.User.Username, "err", err)
 	}
 	var r hookReply
 	if len(reply) == 0 || json.Unmarshal(reply, &r) != nil || r.Body == "" {
-		return // an acknowledgement without a reply
+		return nil // an acknowledgement without a reply
 	}
+	// The delivery is done whatever becomes of the reply: trying again
+	// would post the message to the bot twice.
 	if !member {
-		if err := s.join(ctx, bot.User, job.room); err != nil {
-			fail("could not join " + job.room.Slug + " to reply: " + chat.ErrorMessage(err))
-			return
+		if err := s.join(ctx, bot.User, job.Room); err != nil {
+			fail("could not join " + job.Room.Slug + " to reply: " + chat.ErrorMessage(err))
+			return nil
 		}
 	}
 	// The reply's client id is tied to the message, so a delivery made twice
 	// is answered once.
-	_, _, err = s.sendMessage(ctx, bot.User, job.room, r.Body, chat.BotReplyIDStart+strconv.FormatInt(job.msg.ID, 10))
+	_, _, err = s.sendMessage(ctx, bot.User, job.Room, r.Body, chat.BotReplyIDStart+strconv.FormatInt(job.Message.ID, 10))
 	if err != nil {
 		fail("the reply was refused: " + chat.ErrorMessage(err))
 	}
+	return nil
 }

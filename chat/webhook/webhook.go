@@ -121,6 +121,16 @@ func Public(ip netip.Addr) bool {
 	return true
 }
 
+// PermanentError is an answer that trying again would not change: a
+// redirect, a refusal (4xx, but for 408 and 429), a reply too large.
+type PermanentError struct{ msg string }
+
+func (e *PermanentError) Error() string { return e.msg }
+
+func permanentf(format string, args ...any) error {
+	return &PermanentError{fmt.Sprintf(format, args...)}
+}
+
 // Post sends body (JSON) to url, signed with secret, and returns the reply
 // body of a 2xx answer. Anything else is an error that says what happened,
 // fit to show the bot's owner.
@@ -146,7 +156,10 @@ func (c *Client) Post(ctx context.Context, url, secret string, body []byte) ([]b
 	}
 	defer res.Body.Close()
 	if res.StatusCode >= 300 && res.StatusCode < 400 {
-		return nil, fmt.Errorf("the webhook answered %d (a redirect to %q): redirects are not followed", res.StatusCode, res.Header.Get("Location"))
+		return nil, permanentf("the webhook answered %d (a redirect to %q): redirects are not followed", res.StatusCode, res.Header.Get("Location"))
+	}
+	if res.StatusCode >= 400 && res.StatusCode < 500 && res.StatusCode != http.StatusRequestTimeout && res.StatusCode != http.StatusTooManyRequests {
+		return nil, permanentf("the webhook answered %d", res.StatusCode)
 	}
 	if res.StatusCode < 200 || res.StatusCode > 299 {
 		return nil, fmt.Errorf("the webhook answered %d", res.StatusCode)
@@ -160,7 +173,7 @@ func (c *Client) Post(ctx context.Context, url, secret string, body []byte) ([]b
 		return nil, fmt.Errorf("reading the reply: %w", err)
 	}
 	if len(reply) > MaxReply {
-		return nil, fmt.Errorf("the reply is larger than %d KiB; it was cut off and ignored", MaxReply>>10)
+		return nil, permanentf("the reply is larger than %d KiB; it was cut off and ignored", MaxReply>>10)
 	}
 	return reply, nil
 }
