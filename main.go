@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"net/url"
 	"os"
 	"os/signal"
 	"strings"
@@ -26,6 +27,7 @@ import (
 	"agora/chat/jobs"
 	"agora/chat/live"
 	"agora/chat/live/cluster"
+	"agora/chat/mail"
 	"agora/db"
 	"agora/handlers"
 	"agora/handlers/metrics"
@@ -86,6 +88,26 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return fmt.Errorf("-max-upload: %w", err)
 	}
+	// Listening from here (connections wait until Serve) makes the address
+	// known for the links in emails, when -addr has port 0.
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	defer ln.Close()
+	publicURL, err := publicURLOf(o.publicURL, ln.Addr().String(), tlsConfig != nil)
+	if err != nil {
+		return err
+	}
+	var sender *mail.Sender
+	if o.smtp != "" {
+		if o.mailFrom == "" {
+			return errors.New("-smtp needs -mail-from, the address emails come from")
+		}
+		if sender, err = mail.New(o.smtp, o.mailFrom, mail.Options{}); err != nil {
+			return fmt.Errorf("-smtp: %w", err)
+		}
+	}
 	store, err := db.Open(ctx, o.dbPath)
 	if err != nil {
 		return err
@@ -99,7 +121,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	// job in flight for the next start or another node.
 	runner := jobs.New(store, jobs.Options{Log: log})
 	app := handlers.New(handlers.Config{Store: store, Hub: hub, Log: log, Assets: assets.FS, Guests: o.guests, TrustProxy: o.trustProxy,
-		Metrics: counts, WebhooksPrivate: o.webhooksPrivate, MaxUpload: maxUpload, Signup: o.signup, Jobs: runner})
+		Metrics: counts, WebhooksPrivate: o.webhooksPrivate, MaxUpload: maxUpload, Signup: o.signup, Jobs: runner,
+		Mail: sender, PublicURL: publicURL})
 	runner.Start()
 	defer runner.Stop()
 	if o.natsURL != "" {
@@ -132,10 +155,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		ErrorLog:    slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		ConnState:   conns.track,
 		TLSConfig:   tlsConfig, // with HTTP/2 offered beside HTTP/1.1 (sockets use 1.1)
-	}
-	ln, err := net.Listen("tcp", o.addr)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
 	}
 
 	if o.pprofAddr != "" {
@@ -221,6 +240,7 @@ type options struct {
 	tlsCert, tlsKey                      string
 	guests, trustProxy                   bool
 	webhooksPrivate                      bool
+	smtp, mailFrom, publicURL            string
 	readTimeout                          time.Duration
 	logLevel                             slog.Level
 }
@@ -249,6 +269,9 @@ func newFlags(name string, getenv func(string) string, out io.Writer) (*flag.Fla
 	fs.StringVar(&o.signup, "signup", envOr(getenv, "CHAT_SIGNUP", handlers.SignupOpen), "who may make an account: open (anyone), invite (with an admin's invite link) or closed (env CHAT_SIGNUP)")
 	fs.StringVar(&o.metricsAddr, "metrics", getenv("CHAT_METRICS"), "serve Prometheus metrics at http://ADDR/metrics, e.g. 127.0.0.1:9090 (env CHAT_METRICS); off when empty")
 	fs.StringVar(&o.maxUpload, "max-upload", envOr(getenv, "CHAT_MAX_UPLOAD", "25MB"), "the largest file one upload may carry, such as 25MB or 512KB (env CHAT_MAX_UPLOAD)")
+	fs.StringVar(&o.smtp, "smtp", getenv("CHAT_SMTP"), "send email through this SMTP server: smtp://user:pass@host:port (STARTTLS when offered) or smtps://... (TLS) (env CHAT_SMTP); email is off when empty")
+	fs.StringVar(&o.mailFrom, "mail-from", getenv("CHAT_MAIL_FROM"), "the address emails come from, such as \"agora <chat@example.com>\" (env CHAT_MAIL_FROM)")
+	fs.StringVar(&o.publicURL, "public-url", getenv("CHAT_PUBLIC_URL"), "where people reach this server, such as https://chat.example.com: the start of links in emails (env CHAT_PUBLIC_URL); default http(s)://ADDR")
 	fs.TextVar(&o.logLevel, "log-level", slog.LevelInfo, "the least important log lines written: debug (every request, assets and health checks too), info, warn or error (env CHAT_LOG_LEVEL)")
 	for flagName, env := range map[string]string{"read-timeout": "CHAT_READ_TIMEOUT", "log-level": "CHAT_LOG_LEVEL"} {
 		if v := getenv(env); v != "" {
@@ -329,4 +352,30 @@ func runBackup(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	fmt.Fprintf(stdout, "backup: copied %s to %s (%d bytes); run it with -db %s\n", *source, dest, size, dest)
 	return nil
+}
+
+// publicURLOf is -public-url, checked, or else the address agora listens on
+// (listening):
+// links in emails never come from a request's Host header, which whoever
+// sends the request writes.
+func publicURLOf(public, listening string, tls bool) (string, error) {
+	if public != "" {
+		u, err := url.Parse(public)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+			return "", fmt.Errorf("-public-url must be like https://chat.example.com, not %q", public)
+		}
+		return u.Scheme + "://" + u.Host, nil
+	}
+	host, port, err := net.SplitHostPort(listening)
+	if err != nil {
+		return "", fmt.Errorf("listening on %q: %w", listening, err)
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	scheme := "http://"
+	if tls {
+		scheme = "https://"
+	}
+	return scheme + net.JoinHostPort(host, port), nil
 }

@@ -38,3 +38,24 @@ type Job struct {
 type JobCounts struct {
 	Queued, Running, Failed, Done int
 }
+
+// Purposes of the tokens mailed to people.
+const (
+	TokenVerifyEmail   = "verify"
+	TokenResetPassword = "reset"
+)
+
+// Missed-activity email settings.
+const (
+	EmailOff      = "off"
+	EmailMentions = "mentions"
+)
+
+// NotifySettings are how a user wants to be told of what they missed.
+type NotifySettings struct {
+	Email      string // EmailOff or EmailMentions
+	EmailDelay int    // minutes a mention or direct message may stay unread before it is emailed
+}
+
+// DefaultNotifySettings are a user's until they change them.
+var DefaultNotifySettings = NotifySettings{Email: EmailMentions, EmailDelay: 10}

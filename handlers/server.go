@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"agora/chat"
 	"agora/chat/jobs"
 	"agora/chat/live"
+	"agora/chat/mail"
 	"agora/db"
 	"agora/handlers/metrics"
 	"agora/views"
@@ -58,6 +60,13 @@ type Config struct {
 	// server makes its own, with the default options, and starts and stops
 	// it itself.
 	Jobs *jobs.Runner
+	// Mail sends email (-smtp); nil: email is off, and the pages that need
+	// it say so.
+	Mail *mail.Sender
+	// PublicURL is where people reach this server (-public-url), such as
+	// https://chat.example.com: the start of every link in an email. Empty:
+	// links are made from the request that asks for them.
+	PublicURL string
 	// MaxUpload is the largest file one upload may carry, in bytes
 	// (DefaultMaxUpload when 0).
 	MaxUpload int64
@@ -100,6 +109,9 @@ type Server struct {
 	frameLimits *limiterSet // socket frames per user, across all their sockets
 	hooks       *webhooks
 	jobs        *jobs.Runner
+	mail        *mail.Sender
+	publicURL   string
+	mailLimits  *limiterSet // links mailed per user and per client address
 	ownJobs     bool        // the runner is the server's own, started and stopped with it
 	streams     *streams    // the API's event streams
 	apiLimits   *limiterSet // API requests per token
@@ -174,6 +186,9 @@ func New(cfg Config) *Server {
 		hashes:       newHashGate(),
 		sockets:      newSocketCount(SocketsPerUser, SocketsPerAddress),
 		seen:         newSeenMarks(),
+		mail:         cfg.Mail,
+		publicURL:    strings.TrimSuffix(cfg.PublicURL, "/"),
+		mailLimits:   newLimiterSet(1.0/120, 5),
 	}
 	if s.signup == "" {
 		s.signup = SignupOpen
@@ -194,6 +209,7 @@ func New(cfg Config) *Server {
 		s.jobs, s.ownJobs = jobs.New(cfg.Store, jobs.Options{Log: s.log}), true
 	}
 	s.startWebhooks(cfg.WebhooksPrivate, cfg.WebhookTimeout)
+	s.jobs.Handle(jobEmail, s.sendEmail)
 	if s.metrics == nil {
 		s.metrics = metrics.New()
 	}

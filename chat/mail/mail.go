@@ -138,3 +138,10 @@ func (s *Sender) Send(ctx context.Context, m Message) error {
 	}
 	return nil
 }
+
+// Permanent reports whether err is the server refusing the email for good
+// (a 5xx answer, such as no such mailbox): sending it again would not help.
+func Permanent(err error) bool {
+	var se *gomail.SendError
+	return errors.As(err, &se) && se.ErrorCode() >= 500 && se.ErrorCode() < 600
+}

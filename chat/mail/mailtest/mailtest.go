@@ -5,10 +5,16 @@ package mailtest
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"io"
+	"mime"
+	"mime/multipart"
+	"mime/quotedprintable"
 	"net"
 	"net/mail"
+	"net/textproto"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -30,6 +36,50 @@ func (r Received) Header(name string) string {
 		return ""
 	}
 	return m.Header.Get(name)
+}
+
+// Text returns the message's text/plain part, decoded.
+func (r Received) Text() string { return r.part("text/plain") }
+
+// HTML returns the message's text/html part, decoded.
+func (r Received) HTML() string { return r.part("text/html") }
+
+func (r Received) part(want string) string {
+	m, err := mail.ReadMessage(bytes.NewReader(r.Data))
+	if err != nil {
+		return ""
+	}
+	return findPart(textproto.MIMEHeader(m.Header), m.Body, want)
+}
+
+func findPart(h textproto.MIMEHeader, body io.Reader, want string) string {
+	typ, params, err := mime.ParseMediaType(h.Get("Content-Type"))
+	if err != nil {
+		return ""
+	}
+	if strings.HasPrefix(typ, "multipart/") {
+		mr := multipart.NewReader(body, params["boundary"])
+		for {
+			p, err := mr.NextRawPart()
+			if err != nil {
+				return ""
+			}
+			if s := findPart(p.Header, p, want); s != "" {
+				return s
+			}
+		}
+	}
+	if typ != want {
+		return ""
+	}
+	switch strings.ToLower(h.Get("Content-Transfer-Encoding")) {
+	case "quoted-printable":
+		body = quotedprintable.NewReader(body)
+	case "base64":
+		body = base64.NewDecoder(base64.StdEncoding, body)
+	}
+	b, _ := io.ReadAll(body)
+	return string(b)
 }
 
 // Server is an SMTP server on 127.0.0.1.

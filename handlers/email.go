@@ -1,0 +1,375 @@
+package handlers
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/mail"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"agora/chat"
+	"agora/chat/jobs"
+	"agora/chat/live"
+	agoramail "agora/chat/mail"
+	"agora/views"
+)
+
+// Email: a verified address per user, password reset by email (or by a link
+// an admin makes, for servers without email), and every email sent through
+// the job queue, so an SMTP server that refuses or drops the connection
+// costs a retry, never the email.
+
+const (
+	jobEmail      = "email"
+	emailAttempts = 8
+	// verifyValid is how long a link that checks an address works.
+	verifyValid = 48 * time.Hour
+	// ResetValid is how long a password reset link works.
+	ResetValid = time.Hour
+)
+
+var errMailOff = chat.Errorf(chat.EForbidden, "This server does not send email: its operator has not set it up.")
+
+// link is an absolute URL of path on this server for an email or a link to
+// hand on: on -public-url, or where this request came in when there is none
+// (tests, and servers that did not set one).
+func (s *Server) link(c echo.Context, path string) string {
+	if s.publicURL != "" {
+		return s.publicURL + path
+	}
+	return s.origin(c) + path
+}
+
+// queueEmail adds an email to the job queue. key names it, so that the
+// same email asked for twice is sent once, and is its Message-ID.
+func (s *Server) queueEmail(ctx context.Context, key string, m agoramail.Message) error {
+	if s.mail == nil {
+		return errMailOff
+	}
+	m.ID = key + "@agora"
+	payload, err := json.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("queue email: %w", err)
+	}
+	_, err = s.jobs.Enqueue(ctx, chat.Job{Kind: jobEmail, Payload: payload, MaxAttempts: emailAttempts, Key: "email:" + key})
+	return err
+}
+
+// sendEmail runs an email job.
+func (s *Server) sendEmail(ctx context.Context, j chat.Job) error {
+	var m agoramail.Message
+	if err := json.Unmarshal(j.Payload, &m); err != nil {
+		return jobs.Permanent(fmt.Errorf("bad email job: %w", err))
+	}
+	if s.mail == nil {
+		return errors.New("email is off on this node (no -smtp)")
+	}
+	if err := s.mail.Send(ctx, m); err != nil {
+		if agoramail.Permanent(err) {
+			return jobs.Permanent(err)
+		}
+		return err
+	}
+	return nil
+}
+
+// newMailToken makes a token for a mailed link and keeps its hash.
+func (s *Server) newMailToken(ctx context.Context, userID int64, purpose, email string, valid time.Duration) (string, error) {
+	token, err := chat.NewToken()
+	if err != nil {
+		return "", err
+	}
+	if err := s.store.CreateEmailToken(ctx, userID, purpose, email, chat.HashToken(token), time.Now().Add(valid)); err != nil {
+		return "", err
+	}
+	return token, nil
+}
+
+func (s *Server) emailState(ctx context.Context, u chat.User) (views.EmailState, error) {
+	st := views.EmailState{MailOn: s.mail != nil}
+	var err error
+	if st.Verified, err = s.store.UserEmail(ctx, u.ID); err != nil {
+		return st, err
+	}
+	if st.Pending, err = s.store.PendingEmail(ctx, u.ID); err != nil {
+		return st, err
+	}
+	st.Notify, err = s.store.NotifySettings(ctx, u.ID)
+	return st, err
+}
+
+func (s *Server) handleEmailPage(c echo.Context) error {
+	return s.renderEmail(c, http.StatusOK, s.takeFlash(c), "")
+}
+
+func (s *Server) renderEmail(c echo.Context, status int, ok, errMsg string) error {
+	u, _ := userFrom(c)
+	if u.IsGuest {
+		return chat.Errorf(chat.EForbidden, "Guests have no email address here.")
+	}
+	st, err := s.emailState(c.Request().Context(), u)
+	if err != nil {
+		return err
+	}
+	p, err := s.page(c, "Email", 0)
+	if err != nil {
+		return err
+	}
+	return render(c, status, views.EmailPage(p, st, ok, errMsg))
+}
+
+// handleSetEmail mails a link to the address given; the address is the
+// user's once the link is followed.
+func (s *Server) handleSetEmail(c echo.Context) error {
+	ctx := c.Request().Context()
+	u, _ := userFrom(c)
+	if u.IsGuest {
+		return chat.Errorf(chat.EForbidden, "Guests have no email address here.")
+	}
+	refuse := func(err error) error {
+		if chat.ErrorCode(err) == chat.EInternal {
+			return err
+		}
+		return s.renderEmail(c, statusOf[chat.ErrorCode(err)], "", chat.ErrorMessage(err))
+	}
+	if s.mail == nil {
+		return refuse(errMailOff)
+	}
+	addr, err := validEmail(c.FormValue("email"))
+	if err != nil {
+		return refuse(err)
+	}
+	if !s.mailLimits.Allow("user:" + strconv.FormatInt(u.ID, 10)) {
+		return refuse(chat.Errorf(chat.ERateLimit, "Too many links were sent to you lately. Please wait a few minutes."))
+	}
+	token, err := s.newMailToken(ctx, u.ID, chat.TokenVerifyEmail, addr, verifyValid)
+	if err != nil {
+		return err
+	}
+	link := s.link(c, "/settings/email/verify/"+token)
+	if err := s.queueEmail(ctx, "verify-"+tokenKey(token), agoramail.Message{To: addr, Subject: "Check your email address for agora",
+		Text: "Hello " + u.Name() + ",\n\nTo have agora's email sent to this address, follow this link (it works for 48 hours):\n\n" + link +
+			"\n\nIf you did not ask for this, ignore this email: nothing changes.\n"}); err != nil {
+		return err
+	}
+	return s.flashTo(c, "/settings/email", "A link was sent to "+addr+". Follow it to use that address.")
+}
+
+// tokenKey names an email by its token without carrying the token: the
+// job's key is kept for a day after it is sent.
+func tokenKey(token string) string { return hex.EncodeToString(chat.HashToken(token)[:12]) }
+
+// flashTo redirects to page with a line for it to show (see adminDone).
+func (s *Server) flashTo(c echo.Context, page, text string) error { return s.adminDone(c, page, text) }
+
+func validEmail(v string) (string, error) {
+	v = strings.TrimSpace(v)
+	a, err := mail.ParseAddress(v)
+	if err != nil || a.Address != v || len(v) > 254 || !strings.Contains(v[strings.LastIndexByte(v, '@')+1:], ".") {
+		return "", chat.Errorf(chat.EInvalid, "That is not an email address such as name@example.com.")
+	}
+	return v, nil
+}
+
+// handleVerifyEmail follows a verification link. It needs no session: the
+// link may be opened on another device.
+func (s *Server) handleVerifyEmail(c echo.Context) error {
+	u, addr, err := s.store.VerifyEmail(c.Request().Context(), chat.HashToken(c.Param("token")))
+	if err != nil {
+		code := chat.ErrorCode(err)
+		if code == chat.EInternal {
+			return err
+		}
+		p, _ := s.page(c, "Email address", 0)
+		return render(c, statusOf[code], views.NoticePage(p, "That link does not work", chat.ErrorMessage(err), "form-error", "/settings/email", "Email settings"))
+	}
+	s.log.Info("email verified", "user", u.Username)
+	p, err := s.page(c, "Email address", 0)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.NoticePage(p, "Address verified", addr+" is now the address of "+u.Username+".", "email-verified", "/", "Go to agora"))
+}
+
+func (s *Server) handleForgotPage(c echo.Context) error {
+	p, err := s.page(c, "Forgot your password?", 0)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.ForgotPage(p, false, s.mail != nil, ""))
+}
+
+// handleForgot mails a reset link to the account's verified address. The
+// answer is the same whatever the name: nobody learns who has an account,
+// or an address, here.
+func (s *Server) handleForgot(c echo.Context) error {
+	p, err := s.page(c, "Forgot your password?", 0)
+	if err != nil {
+		return err
+	}
+	name := strings.TrimSpace(c.FormValue("username"))
+	if name == "" || len(name) > 254 {
+		return render(c, http.StatusUnprocessableEntity, views.ForgotPage(p, false, s.mail != nil, "Give your username or your email address."))
+	}
+	if s.mail == nil {
+		return render(c, http.StatusServiceUnavailable, views.ForgotPage(p, false, false, chat.ErrorMessage(errMailOff)+" Ask an admin for a reset link."))
+	}
+	if !s.mailLimits.Allow("ip:" + c.RealIP()) {
+		return render(c, http.StatusTooManyRequests, views.ForgotPage(p, false, true, "Too many links were asked for from here lately. Please wait a few minutes."))
+	}
+	if err := s.mailReset(c, name); err != nil {
+		// Logged, not shown: the answer must not tell accounts apart.
+		s.log.Error("password reset email", "err", err)
+	}
+	return render(c, http.StatusOK, views.ForgotPage(p, true, true, ""))
+}
+
+func (s *Server) mailReset(c echo.Context, name string) error {
+	ctx := c.Request().Context()
+	u, addr, err := s.store.UserByLogin(ctx, name)
+	if chat.ErrorCode(err) == chat.ENotFound || (err == nil && addr == "") {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	// A flood of requests for one account would be a flood of email to it.
+	if !s.mailLimits.Allow("user:" + strconv.FormatInt(u.ID, 10)) {
+		return nil
+	}
+	token, err := s.newMailToken(ctx, u.ID, chat.TokenResetPassword, "", ResetValid)
+	if err != nil {
+		return err
+	}
+	link := s.link(c, "/password/reset/"+token)
+	return s.queueEmail(ctx, "reset-"+tokenKey(token), agoramail.Message{To: addr, Subject: "Set a new password for agora",
+		Text: "Hello " + u.Name() + ",\n\nSomeone (we hope you) asked to set a new password for the agora account " + u.Username +
+			". This link does it once, within an hour, and signs the account out everywhere:\n\n" + link +
+			"\n\nIf it was not you, ignore this email: your password stays as it is.\n"})
+}
+
+func (s *Server) handleResetPage(c echo.Context) error {
+	u, err := s.store.EmailTokenUser(c.Request().Context(), chat.TokenResetPassword, chat.HashToken(c.Param("token")))
+	return s.renderReset(c, u, err, "")
+}
+
+func (s *Server) renderReset(c echo.Context, u chat.User, err error, errMsg string) error {
+	p, perr := s.page(c, "Set a new password", 0)
+	if perr != nil {
+		return perr
+	}
+	if err != nil {
+		code := chat.ErrorCode(err)
+		if code == chat.EInternal {
+			return err
+		}
+		return render(c, statusOf[code], views.NoticePage(p, "That link does not work", chat.ErrorMessage(err), "form-error", "/password/forgot", "Ask for a new link"))
+	}
+	status := http.StatusOK
+	if errMsg != "" {
+		status = http.StatusUnprocessableEntity
+	}
+	return render(c, status, views.ResetPage(p, u.Username, c.Param("token"), errMsg))
+}
+
+// handleReset sets the new password with a reset link, once, and ends every
+// session of the account (its open sockets too).
+func (s *Server) handleReset(c echo.Context) error {
+	ctx := c.Request().Context()
+	hash := chat.HashToken(c.Param("token"))
+	u, err := s.store.EmailTokenUser(ctx, chat.TokenResetPassword, hash)
+	if err != nil {
+		return s.renderReset(c, u, err, "")
+	}
+	password := c.FormValue("password")
+	if err := chat.ValidatePassword(password); err != nil {
+		return s.renderReset(c, u, nil, "The new password is not accepted. "+chat.ErrorMessage(err))
+	}
+	pwHash, err := s.hashPassword(password)
+	if err != nil {
+		return s.renderReset(c, u, nil, chat.ErrorMessage(err))
+	}
+	u, ended, err := s.store.ResetPassword(ctx, hash, pwHash)
+	if err != nil {
+		return s.renderReset(c, u, err, "")
+	}
+	for _, h := range ended {
+		s.closer.CloseSession(string(h), live.ClosePolicy, "signed out: the password was reset")
+	}
+	s.log.Info("password reset", "user", u.Username, "sessions_ended", len(ended))
+	p, err := s.page(c, "Password set", 0)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.NoticePage(p, "Password set", "The password of "+u.Username+" is set, and every session of the account was signed out.", "reset-done", "/login", "Log in"))
+}
+
+// handleAdminReset makes a reset link for an account and shows it to the
+// admin once: for servers without email, or people without an address.
+func (s *Server) handleAdminReset(c echo.Context) error {
+	ctx := c.Request().Context()
+	u, err := s.store.UserByUsername(ctx, c.Param("username"))
+	if err != nil {
+		return err
+	}
+	if u.IsGuest || u.IsBot || u.Deactivated {
+		return s.renderAdminUsers(c, http.StatusUnprocessableEntity, "", u.Username+" has no password to reset.")
+	}
+	token, err := s.newMailToken(ctx, u.ID, chat.TokenResetPassword, "", ResetValid)
+	if err != nil {
+		return err
+	}
+	if err := s.audit(c, "made a reset link for", u.Username, ""); err != nil {
+		return err
+	}
+	p, audit, err := s.adminPage(c, "Admin: reset link")
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.AdminResetLinkPage(p, u.Username, s.link(c, "/password/reset/"+token), audit))
+}
+
+func (s *Server) handleNotificationsPage(c echo.Context) error {
+	return s.renderNotifications(c, http.StatusOK, s.takeFlash(c), "")
+}
+
+func (s *Server) renderNotifications(c echo.Context, status int, ok, errMsg string) error {
+	u, _ := userFrom(c)
+	st, err := s.emailState(c.Request().Context(), u)
+	if err != nil {
+		return err
+	}
+	p, err := s.page(c, "Notifications", 0)
+	if err != nil {
+		return err
+	}
+	return render(c, status, views.NotificationsPage(p, st, ok, errMsg))
+}
+
+// handleSetNotifications keeps when missed mentions and direct messages
+// are emailed: email off or mentions, after email_delay minutes.
+func (s *Server) handleSetNotifications(c echo.Context) error {
+	u, _ := userFrom(c)
+	n := chat.NotifySettings{Email: c.FormValue("email"), EmailDelay: chat.DefaultNotifySettings.EmailDelay}
+	if n.Email != chat.EmailOff && n.Email != chat.EmailMentions {
+		return s.renderNotifications(c, http.StatusUnprocessableEntity, "", "Email is off or mentions.")
+	}
+	if v := strings.TrimSpace(c.FormValue("email_delay")); v != "" {
+		d, err := strconv.Atoi(v)
+		if err != nil || d < 0 || d > 1440 {
+			return s.renderNotifications(c, http.StatusUnprocessableEntity, "", "The delay is a whole number of minutes, from 0 to 1440.")
+		}
+		n.EmailDelay = d
+	}
+	if err := s.store.SetNotifySettings(c.Request().Context(), u.ID, n); err != nil {
+		return err
+	}
+	return s.flashTo(c, "/settings/notifications", "Saved.")
+}
