@@ -59,3 +59,11 @@ type NotifySettings struct {
 
 // DefaultNotifySettings are a user's until they change them.
 var DefaultNotifySettings = NotifySettings{Email: EmailMentions, EmailDelay: 10}
+
+// Missed is a mention or direct message a user has not read, for the
+// missed-activity email.
+type Missed struct {
+	Message Message
+	Room    Room
+	Peer    string // a direct conversation's other person's username
+}

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"agora/chat"
@@ -183,4 +185,107 @@ func (s *Store) PendingEmail(ctx context.Context, userID int64) (string, error) 
 		return "", fmt.Errorf("pending email: %w", err)
 	}
 	return email, nil
+}
+
+// EmailRecipients returns, with their delay in minutes, the members of a
+// room a new message by author concerns who want it emailed if unread: with
+// a verified address and email for mentions on; everyone but the author in
+// a direct conversation, else the mentioned.
+func (s *Store) EmailRecipients(ctx context.Context, roomID, authorID int64, dm bool, mentions []string) (map[int64]int, error) {
+	if !dm && len(mentions) == 0 {
+		return nil, nil
+	}
+	args := []any{roomID, authorID, dm}
+	cond := "?3 = 1"
+	if len(mentions) > 0 {
+		marks := make([]string, len(mentions))
+		for i, m := range mentions {
+			marks[i] = "?" + strconv.Itoa(i+4)
+			args = append(args, m)
+		}
+		cond += " OR u.username IN (" + strings.Join(marks, ",") + ")"
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT u.id, coalesce(n.email_delay, 10) FROM memberships mb
+		JOIN users u ON u.id = mb.user_id LEFT JOIN notify_settings n ON n.user_id = u.id
+		WHERE mb.room_id = ?1 AND u.id != ?2 AND u.email IS NOT NULL AND u.deactivated_at IS NULL AND u.is_bot = 0
+			AND coalesce(n.email, 'mentions') = 'mentions' AND (`+cond+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("email recipients: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64]int{}
+	for rows.Next() {
+		var id int64
+		var delay int
+		if err := rows.Scan(&id, &delay); err != nil {
+			return nil, fmt.Errorf("email recipients: %w", err)
+		}
+		out[id] = delay
+	}
+	return out, rows.Err()
+}
+
+// MissedBy returns what the user has not read and was not emailed yet: the
+// messages that mention them and the messages of their direct
+// conversations, after their read marker in each room, oldest first (at
+// most limit).
+func (s *Store) MissedBy(ctx context.Context, userID int64, limit int) ([]chat.Missed, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+messageColumns+`, `+roomColumns+`, coalesce(p.username, '')
+		FROM memberships mb
+		JOIN rooms r ON r.id = mb.room_id
+		JOIN messages m ON m.room_id = mb.room_id AND m.id > mb.last_read_id
+		JOIN users u ON u.id = m.author_id
+		LEFT JOIN users p ON r.kind = 'dm' AND p.id = (SELECT o.user_id FROM memberships o WHERE o.room_id = r.id AND o.user_id != ?1 LIMIT 1)
+		WHERE mb.user_id = ?1 AND m.author_id != ?1 AND m.kind = 'text' AND m.deleted_at IS NULL
+			AND m.id > coalesce((SELECT emailed_through FROM notify_settings WHERE user_id = ?1), 0)
+			AND (r.kind = 'dm' OR EXISTS (SELECT 1 FROM mentions mn WHERE mn.message_id = m.id AND mn.user_id = ?1))
+		ORDER BY m.id LIMIT ?2`, userID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("missed by %d: %w", userID, err)
+	}
+	defer rows.Close()
+	var out []chat.Missed
+	for rows.Next() {
+		var x chat.Missed
+		var roomCreated int64
+		msg, err := scanMessage(rows, &x.Room.ID, &x.Room.Slug, &x.Room.Name, &x.Room.Kind, &x.Room.Private,
+			&x.Room.CreatedBy, &roomCreated, &x.Room.Archived, &x.Peer)
+		if err != nil {
+			return nil, fmt.Errorf("missed by %d: %w", userID, err)
+		}
+		x.Room.CreatedAt = fromDB(roomCreated)
+		x.Message = msg
+		out = append(out, x)
+	}
+	return out, rows.Err()
+}
+
+// MarkEmailed records that the user's missed messages up to id were emailed.
+func (s *Store) MarkEmailed(ctx context.Context, userID, through int64) error {
+	err := s.withTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO notify_settings (user_id, emailed_through) VALUES (?1, ?2)
+			ON CONFLICT (user_id) DO UPDATE SET emailed_through = CASE WHEN notify_settings.emailed_through < ?2 THEN ?2 ELSE notify_settings.emailed_through END`,
+			userID, through)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("mark emailed: %w", err)
+	}
+	return nil
+}
+
+// ServerKey returns the named key the nodes share, making it (from fresh,
+// random bytes) the first time.
+func (s *Store) ServerKey(ctx context.Context, name string, fresh []byte) ([]byte, error) {
+	var key []byte
+	err := s.withTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO server_keys (name, value) VALUES (?, ?) ON CONFLICT DO NOTHING", name, fresh); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, "SELECT value FROM server_keys WHERE name = ?", name).Scan(&key)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("server key %s: %w", name, err)
+	}
+	return key, nil
 }

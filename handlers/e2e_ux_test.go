@@ -222,6 +222,10 @@ func TestE2EAccessibility(t *testing.T) {
 		{"archived-room", "/rooms/old-news", false},
 		{"admin-storage", "/admin/storage", false},
 		{"browse", "/rooms", false},
+		{"email", "/settings/email", false},
+		{"notifications", "/settings/notifications", false},
+		{"forgot", "/password/forgot", false},
+		{"admin-jobs", "/admin/jobs", false},
 	}
 	for _, p := range pages {
 		if p.name == "error" {
@@ -243,6 +247,17 @@ func TestE2EAccessibility(t *testing.T) {
 			t.Logf("%s is not there (404): not checked", p.path)
 		}
 	}
+
+	// An admin's reset link for bob, made with the button on the users
+	// page (a form, as without JavaScript), and the page it leads to.
+	alice.navigate("open /admin/users", chromedp.Navigate(srv.url("/admin/users")))
+	alice.navigate("make a reset link", chromedp.Click(chromedp.CSS(`button[aria-label="Make a password reset link for bob"]`)))
+	alice.waitJS("the reset link", `!!document.querySelector('#reset-link')`, stepTimeout)
+	alice.checkAxe("the reset link page")
+	alice.shootAs("ux-admin-reset-link-light-desktop.png")
+	link := evalJS[string](alice, `document.querySelector('#reset-link').value`)
+	path := link[strings.Index(link, "/password/reset/"):]
+	alice.auditPage(srv, "reset", path, false)
 }
 
 // composerState is what the composer shows.

@@ -30,6 +30,14 @@ import (
 // milliseconds.
 func newMailServer(t *testing.T) (*testServer, *mailtest.Server) {
 	t.Helper()
+	ts, smtpd, runner := newMailServerStopped(t)
+	runner.Start()
+	return ts, smtpd
+}
+
+// newMailServerStopped is newMailServer with its job runner not started.
+func newMailServerStopped(t *testing.T) (*testServer, *mailtest.Server, *jobs.Runner) {
+	t.Helper()
 	smtpd := mailtest.Start(t)
 	sender, err := mail.New(smtpd.URL(), "agora <chat@example.com>", mail.Options{})
 	if err != nil {
@@ -44,10 +52,9 @@ func newMailServer(t *testing.T) (*testServer, *mailtest.Server) {
 	runner := jobs.New(store, jobs.Options{Backoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond})
 	srv := httptest.NewUnstartedServer(nil)
 	app := handlers.New(handlers.Config{Store: store, Hub: hub, Assets: assets.FS, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Jobs: runner, Mail: sender, PublicURL: "http://" + srv.Listener.Addr().String()})
+		Jobs: runner, Mail: sender, PublicURL: "http://" + srv.Listener.Addr().String(), MissedEmailGrace: time.Millisecond})
 	srv.Config.Handler = app
 	srv.Start()
-	runner.Start()
 	ts := &testServer{Server: srv, store: store, app: app, hub: hub, path: path}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -57,7 +64,7 @@ func newMailServer(t *testing.T) (*testServer, *mailtest.Server) {
 		ts.Close()
 		store.Close()
 	})
-	return ts, smtpd
+	return ts, smtpd, runner
 }
 
 var linkIn = regexp.MustCompile(`https?://[^\s]+/(settings/email/verify|password/reset)/[A-Za-z0-9_-]+`)
@@ -316,4 +323,101 @@ func TestNotificationSettings(t *testing.T) {
 func value(n *html.Node) string {
 	v, _ := attr(n, "value")
 	return v
+}
+
+// What is still unread after the delay comes in one email, text and HTML,
+// with a link to each message and a one-click unsubscribe (RFC 8058) whose
+// signed link turns the email off without signing in; what was read in
+// time is not emailed, and an altered link changes nothing.
+func TestMissedActivityEmail(t *testing.T) {
+	ts, smtpd, runner := newMailServerStopped(t)
+	ann := ts.client(t).signup("ann")
+	bob := ts.client(t).signup("bob")
+	cy := ts.client(t).signup("cy")
+	runner.Start()
+	verifyEmail(t, ts, smtpd, bob, "bob@example.com")
+	verifyEmail(t, ts, smtpd, cy, "cy@example.com")
+	runner.Stop()
+	for _, c := range []*client{bob, cy} {
+		c.get("/rooms/general")
+		expectStatus(t, c.post("/settings/notifications", url.Values{"email": {"mentions"}, "email_delay": {"0"}}), http.StatusSeeOther)
+	}
+	ann.get("/rooms/general")
+	ann.postMessage("general", "@bob and @cy: the release is at five")
+	ann.postMessage("general", "nobody is mentioned here")
+	expectStatus(t, ann.post("/dm/cy", nil), http.StatusSeeOther)
+	expectStatus(t, ann.post("/rooms/dm-1-3/messages", url.Values{"body": {"lunch after?"}}), http.StatusSeeOther)
+	// Bob reads in time; cy does not.
+	expectStatus(t, bob.get("/rooms/general"), http.StatusOK)
+	c, err := ts.store.CountJobs(t.Context())
+	if err != nil || c.Queued < 2 {
+		t.Fatalf("jobs %+v, %v: want the missed-activity jobs of bob and cy", c, err)
+	}
+	before := ts.app.JobsFinished()
+	runner.Start()
+	got := smtpd.Next(t)
+	ts.waitHooks(t, before+int64(c.Queued))
+	if len(got.To) != 1 || got.To[0] != "cy@example.com" {
+		t.Fatalf("emailed %v, want cy only", got.To)
+	}
+	if extra := smtpd.Pending(); len(extra) != 0 {
+		t.Fatalf("%d more emails (to bob, who read in time, or to cy again): %s", len(extra), extra[0].Text())
+	}
+	text, html := got.Text(), got.HTML()
+	for _, want := range []string{"the release is at five", "lunch after?", ts.URL + "/messages/"} {
+		if !strings.Contains(text, want) || !strings.Contains(html, want) {
+			t.Errorf("%q is not in both parts:\n%s\n%s", want, text, html)
+		}
+	}
+	if strings.Contains(text, "nobody is mentioned") {
+		t.Error("a message that does not concern cy was emailed")
+	}
+	if got.Header("List-Unsubscribe-Post") != "List-Unsubscribe=One-Click" {
+		t.Errorf("List-Unsubscribe-Post: %q", got.Header("List-Unsubscribe-Post"))
+	}
+	unsub := strings.Trim(got.Header("List-Unsubscribe"), "<>")
+	path := strings.TrimPrefix(unsub, ts.URL)
+	if path == unsub || !strings.HasPrefix(path, "/notifications/unsubscribe/") {
+		t.Fatalf("List-Unsubscribe: %q", got.Header("List-Unsubscribe"))
+	}
+
+	// Altered links: another id, a changed signature, none.
+	id, sig, _ := strings.Cut(strings.TrimPrefix(path, "/notifications/unsubscribe/"), ".")
+	flip := "A"
+	if strings.HasSuffix(sig, "A") {
+		flip = "B"
+	}
+	visitor := ts.client(t)
+	for _, bad := range []string{"2." + sig, id + "." + sig[:len(sig)-1] + flip, id, id + ".", "x." + sig} {
+		res := visitor.post("/notifications/unsubscribe/"+bad, url.Values{"List-Unsubscribe": {"One-Click"}})
+		expectStatus(t, res, http.StatusNotFound)
+		if byID(doc(t, res.body), "form-error") == nil {
+			t.Errorf("%s: no reason on the page", bad)
+		}
+	}
+	// Opening the link changes nothing (link checkers open links).
+	expectStatus(t, visitor.get(path), http.StatusOK)
+	for _, name := range []string{"bob", "cy"} {
+		if n, _ := ts.store.NotifySettings(t.Context(), mustUserID(t, ts, name)); n.Email != chat.EmailMentions {
+			t.Fatalf("%s's email is %s before the one-click POST", name, n.Email)
+		}
+	}
+	// The one-click POST a mail client sends, without a session.
+	res := visitor.post(path, url.Values{"List-Unsubscribe": {"One-Click"}})
+	expectStatus(t, res, http.StatusOK)
+	if byID(doc(t, res.body), "unsubscribed") == nil {
+		t.Fatalf("no confirmation:\n%.1000s", res.body)
+	}
+	if n, _ := ts.store.NotifySettings(t.Context(), mustUserID(t, ts, "cy")); n.Email != chat.EmailOff {
+		t.Fatalf("cy's email is %s after unsubscribing", n.Email)
+	}
+	if n, _ := ts.store.NotifySettings(t.Context(), mustUserID(t, ts, "bob")); n.Email != chat.EmailMentions {
+		t.Fatal("bob's email changed")
+	}
+	// Off: a new mention of cy is not emailed.
+	c, _ = ts.store.CountJobs(t.Context())
+	ann.postMessage("general", "@cy are you there?")
+	if after, _ := ts.store.CountJobs(t.Context()); after != c {
+		t.Fatalf("jobs %+v then %+v: a job for cy, who turned email off", c, after)
+	}
 }

@@ -164,7 +164,7 @@ func TestFloodedSlowBotDelaysNoOtherBot(t *testing.T) {
 	free()
 	select {
 	case <-all:
-	case <-time.After(60 * time.Second):
+	case <-time.After(5 * time.Minute): // one at a time, on a loaded machine
 		mu.Lock()
 		defer mu.Unlock()
 		t.Fatalf("the slow bot got %d of %d messages", len(got), flood)

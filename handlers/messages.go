@@ -63,6 +63,7 @@ func (s *Server) send(ctx context.Context, u chat.User, room chat.Room, body, cl
 	s.typer.StopTyping(room.ID, u.ID)
 	if created {
 		s.queueWebhooks(ctx, m, room, u)
+		s.queueMissed(ctx, m, room)
 	}
 	return m, created, nil
 }

@@ -49,6 +49,8 @@ func (s *Server) routes() {
 	pages.GET("/password/reset/:token", s.handleResetPage)
 	pages.POST("/password/reset/:token", s.handleReset)
 	pages.GET("/settings/email/verify/:token", s.handleVerifyEmail)
+	pages.GET("/notifications/unsubscribe/:token", s.handleUnsubscribePage)
+	pages.POST("/notifications/unsubscribe/:token", s.handleUnsubscribe)
 
 	auth := pages.Group("", s.requireUser)
 	auth.GET("/me.css", s.handleMeCSS)

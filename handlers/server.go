@@ -67,6 +67,9 @@ type Config struct {
 	// https://chat.example.com: the start of every link in an email. Empty:
 	// links are made from the request that asks for them.
 	PublicURL string
+	// MissedEmailGrace is the least time a mention or direct message waits
+	// before a missed-activity email (for a delay of 0). Default 5 s.
+	MissedEmailGrace time.Duration
 	// MaxUpload is the largest file one upload may carry, in bytes
 	// (DefaultMaxUpload when 0).
 	MaxUpload int64
@@ -112,6 +115,8 @@ type Server struct {
 	mail        *mail.Sender
 	publicURL   string
 	mailLimits  *limiterSet // links mailed per user and per client address
+	missedGrace time.Duration
+	unsub       unsubscribeKeys
 	ownJobs     bool        // the runner is the server's own, started and stopped with it
 	streams     *streams    // the API's event streams
 	apiLimits   *limiterSet // API requests per token
@@ -189,6 +194,7 @@ func New(cfg Config) *Server {
 		mail:         cfg.Mail,
 		publicURL:    strings.TrimSuffix(cfg.PublicURL, "/"),
 		mailLimits:   newLimiterSet(1.0/120, 5),
+		missedGrace:  cfg.MissedEmailGrace,
 	}
 	if s.signup == "" {
 		s.signup = SignupOpen
@@ -210,6 +216,10 @@ func New(cfg Config) *Server {
 	}
 	s.startWebhooks(cfg.WebhooksPrivate, cfg.WebhookTimeout)
 	s.jobs.Handle(jobEmail, s.sendEmail)
+	s.jobs.Handle(jobMissed, s.sendMissed)
+	if s.missedGrace <= 0 {
+		s.missedGrace = missedGrace
+	}
 	if s.metrics == nil {
 		s.metrics = metrics.New()
 	}

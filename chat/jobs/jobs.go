@@ -153,7 +153,7 @@ func (r *Runner) Wake() {
 	}
 }
 
-// Start runs the workers until Stop. Starting twice is a no-op.
+// Start runs the workers until Stop. Starting a started runner is a no-op.
 func (r *Runner) Start() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -180,6 +180,7 @@ func (r *Runner) Start() {
 
 // Stop ends the workers, cancelling the jobs they run: those are claimed
 // again once their lease runs out, here after a restart or on another node.
+// It may be started again after.
 func (r *Runner) Stop() {
 	r.mu.Lock()
 	cancel := r.cancel
@@ -188,6 +189,9 @@ func (r *Runner) Stop() {
 		cancel()
 	}
 	r.wg.Wait()
+	r.mu.Lock()
+	r.started, r.cancel = false, nil
+	r.mu.Unlock()
 }
 
 // work claims and runs jobs while there are any due, then waits for a wake,

@@ -47,3 +47,9 @@ CREATE TABLE notify_settings (
     email_delay     INTEGER NOT NULL DEFAULT 10,
     emailed_through BIGINT  NOT NULL DEFAULT 0
 );
+
+-- Keys the nodes share, made once: the one that signs unsubscribe links.
+CREATE TABLE server_keys (
+    name  TEXT  PRIMARY KEY,
+    value BLOB NOT NULL
+);
