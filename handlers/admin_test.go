@@ -152,7 +152,7 @@ func TestAdminUsers(t *testing.T) {
 		a, _ := attr(f, "action")
 		actions = append(actions, a)
 	}
-	if strings.Join(actions, " ") != "/admin/users/bob/deactivate /admin/users/bob/admin" {
+	if strings.Join(actions, " ") != "/admin/users/bob/deactivate /admin/users/bob/reset /admin/users/bob/admin" {
 		t.Errorf("bob's forms: %v", actions)
 	}
 
