@@ -22,6 +22,8 @@ type store interface {
 	adminStore
 	botStore
 	healthStore
+	jobStore
+	emailStore
 }
 
 var _ store = (*db.Store)(nil)
@@ -127,6 +129,7 @@ type adminStore interface {
 
 // botStore is what handlers ask of bots and their webhooks' deliveries.
 type botStore interface {
+	BotByID(ctx context.Context, userID int64) (chat.Bot, error)
 	Bots(ctx context.Context) ([]chat.Bot, error)
 	BotsNamed(ctx context.Context, usernames []string) ([]chat.Bot, error)
 	CreateBot(ctx context.Context, username string, ownerID int64, webhookURL, secret string, tokenHash []byte) (chat.Bot, error)
@@ -136,4 +139,30 @@ type botStore interface {
 // healthStore is what handlers ask of the health check.
 type healthStore interface {
 	Ping(ctx context.Context) error
+}
+
+// jobStore is what the admins' jobs page asks of the job queue (the runner,
+// chat/jobs, asks the rest).
+type jobStore interface {
+	CountJobs(ctx context.Context) (chat.JobCounts, error)
+	JobsIn(ctx context.Context, state string, limit int) ([]chat.Job, error)
+	RetryJob(ctx context.Context, id int64) (chat.Job, error)
+}
+
+// emailStore is what email asks: addresses, mailed tokens, notification
+// settings, what a user missed.
+type emailStore interface {
+	CreateEmailToken(ctx context.Context, userID int64, purpose, email string, hash []byte, expires time.Time) error
+	EmailRecipients(ctx context.Context, roomID, authorID int64, dm bool, mentions []string) (map[int64]int, error)
+	EmailTokenUser(ctx context.Context, purpose string, hash []byte) (chat.User, error)
+	MarkEmailed(ctx context.Context, userID, through int64) error
+	MissedBy(ctx context.Context, userID int64, limit int) ([]chat.Missed, error)
+	NotifySettings(ctx context.Context, userID int64) (chat.NotifySettings, error)
+	PendingEmail(ctx context.Context, userID int64) (string, error)
+	ResetPassword(ctx context.Context, hash []byte, passwordHash string) (chat.User, [][]byte, error)
+	ServerKey(ctx context.Context, name string, fresh []byte) ([]byte, error)
+	SetNotifySettings(ctx context.Context, userID int64, n chat.NotifySettings) error
+	UserByLogin(ctx context.Context, name string) (chat.User, string, error)
+	UserEmail(ctx context.Context, userID int64) (string, error)
+	VerifyEmail(ctx context.Context, hash []byte) (chat.User, string, error)
 }
