@@ -300,12 +300,15 @@ func TestQueueHoldsOneWorker(t *testing.T) {
 		}
 		r.Start()
 		defer r.Stop()
+		var once sync.Once
+		free := func() { once.Do(func() { close(release) }) }
+		defer free() // before Stop, which waits for the hanging job
 		for range 10 {
 			if o := next(t, ran); o.job.Kind != "fast" || o.err != nil {
 				t.Fatalf("while the slow queue's first job hangs, ran %+v", o)
 			}
 		}
-		close(release)
+		free()
 		for range 50 {
 			if o := next(t, ran); o.err != nil {
 				t.Fatalf("slow job: %v", o.err)
