@@ -114,14 +114,11 @@ func (s *Server) queueWebhooks(ctx context.Context, m chat.Message, room chat.Ro
 }
 
 func (s *Server) botCanRead(ctx context.Context, bot chat.Bot, room chat.Room) (bool, error) {
-	if bot.User.Deactivated {
-		return false, nil
-	}
-	member, err := s.store.IsMember(ctx, room.ID, bot.User.ID)
+	a, err := s.accessTo(ctx, bot.User, room)
 	if err != nil {
 		return false, err
 	}
-	return chat.CanRead(room, member), nil
+	return a.Read, nil
 }
 
 // deliverWebhook runs one delivery job: the bot as it is now (its address
@@ -141,12 +138,13 @@ func (s *Server) deliverWebhook(ctx context.Context, j chat.Job) error {
 	if bot.WebhookURL == "" || bot.User.Deactivated {
 		return nil
 	}
-	member, err := s.store.IsMember(ctx, job.Room.ID, bot.User.ID)
+	a, err := s.accessTo(ctx, bot.User, job.Room)
 	if err != nil {
 		return err
 	}
-	if !chat.CanRead(job.Room, member) {
-		return nil // removed from the room since
+	member := a.member
+	if !a.Read {
+		return nil // removed from the room since, or deactivated
 	}
 	body, err := json.Marshal(hookPayload{Event: job.Event, Bot: bot.User.Username,
 		Room:    apiRoom{Slug: job.Room.Slug, Name: job.Room.Name, Private: job.Room.Private, Member: member, Kind: job.Room.Kind},
@@ -183,7 +181,7 @@ func (s *Server) deliverWebhook(ctx context.Context, j chat.Job) error {
 	// The delivery is done whatever becomes of the reply: trying again
 	// would post the message to the bot twice.
 	if !member {
-		if err := s.join(ctx, bot.User, job.Room); err != nil {
+		if _, err := s.join(ctx, bot.User, a); err != nil {
 			fail("could not join " + job.Room.Slug + " to reply: " + chat.ErrorMessage(err))
 			return nil
 		}
