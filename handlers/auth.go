@@ -69,7 +69,10 @@ func (s *Server) handleSignup(c echo.Context) error {
 	if !first && s.signup != SignupOpen {
 		return s.renderAuth(c, http.StatusForbidden, true, views.AuthForm{})
 	}
-	u, form, status, err := s.createAccount(c, "")
+	// Where only the first account may be made here, "first" is checked
+	// again where the account is inserted: many sign-ups at once on a new
+	// server all saw no account yet.
+	u, form, status, err := s.createAccount(c, "", s.signup != SignupOpen)
 	if err != nil || status != 0 {
 		if err != nil {
 			return err
@@ -83,9 +86,10 @@ func (s *Server) handleSignup(c echo.Context) error {
 }
 
 // createAccount makes an account from the sign-up form, with an invite
-// code or none. A refusal comes back as the form to show again, with its
-// status; err is for failures of ours.
-func (s *Server) createAccount(c echo.Context, inviteCode string) (chat.User, views.AuthForm, int, error) {
+// code or none, or only if it is the server's first (onlyFirst). A refusal
+// comes back as the form to show again, with its status; err is for
+// failures of ours.
+func (s *Server) createAccount(c echo.Context, inviteCode string, onlyFirst bool) (chat.User, views.AuthForm, int, error) {
 	ctx := c.Request().Context()
 	username, password := strings.TrimSpace(c.FormValue("username")), c.FormValue("password")
 	form := views.AuthForm{Username: username}
@@ -122,9 +126,12 @@ func (s *Server) createAccount(c echo.Context, inviteCode string) (chat.User, vi
 		return refuse(err)
 	}
 	var u chat.User
-	if inviteCode != "" {
+	switch {
+	case inviteCode != "":
 		u, err = s.store.CreateUserWithInvite(ctx, chat.HashToken(inviteCode), username, hash)
-	} else {
+	case onlyFirst:
+		u, err = s.store.CreateFirstUser(ctx, username, hash)
+	default:
 		u, err = s.store.CreateUser(ctx, username, "", hash, false)
 	}
 	if err != nil {
