@@ -178,3 +178,38 @@ func TestStripGIFKeepsFramesAndLoopDropsComments(t *testing.T) {
 		t.Error("the stripped GIF is not the original without the added blocks")
 	}
 }
+
+// Between the scans of a progressive JPEG come more tables, which are kept,
+// and possibly metadata, which is not; after the end marker nothing is kept.
+func TestStripJPEGFollowsScansAndStopsAtTheEnd(t *testing.T) {
+	m := image.NewRGBA(image.Rect(0, 0, 16, 16))
+	var j bytes.Buffer
+	jpeg.Encode(&j, m, nil)
+	b := j.Bytes()
+	eoi := len(b) - 2
+	sos := bytes.Index(b, []byte{0xFF, 0xDA})
+	dht := bytes.Index(b, []byte{0xFF, 0xC4})
+	dhtLen := int(b[dht+2])<<8 | int(b[dht+3])
+	table := b[dht : dht+2+dhtLen]
+	secondScan := b[sos:eoi] // a scan header and entropy-coded data again
+	app1 := append([]byte{0xFF, 0xE1, 0, 2 + 10}, "Exif\x00\x00SECR"...)
+	var in []byte
+	in = append(in, b[:eoi]...)
+	in = append(in, app1...)
+	in = append(in, table...)
+	in = append(in, secondScan...)
+	in = append(in, 0xFF, 0xD9)
+	in = append(in, "trailing motion photo"...)
+	var out bytes.Buffer
+	if _, err := Strip(&out, bytes.NewReader(in), JPEG); err != nil {
+		t.Fatal(err)
+	}
+	var want []byte
+	want = append(want, b[:eoi]...)
+	want = append(want, table...)
+	want = append(want, secondScan...)
+	want = append(want, 0xFF, 0xD9)
+	if !bytes.Equal(out.Bytes(), want) {
+		t.Fatalf("stripped %d bytes, want %d: tables and scans kept, metadata between scans and the trailer dropped", out.Len(), len(want))
+	}
+}
