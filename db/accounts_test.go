@@ -196,3 +196,21 @@ func TestOnlyOneFirstAccountIsMadeAtOnce(t *testing.T) {
 		}
 	})
 }
+
+// The username index and chat.NameKeys read names alike on both engines:
+// '-' and '_' in a username are read past, as decorations of a name are.
+func TestNameLooksTakenReadsPastDecorations(t *testing.T) {
+	onEachEngine(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		s := openDSN(t, dsn)
+		if _, err := s.CreateUser(ctx, "Al-1ce_", "", "hash", false); err != nil {
+			t.Fatal(err)
+		}
+		for name, want := range map[string]bool{"alice": true, "a l i c e": true, "alice (admin)": true, "al_ice": true, "alicia": false} {
+			got, err := s.NameLooksTaken(ctx, name, 0)
+			if err != nil || got != want {
+				t.Errorf("NameLooksTaken(%q) = %v, %v; want %v", name, got, err, want)
+			}
+		}
+	})
+}
