@@ -62,8 +62,16 @@ func (l *limitReader) Read(p []byte) (int, error) {
 // uploadIdle is how long an upload's body may stop arriving. The server's
 // read timeout bounds whole requests, which a large file on a slow link
 // outlasts; an upload instead has its read deadline moved on as long as its
-// bytes keep coming.
+// bytes keep coming, at no less than a minimum rate.
 const uploadIdle = 30 * time.Second
+
+// Defaults of the minimum rate: after the grace period, an upload must have
+// arrived at UploadMinRate on average since it began. A byte every 20 s
+// keeps any idle timeout from firing; it does not keep this one.
+const (
+	DefaultUploadGrace   = 30 * time.Second
+	DefaultUploadMinRate = 16 << 10 // bytes per second: a poor mobile link still makes it
+)
 
 // uploadBody is an upload's request body, read through its limit; the
 // original stays at hand to drain what is left after a refusal.
@@ -71,13 +79,27 @@ type uploadBody struct {
 	limitReader
 	orig io.ReadCloser
 	rc   *http.ResponseController
+
+	start    time.Time
+	grace    time.Duration
+	minRate  int64 // bytes per second
+	received int64
 }
 
 func (b *uploadBody) Read(p []byte) (int, error) {
+	// By now at least minRate bytes a second after the grace period must
+	// have come: the next ones are due by then, and within uploadIdle.
+	due := b.start.Add(b.grace + time.Duration(float64(b.received)/float64(b.minRate)*float64(time.Second)))
+	deadline := time.Now().Add(uploadIdle)
+	if due.Before(deadline) {
+		deadline = due
+	}
 	// Not every connection can (a test's recorder cannot): then the
 	// server's own timeout applies.
-	_ = b.rc.SetReadDeadline(time.Now().Add(uploadIdle))
-	return b.limitReader.Read(p)
+	_ = b.rc.SetReadDeadline(deadline)
+	n, err := b.limitReader.Read(p)
+	b.received += int64(n)
+	return n, err
 }
 
 func (b *uploadBody) Close() error { return b.orig.Close() }
@@ -132,7 +154,7 @@ func (s *Server) receiveUpload(c echo.Context, u chat.User, room chat.Room) (cha
 		limit = &errTooLarge{limit: left, quota: true}
 	}
 	req.Body = &uploadBody{limitReader: limitReader{r: req.Body, left: limit.limit + multipartSlack, err: limit}, orig: req.Body,
-		rc: http.NewResponseController(c.Response())}
+		rc: http.NewResponseController(c.Response()), start: time.Now(), grace: s.uploadGrace, minRate: s.uploadMinRate}
 	if req.ContentLength > limit.limit+multipartSlack {
 		return chat.File{}, "", limit
 	}

@@ -54,6 +54,12 @@ type Config struct {
 	// MaxUpload is the largest file one upload may carry, in bytes
 	// (DefaultMaxUpload when 0).
 	MaxUpload int64
+	// UploadGrace and UploadMinRate bound how slowly an upload may arrive:
+	// after UploadGrace, at least UploadMinRate bytes a second on average
+	// since it began, or it is cut off with 408. Defaults
+	// DefaultUploadGrace and DefaultUploadMinRate.
+	UploadGrace   time.Duration
+	UploadMinRate int64
 	// Signup says who may make an account: "open" (anyone, the default),
 	// "invite" (only with an admin's invite link) or "closed" (invites only,
 	// made by admins; the sign-up page says how to get in).
@@ -98,9 +104,11 @@ type Server struct {
 
 	framesRendered atomic.Int64 // fragments rendered for broadcast, for tests and benchmarks
 
-	maxUpload    int64
-	uploadLimits *limiterSet   // file uploads per user
-	thumbSlots   chan struct{} // thumbnails being made: each holds a decoded picture in memory
+	maxUpload     int64
+	uploadGrace   time.Duration
+	uploadMinRate int64
+	uploadLimits  *limiterSet   // file uploads per user
+	thumbSlots    chan struct{} // thumbnails being made: each holds a decoded picture in memory
 	// Every action that writes or broadcasts has a limit per user.
 	editLimits   *limiterSet // message edits
 	reactLimits  *limiterSet // reactions
@@ -155,6 +163,7 @@ func New(cfg Config) *Server {
 		apiLimits:    newLimiterSet(20, 100),
 		apiWrites:    newLimiterSet(5, 20),
 		maxUpload:    cfg.MaxUpload,
+		uploadGrace:  cfg.UploadGrace,
 		uploadLimits: newLimiterSet(20.0/60, 20),
 		thumbSlots:   make(chan struct{}, 2),
 		editLimits:   newLimiterSet(1, 10),
@@ -171,6 +180,12 @@ func New(cfg Config) *Server {
 	}
 	if s.maxUpload <= 0 {
 		s.maxUpload = DefaultMaxUpload
+	}
+	if s.uploadGrace <= 0 {
+		s.uploadGrace = DefaultUploadGrace
+	}
+	if s.uploadMinRate = cfg.UploadMinRate; s.uploadMinRate <= 0 {
+		s.uploadMinRate = DefaultUploadMinRate
 	}
 	s.startWebhooks(cfg.WebhooksPrivate, cfg.WebhookTimeout)
 	s.streams = newStreams()
