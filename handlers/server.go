@@ -94,13 +94,14 @@ type Server struct {
 	metrics      *metrics.Set
 	pingEvery    time.Duration
 
-	loginLimits *limiterSet // per client address, against password guessing
-	postLimits  *limiterSet // messages per user, across all their sockets and forms
-	frameLimits *limiterSet // socket frames per user, across all their sockets
-	hooks       *webhooks
-	streams     *streams    // the API's event streams
-	apiLimits   *limiterSet // API requests per token
-	apiWrites   *limiterSet // API posts, edits, reactions and joins per token
+	loginLimits   *limiterSet // per client address (and address and account), against password guessing
+	accountLimits *limiterSet // per account, against guessing from many addresses
+	postLimits    *limiterSet // messages per user, across all their sockets and forms
+	frameLimits   *limiterSet // socket frames per user, across all their sockets
+	hooks         *webhooks
+	streams       *streams    // the API's event streams
+	apiLimits     *limiterSet // API requests per token
+	apiWrites     *limiterSet // API posts, edits, reactions and joins per token
 
 	framesRendered atomic.Int64 // fragments rendered for broadcast, for tests and benchmarks
 
@@ -156,24 +157,26 @@ func New(cfg Config) *Server {
 		echo:         echo.New(),
 		cop:          http.NewCrossOriginProtection(),
 		loginLimits:  newLimiterSet(10.0/60, 10),
-		postLimits:   newLimiterSet(8, 30),
-		frameLimits:  newLimiterSet(40, 600),
-		metrics:      cfg.Metrics,
-		pingEvery:    cfg.PingEvery,
-		apiLimits:    newLimiterSet(20, 100),
-		apiWrites:    newLimiterSet(5, 20),
-		maxUpload:    cfg.MaxUpload,
-		uploadGrace:  cfg.UploadGrace,
-		uploadLimits: newLimiterSet(20.0/60, 20),
-		thumbSlots:   make(chan struct{}, 2),
-		editLimits:   newLimiterSet(1, 10),
-		reactLimits:  newLimiterSet(3, 20),
-		noticeLimits: newLimiterSet(0.5, 30),
-		renameLimits: newLimiterSet(1.0/20, 3),
-		roomLimits:   newLimiterSet(1.0/30, 5),
-		hashes:       newHashGate(),
-		sockets:      newSocketCount(SocketsPerUser, SocketsPerAddress),
-		seen:         newSeenMarks(),
+		// Twice an address's rate: one address alone never empties it.
+		accountLimits: newLimiterSet(20.0/60, 20),
+		postLimits:    newLimiterSet(8, 30),
+		frameLimits:   newLimiterSet(40, 600),
+		metrics:       cfg.Metrics,
+		pingEvery:     cfg.PingEvery,
+		apiLimits:     newLimiterSet(20, 100),
+		apiWrites:     newLimiterSet(5, 20),
+		maxUpload:     cfg.MaxUpload,
+		uploadGrace:   cfg.UploadGrace,
+		uploadLimits:  newLimiterSet(20.0/60, 20),
+		thumbSlots:    make(chan struct{}, 2),
+		editLimits:    newLimiterSet(1, 10),
+		reactLimits:   newLimiterSet(3, 20),
+		noticeLimits:  newLimiterSet(0.5, 30),
+		renameLimits:  newLimiterSet(1.0/20, 3),
+		roomLimits:    newLimiterSet(1.0/30, 5),
+		hashes:        newHashGate(),
+		sockets:       newSocketCount(SocketsPerUser, SocketsPerAddress),
+		seen:          newSeenMarks(),
 	}
 	if s.signup == "" {
 		s.signup = SignupOpen
