@@ -241,8 +241,11 @@ func (s *Server) storeUpload(ctx context.Context, u chat.User, room chat.Room, p
 }
 
 // describeImage refuses a stored image with too many pixels, before
-// decoding any of them, and makes the thumbnail of any other. An image
-// that cannot be decoded after all stays a download.
+// decoding any of them, and makes the thumbnail of any other. An image that
+// cannot be decoded after all, or whose decoding would take more memory than
+// the decode budget allows (see media.DecodeCost), stays a download.
+// Decodes share the budget: each waits until its cost fits beside those
+// running.
 func (s *Server) describeImage(ctx context.Context, f *chat.File, orientation int) error {
 	w, h, err := media.Size(s.store.FileContent(ctx, *f), f.ContentType, orientation)
 	if errors.Is(err, media.ErrTooManyPixels) {
@@ -252,13 +255,19 @@ func (s *Server) describeImage(ctx context.Context, f *chat.File, orientation in
 	if err != nil {
 		return s.store.FinishFile(ctx, *f, "", nil)
 	}
-	select {
-	case s.thumbSlots <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
+	cost, err := media.DecodeCost(s.store.FileContent(ctx, *f), f.ContentType)
+	if err == nil && cost > s.decodeBudget {
+		err = fmt.Errorf("%w: %s to decode, over the budget of %s", media.ErrTooCostly, chat.SizeText(cost), chat.SizeText(s.decodeBudget))
+	}
+	if err != nil {
+		s.log.Info("image kept as a download", "file", f.ID, "err", err)
+		return s.store.FinishFile(ctx, *f, "", nil)
+	}
+	if err := s.decodes.Acquire(ctx, cost); err != nil {
+		return err
 	}
 	thumb, err := media.Thumbnail(s.store.FileContent(ctx, *f), f.ContentType, orientation)
-	<-s.thumbSlots
+	s.decodes.Release(cost)
 	if err != nil {
 		s.log.Info("image kept as a download", "file", f.ID, "err", err)
 		return s.store.FinishFile(ctx, *f, "", nil)

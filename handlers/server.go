@@ -15,9 +15,11 @@ import (
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
+	"golang.org/x/sync/semaphore"
 
 	"agora/chat"
 	"agora/chat/live"
+	"agora/chat/media"
 	"agora/db"
 	"agora/handlers/metrics"
 	"agora/views"
@@ -54,6 +56,11 @@ type Config struct {
 	// MaxUpload is the largest file one upload may carry, in bytes
 	// (DefaultMaxUpload when 0).
 	MaxUpload int64
+	// DecodeBudget is the most memory, in bytes, that decoding one picture
+	// for its thumbnail may take, and all decodes at once together
+	// (media.DefaultDecodeBudget when 0). A picture that would take more
+	// stays a download.
+	DecodeBudget int64
 	// UploadGrace and UploadMinRate bound how slowly an upload may arrive:
 	// after UploadGrace, at least UploadMinRate bytes a second on average
 	// since it began, or it is cut off with 408. Defaults
@@ -108,8 +115,9 @@ type Server struct {
 	maxUpload     int64
 	uploadGrace   time.Duration
 	uploadMinRate int64
-	uploadLimits  *limiterSet   // file uploads per user
-	thumbSlots    chan struct{} // thumbnails being made: each holds a decoded picture in memory
+	uploadLimits  *limiterSet         // file uploads per user
+	decodeBudget  int64               // the most memory one picture's decoding may take
+	decodes       *semaphore.Weighted // pictures being decoded, weighed by their cost: together no more than the budget
 	// Every action that writes or broadcasts has a limit per user.
 	editLimits   *limiterSet // message edits
 	reactLimits  *limiterSet // reactions
@@ -168,7 +176,7 @@ func New(cfg Config) *Server {
 		maxUpload:     cfg.MaxUpload,
 		uploadGrace:   cfg.UploadGrace,
 		uploadLimits:  newLimiterSet(20.0/60, 20),
-		thumbSlots:    make(chan struct{}, 2),
+		decodeBudget:  cfg.DecodeBudget,
 		editLimits:    newLimiterSet(1, 10),
 		reactLimits:   newLimiterSet(3, 20),
 		noticeLimits:  newLimiterSet(0.5, 30),
@@ -184,6 +192,10 @@ func New(cfg Config) *Server {
 	if s.maxUpload <= 0 {
 		s.maxUpload = DefaultMaxUpload
 	}
+	if s.decodeBudget <= 0 {
+		s.decodeBudget = media.DefaultDecodeBudget
+	}
+	s.decodes = semaphore.NewWeighted(s.decodeBudget)
 	if s.uploadGrace <= 0 {
 		s.uploadGrace = DefaultUploadGrace
 	}
