@@ -24,14 +24,19 @@ import (
 // configured otherwise.
 const DefaultMaxUpload = 25 << 20
 
+// DefaultStorageQuota is how much each account's files may take unless
+// configured otherwise (or an admin sets the account's own limit).
+const DefaultStorageQuota = 256 << 20
+
 // multipartSlack is what a form's other fields and boundaries may add to
 // the file in a request body.
 const multipartSlack = 64 << 10
 
 // errTooLarge is what the upload's body reader returns past the limit.
 type errTooLarge struct {
-	limit int64
-	quota bool // the limit was the user's storage left, not the upload limit
+	limit  int64
+	quota  bool // the limit was the user's storage left, not the upload limit
+	server bool // the limit was the server's storage left
 }
 
 func (e *errTooLarge) Error() string { return "upload over the limit" }
@@ -145,13 +150,13 @@ func (s *Server) receiveUpload(c echo.Context, u chat.User, room chat.Room) (cha
 	if _, err := s.store.DeletePendingFiles(ctx, time.Now().Add(-time.Hour)); err != nil {
 		return chat.File{}, "", err
 	}
-	st, err := s.store.Storage(ctx, u.ID)
+	left, full, err := s.storageLeft(ctx, u.ID)
 	if err != nil {
 		return chat.File{}, "", err
 	}
 	limit := &errTooLarge{limit: s.maxUpload}
-	if left := st.Left(); left >= 0 && left < limit.limit {
-		limit = &errTooLarge{limit: left, quota: true}
+	if left >= 0 && left < limit.limit {
+		limit = &errTooLarge{limit: left, quota: !full, server: full}
 	}
 	req.Body = &uploadBody{limitReader: limitReader{r: req.Body, left: limit.limit + multipartSlack, err: limit}, orig: req.Body,
 		rc: http.NewResponseController(c.Response()), start: time.Now(), grace: s.uploadGrace, minRate: s.uploadMinRate}
@@ -304,8 +309,11 @@ func (s *Server) uploadFailed(c echo.Context, u chat.User, room chat.Room, err e
 	if errors.As(err, &tl) {
 		status = http.StatusRequestEntityTooLarge
 		msg = fmt.Sprintf("That file is larger than %s, the most one upload may be.", chat.SizeText(tl.limit))
-		if tl.quota {
+		switch {
+		case tl.quota:
 			msg = fmt.Sprintf("That file is larger than the %s of storage you have left. Delete some of your files, or ask an admin for more room.", chat.SizeText(tl.limit))
+		case tl.server:
+			msg = fmt.Sprintf("That file is larger than the %s of storage this server has left. Ask an admin for more room.", chat.SizeText(tl.limit))
 		}
 		if b, ok := c.Request().Body.(*uploadBody); ok && c.Request().ContentLength <= 4*s.maxUpload {
 			_, _ = io.CopyN(io.Discard, b.orig, 4*s.maxUpload)

@@ -56,6 +56,11 @@ type Config struct {
 	// MaxUpload is the largest file one upload may carry, in bytes
 	// (DefaultMaxUpload when 0).
 	MaxUpload int64
+	// StorageQuota is how many bytes of files each account may keep unless
+	// an admin sets its own limit (DefaultStorageQuota when 0; none when
+	// negative); StorageTotal is how many all accounts together may (0 or
+	// less: no total).
+	StorageQuota, StorageTotal int64
 	// DecodeBudget is the most memory, in bytes, that decoding one picture
 	// for its thumbnail may take, and all decodes at once together
 	// (media.DefaultDecodeBudget when 0). A picture that would take more
@@ -116,6 +121,8 @@ type Server struct {
 	uploadGrace   time.Duration
 	uploadMinRate int64
 	uploadLimits  *limiterSet         // file uploads per user
+	storageQuota  int64               // bytes of files an account may keep, unless an admin set its own limit
+	storageTotal  int64               // bytes of files all accounts together may keep
 	decodeBudget  int64               // the most memory one picture's decoding may take
 	decodes       *semaphore.Weighted // pictures being decoded, weighed by their cost: together no more than the budget
 	// Every action that writes or broadcasts has a limit per user.
@@ -177,6 +184,8 @@ func New(cfg Config) *Server {
 		uploadGrace:   cfg.UploadGrace,
 		uploadLimits:  newLimiterSet(20.0/60, 20),
 		decodeBudget:  cfg.DecodeBudget,
+		storageQuota:  cfg.StorageQuota,
+		storageTotal:  cfg.StorageTotal,
 		editLimits:    newLimiterSet(1, 10),
 		reactLimits:   newLimiterSet(3, 20),
 		noticeLimits:  newLimiterSet(0.5, 30),
@@ -191,6 +200,12 @@ func New(cfg Config) *Server {
 	}
 	if s.maxUpload <= 0 {
 		s.maxUpload = DefaultMaxUpload
+	}
+	switch {
+	case s.storageQuota == 0:
+		s.storageQuota = DefaultStorageQuota
+	case s.storageQuota < 0:
+		s.storageQuota = 0
 	}
 	if s.decodeBudget <= 0 {
 		s.decodeBudget = media.DefaultDecodeBudget
