@@ -49,7 +49,7 @@ bench: assets
 # exceeded" (their corpora are in testdata/fuzz and
 # run with every `make test`). FUZZTIME=5m for a longer hunt.
 FUZZTIME ?= 20000x
-FUZZ_TARGETS := ./chat/:FuzzValidateBody ./chat/:FuzzValidateUsername ./chat/:FuzzValidateDisplayName \
+FUZZ_TARGETS := ./chat/:FuzzNameKeys ./chat/media/:FuzzDecodeCost ./chat/:FuzzValidateBody ./chat/:FuzzValidateUsername ./chat/:FuzzValidateDisplayName \
 	./chat/:FuzzValidateRoomName ./chat/:FuzzValidateClientMsgID ./chat/markup/:FuzzParse \
 	./views/:FuzzMessageBody ./handlers/frame/:FuzzDecode
 fuzz: assets

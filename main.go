@@ -85,6 +85,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return fmt.Errorf("-max-upload: %w", err)
 	}
+	quota, err := parseLimit(o.storageQuota)
+	if err != nil {
+		return fmt.Errorf("-storage-quota: %w", err)
+	}
+	if quota == 0 {
+		quota = -1 // none, where 0 would be the default
+	}
+	total, err := parseLimit(o.storageTotal)
+	if err != nil {
+		return fmt.Errorf("-storage-total: %w", err)
+	}
 	store, err := db.Open(ctx, o.dbPath)
 	if err != nil {
 		return err
@@ -94,7 +105,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	hub := handlers.NewHub(live.HubConfig{})
 	counts := metrics.New()
 	app := handlers.New(handlers.Config{Store: store, Hub: hub, Log: log, Assets: assets.FS, Guests: o.guests, TrustProxy: o.trustProxy,
-		Metrics: counts, WebhooksPrivate: o.webhooksPrivate, MaxUpload: maxUpload, Signup: o.signup})
+		Metrics: counts, WebhooksPrivate: o.webhooksPrivate, MaxUpload: maxUpload, Signup: o.signup,
+		StorageQuota: quota, StorageTotal: total})
 	if o.natsURL != "" {
 		if !store.Shared() {
 			return errors.New("-nats: the nodes of a cluster share one PostgreSQL database: give -db a postgres:// URL")
@@ -210,6 +222,7 @@ type options struct {
 	addr, dbPath, pprofAddr, metricsAddr string
 	natsURL                              string
 	maxUpload                            string
+	storageQuota, storageTotal           string
 	signup                               string
 	tlsCert, tlsKey                      string
 	guests, trustProxy                   bool
@@ -242,6 +255,8 @@ func newFlags(name string, getenv func(string) string, out io.Writer) (*flag.Fla
 	fs.StringVar(&o.signup, "signup", envOr(getenv, "CHAT_SIGNUP", handlers.SignupOpen), "who may make an account: open (anyone), invite (with an admin's invite link) or closed (env CHAT_SIGNUP)")
 	fs.StringVar(&o.metricsAddr, "metrics", getenv("CHAT_METRICS"), "serve Prometheus metrics at http://ADDR/metrics, e.g. 127.0.0.1:9090 (env CHAT_METRICS); off when empty")
 	fs.StringVar(&o.maxUpload, "max-upload", envOr(getenv, "CHAT_MAX_UPLOAD", "25MB"), "the largest file one upload may carry, such as 25MB or 512KB (env CHAT_MAX_UPLOAD)")
+	fs.StringVar(&o.storageQuota, "storage-quota", envOr(getenv, "CHAT_STORAGE_QUOTA", "256MB"), "how much each account's files may take unless an admin sets its own limit at /admin/storage, such as 256MB or 1GB; 0 for no default limit (env CHAT_STORAGE_QUOTA)")
+	fs.StringVar(&o.storageTotal, "storage-total", getenv("CHAT_STORAGE_TOTAL"), "how much all files together may take, such as 50GB; off when empty (env CHAT_STORAGE_TOTAL)")
 	fs.TextVar(&o.logLevel, "log-level", slog.LevelInfo, "the least important log lines written: debug (every request, assets and health checks too), info, warn or error (env CHAT_LOG_LEVEL)")
 	for flagName, env := range map[string]string{"read-timeout": "CHAT_READ_TIMEOUT", "log-level": "CHAT_LOG_LEVEL"} {
 		if v := getenv(env); v != "" {
@@ -280,6 +295,14 @@ func (c *connStates) active() int {
 		}
 	}
 	return n
+}
+
+// parseLimit reads a size for a storage limit: empty or 0 is none.
+func parseLimit(v string) (int64, error) {
+	if v = strings.TrimSpace(v); v == "" || v == "0" {
+		return 0, nil
+	}
+	return handlers.ParseSize(v)
 }
 
 func envOr(getenv func(string) string, key, fallback string) string {

@@ -83,6 +83,7 @@ func (postgresEngine) shared() bool       { return true }
 const (
 	migrationLock = 7461726
 	writeLock     = 7461727
+	accountLock   = 7461728
 )
 
 func (postgresEngine) lockMigrations(ctx context.Context, conn *sql.Conn) (func(), error) {
@@ -97,6 +98,12 @@ func (postgresEngine) lockMigrations(ctx context.Context, conn *sql.Conn) (func(
 // lockWrites takes a lock that the transaction's end releases.
 func (postgresEngine) lockWrites(ctx context.Context, tx *sql.Tx) error {
 	_, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", writeLock)
+	return err
+}
+
+// lockAccounts takes a lock that the transaction's end releases.
+func (postgresEngine) lockAccounts(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", accountLock)
 	return err
 }
 

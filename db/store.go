@@ -73,6 +73,11 @@ type engine interface {
 	// seq once per batch, and ids, seqs and event ids rise in commit order
 	// only if no other writer takes one meanwhile.
 	lockWrites(ctx context.Context, tx *sql.Tx) error
+	// lockAccounts, run first in a transaction that makes an account, makes
+	// such transactions take turns, so "no account exists yet" (the first is
+	// the admin, and is made in every signup mode) stays true until the
+	// insert commits.
+	lockAccounts(ctx context.Context, tx *sql.Tx) error
 	// indexBatch indexes the new messages with ids in [first, last] for
 	// search, where the index does not follow the table by itself.
 	indexBatch(ctx context.Context, tx *sql.Tx, first, last int64) error

@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -54,6 +55,15 @@ func (s *Server) spendLogin(key string) bool {
 	return ok
 }
 
+// limitsOf is the set of buckets a login limit's key is in: an account's
+// ("user ...") or an address's.
+func (s *Server) limitsOf(key string) *limiterSet {
+	if strings.HasPrefix(key, "user ") {
+		return s.accountLimits
+	}
+	return s.loginLimits
+}
+
 // JoinCluster makes the server one node of a cluster on nc: room events and
 // control events reach every node's sockets. Call it before serving.
 func (s *Server) JoinCluster(ctx context.Context, nc *nats.Conn, opt cluster.Options) (*cluster.Node, error) {
@@ -61,7 +71,7 @@ func (s *Server) JoinCluster(ctx context.Context, nc *nats.Conn, opt cluster.Opt
 		opt.Log = s.log
 	}
 	// Failed logins spent on any node count on every node.
-	opt.OnSpend = func(key string) { s.loginLimits.Allow(key) }
+	opt.OnSpend = func(key string) { s.limitsOf(key).Allow(key) }
 	// Sidebars changed on another node are drawn again here.
 	opt.OnNav = func(userID int64) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

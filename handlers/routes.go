@@ -13,10 +13,10 @@ func (s *Server) routes() {
 	e.HideBanner, e.HidePort = true, true
 	// The client's address keys the login and signup limits. It is the
 	// peer's, unless a trusted proxy (loopback or private network) says whom
-	// it forwards for.
+	// it forwards for (see forwardedClient).
 	e.IPExtractor = echo.ExtractIPDirect()
 	if s.trustProxy {
-		e.IPExtractor = echo.ExtractIPFromXFFHeader()
+		e.IPExtractor = forwardedClient
 	}
 	e.HTTPErrorHandler = s.handleError
 	e.Use(s.observe)

@@ -15,9 +15,11 @@ import (
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
+	"golang.org/x/sync/semaphore"
 
 	"agora/chat"
 	"agora/chat/live"
+	"agora/chat/media"
 	"agora/db"
 	"agora/handlers/metrics"
 	"agora/views"
@@ -54,6 +56,22 @@ type Config struct {
 	// MaxUpload is the largest file one upload may carry, in bytes
 	// (DefaultMaxUpload when 0).
 	MaxUpload int64
+	// StorageQuota is how many bytes of files each account may keep unless
+	// an admin sets its own limit (DefaultStorageQuota when 0; none when
+	// negative); StorageTotal is how many all accounts together may (0 or
+	// less: no total).
+	StorageQuota, StorageTotal int64
+	// DecodeBudget is the most memory, in bytes, that decoding one picture
+	// for its thumbnail may take, and all decodes at once together
+	// (media.DefaultDecodeBudget when 0). A picture that would take more
+	// stays a download.
+	DecodeBudget int64
+	// UploadGrace and UploadMinRate bound how slowly an upload may arrive:
+	// after UploadGrace, at least UploadMinRate bytes a second on average
+	// since it began, or it is cut off with 408. Defaults
+	// DefaultUploadGrace and DefaultUploadMinRate.
+	UploadGrace   time.Duration
+	UploadMinRate int64
 	// Signup says who may make an account: "open" (anyone, the default),
 	// "invite" (only with an admin's invite link) or "closed" (invites only,
 	// made by admins; the sign-up page says how to get in).
@@ -88,19 +106,25 @@ type Server struct {
 	metrics      *metrics.Set
 	pingEvery    time.Duration
 
-	loginLimits *limiterSet // per client address, against password guessing
-	postLimits  *limiterSet // messages per user, across all their sockets and forms
-	frameLimits *limiterSet // socket frames per user, across all their sockets
-	hooks       *webhooks
-	streams     *streams    // the API's event streams
-	apiLimits   *limiterSet // API requests per token
-	apiWrites   *limiterSet // API posts, edits, reactions and joins per token
+	loginLimits   *limiterSet // per client address (and address and account), against password guessing
+	accountLimits *limiterSet // per account, against guessing from many addresses
+	postLimits    *limiterSet // messages per user, across all their sockets and forms
+	frameLimits   *limiterSet // socket frames per user, across all their sockets
+	hooks         *webhooks
+	streams       *streams    // the API's event streams
+	apiLimits     *limiterSet // API requests per token
+	apiWrites     *limiterSet // API posts, edits, reactions and joins per token
 
 	framesRendered atomic.Int64 // fragments rendered for broadcast, for tests and benchmarks
 
-	maxUpload    int64
-	uploadLimits *limiterSet   // file uploads per user
-	thumbSlots   chan struct{} // thumbnails being made: each holds a decoded picture in memory
+	maxUpload     int64
+	uploadGrace   time.Duration
+	uploadMinRate int64
+	uploadLimits  *limiterSet         // file uploads per user
+	storageQuota  int64               // bytes of files an account may keep, unless an admin set its own limit
+	storageTotal  int64               // bytes of files all accounts together may keep
+	decodeBudget  int64               // the most memory one picture's decoding may take
+	decodes       *semaphore.Weighted // pictures being decoded, weighed by their cost: together no more than the budget
 	// Every action that writes or broadcasts has a limit per user.
 	editLimits   *limiterSet // message edits
 	reactLimits  *limiterSet // reactions
@@ -148,29 +172,50 @@ func New(cfg Config) *Server {
 		echo:         echo.New(),
 		cop:          http.NewCrossOriginProtection(),
 		loginLimits:  newLimiterSet(10.0/60, 10),
-		postLimits:   newLimiterSet(8, 30),
-		frameLimits:  newLimiterSet(40, 600),
-		metrics:      cfg.Metrics,
-		pingEvery:    cfg.PingEvery,
-		apiLimits:    newLimiterSet(20, 100),
-		apiWrites:    newLimiterSet(5, 20),
-		maxUpload:    cfg.MaxUpload,
-		uploadLimits: newLimiterSet(20.0/60, 20),
-		thumbSlots:   make(chan struct{}, 2),
-		editLimits:   newLimiterSet(1, 10),
-		reactLimits:  newLimiterSet(3, 20),
-		noticeLimits: newLimiterSet(0.5, 30),
-		renameLimits: newLimiterSet(1.0/20, 3),
-		roomLimits:   newLimiterSet(1.0/30, 5),
-		hashes:       newHashGate(),
-		sockets:      newSocketCount(SocketsPerUser, SocketsPerAddress),
-		seen:         newSeenMarks(),
+		// Twice an address's rate: one address alone never empties it.
+		accountLimits: newLimiterSet(20.0/60, 20),
+		postLimits:    newLimiterSet(8, 30),
+		frameLimits:   newLimiterSet(40, 600),
+		metrics:       cfg.Metrics,
+		pingEvery:     cfg.PingEvery,
+		apiLimits:     newLimiterSet(20, 100),
+		apiWrites:     newLimiterSet(5, 20),
+		maxUpload:     cfg.MaxUpload,
+		uploadGrace:   cfg.UploadGrace,
+		uploadLimits:  newLimiterSet(20.0/60, 20),
+		decodeBudget:  cfg.DecodeBudget,
+		storageQuota:  cfg.StorageQuota,
+		storageTotal:  cfg.StorageTotal,
+		editLimits:    newLimiterSet(1, 10),
+		reactLimits:   newLimiterSet(3, 20),
+		noticeLimits:  newLimiterSet(0.5, 30),
+		renameLimits:  newLimiterSet(1.0/20, 3),
+		roomLimits:    newLimiterSet(1.0/30, 5),
+		hashes:        newHashGate(),
+		sockets:       newSocketCount(SocketsPerUser, SocketsPerAddress),
+		seen:          newSeenMarks(),
 	}
 	if s.signup == "" {
 		s.signup = SignupOpen
 	}
 	if s.maxUpload <= 0 {
 		s.maxUpload = DefaultMaxUpload
+	}
+	switch {
+	case s.storageQuota == 0:
+		s.storageQuota = DefaultStorageQuota
+	case s.storageQuota < 0:
+		s.storageQuota = 0
+	}
+	if s.decodeBudget <= 0 {
+		s.decodeBudget = media.DefaultDecodeBudget
+	}
+	s.decodes = semaphore.NewWeighted(s.decodeBudget)
+	if s.uploadGrace <= 0 {
+		s.uploadGrace = DefaultUploadGrace
+	}
+	if s.uploadMinRate = cfg.UploadMinRate; s.uploadMinRate <= 0 {
+		s.uploadMinRate = DefaultUploadMinRate
 	}
 	s.startWebhooks(cfg.WebhooksPrivate, cfg.WebhookTimeout)
 	s.streams = newStreams()
