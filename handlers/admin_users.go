@@ -14,10 +14,11 @@ import (
 const auditShown = 100
 
 // requireAdmin hides the admin pages from everyone else: they are "not
-// found", as if they did not exist.
+// found", as if they did not exist. It guards the admin group, which holds
+// every admin route.
 func (s *Server) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if u, ok := userFrom(c); !ok || !u.IsAdmin {
+		if u, ok := userFrom(c); !ok || !chat.MayAdminister(u) {
 			return echo.ErrNotFound
 		}
 		return next(c)
@@ -105,7 +106,7 @@ func (s *Server) handleActivate(c echo.Context) error {
 
 func (s *Server) handleMakeAdmin(c echo.Context) error {
 	u, err := s.pathUser(c)
-	if err == nil && (u.IsGuest || u.Deactivated) {
+	if err == nil && !chat.MayBecomeAdmin(u) {
 		err = chat.Errorf(chat.EInvalid, "Only an active account can be an admin.")
 	}
 	if err != nil {

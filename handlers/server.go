@@ -285,7 +285,8 @@ func (s *Server) nav(ctx context.Context, u chat.User, current int64) (views.Nav
 			peers = append(peers, r.Peer.ID)
 		}
 	}
-	return views.Nav{Rooms: rooms, Current: current, Online: s.hub.OnlineSet(peers), Guest: u.IsGuest}, nil
+	return views.Nav{Rooms: rooms, Current: current, Online: s.hub.OnlineSet(peers),
+		Creates: chat.MayCreateRooms(u) && chat.MayHoldDMs(u)}, nil
 }
 
 // versionOf fingerprints the static files, so their URLs change when they do

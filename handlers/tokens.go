@@ -16,7 +16,7 @@ import (
 // its hash.
 
 func (s *Server) renderTokens(c echo.Context, status int, u chat.User, v views.TokensView) error {
-	if u.IsGuest {
+	if !chat.MayMakeTokens(u) {
 		return chat.Errorf(chat.EForbidden, "Guests cannot make API tokens.")
 	}
 	tokens, err := s.store.Tokens(c.Request().Context(), u.ID)
@@ -40,7 +40,7 @@ func (s *Server) handleTokensPage(c echo.Context) error {
 
 func (s *Server) handleCreateToken(c echo.Context) error {
 	u, _ := userFrom(c)
-	if u.IsGuest {
+	if !chat.MayMakeTokens(u) {
 		return chat.Errorf(chat.EForbidden, "Guests cannot make API tokens.")
 	}
 	typed := c.FormValue("name")
