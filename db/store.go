@@ -73,6 +73,11 @@ type engine interface {
 	// seq once per batch, and ids, seqs and event ids rise in commit order
 	// only if no other writer takes one meanwhile.
 	lockWrites(ctx context.Context, tx *sql.Tx) error
+	// lockRows ends a SELECT in a transaction that decides a write by the
+	// rows it reads (the last active admin): " FOR UPDATE" holds other
+	// transactions off them until it commits; "" where one writer already
+	// runs one transaction at a time.
+	lockRows() string
 	// indexBatch indexes the new messages with ids in [first, last] for
 	// search, where the index does not follow the table by itself.
 	indexBatch(ctx context.Context, tx *sql.Tx, first, last int64) error

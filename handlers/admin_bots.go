@@ -59,6 +59,13 @@ func (s *Server) handleCreateBot(c echo.Context) error {
 	if err == nil {
 		_, err = s.store.CreateBot(ctx, username, u.ID, hookURL, secret, chat.HashToken(token))
 	}
+	if err == nil {
+		detail := "no webhook"
+		if hookURL != "" {
+			detail = "webhook " + hookURL
+		}
+		err = s.audit(c, "made bot", username, detail)
+	}
 	switch code := chat.ErrorCode(err); code {
 	case "":
 		return s.renderBots(c, http.StatusOK, views.BotsView{NewBot: username, NewToken: token, NewSecret: secret})

@@ -51,5 +51,12 @@ func (s *Server) handleSetStorageLimit(c echo.Context) error {
 	if err := s.store.SetStorageLimit(ctx, target.ID, mb<<20); err != nil {
 		return err
 	}
+	detail := "no limit"
+	if mb > 0 {
+		detail = strconv.FormatInt(mb, 10) + " MB"
+	}
+	if err := s.audit(c, "set storage limit", target.Username, detail); err != nil {
+		return err
+	}
 	return c.Redirect(http.StatusSeeOther, "/admin/storage?saved="+target.Username)
 }

@@ -266,7 +266,8 @@ func (s *Server) apiPeer(c echo.Context, u chat.User) (chat.User, error) {
 	return s.peerNamed(c, u, strings.TrimPrefix(c.Param("username"), "@"))
 }
 
-// handleAPIDMPost sends a direct message, making the conversation on first use.
+// handleAPIDMPost sends a direct message, making the conversation on first
+// use, and opening it again for a user who left it.
 func (s *Server) handleAPIDMPost(c echo.Context) error {
 	u, _ := userFrom(c)
 	peer, err := s.apiPeer(c, u)
@@ -280,7 +281,8 @@ func (s *Server) handleAPIDMPost(c echo.Context) error {
 	if err := s.writeAllowed(c); err != nil {
 		return err
 	}
-	room, err := s.openDM(c.Request().Context(), u, peer)
+	// Sending is the user's own choice: it opens a conversation they left again.
+	room, err := s.reopenDM(c.Request().Context(), u, peer)
 	if err != nil {
 		return err
 	}

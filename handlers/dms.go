@@ -86,18 +86,27 @@ func (s *Server) handleOpenDM(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if _, err := s.reopenDM(ctx, u, peer); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/dm/"+url.PathEscape(peer.Username))
+}
+
+// reopenDM is openDM by u's own choice: someone who left the conversation
+// is in it again.
+func (s *Server) reopenDM(ctx context.Context, u, peer chat.User) (chat.Room, error) {
 	room, err := s.openDM(ctx, u, peer)
 	if err != nil {
-		return err
+		return room, err
 	}
 	rejoined, err := s.store.Join(ctx, room.ID, u.ID)
 	if err != nil {
-		return err
+		return room, err
 	}
 	if rejoined {
 		s.watcher.Watch(u.ID, room.ID)
 	}
-	return c.Redirect(http.StatusSeeOther, "/dm/"+url.PathEscape(peer.Username))
+	return room, nil
 }
 
 // openDM returns the direct conversation of u and peer, making it on first
