@@ -190,23 +190,25 @@ func TestDeactivatingAsksFirstAndDemotingIsAudited(t *testing.T) {
 	ts.client(t).signup("carl")
 	expectStatus(t, root.post("/admin/users/bob/admin", nil), http.StatusSeeOther)
 
-	// The users page links a confirmation; it has no form that deactivates at once.
+	// The users page's Deactivate form asks first: it GETs the confirmation.
 	page := doc(t, root.get("/admin/users").body)
 	row := byID(page, "user-carl")
 	if row == nil {
 		t.Fatal("no #user-carl")
 	}
+	asks := 0
 	for _, f := range findAll(row, func(n *html.Node) bool { return n.Data == "form" }) {
-		if action, _ := attr(f, "action"); strings.HasSuffix(action, "/deactivate") {
-			t.Errorf("the users page deactivates without asking: a form posts to %s", action)
+		action, _ := attr(f, "action")
+		method, _ := attr(f, "method")
+		if strings.HasSuffix(action, "/deactivate") {
+			if !strings.EqualFold(method, "get") {
+				t.Errorf("the users page deactivates without asking: a form %ss to %s", method, action)
+			}
+			asks++
 		}
 	}
-	links := findAll(row, func(n *html.Node) bool {
-		href, _ := attr(n, "href")
-		return n.Data == "a" && href == "/admin/users/carl/deactivate"
-	})
-	if len(links) != 1 {
-		t.Fatalf("carl's row has no link to the confirmation:\n%s", text(row))
+	if asks != 1 {
+		t.Fatalf("carl's row has %d forms that ask to deactivate, want 1", asks)
 	}
 	confirm := root.get("/admin/users/carl/deactivate")
 	expectStatus(t, confirm, http.StatusOK)
