@@ -175,6 +175,7 @@ func New(cfg Config) *Server {
 	s.startWebhooks(cfg.WebhooksPrivate, cfg.WebhookTimeout)
 	s.streams = newStreams()
 	s.hub.OnDeliver(s.streams.wake)
+	s.hub.OnEnded(s.streams.end)
 	// The API takes bearer tokens only, never cookies: a request from
 	// another site's page carries nothing that would act for a user.
 	s.cop.AddInsecureBypassPattern(apiPrefix)

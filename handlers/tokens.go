@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"agora/chat"
+	"agora/chat/live"
 	"agora/views"
 )
 
@@ -74,5 +75,7 @@ func (s *Server) handleRevokeToken(c echo.Context) error {
 	if err := s.store.RevokeToken(c.Request().Context(), u.ID, id); err != nil {
 		return err
 	}
+	// Its open event streams end at once, on every node.
+	s.closer.CloseSession(tokenSession(id), live.ClosePolicy, "token revoked")
 	return c.Redirect(http.StatusSeeOther, "/settings/tokens")
 }
