@@ -47,12 +47,6 @@ type Room struct {
 // IsDM reports whether the room is a direct conversation.
 func (r Room) IsDM() bool { return r.Kind == KindDM }
 
-// CanRead reports whether a user may read (and post to) a room: anyone signed
-// in may use a public room; private rooms and direct messages are for members.
-func CanRead(r Room, member bool) bool {
-	return member || (!r.Private && r.Kind == KindRoom)
-}
-
 // Message kinds: what people write, and what the server writes about them
 // (joins, leaves, renames).
 const (

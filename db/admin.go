@@ -32,11 +32,15 @@ func (s *Store) Users(ctx context.Context) ([]chat.User, error) {
 }
 
 // SetDeactivated deactivates the user (ending all their sessions in the
-// same transaction) or reactivates them. Nothing they wrote changes.
+// same transaction) or reactivates them. Nothing they wrote changes. The
+// last active admin is never deactivated (ErrLastAdmin).
 func (s *Store) SetDeactivated(ctx context.Context, userID int64, deactivated bool) error {
 	err := s.withTx(ctx, func(tx *sql.Tx) error {
 		if !deactivated {
 			_, err := tx.ExecContext(ctx, "UPDATE users SET deactivated_at = NULL WHERE id = ?", userID)
+			return err
+		}
+		if err := s.keepAnAdmin(ctx, tx, userID); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, "UPDATE users SET deactivated_at = coalesce(deactivated_at, ?) WHERE id = ?",
@@ -47,19 +51,62 @@ func (s *Store) SetDeactivated(ctx context.Context, userID int64, deactivated bo
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("set deactivated: %w", err)
+		return wrapChange("set deactivated", err)
 	}
 	return nil
 }
 
-// SetAdmin makes the user an admin, or not.
+// SetAdmin makes the user an admin, or not. The last active admin is never
+// made an ordinary account (ErrLastAdmin).
 func (s *Store) SetAdmin(ctx context.Context, userID int64, admin bool) error {
 	err := s.withTx(ctx, func(tx *sql.Tx) error {
+		if !admin {
+			if err := s.keepAnAdmin(ctx, tx, userID); err != nil {
+				return err
+			}
+		}
 		_, err := tx.ExecContext(ctx, "UPDATE users SET is_admin = ? WHERE id = ? AND is_guest = 0", admin, userID)
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("set admin: %w", err)
+		return wrapChange("set admin", err)
+	}
+	return nil
+}
+
+// ErrLastAdmin refuses to take away the last active admin: nobody could
+// then administer the server.
+var ErrLastAdmin = chat.Errorf(chat.EInvalid, "That is the last active admin. Make someone else an admin first.")
+
+// keepAnAdmin refuses, inside the transaction about to deactivate or demote
+// userID, when userID is the last active admin. The active admins' rows are
+// locked (on PostgreSQL; SQLite's one writer already runs one transaction
+// at a time), so two admins taking each other away at once are decided one
+// after the other: the second finds the first gone.
+func (s *Store) keepAnAdmin(ctx context.Context, tx *sql.Tx, userID int64) error {
+	rows, err := tx.QueryContext(ctx, `SELECT id FROM users
+		WHERE is_admin = 1 AND deactivated_at IS NULL AND is_bot = 0 ORDER BY id`+s.engine.lockRows())
+	if err != nil {
+		return fmt.Errorf("active admins: %w", err)
+	}
+	defer rows.Close()
+	target, others := false, 0
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return fmt.Errorf("active admins: %w", err)
+		}
+		if id == userID {
+			target = true
+		} else {
+			others++
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("active admins: %w", err)
+	}
+	if target && others == 0 {
+		return ErrLastAdmin
 	}
 	return nil
 }

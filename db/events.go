@@ -103,14 +103,14 @@ func (s *Store) LatestEventID(ctx context.Context) (int64, error) {
 }
 
 // EventsVisible returns up to limit events with ids above after, in id
-// (commit) order, from every room the user can read now: public rooms, and
-// the private rooms and direct conversations they are a member of.
+// (commit) order, from every room the user can read now (readableSQL):
+// public rooms, and the private rooms and direct conversations they are a
+// member of.
 func (s *Store) EventsVisible(ctx context.Context, userID, after int64, limit int) ([]chat.Event, error) {
 	rows, err := s.query(ctx, `SELECT `+messageColumns+`, e.id, e.seq, e.kind, e.created_at
 		FROM events e JOIN rooms r ON r.id = e.room_id
 		JOIN messages m ON m.id = e.message_id JOIN users u ON u.id = m.author_id
-		WHERE e.id > ?2 AND ((r.kind = 'room' AND r.private = 0)
-			OR EXISTS (SELECT 1 FROM memberships mb WHERE mb.room_id = e.room_id AND mb.user_id = ?1))
+		WHERE e.id > ?2 AND `+readableSQL+`
 		ORDER BY e.id LIMIT ?3`, userID, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("visible events: %w", err)

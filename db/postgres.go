@@ -107,6 +107,9 @@ func (postgresEngine) lockAccounts(ctx context.Context, tx *sql.Tx) error {
 	return err
 }
 
+// lockRows locks the rows a deciding SELECT reads until the transaction ends.
+func (postgresEngine) lockRows() string { return " FOR UPDATE" }
+
 // The generated tsvector columns follow the tables by themselves.
 func (postgresEngine) indexBatch(context.Context, *sql.Tx, int64, int64) error { return nil }
 

@@ -59,7 +59,5 @@ const searchRest = ` JOIN users u ON u.id = m.author_id
 		JOIN rooms r ON r.id = m.room_id
 		LEFT JOIN users p ON r.kind = 'dm' AND p.id = coalesce(
 			(SELECT o.user_id FROM memberships o WHERE o.room_id = r.id AND o.user_id != ?1 LIMIT 1), ?1)
-		WHERE %s AND m.deleted_at IS NULL
-			AND ((r.kind = 'room' AND r.private = 0)
-				OR EXISTS (SELECT 1 FROM memberships mb WHERE mb.room_id = r.id AND mb.user_id = ?1))
+		WHERE %s AND m.deleted_at IS NULL AND ` + readableSQL + `
 		ORDER BY m.id DESC LIMIT ?3`

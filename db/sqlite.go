@@ -54,6 +54,7 @@ func (sqliteEngine) shared() bool       { return false }
 func (sqliteEngine) lockMigrations(context.Context, *sql.Conn) (func(), error) { return func() {}, nil }
 func (sqliteEngine) lockWrites(context.Context, *sql.Tx) error                 { return nil }
 func (sqliteEngine) lockAccounts(context.Context, *sql.Tx) error               { return nil }
+func (sqliteEngine) lockRows() string                                          { return "" }
 
 // indexBatch indexes a batch's new messages in one statement, one FTS5
 // flush, rather than by a trigger row by row (migration 0003). The index's

@@ -78,6 +78,11 @@ type engine interface {
 	// the admin, and is made in every signup mode) stays true until the
 	// insert commits.
 	lockAccounts(ctx context.Context, tx *sql.Tx) error
+	// lockRows ends a SELECT in a transaction that decides a write by the
+	// rows it reads (the last active admin): " FOR UPDATE" holds other
+	// transactions off them until it commits; "" where one writer already
+	// runs one transaction at a time.
+	lockRows() string
 	// indexBatch indexes the new messages with ids in [first, last] for
 	// search, where the index does not follow the table by itself.
 	indexBatch(ctx context.Context, tx *sql.Tx, first, last int64) error

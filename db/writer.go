@@ -100,6 +100,9 @@ func (s *Store) DeleteMessage(ctx context.Context, id int64, by chat.User) (chat
 		if !chat.CanDelete(by, m) {
 			return m, "", chat.Errorf(chat.EForbidden, "Only its author or an admin can delete a message.")
 		}
+		if err := b.writable(ctx, m.RoomID); err != nil {
+			return m, "", err // an archived room is read-only, admins included
+		}
 		if _, err := b.tx.ExecContext(ctx, "UPDATE messages SET body = '', deleted_at = ? WHERE id = ?", b.now, id); err != nil {
 			return m, "", err
 		}

@@ -11,21 +11,9 @@ import (
 	"agora/views"
 )
 
-var errDeactivated = chat.Errorf(chat.EUnauthorized,
-	"This account has been deactivated by an admin. Ask an admin of this server if you think that is a mistake.")
-
 // admit is the one check every way of signing in goes through (a session
-// cookie, an API token): it refuses deactivated accounts, and guests while
-// the server runs without -guests.
-func (s *Server) admit(u chat.User) error {
-	switch {
-	case u.Deactivated:
-		return errDeactivated
-	case u.IsGuest && !s.guests:
-		return chat.Errorf(chat.EUnauthorized, "Guests cannot sign in to this server any more.")
-	}
-	return nil
-}
+// cookie, an API token, an open event stream): the access policy's.
+func (s *Server) admit(u chat.User) error { return chat.Admit(u, s.guests) }
 
 // touchSession records that the session is in use, at most once a minute
 // per session: the sessions page shows it, and it costs no write per request.
@@ -47,7 +35,7 @@ func (s *Server) handlePasswordPage(c echo.Context) error {
 }
 
 func (s *Server) renderPassword(c echo.Context, status int, errMsg string, changed bool) error {
-	if u, _ := userFrom(c); u.IsGuest {
+	if u, _ := userFrom(c); !chat.HasPassword(u) {
 		return errGuestPassword
 	}
 	p, err := s.page(c, "Password", 0)
@@ -64,7 +52,7 @@ func (s *Server) renderPassword(c echo.Context, status int, errMsg string, chang
 func (s *Server) handleChangePassword(c echo.Context) error {
 	ctx := c.Request().Context()
 	u, _ := userFrom(c)
-	if u.IsGuest {
+	if !chat.HasPassword(u) {
 		return errGuestPassword
 	}
 	current, next := c.FormValue("current_password"), c.FormValue("new_password")

@@ -28,26 +28,12 @@ func (s *Server) renderBots(c echo.Context, status int, v views.BotsView) error 
 	return render(c, status, views.BotsPage(p, v))
 }
 
-func requireAdmin(c echo.Context) (chat.User, error) {
-	u, _ := userFrom(c)
-	if !u.IsAdmin {
-		return u, echo.ErrNotFound
-	}
-	return u, nil
-}
-
 func (s *Server) handleBotsPage(c echo.Context) error {
-	if _, err := requireAdmin(c); err != nil {
-		return err
-	}
 	return s.renderBots(c, http.StatusOK, views.BotsView{})
 }
 
 func (s *Server) handleCreateBot(c echo.Context) error {
-	u, err := requireAdmin(c)
-	if err != nil {
-		return err
-	}
+	u, _ := userFrom(c)
 	ctx := c.Request().Context()
 	username := strings.TrimPrefix(strings.TrimSpace(c.FormValue("username")), "@")
 	typedURL := c.FormValue("webhook_url")
@@ -72,6 +58,13 @@ func (s *Server) handleCreateBot(c echo.Context) error {
 	}
 	if err == nil {
 		_, err = s.store.CreateBot(ctx, username, u.ID, hookURL, secret, chat.HashToken(token))
+	}
+	if err == nil {
+		detail := "no webhook"
+		if hookURL != "" {
+			detail = "webhook " + hookURL
+		}
+		err = s.audit(c, "made bot", username, detail)
 	}
 	switch code := chat.ErrorCode(err); code {
 	case "":

@@ -14,10 +14,11 @@ import (
 const auditShown = 100
 
 // requireAdmin hides the admin pages from everyone else: they are "not
-// found", as if they did not exist.
+// found", as if they did not exist. It guards the admin group, which holds
+// every admin route.
 func (s *Server) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if u, ok := userFrom(c); !ok || !u.IsAdmin {
+		if u, ok := userFrom(c); !ok || !chat.MayAdminister(u) {
 			return echo.ErrNotFound
 		}
 		return next(c)
@@ -71,16 +72,34 @@ func (s *Server) pathUser(c echo.Context) (chat.User, error) {
 	return u, nil
 }
 
+// handleDeactivatePage asks before deactivating: the users page links it,
+// and its form posts to handleDeactivate. It works without JavaScript.
+func (s *Server) handleDeactivatePage(c echo.Context) error {
+	u, err := s.pathUser(c)
+	if err != nil {
+		return s.adminUsersError(c, err)
+	}
+	if u.Deactivated {
+		return s.adminDone(c, "/admin/users", u.Username+" is deactivated already.")
+	}
+	p, audit, err := s.adminPage(c, "Admin: deactivate "+u.Username)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.AdminDeactivatePage(p, u, audit))
+}
+
 // handleDeactivate stops an account: its sessions end at once, its sockets
-// close (1008, so browsers do not reconnect), and signing in is refused.
-// Everything it wrote stays.
+// and event streams close on every node (1008, so browsers do not
+// reconnect), and signing in is refused. Everything it wrote stays. The
+// last active admin is never deactivated.
 func (s *Server) handleDeactivate(c echo.Context) error {
 	u, err := s.pathUser(c)
 	if err != nil {
 		return s.adminUsersError(c, err)
 	}
 	if err := s.store.SetDeactivated(c.Request().Context(), u.ID, true); err != nil {
-		return err
+		return s.adminUsersError(c, err)
 	}
 	s.closer.CloseUser(u.ID, live.ClosePolicy, "account deactivated")
 	if err := s.audit(c, "deactivated", u.Username, ""); err != nil {
@@ -105,7 +124,7 @@ func (s *Server) handleActivate(c echo.Context) error {
 
 func (s *Server) handleMakeAdmin(c echo.Context) error {
 	u, err := s.pathUser(c)
-	if err == nil && (u.IsGuest || u.Deactivated) {
+	if err == nil && !chat.MayBecomeAdmin(u) {
 		err = chat.Errorf(chat.EInvalid, "Only an active account can be an admin.")
 	}
 	if err != nil {
@@ -118,6 +137,26 @@ func (s *Server) handleMakeAdmin(c echo.Context) error {
 		return err
 	}
 	return s.adminDone(c, "/admin/users", u.Username+" is an admin now.")
+}
+
+// handleDemote takes admin away from an account. The last active admin
+// keeps it: the store checks inside the write, so two admins demoting each
+// other at once leave one.
+func (s *Server) handleDemote(c echo.Context) error {
+	u, err := s.pathUser(c)
+	if err == nil && !u.IsAdmin {
+		err = chat.Errorf(chat.EInvalid, "%s is not an admin.", u.Username)
+	}
+	if err == nil {
+		err = s.store.SetAdmin(c.Request().Context(), u.ID, false)
+	}
+	if err != nil {
+		return s.adminUsersError(c, err)
+	}
+	if err := s.audit(c, "removed admin", u.Username, ""); err != nil {
+		return err
+	}
+	return s.adminDone(c, "/admin/users", u.Username+" is no longer an admin.")
 }
 
 // adminUsersError shows the users page with the reason an action was refused.

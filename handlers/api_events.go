@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"agora/chat"
+	"agora/chat/live"
 )
 
 // The API's event stream: GET /api/v1/events sends, as Server-Sent Events,
@@ -32,29 +33,39 @@ const (
 	sseMaxBehind = 10000
 )
 
-// streams wakes the open event streams when a room event arrives.
+// streams wakes the open event streams when a room event arrives, and ends
+// those a close concerns (see end).
 type streams struct {
-	mu     sync.Mutex
-	wakers map[chan struct{}]struct{}
-	done   chan struct{} // closed at shutdown: streams end
-	once   sync.Once
+	mu   sync.Mutex
+	open map[*stream]struct{}
+	done chan struct{} // closed at shutdown: streams end
+	once sync.Once
+}
+
+// stream is one open GET /api/v1/events: its user, its token, a signal to
+// look for new events, and one to end.
+type stream struct {
+	user, token int64
+	wake        chan struct{}
+	end         chan struct{}
+	ending      sync.Once
 }
 
 func newStreams() *streams {
-	return &streams{wakers: make(map[chan struct{}]struct{}), done: make(chan struct{})}
+	return &streams{open: make(map[*stream]struct{}), done: make(chan struct{})}
 }
 
-func (st *streams) subscribe() chan struct{} {
-	ch := make(chan struct{}, 1)
+func (st *streams) subscribe(user, token int64) *stream {
+	s := &stream{user: user, token: token, wake: make(chan struct{}, 1), end: make(chan struct{})}
 	st.mu.Lock()
-	st.wakers[ch] = struct{}{}
+	st.open[s] = struct{}{}
 	st.mu.Unlock()
-	return ch
+	return s
 }
 
-func (st *streams) unsubscribe(ch chan struct{}) {
+func (st *streams) unsubscribe(s *stream) {
 	st.mu.Lock()
-	delete(st.wakers, ch)
+	delete(st.open, s)
 	st.mu.Unlock()
 }
 
@@ -62,12 +73,41 @@ func (st *streams) unsubscribe(ch chan struct{}) {
 func (st *streams) wake(int64, int64) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	for ch := range st.wakers {
+	for s := range st.open {
 		select {
-		case ch <- struct{}{}:
+		case s.wake <- struct{}{}:
 		default:
 		}
 	}
+}
+
+// end ends the streams a close of sockets concerns, as the hub is told of
+// it on this node or from another: a user's (deactivated) and a token's
+// (revoked) streams end at once. A user removed from a room stays, reading
+// no more of it: each look asks the store what the user may read now.
+func (st *streams) end(e live.Ended) {
+	token, isToken := tokenOfSession(e.Session)
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for s := range st.open {
+		if isToken && s.token == token || e.UserID != 0 && e.RoomID == 0 && s.user == e.UserID {
+			s.ending.Do(func() { close(s.end) })
+		}
+	}
+}
+
+// tokenSession names a token's streams as a session names a browser's
+// sockets, so that revoking it ends them on every node the way ending a
+// session closes its sockets. It never equals a session's name (a hash).
+func tokenSession(id int64) string { return "token:" + strconv.FormatInt(id, 10) }
+
+func tokenOfSession(session string) (int64, bool) {
+	v, ok := strings.CutPrefix(session, "token:")
+	if !ok {
+		return 0, false
+	}
+	id, err := strconv.ParseInt(v, 10, 64)
+	return id, err == nil
 }
 
 func (st *streams) close() { st.once.Do(func() { close(st.done) }) }
@@ -120,8 +160,8 @@ func (s *Server) handleAPIEvents(c echo.Context) error {
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no") // proxies must not hold events back
 	w.WriteHeader(http.StatusOK)
-	wake := s.streams.subscribe()
-	defer s.streams.unsubscribe(wake)
+	st := s.streams.subscribe(u.ID, c.Get(ctxToken).(int64))
+	defer s.streams.unsubscribe(st)
 	if resync != "" {
 		// The client reads the rooms afresh (GET .../messages), then follows from here.
 		data, _ := json.Marshal(map[string]any{"reason": resync, "latest": latest})
@@ -137,6 +177,11 @@ func (s *Server) handleAPIEvents(c echo.Context) error {
 	keepalive := time.NewTicker(sseKeepalive)
 	defer keepalive.Stop()
 	for {
+		select {
+		case <-st.end:
+			return nil // ended while it was sending: nothing more goes out
+		default:
+		}
 		events, err := s.store.EventsVisible(ctx, u.ID, after, sseBatch)
 		if err != nil {
 			if ctx.Err() == nil {
@@ -170,10 +215,13 @@ func (s *Server) handleAPIEvents(c echo.Context) error {
 			continue
 		}
 		select {
-		case <-wake:
+		case <-st.wake:
+		case <-st.end:
+			return nil // deactivated, or its token revoked: here or on another node
 		case <-keepalive.C:
 			// A comment keeps proxies from closing an idle stream; a revoked
-			// token (or a deactivated user) ends it.
+			// token (or a deactivated user) ends it, should the word that
+			// ended it have been missed.
 			if !s.tokenStillWorks(ctx, c) {
 				return nil
 			}
@@ -203,9 +251,10 @@ func writeSSE(w http.ResponseWriter, id int64, event string, data []byte) error 
 	return err
 }
 
-// tokenStillWorks checks the request's token again, for a long stream.
+// tokenStillWorks checks the request's token, and its user, again, for a
+// long stream.
 func (s *Server) tokenStillWorks(ctx context.Context, c echo.Context) bool {
 	_, token, _ := strings.Cut(c.Request().Header.Get("Authorization"), " ")
-	_, _, _, err := s.store.TokenUser(ctx, chat.HashToken(strings.TrimSpace(token)))
-	return err == nil
+	u, _, _, err := s.store.TokenUser(ctx, chat.HashToken(strings.TrimSpace(token)))
+	return err == nil && s.admit(u) == nil
 }

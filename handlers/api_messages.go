@@ -59,24 +59,21 @@ type apiPost struct {
 
 // apiRoomFor loads the room in the path for reading: a private room (or
 // direct conversation) the user is not in does not exist for them.
-func (s *Server) apiRoomFor(c echo.Context, u chat.User) (chat.Room, bool, error) {
-	room, member, err := s.pathRoom(c, u)
-	if err != nil {
-		return chat.Room{}, false, err
+func (s *Server) apiRoomFor(c echo.Context, u chat.User) (access, error) {
+	a, err := s.pathAccess(c, u)
+	if err == nil && !a.Read {
+		return access{}, errNoRoom
 	}
-	if !chat.CanRead(room, member) || (u.IsGuest && room.Private) {
-		return chat.Room{}, false, errNoRoom
-	}
-	return room, member, nil
+	return a, err
 }
 
 func (s *Server) handleAPIMessages(c echo.Context) error {
 	u, _ := userFrom(c)
-	room, _, err := s.apiRoomFor(c, u)
+	a, err := s.apiRoomFor(c, u)
 	if err != nil {
 		return err
 	}
-	return s.listMessages(c, room)
+	return s.listMessages(c, a.room)
 }
 
 // listMessages answers ?before=, ?after= and ?limit= with messages oldest
@@ -139,7 +136,7 @@ func readPost(c echo.Context) (apiPost, error) {
 // answers 200 and the message first stored.
 func (s *Server) handleAPIPost(c echo.Context) error {
 	u, _ := userFrom(c)
-	room, member, err := s.apiRoomFor(c, u)
+	a, err := s.apiRoomFor(c, u)
 	if err != nil {
 		return err
 	}
@@ -150,12 +147,10 @@ func (s *Server) handleAPIPost(c echo.Context) error {
 	if err := s.writeAllowed(c); err != nil {
 		return err
 	}
-	if !member {
-		if err := s.join(c.Request().Context(), u, room); err != nil {
-			return err
-		}
+	if a, err = s.join(c.Request().Context(), u, a); err != nil {
+		return err
 	}
-	return s.postAPIMessage(c, u, room, in)
+	return s.postAPIMessage(c, u, a.room, in)
 }
 
 func (s *Server) postAPIMessage(c echo.Context, u chat.User, room chat.Room, in apiPost) error {
@@ -177,14 +172,14 @@ func (s *Server) postAPIMessage(c echo.Context, u chat.User, room chat.Room, in 
 
 // apiMessageFor loads the message in the path: one in a room the user cannot
 // read is "not found".
-func (s *Server) apiMessageFor(c echo.Context) (chat.User, chat.Message, chat.Room, error) {
+func (s *Server) apiMessageFor(c echo.Context) (chat.User, chat.Message, access, error) {
 	u, _ := userFrom(c)
-	m, room, err := s.messageFor(c, u)
-	return u, m, room, err
+	m, a, err := s.messageAccess(c, u)
+	return u, m, a, err
 }
 
 func (s *Server) handleAPIEdit(c echo.Context) error {
-	u, m, room, err := s.apiMessageFor(c)
+	u, m, a, err := s.apiMessageFor(c)
 	if err != nil {
 		return err
 	}
@@ -201,40 +196,46 @@ func (s *Server) handleAPIEdit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if m.AuthorID != u.ID || m.Kind != chat.MessageText {
-		return chat.Errorf(chat.EForbidden, "Only its author can edit a message.")
+	if !a.CanEdit(u, m) {
+		return a.deny(errNotAuthor)
 	}
 	if err := s.writeAllowed(c); err != nil {
 		return err
 	}
-	if m, err = s.editMessage(c.Request().Context(), u, m, body); err != nil {
+	// The user's own edit limit holds as for the forms: the token's budget only narrows it.
+	m, err = s.editMessage(c.Request().Context(), u, a, m, body)
+	if chat.ErrorCode(err) == chat.ERateLimit {
+		return tooFast(c, s.limitDelay(u, s.editLimits), chat.ErrorMessage(err))
+	}
+	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, toAPIMessage(m, room))
+	return c.JSON(http.StatusOK, toAPIMessage(m, a.room))
 }
 
 func (s *Server) handleAPIDelete(c echo.Context) error {
-	u, m, room, err := s.apiMessageFor(c)
+	u, m, a, err := s.apiMessageFor(c)
 	if err != nil {
 		return err
 	}
-	if !(m.AuthorID == u.ID || u.IsAdmin) || m.Kind != chat.MessageText {
-		return chat.Errorf(chat.EForbidden, "Only its author or an admin can delete a message.")
+	if !a.CanDelete(u, m) {
+		return a.deny(errNotAuthorOrAdmin)
 	}
 	if err := s.writeAllowed(c); err != nil {
 		return err
 	}
-	if m, err = s.deleteMessage(c.Request().Context(), u, m); err != nil {
+	if m, err = s.deleteMessage(c.Request().Context(), u, a, m); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, toAPIMessage(m, room))
+	return c.JSON(http.StatusOK, toAPIMessage(m, a.room))
 }
 
 func (s *Server) handleAPIReaction(c echo.Context) error {
-	u, m, room, err := s.apiMessageFor(c)
+	u, m, a, err := s.apiMessageFor(c)
 	if err != nil {
 		return err
 	}
+	room := a.room
 	var in struct {
 		Emoji string `json:"emoji"`
 	}
@@ -244,12 +245,15 @@ func (s *Server) handleAPIReaction(c echo.Context) error {
 	if err := chat.ValidateEmoji(in.Emoji); err != nil {
 		return err
 	}
+	if !a.CanReact(m) {
+		return a.deny("This message takes no reactions.")
+	}
 	if err := s.writeAllowed(c); err != nil {
 		return err
 	}
-	m, err = s.toggleReaction(c.Request().Context(), u, m, in.Emoji)
+	m, err = s.toggleReaction(c.Request().Context(), u, a, m, in.Emoji)
 	if chat.ErrorCode(err) == chat.ERateLimit {
-		return tooFast(c, s.postLimits.Delay(strconv.FormatInt(u.ID, 10)), chat.ErrorMessage(err))
+		return tooFast(c, s.limitDelay(u, s.reactLimits, s.postLimits), chat.ErrorMessage(err))
 	}
 	if err != nil {
 		return err
@@ -259,21 +263,11 @@ func (s *Server) handleAPIReaction(c echo.Context) error {
 
 // apiPeer is the user named in the path, for a direct conversation.
 func (s *Server) apiPeer(c echo.Context, u chat.User) (chat.User, error) {
-	if u.IsGuest {
-		return chat.User{}, chat.Errorf(chat.EForbidden, "Guests cannot send direct messages.")
-	}
-	name := strings.TrimPrefix(c.Param("username"), "@")
-	peer, err := s.store.UserByUsername(c.Request().Context(), name)
-	if err != nil {
-		return chat.User{}, err
-	}
-	if peer.IsGuest {
-		return chat.User{}, chat.Errorf(chat.ENotFound, "No user is called %q.", name)
-	}
-	return peer, nil
+	return s.peerNamed(c, u, strings.TrimPrefix(c.Param("username"), "@"))
 }
 
-// handleAPIDMPost sends a direct message, making the conversation on first use.
+// handleAPIDMPost sends a direct message, making the conversation on first
+// use, and opening it again for a user who left it.
 func (s *Server) handleAPIDMPost(c echo.Context) error {
 	u, _ := userFrom(c)
 	peer, err := s.apiPeer(c, u)
@@ -287,7 +281,8 @@ func (s *Server) handleAPIDMPost(c echo.Context) error {
 	if err := s.writeAllowed(c); err != nil {
 		return err
 	}
-	room, err := s.openDM(c.Request().Context(), u, peer)
+	// Sending is the user's own choice: it opens a conversation they left again.
+	room, err := s.reopenDM(c.Request().Context(), u, peer)
 	if err != nil {
 		return err
 	}
@@ -302,12 +297,22 @@ func (s *Server) handleAPIDMMessages(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	room, err := s.store.RoomBySlug(c.Request().Context(), chat.DMSlug(u.ID, peer.ID))
+	ctx := c.Request().Context()
+	room, err := s.store.RoomBySlug(ctx, chat.DMSlug(u.ID, peer.ID))
 	if chat.ErrorCode(err) == chat.ENotFound {
 		return c.JSON(http.StatusOK, apiMessages{Messages: []apiMessage{}})
 	}
 	if err != nil {
 		return err
+	}
+	// Someone who left the conversation reads it again only once they open
+	// it again (by sending to it).
+	a, err := s.accessTo(ctx, u, room)
+	if err != nil {
+		return err
+	}
+	if !a.Read {
+		return chat.Errorf(chat.ENotFound, "You left your conversation with %s. Send a message to open it again.", peer.Username)
 	}
 	return s.listMessages(c, room)
 }

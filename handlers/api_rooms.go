@@ -41,7 +41,7 @@ func (s *Server) handleAPIRooms(c echo.Context) error {
 		Rooms []apiRoom `json:"rooms"`
 	}{Rooms: make([]apiRoom, 0, len(rooms))}
 	for _, r := range rooms {
-		if u.IsGuest && r.Private {
+		if a := chat.Access(u, r.Room, r.Member); !a.Read && !a.Join {
 			continue
 		}
 		out.Rooms = append(out.Rooms, apiRoom{Slug: r.Slug, Name: r.Name, Private: r.Private, Member: r.Member, Kind: r.Kind, Peer: r.Peer.Username})
@@ -53,20 +53,21 @@ func (s *Server) handleAPIRooms(c echo.Context) error {
 // opens it). A private room the user is not in does not exist for them.
 func (s *Server) handleAPIJoin(c echo.Context) error {
 	u, _ := userFrom(c)
-	room, member, err := s.pathRoom(c, u)
+	a, err := s.pathAccess(c, u)
 	if err != nil {
 		return err
 	}
-	if !member {
-		if !chat.CanRead(room, false) {
-			return errNoRoom
+	if !a.member {
+		if !a.Join {
+			return a.deny("You cannot join this room.")
 		}
 		if err := s.writeAllowed(c); err != nil {
 			return err
 		}
-		if err := s.join(c.Request().Context(), u, room); err != nil {
+		if a, err = s.join(c.Request().Context(), u, a); err != nil {
 			return err
 		}
 	}
+	room := a.room
 	return c.JSON(http.StatusOK, apiRoom{Slug: room.Slug, Name: room.Name, Private: room.Private, Member: true, Kind: room.Kind})
 }

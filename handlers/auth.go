@@ -156,7 +156,7 @@ func (s *Server) handleLogin(c echo.Context) error {
 		return s.renderAuth(c, http.StatusUnauthorized, false, form)
 	}
 	if u.Deactivated {
-		form.Error = errDeactivated.Message
+		form.Error = chat.ErrDeactivated.Message
 		return s.renderAuth(c, http.StatusForbidden, false, form)
 	}
 	// A new session at every login: a token planted before login is worthless after it.
@@ -246,7 +246,7 @@ func (s *Server) checkCredentials(ctx context.Context, ip, username, password st
 		refund()
 		return chat.User{}, false, gateErr
 	}
-	if !right || err != nil || u.IsGuest {
+	if !right || err != nil || !chat.HasPassword(u) {
 		// The failure counts on the other nodes of a cluster too.
 		if s.shareSpend != nil {
 			s.shareSpend(ipKey)

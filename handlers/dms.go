@@ -13,17 +13,23 @@ import (
 )
 
 // dmPeer is the person named in the path whom u may hold a direct
-// conversation with: guests hold none, and none is held with a guest.
+// conversation with.
 func (s *Server) dmPeer(c echo.Context, u chat.User) (chat.User, error) {
-	if u.IsGuest {
+	return s.peerNamed(c, u, c.Param("username"))
+}
+
+// peerNamed is the person called name whom u may hold a direct
+// conversation with: guests hold none, and none is held with a guest.
+func (s *Server) peerNamed(c echo.Context, u chat.User, name string) (chat.User, error) {
+	if !chat.MayHoldDMs(u) {
 		return chat.User{}, chat.Errorf(chat.EForbidden, "Guests cannot send direct messages.")
 	}
-	peer, err := s.store.UserByUsername(c.Request().Context(), c.Param("username"))
+	peer, err := s.store.UserByUsername(c.Request().Context(), name)
 	if err != nil {
 		return chat.User{}, err
 	}
-	if peer.IsGuest {
-		return chat.User{}, chat.Errorf(chat.ENotFound, "No user is called %q.", c.Param("username"))
+	if !chat.MayMessage(u, peer) {
+		return chat.User{}, chat.Errorf(chat.ENotFound, "No user is called %q.", name)
 	}
 	return peer, nil
 }
@@ -45,20 +51,20 @@ func (s *Server) handleDM(c echo.Context) error {
 	if err != nil && chat.ErrorCode(err) != chat.ENotFound {
 		return err
 	}
-	member := false
+	var a access
 	if exists {
-		if member, err = s.store.IsMember(ctx, room.ID, u.ID); err != nil {
+		if a, err = s.accessTo(ctx, u, room); err != nil {
 			return err
 		}
 	}
 	switch {
-	case member:
-		return s.showRoom(c, u, room)
+	case a.Read:
+		return s.showRoom(c, u, a)
 	case !exists && !crossSite(c):
 		if room, err = s.openDM(ctx, u, peer); err != nil {
 			return err
 		}
-		return s.showRoom(c, u, room)
+		return s.showRoom(c, u, memberAccess(u, room))
 	}
 	p, err := s.page(c, peer.Name(), 0)
 	if err != nil {
@@ -80,18 +86,27 @@ func (s *Server) handleOpenDM(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if _, err := s.reopenDM(ctx, u, peer); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/dm/"+url.PathEscape(peer.Username))
+}
+
+// reopenDM is openDM by u's own choice: someone who left the conversation
+// is in it again.
+func (s *Server) reopenDM(ctx context.Context, u, peer chat.User) (chat.Room, error) {
 	room, err := s.openDM(ctx, u, peer)
 	if err != nil {
-		return err
+		return room, err
 	}
 	rejoined, err := s.store.Join(ctx, room.ID, u.ID)
 	if err != nil {
-		return err
+		return room, err
 	}
 	if rejoined {
 		s.watcher.Watch(u.ID, room.ID)
 	}
-	return c.Redirect(http.StatusSeeOther, "/dm/"+url.PathEscape(peer.Username))
+	return room, nil
 }
 
 // openDM returns the direct conversation of u and peer, making it on first

@@ -194,7 +194,12 @@ func TestE2EAdminInvitesUsersAndRooms(t *testing.T) {
 			newbie.openRoom(srv, "general")
 		}
 		root.press("open the users tab", `nav.tabs a[href="/admin/users"]`)
-		if st := root.press("deactivate newbie", `#user-newbie form[action$="/deactivate"] button`); st != http.StatusOK {
+		if st := root.press("ask to deactivate newbie", `#user-newbie form[action$="/deactivate"] button`); st != http.StatusOK {
+			t.Fatalf("asking to deactivate landed on %d", st)
+		}
+		root.expectText("#deactivate-warning", "Everything they wrote stays")
+		root.shots("e2e-admin-deactivate-" + mode)
+		if st := root.press("deactivate newbie", `#deactivate-user button[type="submit"]`); st != http.StatusOK {
 			t.Fatalf("deactivating landed on %d", st)
 		}
 		root.expectText("#form-ok", "newbie is deactivated")
@@ -212,6 +217,12 @@ func TestE2EAdminInvitesUsersAndRooms(t *testing.T) {
 		root.expectText("#form-ok", "newbie is an admin now")
 		if st := newbie.logIn(srv, "newbie", password); st != http.StatusOK || !newbie.has("#admin-link") {
 			t.Errorf("reactivated and promoted, newbie's login landed on %d with the admin link %v", st, newbie.has("#admin-link"))
+		}
+		root.press("remove admin from newbie", `#user-newbie form[action$="/demote"] button`)
+		root.expectText("#form-ok", "newbie is no longer an admin")
+		newbie.openPage(srv, "/", false)
+		if newbie.has("#admin-link") {
+			t.Error("demoted, newbie still has the admin link")
 		}
 
 		// Rooms: the newcomer makes one and keeps it open.
@@ -285,7 +296,7 @@ func TestE2EAdminInvitesUsersAndRooms(t *testing.T) {
 			t.Errorf("the deleted room answered %d, want 404", st)
 		}
 		root.navigate("open the audit list", chromedp.Navigate(srv.url("/admin/rooms")))
-		for _, want := range []string{"made invite", "deactivated", "reactivated", "made admin", "renamed room", "set the topic of",
+		for _, want := range []string{"made invite", "deactivated", "reactivated", "made admin", "removed admin", "renamed room", "set the topic of",
 			"archived room", "unarchived room", "deleted room"} {
 			if got := root.textOf("#audit"); !strings.Contains(got, want) {
 				t.Errorf("the audit list lacks %q: %s", want, got)

@@ -215,6 +215,7 @@ func TestE2EAccessibility(t *testing.T) {
 		{"sessions", "/settings/sessions", false},
 		{"tokens", "/settings/tokens", false},
 		{"admin-users", "/admin/users", false},
+		{"admin-deactivate", "/admin/users/bob/deactivate", false},
 		{"admin-invites", "/admin/invites", false},
 		{"admin-bots", "/admin/bots", false},
 		{"admin-rooms", "/admin/rooms", false},

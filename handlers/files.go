@@ -114,23 +114,24 @@ func (b *uploadBody) Close() error { return b.orig.Close() }
 func (s *Server) handleUpload(c echo.Context) error {
 	ctx := c.Request().Context()
 	u, _ := userFrom(c)
-	room, err := s.roomFor(c, u)
+	a, err := s.roomFor(c, u)
 	if err != nil {
 		return err
 	}
-	if room.Archived {
-		return chat.ErrArchived
+	if !a.Post {
+		return a.deny("You cannot send files to this room.")
 	}
+	room := a.room
 	if !s.uploadLimits.Allow(strconv.FormatInt(u.ID, 10)) {
-		return s.uploadFailed(c, u, room, chat.Errorf(chat.ERateLimit, "You are sending files too fast. Please wait a minute."))
+		return s.uploadFailed(c, u, a, chat.Errorf(chat.ERateLimit, "You are sending files too fast. Please wait a minute."))
 	}
 	f, caption, err := s.receiveUpload(c, u, room)
 	if err != nil {
-		return s.uploadFailed(c, u, room, err)
+		return s.uploadFailed(c, u, a, err)
 	}
 	if _, _, err := s.send(ctx, u, room, caption, "", &f); err != nil {
 		s.store.DeleteFile(context.WithoutCancel(ctx), f.ID)
-		return s.uploadFailed(c, u, room, err)
+		return s.uploadFailed(c, u, a, err)
 	}
 	if isHTMX(c) {
 		return c.NoContent(http.StatusNoContent)
@@ -303,7 +304,7 @@ func uploadReadError(err error) error {
 // reason as text; a plain form gets the room again with the reason above
 // the composer. A body over the limit is read to its end first (up to a
 // bound), so the browser is still listening when the answer comes.
-func (s *Server) uploadFailed(c echo.Context, u chat.User, room chat.Room, err error) error {
+func (s *Server) uploadFailed(c echo.Context, u chat.User, a access, err error) error {
 	status, msg := statusOf[chat.ErrorCode(err)], chat.ErrorMessage(err)
 	var tl *errTooLarge
 	if errors.As(err, &tl) {
@@ -325,7 +326,7 @@ func (s *Server) uploadFailed(c echo.Context, u chat.User, room chat.Room, err e
 	if isHTMX(c) {
 		return c.String(status, msg)
 	}
-	return s.renderRoom(c, status, u, room, window{}, "", msg)
+	return s.renderRoom(c, status, u, a, window{}, "", msg)
 }
 
 // handleFile serves a file to the members of its room: images (as stored,
@@ -392,11 +393,15 @@ func (s *Server) fileFor(c echo.Context) (chat.File, error) {
 	if f.MessageID == 0 {
 		return chat.File{}, notFound
 	}
-	member, err := s.store.IsMember(ctx, f.RoomID, u.ID)
+	room, err := s.store.RoomByID(ctx, f.RoomID)
 	if err != nil {
 		return chat.File{}, err
 	}
-	if !member {
+	a, err := s.accessTo(ctx, u, room)
+	if err != nil {
+		return chat.File{}, err
+	}
+	if !a.Files {
 		return chat.File{}, notFound
 	}
 	return f, nil

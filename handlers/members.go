@@ -16,23 +16,25 @@ import (
 func (s *Server) handleAddMember(c echo.Context) error {
 	ctx := c.Request().Context()
 	u, _ := userFrom(c)
-	room, member, err := s.pathRoom(c, u)
+	a, err := s.pathAccess(c, u)
 	if err != nil {
 		return err
 	}
-	if !member || room.IsDM() {
-		return errNoRoom
-	}
-	if room.Archived {
-		return chat.ErrArchived
+	room := a.room
+	if !a.Invite {
+		return a.deny("Only members can add people to " + views.RoomTitle(room) + ".")
 	}
 	name := strings.TrimPrefix(strings.TrimSpace(c.FormValue("username")), "@")
 	other, err := s.store.UserByUsername(ctx, name)
 	if err != nil {
 		return err
 	}
-	if other.IsGuest && room.Private {
-		return chat.Errorf(chat.EInvalid, "Guests cannot join private rooms.")
+	// Nobody is made a member of a room they could not read as one.
+	if !chat.Access(other, room, true).Read {
+		if chat.Guest(other) {
+			return chat.Errorf(chat.EInvalid, "Guests cannot join private rooms.")
+		}
+		return chat.Errorf(chat.EInvalid, "%s cannot be added to %s.", other.Username, views.RoomTitle(room))
 	}
 	if !s.noticeLimits.Allow(strconv.FormatInt(u.ID, 10)) {
 		return errTooManyNotices
@@ -57,18 +59,13 @@ func (s *Server) handleAddMember(c echo.Context) error {
 func (s *Server) handleRemoveMember(c echo.Context) error {
 	ctx := c.Request().Context()
 	u, _ := userFrom(c)
-	room, member, err := s.pathRoom(c, u)
+	a, err := s.pathAccess(c, u)
 	if err != nil {
 		return err
 	}
-	if !member || room.IsDM() || !room.Private {
-		return errNoRoom
-	}
-	if room.Archived {
-		return chat.ErrArchived
-	}
-	if room.CreatedBy != u.ID && !u.IsAdmin {
-		return chat.Errorf(chat.EForbidden, "Only the room's creator can remove members.")
+	room := a.room
+	if !a.Manage {
+		return a.deny("Only the room's creator can remove members.")
 	}
 	other, err := s.store.UserByUsername(ctx, strings.TrimPrefix(strings.TrimSpace(c.FormValue("username")), "@"))
 	if err != nil {
@@ -107,18 +104,16 @@ func (s *Server) handleRemoveMember(c echo.Context) error {
 func (s *Server) handleLeave(c echo.Context) error {
 	ctx := c.Request().Context()
 	u, _ := userFrom(c)
-	room, member, err := s.pathRoom(c, u)
+	a, err := s.pathAccess(c, u)
 	if err != nil {
 		return err
 	}
-	if !member {
-		if !chat.CanRead(room, false) {
-			return errNoRoom
-		}
+	room := a.room
+	if !a.member {
 		return c.Redirect(http.StatusSeeOther, "/")
 	}
-	if room.Archived {
-		return chat.ErrArchived
+	if !a.Leave {
+		return a.deny("You cannot leave " + views.RoomTitle(room) + ".")
 	}
 	if !s.noticeLimits.Allow(strconv.FormatInt(u.ID, 10)) {
 		return errTooManyNotices

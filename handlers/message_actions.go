@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -11,32 +12,6 @@ import (
 	"agora/chat/markup"
 	"agora/views"
 )
-
-// messageFor loads the message in the path and its room, and checks the user
-// may read that room. Someone else's private message is "not found".
-func (s *Server) messageFor(c echo.Context, u chat.User) (chat.Message, chat.Room, error) {
-	ctx := c.Request().Context()
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return chat.Message{}, chat.Room{}, chat.Errorf(chat.ENotFound, "There is no such message.")
-	}
-	m, err := s.store.MessageByID(ctx, id)
-	if err != nil {
-		return chat.Message{}, chat.Room{}, err
-	}
-	room, err := s.store.RoomByID(ctx, m.RoomID)
-	if err != nil {
-		return chat.Message{}, chat.Room{}, err
-	}
-	member, err := s.store.IsMember(ctx, room.ID, u.ID)
-	if err != nil {
-		return chat.Message{}, chat.Room{}, err
-	}
-	if !chat.CanRead(room, member) || (u.IsGuest && room.Private) {
-		return chat.Message{}, chat.Room{}, chat.Errorf(chat.ENotFound, "There is no such message.")
-	}
-	return m, room, nil
-}
 
 // backToRoom answers a form post about a message: htmx needs nothing (the
 // change comes back over the socket), a plain browser goes back to the room.
@@ -51,11 +26,12 @@ func backToRoom(c echo.Context, room chat.Room, id int64) error {
 // place (htmx), or on a page of its own.
 func (s *Server) handleMessage(c echo.Context) error {
 	u, _ := userFrom(c)
-	m, room, err := s.messageFor(c, u)
+	m, a, err := s.messageAccess(c, u)
 	if err != nil {
 		return err
 	}
-	canEdit, canDelete := chat.CanEdit(u, m), chat.CanDelete(u, m)
+	room := a.room
+	canEdit, canDelete := a.CanEdit(u, m), a.CanDelete(u, m)
 	if isHTMX(c) {
 		return render(c, http.StatusOK, views.MessageMenu(m, canEdit, canDelete))
 	}
@@ -68,7 +44,7 @@ func (s *Server) handleMessage(c echo.Context) error {
 
 func (s *Server) handleViewMessage(c echo.Context) error {
 	u, _ := userFrom(c)
-	m, _, err := s.messageFor(c, u)
+	m, _, err := s.messageAccess(c, u)
 	if err != nil {
 		return err
 	}
@@ -77,14 +53,14 @@ func (s *Server) handleViewMessage(c echo.Context) error {
 
 func (s *Server) handleEditPage(c echo.Context) error {
 	u, _ := userFrom(c)
-	m, room, err := s.messageFor(c, u)
+	m, a, err := s.messageAccess(c, u)
 	if err != nil {
 		return err
 	}
-	if !chat.CanEdit(u, m) {
-		return chat.Errorf(chat.EForbidden, "Only its author can edit a message.")
+	if !a.CanEdit(u, m) {
+		return a.deny(errNotAuthor)
 	}
-	return s.renderEdit(c, http.StatusOK, u, m, room, m.Body, "")
+	return s.renderEdit(c, http.StatusOK, u, m, a.room, m.Body, "")
 }
 
 func (s *Server) renderEdit(c echo.Context, status int, u chat.User, m chat.Message, room chat.Room, draft, errMsg string) error {
@@ -101,20 +77,21 @@ func (s *Server) renderEdit(c echo.Context, status int, u chat.User, m chat.Mess
 func (s *Server) handleEdit(c echo.Context) error {
 	ctx := c.Request().Context()
 	u, _ := userFrom(c)
-	m, room, err := s.messageFor(c, u)
+	m, a, err := s.messageAccess(c, u)
 	if err != nil {
 		return err
 	}
+	room := a.room
 	draft := c.FormValue("body")
 	body, err := chat.ValidateBody(chat.ReplaceShortcodes(draft))
-	if err == nil && !s.editLimits.Allow(strconv.FormatInt(u.ID, 10)) {
-		// Every edit is broadcast to the room.
-		err = chat.Errorf(chat.ERateLimit, "You are editing too fast. Please wait a moment and save again.")
+	if err == nil {
+		m, err = s.editMessage(ctx, u, a, m, body)
 	}
-	if err != nil {
-		return s.renderEdit(c, statusOf[chat.ErrorCode(err)], u, m, room, draft, chat.ErrorMessage(err))
-	}
-	if m, err = s.editMessage(ctx, u, m, body); err != nil {
+	switch code := chat.ErrorCode(err); code {
+	case "":
+	case chat.EInvalid, chat.ERateLimit:
+		return s.renderEdit(c, statusOf[code], u, m, room, draft, chat.ErrorMessage(err))
+	default:
 		return err
 	}
 	if isHTMX(c) {
@@ -126,38 +103,38 @@ func (s *Server) handleEdit(c echo.Context) error {
 
 func (s *Server) handleDelete(c echo.Context) error {
 	u, _ := userFrom(c)
-	m, room, err := s.messageFor(c, u)
+	m, a, err := s.messageAccess(c, u)
 	if err != nil {
 		return err
 	}
-	if m, err = s.deleteMessage(c.Request().Context(), u, m); err != nil {
+	if m, err = s.deleteMessage(c.Request().Context(), u, a, m); err != nil {
 		return err
 	}
-	return backToRoom(c, room, m.ID)
+	return backToRoom(c, a.room, m.ID)
 }
 
 // handleDeletePage asks before deleting, for a browser without JavaScript:
 // the menu's delete form GETs this page, whose form POSTs.
 func (s *Server) handleDeletePage(c echo.Context) error {
 	u, _ := userFrom(c)
-	m, room, err := s.messageFor(c, u)
+	m, a, err := s.messageAccess(c, u)
 	if err != nil {
 		return err
 	}
-	if m.Deleted() || m.Kind != chat.MessageText || (m.AuthorID != u.ID && !u.IsAdmin) {
-		return chat.Errorf(chat.EForbidden, "Only its author or an admin can delete a message.")
+	if !a.CanDelete(u, m) {
+		return a.deny(errNotAuthorOrAdmin)
 	}
-	p, err := s.page(c, "Delete message", room.ID)
+	p, err := s.page(c, "Delete message", a.room.ID)
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, views.DeletePage(p, room, m))
+	return render(c, http.StatusOK, views.DeletePage(p, a.room, m))
 }
 
 func (s *Server) handleReaction(c echo.Context) error {
 	ctx := c.Request().Context()
 	u, _ := userFrom(c)
-	m, room, err := s.messageFor(c, u)
+	m, a, err := s.messageAccess(c, u)
 	if err != nil {
 		return err
 	}
@@ -165,33 +142,66 @@ func (s *Server) handleReaction(c echo.Context) error {
 	if err := chat.ValidateEmoji(emoji); err != nil {
 		return err
 	}
-	if !s.reactLimits.Allow(strconv.FormatInt(u.ID, 10)) {
-		return chat.Errorf(chat.ERateLimit, "You are reacting too fast. Please wait a moment.")
-	}
-	if m, err = s.toggleReaction(ctx, u, m, emoji); err != nil {
+	if m, err = s.toggleReaction(ctx, u, a, m, emoji); err != nil {
 		return err
 	}
-	return backToRoom(c, room, m.ID)
+	return backToRoom(c, a.room, m.ID)
 }
 
-// The changes to a message, for the forms and the API alike: the store
-// checks who may make them and commits each as an event of the room, which
-// publishCommitted renders once and sends to every open page of the room.
+// The changes to a message, for the forms and the API alike: each asks the
+// access policy, then spends the user's own limit for it (the same whatever
+// the door: an API token's budget only narrows it), then the store checks
+// the message's rules again and commits the change as an event of the room,
+// which publishCommitted renders once and sends to every open page of the room.
+
+const (
+	errNotAuthor        = "Only its author can edit a message."
+	errNotAuthorOrAdmin = "Only its author or an admin can delete a message."
+)
+
+var (
+	errEditingTooFast  = chat.Errorf(chat.ERateLimit, "You are editing too fast. Please wait a moment and save again.")
+	errReactingTooFast = chat.Errorf(chat.ERateLimit, "You are reacting too fast. Please wait a moment.")
+)
 
 // editMessage changes the text of u's message to body (already validated).
-func (s *Server) editMessage(ctx context.Context, u chat.User, m chat.Message, body string) (chat.Message, error) {
+func (s *Server) editMessage(ctx context.Context, u chat.User, a access, m chat.Message, body string) (chat.Message, error) {
+	if !a.CanEdit(u, m) {
+		return m, a.deny(errNotAuthor)
+	}
+	if !s.editLimits.Allow(strconv.FormatInt(u.ID, 10)) {
+		// Every edit is broadcast to the room.
+		return m, errEditingTooFast
+	}
 	return s.store.EditMessage(ctx, m.ID, u, body, markup.Mentions(body))
 }
 
-// deleteMessage deletes a message, if u wrote it or is an admin.
-func (s *Server) deleteMessage(ctx context.Context, u chat.User, m chat.Message) (chat.Message, error) {
+// deleteMessage deletes a message, if u wrote it or moderates the room.
+func (s *Server) deleteMessage(ctx context.Context, u chat.User, a access, m chat.Message) (chat.Message, error) {
+	if !a.CanDelete(u, m) {
+		return m, a.deny(errNotAuthorOrAdmin)
+	}
 	return s.store.DeleteMessage(ctx, m.ID, u)
 }
 
 // toggleReaction adds u's emoji (already validated) to the message, or takes it away.
-func (s *Server) toggleReaction(ctx context.Context, u chat.User, m chat.Message, emoji string) (chat.Message, error) {
-	if !s.postLimits.Allow(strconv.FormatInt(u.ID, 10)) {
-		return chat.Message{}, chat.Errorf(chat.ERateLimit, "You are reacting too fast. Please wait a moment.")
+func (s *Server) toggleReaction(ctx context.Context, u chat.User, a access, m chat.Message, emoji string) (chat.Message, error) {
+	if !a.CanReact(m) {
+		return m, a.deny("This message takes no reactions.")
+	}
+	key := strconv.FormatInt(u.ID, 10)
+	if !s.reactLimits.Allow(key) || !s.postLimits.Allow(key) {
+		return m, errReactingTooFast
 	}
 	return s.store.ToggleReaction(ctx, m.ID, u, emoji)
+}
+
+// limitDelay is how long u waits for their next change of a kind: what an
+// API answer's Retry-After says.
+func (s *Server) limitDelay(u chat.User, sets ...*limiterSet) time.Duration {
+	var d time.Duration
+	for _, set := range sets {
+		d = max(d, set.Delay(strconv.FormatInt(u.ID, 10)))
+	}
+	return d
 }

@@ -26,16 +26,15 @@ func (s *Server) sendMessage(ctx context.Context, u chat.User, room chat.Room, b
 // send is sendMessage with an optional file (stored by Store.CreateFile, not
 // yet sent), which the message carries; its body is then an optional caption.
 func (s *Server) send(ctx context.Context, u chat.User, room chat.Room, body, clientID string, file *chat.File) (chat.Message, bool, error) {
-	if room.Archived {
-		// The store refuses it too, for a room archived since it was read.
-		return chat.Message{}, false, chat.ErrArchived
-	}
-	member, err := s.store.IsMember(ctx, room.ID, u.ID)
+	// Asked again for every message, not only when a socket opened: a user
+	// removed, or a room archived, since is stopped at once. (The store
+	// refuses a room archived since, too.)
+	a, err := s.accessTo(ctx, u, room)
 	if err != nil {
 		return chat.Message{}, false, err
 	}
-	if !member {
-		return chat.Message{}, false, chat.Errorf(chat.EForbidden, "You are not a member of %s.", views.RoomTitle(room))
+	if !a.Post {
+		return chat.Message{}, false, a.deny("You are not a member of " + views.RoomTitle(room) + ".")
 	}
 	if file == nil || strings.TrimSpace(body) != "" {
 		if body, err = chat.ValidateBody(chat.ReplaceShortcodes(body)); err != nil {
@@ -138,17 +137,18 @@ func (s *Server) renderEvent(e chat.Event) live.Event {
 
 func (s *Server) handlePostMessage(c echo.Context) error {
 	u, _ := userFrom(c)
-	room, err := s.roomFor(c, u)
+	a, err := s.roomFor(c, u)
 	if err != nil {
 		return err
 	}
+	room := a.room
 	body := c.FormValue("body")
 	_, _, err = s.sendMessage(c.Request().Context(), u, room, body, c.FormValue("client_msg_id"))
 	switch code := chat.ErrorCode(err); code {
 	case "":
 	case chat.EInvalid, chat.ERateLimit:
 		// The room again, with the reason and the text kept for another try.
-		return s.renderRoom(c, statusOf[code], u, room, window{}, strings.ToValidUTF8(body, "\uFFFD"), chat.ErrorMessage(err))
+		return s.renderRoom(c, statusOf[code], u, a, window{}, strings.ToValidUTF8(body, "\uFFFD"), chat.ErrorMessage(err))
 	default:
 		return err
 	}

@@ -64,8 +64,8 @@ func (s *Server) handleProfile(c echo.Context) error {
 	}
 	text := u.Name() + " is now known as " + renamed.Name()
 	for _, room := range rooms {
-		if room.Archived {
-			continue // read-only: the name shows as it is now anyway
+		if !memberAccess(renamed, room).Post {
+			continue // an archived room is read-only: the name shows as it is now anyway
 		}
 		if err := s.notice(ctx, renamed, room, text); err != nil && !errors.Is(err, chat.ErrArchived) {
 			return err

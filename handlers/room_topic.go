@@ -14,15 +14,16 @@ import (
 // notice, and every open page of it shows the new topic at once.
 func (s *Server) handleTopic(c echo.Context) error {
 	u, _ := userFrom(c)
-	room, member, err := s.pathRoom(c, u)
+	a, err := s.pathAccess(c, u)
 	if err != nil {
 		return err
 	}
-	if !member || room.IsDM() {
-		return errNoRoom
-	}
-	if room.Archived {
-		return chat.ErrArchived
+	room := a.room
+	if !a.Topic {
+		if !a.member || room.IsDM() {
+			return errNoRoom
+		}
+		return a.deny("You cannot set the topic of this room.")
 	}
 	topic, err := chat.ValidateTopic(c.FormValue("topic"))
 	if err != nil {

@@ -25,7 +25,7 @@ func (s *Server) handleLobby(c echo.Context) error {
 
 func (s *Server) handleCreateRoom(c echo.Context) error {
 	u, _ := userFrom(c)
-	if u.IsGuest {
+	if !chat.MayCreateRooms(u) {
 		return chat.Errorf(chat.EForbidden, "Guests cannot create rooms.")
 	}
 	name, slug, err := chat.ValidateRoomName(c.FormValue("name"))
@@ -65,42 +65,25 @@ func (s *Server) sideFormError(c echo.Context, form, value string, err error) er
 	return render(c, statusOf[code], views.LobbyPage(p))
 }
 
-// pathRoom loads the room named in the path and tells whether u is a member.
-func (s *Server) pathRoom(c echo.Context, u chat.User) (chat.Room, bool, error) {
-	ctx := c.Request().Context()
-	room, err := s.store.RoomBySlug(ctx, c.Param("slug"))
-	if err != nil {
-		return chat.Room{}, false, err
-	}
-	member, err := s.store.IsMember(ctx, room.ID, u.ID)
-	return room, member, err
-}
-
 // errTooManyNotices refuses joins, leaves and member changes made faster
 // than people make them: each one is a notice in the room.
 var errTooManyNotices = chat.Errorf(chat.ERateLimit, "You are joining and leaving rooms too fast. Please wait a minute.")
 
-// errNoRoom is the answer for a room that does not exist and for a private
-// room the user is not in, alike, so that its name does not leak.
-var errNoRoom = chat.Errorf(chat.ENotFound, "There is no such room.")
-
-// roomFor loads the room named in the path and checks that the user may use
-// it. Opening a public room joins it, unless another site's link opened it.
-func (s *Server) roomFor(c echo.Context, u chat.User) (chat.Room, error) {
-	room, member, err := s.pathRoom(c, u)
-	if err != nil || member {
-		return room, err
+// roomFor loads the room named in the path for reading, with u's standing
+// in it. Opening a public room joins it, unless another site's link opened it.
+func (s *Server) roomFor(c echo.Context, u chat.User) (access, error) {
+	a, err := s.pathAccess(c, u)
+	if err != nil || a.member || a.room.Archived {
+		// An archived room is read by whoever may read it, and nobody joins it.
+		return a, err
 	}
-	if !chat.CanRead(room, false) || (u.IsGuest && room.Private) {
-		return room, errNoRoom
+	if !a.Join {
+		return a, errNoRoom
 	}
-	switch {
-	case room.Archived:
-		return room, nil // read-only: anyone who could read it reads it, and nobody joins
-	case crossSite(c):
-		return room, errConfirmJoin
+	if crossSite(c) {
+		return a, errConfirmJoin
 	}
-	return room, s.join(c.Request().Context(), u, room)
+	return s.join(c.Request().Context(), u, a)
 }
 
 // errConfirmJoin stands in for a join that another site's link asked for.
@@ -117,40 +100,46 @@ func crossSite(c echo.Context) bool {
 // instead of joining when another site's link opened the room.
 func (s *Server) handleJoin(c echo.Context) error {
 	u, _ := userFrom(c)
-	room, member, err := s.pathRoom(c, u)
+	a, err := s.pathAccess(c, u)
 	if err != nil {
 		return err
 	}
-	if !member {
-		if err := s.join(c.Request().Context(), u, room); err != nil {
-			return err
-		}
-	}
-	return c.Redirect(http.StatusSeeOther, "/rooms/"+room.Slug)
-}
-
-// join makes u a member of a public room and announces it.
-func (s *Server) join(ctx context.Context, u chat.User, room chat.Room) error {
-	if !chat.CanRead(room, false) || (u.IsGuest && room.Private) {
-		return errNoRoom
-	}
-	if room.Archived {
-		return chat.ErrArchived
-	}
-	if !s.noticeLimits.Allow(strconv.FormatInt(u.ID, 10)) {
-		return errTooManyNotices
-	}
-	joined, err := s.store.Join(ctx, room.ID, u.ID)
-	if err != nil || !joined {
+	if a, err = s.join(c.Request().Context(), u, a); err != nil {
 		return err
 	}
-	s.watcher.Watch(u.ID, room.ID)
-	return s.notice(ctx, u, room, u.Name()+" joined "+views.RoomTitle(room))
+	return c.Redirect(http.StatusSeeOther, "/rooms/"+a.room.Slug)
+}
+
+// join makes u a member of a public room, if they are not one, and
+// announces it; it returns their standing as a member.
+func (s *Server) join(ctx context.Context, u chat.User, a access) (access, error) {
+	if a.member {
+		return a, nil
+	}
+	if !a.Join {
+		return a, a.deny("You cannot join " + views.RoomTitle(a.room) + ".")
+	}
+	if !s.noticeLimits.Allow(strconv.FormatInt(u.ID, 10)) {
+		return a, errTooManyNotices
+	}
+	room := a.room
+	joined, err := s.store.Join(ctx, room.ID, u.ID)
+	if err != nil {
+		return a, err
+	}
+	if joined {
+		s.watcher.Watch(u.ID, room.ID)
+		if err := s.notice(ctx, u, room, u.Name()+" joined "+views.RoomTitle(room)); err != nil {
+			return a, err
+		}
+	}
+	return memberAccess(u, room), nil
 }
 
 func (s *Server) handleRoom(c echo.Context) error {
 	u, _ := userFrom(c)
-	room, err := s.roomFor(c, u)
+	a, err := s.roomFor(c, u)
+	room := a.room
 	if err == errConfirmJoin {
 		p, err := s.page(c, views.RoomTitle(room), 0)
 		if err != nil {
@@ -163,12 +152,12 @@ func (s *Server) handleRoom(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.showRoom(c, u, room)
+	return s.showRoom(c, u, a)
 }
 
 // showRoom answers GET for a room or direct conversation: the latest
 // messages, those before ?before=, or those around ?around=.
-func (s *Server) showRoom(c echo.Context, u chat.User, room chat.Room) error {
+func (s *Server) showRoom(c echo.Context, u chat.User, a access) error {
 	before, err := optionalID(c, "before")
 	if err != nil {
 		return err
@@ -177,7 +166,7 @@ func (s *Server) showRoom(c echo.Context, u chat.User, room chat.Room) error {
 	if err != nil {
 		return err
 	}
-	return s.renderRoom(c, http.StatusOK, u, room, window{before: before, around: around}, "", "")
+	return s.renderRoom(c, http.StatusOK, u, a, window{before: before, around: around}, "", "")
 }
 
 // window is which messages a room page shows: the latest by default.
@@ -186,10 +175,11 @@ type window struct{ before, around int64 }
 // renderRoom renders the room page, with a refused draft and its error when
 // a post failed. Showing the latest messages marks the room read; the
 // "new messages" line goes where the reader had read up to.
-func (s *Server) renderRoom(c echo.Context, status int, u chat.User, room chat.Room, w window, draft, errMsg string) error {
+func (s *Server) renderRoom(c echo.Context, status int, u chat.User, a access, w window, draft, errMsg string) error {
 	ctx := c.Request().Context()
+	room := a.room
 	v := views.RoomView{Room: room, Me: u.ID, Draft: draft, Error: errMsg, MaxUpload: s.maxUpload,
-		CanManage: room.Private && !room.IsDM() && (room.CreatedBy == u.ID || u.IsAdmin), Clock: readerClock(c)}
+		CanManage: a.Manage, Clock: readerClock(c)}
 	if !room.Archived {
 		v.Online = s.hub.Online(room.ID) // an archived room's page has no socket, and shows nobody as here
 	}
@@ -249,10 +239,11 @@ func (s *Server) renderRoom(c echo.Context, status int, u chat.User, room chat.R
 
 func (s *Server) handleOlderMessages(c echo.Context) error {
 	u, _ := userFrom(c)
-	room, err := s.roomFor(c, u)
+	a, err := s.roomFor(c, u)
 	if err != nil {
 		return err
 	}
+	room := a.room
 	before, err := optionalID(c, "before")
 	if err != nil {
 		return err

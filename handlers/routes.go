@@ -79,13 +79,9 @@ func (s *Server) routes() {
 	auth.GET("/settings/tokens", s.handleTokensPage)
 	auth.POST("/settings/tokens", s.handleCreateToken)
 	auth.POST("/settings/tokens/:id/revoke", s.handleRevokeToken)
-	auth.GET("/admin/bots", s.handleBotsPage)
-	auth.POST("/admin/bots", s.handleCreateBot)
 	auth.POST("/rooms/:slug/files", s.handleUpload) // its own limit, -max-upload: see isUpload
 	auth.GET("/files/:id/:name", s.handleFile)
 	auth.GET("/files/:id/thumb/:name", s.handleThumb)
-	auth.GET("/admin/storage", s.handleStoragePage)
-	auth.POST("/admin/storage/:username", s.handleSetStorageLimit)
 
 	// The API for bots and integrations: a bearer token, never the session
 	// cookie (see api.go).
@@ -103,10 +99,13 @@ func (s *Server) routes() {
 	api.GET("/dm/:username/messages", s.handleAPIDMMessages)
 	api.POST("/dm/:username/messages", s.handleAPIDMPost)
 
+	// Every admin route is in this group, behind its one guard.
 	admin := auth.Group("/admin", s.requireAdmin)
 	admin.GET("", s.handleAdminHome)
 	admin.GET("/users", s.handleAdminUsers)
+	admin.GET("/users/:username/deactivate", s.handleDeactivatePage)
 	admin.POST("/users/:username/deactivate", s.handleDeactivate)
+	admin.POST("/users/:username/demote", s.handleDemote)
 	admin.POST("/users/:username/activate", s.handleActivate)
 	admin.POST("/users/:username/admin", s.handleMakeAdmin)
 	admin.GET("/rooms", s.handleAdminRooms)
@@ -119,6 +118,10 @@ func (s *Server) routes() {
 	admin.GET("/invites", s.handleAdminInvites)
 	admin.POST("/invites", s.handleCreateInvite)
 	admin.POST("/invites/:id/revoke", s.handleRevokeInvite)
+	admin.GET("/bots", s.handleBotsPage)
+	admin.POST("/bots", s.handleCreateBot)
+	admin.GET("/storage", s.handleStoragePage)
+	admin.POST("/storage/:username", s.handleSetStorageLimit)
 }
 
 // isUpload tells the file upload route, which reads its body as a stream

@@ -220,6 +220,7 @@ func New(cfg Config) *Server {
 	s.startWebhooks(cfg.WebhooksPrivate, cfg.WebhookTimeout)
 	s.streams = newStreams()
 	s.hub.OnDeliver(s.streams.wake)
+	s.hub.OnEnded(s.streams.end)
 	// The API takes bearer tokens only, never cookies: a request from
 	// another site's page carries nothing that would act for a user.
 	s.cop.AddInsecureBypassPattern(apiPrefix)
@@ -330,7 +331,8 @@ func (s *Server) nav(ctx context.Context, u chat.User, current int64) (views.Nav
 			peers = append(peers, r.Peer.ID)
 		}
 	}
-	return views.Nav{Rooms: rooms, Current: current, Online: s.hub.OnlineSet(peers), Guest: u.IsGuest}, nil
+	return views.Nav{Rooms: rooms, Current: current, Online: s.hub.OnlineSet(peers),
+		Creates: chat.MayCreateRooms(u) && chat.MayHoldDMs(u)}, nil
 }
 
 // versionOf fingerprints the static files, so their URLs change when they do

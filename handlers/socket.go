@@ -36,15 +36,16 @@ const (
 // side closes.
 func (s *Server) handleSocket(c echo.Context) error {
 	u, _ := userFrom(c)
-	room, member, err := s.pathRoom(c, u)
+	a, err := s.pathAccess(c, u)
 	if err != nil {
 		return err
 	}
-	if !member {
+	room := a.room
+	if !a.member {
 		return errNoRoom
 	}
-	if room.Archived {
-		return chat.ErrArchived // its page reads without a socket
+	if !a.Post {
+		return a.deny("You cannot use this room.") // an archived room's page reads without a socket
 	}
 	// ?after= is the last message id the page has; ?seq= (from app.js) its
 	// place in the room's log, which also covers edits, deletes and
@@ -407,9 +408,9 @@ func (s *Server) readLoop(ctx context.Context, conn *websocket.Conn, sub *live.S
 		case "composer":
 			_, _, err = s.sendMessage(ctx, u, room, f.Body, f.ClientMsgID)
 		case "typing-signal":
-			var member bool
-			if member, err = s.store.IsMember(ctx, room.ID, u.ID); err == nil && !member {
-				err = chat.Errorf(chat.EForbidden, "not a member")
+			var a access
+			if a, err = s.accessTo(ctx, u, room); err == nil && !a.Post {
+				err = a.deny("not a member")
 			}
 			if err == nil {
 				s.typer.Typing(room.ID, u)

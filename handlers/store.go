@@ -29,6 +29,7 @@ var _ store = (*db.Store)(nil)
 // accountStore is what handlers ask of accounts: users, their sessions,
 // tokens and invites.
 type accountStore interface {
+	CreateFirstUser(ctx context.Context, username, passwordHash string) (chat.User, error)
 	CreateInvite(ctx context.Context, codeHash []byte, by int64, maxUses int, expires time.Time) (chat.Invite, error)
 	CreateSession(ctx context.Context, tokenHash []byte, userID int64, expires time.Time, userAgent, address string) error
 	CreateToken(ctx context.Context, userID int64, name string, tokenHash []byte) (chat.Token, error)
@@ -38,6 +39,7 @@ type accountStore interface {
 	EndOtherSessions(ctx context.Context, userID int64, keep []byte) ([][]byte, error)
 	EndSession(ctx context.Context, userID int64, id string) ([]byte, error)
 	HasAccounts(ctx context.Context) (bool, error)
+	HasSessionFrom(ctx context.Context, userID int64, address string) (bool, error)
 	InviteByCode(ctx context.Context, codeHash []byte) (chat.Invite, error)
 	Invites(ctx context.Context, limit int) ([]chat.Invite, error)
 	NameLooksTaken(ctx context.Context, name string, except int64) (bool, error)
@@ -108,6 +110,7 @@ type fileStore interface {
 	FileThumb(ctx context.Context, id int64) (string, []byte, error)
 	FinishFile(ctx context.Context, f chat.File, thumbType string, thumb []byte) error
 	Storage(ctx context.Context, userID int64) (chat.Storage, error)
+	TotalStorage(ctx context.Context) (int64, error)
 }
 
 // adminStore is what handlers ask of what admins see and change: rooms,

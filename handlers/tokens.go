@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"agora/chat"
+	"agora/chat/live"
 	"agora/views"
 )
 
@@ -16,7 +17,7 @@ import (
 // its hash.
 
 func (s *Server) renderTokens(c echo.Context, status int, u chat.User, v views.TokensView) error {
-	if u.IsGuest {
+	if !chat.MayMakeTokens(u) {
 		return chat.Errorf(chat.EForbidden, "Guests cannot make API tokens.")
 	}
 	tokens, err := s.store.Tokens(c.Request().Context(), u.ID)
@@ -40,7 +41,7 @@ func (s *Server) handleTokensPage(c echo.Context) error {
 
 func (s *Server) handleCreateToken(c echo.Context) error {
 	u, _ := userFrom(c)
-	if u.IsGuest {
+	if !chat.MayMakeTokens(u) {
 		return chat.Errorf(chat.EForbidden, "Guests cannot make API tokens.")
 	}
 	typed := c.FormValue("name")
@@ -74,5 +75,7 @@ func (s *Server) handleRevokeToken(c echo.Context) error {
 	if err := s.store.RevokeToken(c.Request().Context(), u.ID, id); err != nil {
 		return err
 	}
+	// Its open event streams end at once, on every node.
+	s.closer.CloseSession(tokenSession(id), live.ClosePolicy, "token revoked")
 	return c.Redirect(http.StatusSeeOther, "/settings/tokens")
 }

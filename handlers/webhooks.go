@@ -113,21 +113,21 @@ func (s *Server) deliverWebhooks(ctx context.Context, job hookJob) {
 	}
 	for _, bot := range bots {
 		// A bot hears only what it could read: never a private room it is not in.
-		member, err := s.store.IsMember(ctx, job.room.ID, bot.User.ID)
+		a, err := s.accessTo(ctx, bot.User, job.room)
 		if err != nil {
 			s.log.Error("webhook: membership", "bot", bot.User.Username, "err", err)
 			continue
 		}
-		if !chat.CanRead(job.room, member) {
+		if !a.Read {
 			continue
 		}
-		s.deliverWebhook(ctx, bot, event, job, member)
+		s.deliverWebhook(ctx, bot, event, job, a)
 	}
 }
 
-func (s *Server) deliverWebhook(ctx context.Context, bot chat.Bot, event string, job hookJob, member bool) {
+func (s *Server) deliverWebhook(ctx context.Context, bot chat.Bot, event string, job hookJob, a access) {
 	body, err := json.Marshal(hookPayload{Event: event, Bot: bot.User.Username,
-		Room:    apiRoom{Slug: job.room.Slug, Name: job.room.Name, Private: job.room.Private, Member: member, Kind: job.room.Kind},
+		Room:    apiRoom{Slug: job.room.Slug, Name: job.room.Name, Private: job.room.Private, Member: a.member, Kind: job.room.Kind},
 		Message: toAPIMessage(job.msg, job.room)})
 	if err != nil {
 		s.log.Error("webhook: encode", "err", err)
@@ -153,8 +153,8 @@ func (s *Server) deliverWebhook(ctx context.Context, bot chat.Bot, event string,
 	if len(reply) == 0 || json.Unmarshal(reply, &r) != nil || r.Body == "" {
 		return // an acknowledgement without a reply
 	}
-	if !member {
-		if err := s.join(ctx, bot.User, job.room); err != nil {
+	if !a.member {
+		if _, err := s.join(ctx, bot.User, a); err != nil {
 			fail("could not join " + job.room.Slug + " to reply: " + chat.ErrorMessage(err))
 			return
 		}

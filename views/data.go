@@ -51,7 +51,7 @@ type Nav struct {
 	Rooms   []chat.NavRoom
 	Current int64          // id of the room being shown, or 0
 	Online  map[int64]bool // users with a socket open, for the dots beside direct conversations
-	Guest   bool           // guests see public rooms only and create nothing
+	Creates bool           // may make rooms and direct conversations (guests may not)
 }
 
 // rooms are the rooms the sidebar lists: those the user is a member of.

@@ -367,7 +367,7 @@ func sidebar(p Page) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if !p.Nav.Guest {
+		if p.Nav.Creates {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 33, "<form class=\"new-room\" action=\"/rooms\" method=\"post\"><label for=\"new-room-name\">New room</label> ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -462,13 +462,13 @@ func sidebar(p Page) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if p.User.IsGuest {
+		if chat.Guest(*p.User) {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 44, "<span class=\"tag\">guest</span> ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		}
-		if p.User.IsAdmin {
+		if chat.MayAdminister(*p.User) {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 45, "<a href=\"/admin/users\" id=\"admin-link\" class=\"me-link\">Admin</a>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err

@@ -110,7 +110,7 @@ func ProfilePage(p Page, displayName, errMsg string, saved bool, storage chat.St
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if p.User.IsAdmin {
+			if chat.MayAdminister(*p.User) {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "<p class=\"settings-block\"><span><a href=\"/admin/bots\">Bots</a>: accounts for integrations, with webhooks.</span></p>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err

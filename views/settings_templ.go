@@ -78,7 +78,7 @@ func settingsFrame(p Page, current, heading string) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if !p.User.IsGuest {
+			if chat.HasPassword(*p.User) {
 				templ_7745c5c3_Err = tab("/settings/password", "Password", current).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
@@ -88,7 +88,7 @@ func settingsFrame(p Page, current, heading string) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if !p.User.IsGuest {
+			if chat.MayMakeTokens(*p.User) {
 				templ_7745c5c3_Err = tab("/settings/tokens", "API tokens", current).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err

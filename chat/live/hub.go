@@ -81,6 +81,7 @@ type Hub struct {
 	onOnline func(chat.User, bool)
 	remote   remotePresence // users online on other nodes (see remote.go)
 	onEvent  func(roomID, seq int64)
+	onEnded  func(Ended) // see ended.go
 	closed   bool
 	stop     chan struct{} // ends the flusher
 
@@ -538,11 +539,13 @@ func (h *Hub) StopTyping(roomID, userID int64) {
 
 // CloseSession closes every subscriber opened by the session.
 func (h *Hub) CloseSession(session string, code int, reason string) {
+	defer h.ended(Ended{Session: session})
 	h.closeWhere(func(s *Subscriber) bool { return s.Session == session }, code, reason)
 }
 
 // CloseUserInRoom closes the user's subscribers in one room.
 func (h *Hub) CloseUserInRoom(roomID, userID int64, code int, reason string) {
+	defer h.ended(Ended{UserID: userID, RoomID: roomID})
 	h.closeWhere(func(s *Subscriber) bool { return s.RoomID == roomID && s.User.ID == userID }, code, reason)
 }
 
@@ -823,10 +826,12 @@ func (h *Hub) OnlineSet(userIDs []int64) map[int64]bool {
 
 // CloseUser closes every subscriber of the user, in every room.
 func (h *Hub) CloseUser(userID int64, code int, reason string) {
+	defer h.ended(Ended{UserID: userID})
 	h.closeWhere(func(s *Subscriber) bool { return s.User.ID == userID }, code, reason)
 }
 
 // CloseRoom closes every subscriber of the room.
 func (h *Hub) CloseRoom(roomID int64, code int, reason string) {
+	defer h.ended(Ended{RoomID: roomID})
 	h.closeWhere(func(s *Subscriber) bool { return s.RoomID == roomID }, code, reason)
 }
