@@ -43,8 +43,13 @@ func main() {
 // gracefully: sockets are closed with 1012 so browsers reconnect to the next
 // process, and requests in flight get time to finish.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	if len(args) > 1 && args[1] == "backup" {
-		return runBackup(ctx, args[1:], getenv, stdout)
+	if len(args) > 1 {
+		switch args[1] {
+		case "backup":
+			return runBackup(ctx, args[1:], getenv, stdout)
+		case "users":
+			return runUsers(ctx, args[1:], getenv, stdout)
+		}
 	}
 	fs, o, err := newFlags(args[0], getenv, stdout)
 	if err != nil {
@@ -226,7 +231,7 @@ func newFlags(name string, getenv func(string) string, out io.Writer) (*flag.Fla
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(out)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: agora [flags]\n       agora backup [-db SOURCE] DEST\n\nflags:\n")
+		fmt.Fprintf(fs.Output(), "usage: agora [flags]\n       agora backup [-db SOURCE] DEST\n       agora users list|create|reset-password|make-admin|deactivate [NAME] [-db SOURCE]\n\nflags:\n")
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&o.addr, "addr", envOr(getenv, "CHAT_ADDR", "127.0.0.1:8080"), "address to listen on (env CHAT_ADDR)")

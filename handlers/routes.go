@@ -44,6 +44,8 @@ func (s *Server) routes() {
 	pages.POST("/invite/:code", s.handleInviteSignup)
 	pages.GET("/guest", s.handleGuestPage)
 	pages.POST("/guest", s.handleGuest)
+	pages.GET("/password/reset/:token", s.handlePasswordLinkPage)
+	pages.POST("/password/reset/:token", s.handlePasswordLink)
 
 	auth := pages.Group("", s.requireUser)
 	auth.GET("/me.css", s.handleMeCSS)

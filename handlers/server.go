@@ -58,6 +58,10 @@ type Config struct {
 	// "invite" (only with an admin's invite link) or "closed" (invites only,
 	// made by admins; the sign-up page says how to get in).
 	Signup string
+	// AccountCheckEvery is how often the server looks in the store for
+	// accounts deactivated by another process, to close their sockets.
+	// Default 2 s.
+	AccountCheckEvery time.Duration
 }
 
 // Signup modes.
@@ -111,6 +115,9 @@ type Server struct {
 	hashes  *hashGate    // password hashes computed at once
 	sockets *socketCount // open sockets per user and per client address
 	seen    *seenMarks   // when each session's last-seen time was last written
+
+	stopAccounts context.CancelFunc // ends watchDeactivations
+	accountsDone chan struct{}
 }
 
 // flushEvery is how long a published frame may wait so that a busy room's
@@ -194,6 +201,13 @@ func New(cfg Config) *Server {
 	s.store.OnCommit(s.publishCommitted)
 	s.hub.OnOnlineChange(s.onlineChanged)
 	s.routes()
+	every := cfg.AccountCheckEvery
+	if every <= 0 {
+		every = accountCheckEvery
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stopAccounts, s.accountsDone = cancel, make(chan struct{})
+	go s.watchDeactivations(ctx, every)
 	return s
 }
 
@@ -205,6 +219,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.Serv
 // http.Server.Shutdown does not see hijacked connections: this does.
 func (s *Server) Shutdown(ctx context.Context) {
 	s.hub.Close(live.CloseServiceRestart, "server restarting")
+	s.stopAccounts()
+	<-s.accountsDone
 	s.stopWebhooks()
 	s.streams.close()
 	// A socket leaves the hub once its close frame is written.
