@@ -217,6 +217,7 @@ func TestE2EAccessibility(t *testing.T) {
 		{"admin-users", "/admin/users", false},
 		{"admin-invites", "/admin/invites", false},
 		{"admin-bots", "/admin/bots", false},
+		{"admin-hooks", "/admin/hooks", false},
 		{"admin-rooms", "/admin/rooms", false},
 		{"admin-delete-room", "/admin/rooms/general/delete", false},
 		{"archived-room", "/rooms/old-news", false},

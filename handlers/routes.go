@@ -89,6 +89,10 @@ func (s *Server) routes() {
 	auth.GET("/admin/storage", s.handleStoragePage)
 	auth.POST("/admin/storage/:username", s.handleSetStorageLimit)
 
+	// Slack-compatible incoming webhooks: the secret in the path is the
+	// credential (see incoming_hooks.go).
+	e.POST(hookPrefix+":secret", s.handleIncomingHook)
+
 	// The API for bots and integrations: a bearer token, never the session
 	// cookie (see api.go).
 	e.GET("/api/v1/openapi.json", s.handleOpenAPI)
@@ -121,6 +125,9 @@ func (s *Server) routes() {
 	admin.GET("/invites", s.handleAdminInvites)
 	admin.POST("/invites", s.handleCreateInvite)
 	admin.POST("/invites/:id/revoke", s.handleRevokeInvite)
+	admin.GET("/hooks", s.handleAdminHooks)
+	admin.POST("/hooks", s.handleCreateHook)
+	admin.POST("/hooks/:id/revoke", s.handleRevokeHook)
 }
 
 // isUpload tells the file upload route, which reads its body as a stream

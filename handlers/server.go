@@ -96,6 +96,7 @@ type Server struct {
 	postLimits  *limiterSet // messages per user, across all their sockets and forms
 	frameLimits *limiterSet // socket frames per user, across all their sockets
 	hooks       *webhooks
+	hookLimits  *limiterSet // posts per incoming webhook
 	streams     *streams    // the API's event streams
 	apiLimits   *limiterSet // API requests per token
 	apiWrites   *limiterSet // API posts, edits, reactions and joins per token
@@ -161,6 +162,7 @@ func New(cfg Config) *Server {
 		pingEvery:    cfg.PingEvery,
 		apiLimits:    newLimiterSet(20, 100),
 		apiWrites:    newLimiterSet(5, 20),
+		hookLimits:   newLimiterSet(1, 20), // Slack's: one a second, short bursts allowed
 		maxUpload:    cfg.MaxUpload,
 		uploadLimits: newLimiterSet(20.0/60, 20),
 		thumbSlots:   make(chan struct{}, 2),
@@ -185,6 +187,9 @@ func New(cfg Config) *Server {
 	// The API takes bearer tokens only, never cookies: a request from
 	// another site's page carries nothing that would act for a user.
 	s.cop.AddInsecureBypassPattern(apiPrefix)
+	// An incoming webhook is called by tools with its secret URL, never by a
+	// browser's session.
+	s.cop.AddInsecureBypassPattern("POST " + hookPrefix + "{secret}")
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
