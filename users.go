@@ -46,20 +46,9 @@ func runUsers(ctx context.Context, args []string, getenv func(string) string, st
 	base := fs.String("url", envOr(getenv, "CHAT_URL", "http://"+envOr(getenv, "CHAT_ADDR", "127.0.0.1:8080")),
 		"the address people reach agora at, which starts the printed links (env CHAT_URL)")
 	// Flags may come before or after the words: `agora users list -db x`.
-	var words []string
-	rest := args[1:]
-	for {
-		if err := fs.Parse(rest); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil
-			}
-			return err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		words = append(words, fs.Arg(0))
-		rest = fs.Args()[1:]
+	words, err := parseAnywhere(fs, args[1:])
+	if err != nil || words == nil {
+		return err
 	}
 	if len(words) == 0 {
 		fs.Usage()

@@ -81,6 +81,7 @@ func (s *Server) routes() {
 	auth.GET("/settings/tokens", s.handleTokensPage)
 	auth.POST("/settings/tokens", s.handleCreateToken)
 	auth.POST("/settings/tokens/:id/revoke", s.handleRevokeToken)
+	auth.GET("/settings/export", s.handleMyExport)
 	auth.GET("/admin/bots", s.handleBotsPage)
 	auth.POST("/admin/bots", s.handleCreateBot)
 	auth.POST("/rooms/:slug/files", s.handleUpload) // its own limit, -max-upload: see isUpload
@@ -125,6 +126,7 @@ func (s *Server) routes() {
 	admin.GET("/invites", s.handleAdminInvites)
 	admin.POST("/invites", s.handleCreateInvite)
 	admin.POST("/invites/:id/revoke", s.handleRevokeInvite)
+	admin.GET("/export", s.handleAdminExport)
 	admin.GET("/hooks", s.handleAdminHooks)
 	admin.POST("/hooks", s.handleCreateHook)
 	admin.POST("/hooks/:id/revoke", s.handleRevokeHook)

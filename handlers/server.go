@@ -92,14 +92,15 @@ type Server struct {
 	metrics      *metrics.Set
 	pingEvery    time.Duration
 
-	loginLimits *limiterSet // per client address, against password guessing
-	postLimits  *limiterSet // messages per user, across all their sockets and forms
-	frameLimits *limiterSet // socket frames per user, across all their sockets
-	hooks       *webhooks
-	hookLimits  *limiterSet // posts per incoming webhook
-	streams     *streams    // the API's event streams
-	apiLimits   *limiterSet // API requests per token
-	apiWrites   *limiterSet // API posts, edits, reactions and joins per token
+	loginLimits  *limiterSet // per client address, against password guessing
+	postLimits   *limiterSet // messages per user, across all their sockets and forms
+	frameLimits  *limiterSet // socket frames per user, across all their sockets
+	hooks        *webhooks
+	hookLimits   *limiterSet // posts per incoming webhook
+	exportLimits *limiterSet // exports started per user
+	streams      *streams    // the API's event streams
+	apiLimits    *limiterSet // API requests per token
+	apiWrites    *limiterSet // API posts, edits, reactions and joins per token
 
 	framesRendered atomic.Int64 // fragments rendered for broadcast, for tests and benchmarks
 
@@ -163,6 +164,7 @@ func New(cfg Config) *Server {
 		apiLimits:    newLimiterSet(20, 100),
 		apiWrites:    newLimiterSet(5, 20),
 		hookLimits:   newLimiterSet(1, 20), // Slack's: one a second, short bursts allowed
+		exportLimits: newLimiterSet(1.0/300, 3),
 		maxUpload:    cfg.MaxUpload,
 		uploadLimits: newLimiterSet(20.0/60, 20),
 		thumbSlots:   make(chan struct{}, 2),
