@@ -68,6 +68,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	default:
 		return fmt.Errorf("-signup must be open, invite or closed, not %q", o.signup)
 	}
+	var oidcCfg *handlers.OIDC
+	if o.oidcIssuer != "" || o.oidcClientID != "" {
+		if o.oidcIssuer == "" || o.oidcClientID == "" {
+			return errors.New("-oidc-issuer and -oidc-client-id go together")
+		}
+		oidcCfg = &handlers.OIDC{Issuer: o.oidcIssuer, ClientID: o.oidcClientID, ClientSecret: o.oidcSecret}
+	}
+	if !o.passwordLogin && oidcCfg == nil {
+		return errors.New("-password-login=false needs -oidc-issuer: nobody could sign in")
+	}
 	if o.readTimeout <= 0 {
 		return errors.New("-read-timeout must be more than 0")
 	}
@@ -101,7 +111,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	hub := handlers.NewHub(live.HubConfig{})
 	counts := metrics.New()
 	app := handlers.New(handlers.Config{Store: store, Hub: hub, Log: log, Assets: assets.FS, Guests: o.guests, TrustProxy: o.trustProxy,
-		Metrics: counts, WebhooksPrivate: o.webhooksPrivate, MaxUpload: maxUpload, Signup: o.signup})
+		Metrics: counts, WebhooksPrivate: o.webhooksPrivate, MaxUpload: maxUpload, Signup: o.signup,
+		OIDC: oidcCfg, NoPasswordLogin: !o.passwordLogin})
 	if o.natsURL != "" {
 		if !store.Shared() {
 			return errors.New("-nats: the nodes of a cluster share one PostgreSQL database: give -db a postgres:// URL")
@@ -221,6 +232,8 @@ type options struct {
 	tlsCert, tlsKey                      string
 	guests, trustProxy                   bool
 	webhooksPrivate                      bool
+	oidcIssuer, oidcClientID, oidcSecret string
+	passwordLogin                        bool
 	readTimeout                          time.Duration
 	logLevel                             slog.Level
 }
@@ -249,6 +262,10 @@ func newFlags(name string, getenv func(string) string, out io.Writer) (*flag.Fla
 	fs.StringVar(&o.signup, "signup", envOr(getenv, "CHAT_SIGNUP", handlers.SignupOpen), "who may make an account: open (anyone), invite (with an admin's invite link) or closed (env CHAT_SIGNUP)")
 	fs.StringVar(&o.metricsAddr, "metrics", getenv("CHAT_METRICS"), "serve Prometheus metrics at http://ADDR/metrics, e.g. 127.0.0.1:9090 (env CHAT_METRICS); off when empty")
 	fs.StringVar(&o.maxUpload, "max-upload", envOr(getenv, "CHAT_MAX_UPLOAD", "25MB"), "the largest file one upload may carry, such as 25MB or 512KB (env CHAT_MAX_UPLOAD)")
+	fs.StringVar(&o.oidcIssuer, "oidc-issuer", getenv("CHAT_OIDC_ISSUER"), "sign people in with this OpenID Connect provider, e.g. https://id.example.com/realms/staff (env CHAT_OIDC_ISSUER); off when empty. Register {agora's URL}/login/oidc/callback with it")
+	fs.StringVar(&o.oidcClientID, "oidc-client-id", getenv("CHAT_OIDC_CLIENT_ID"), "agora's client id at the -oidc-issuer provider (env CHAT_OIDC_CLIENT_ID)")
+	fs.StringVar(&o.oidcSecret, "oidc-client-secret", getenv("CHAT_OIDC_CLIENT_SECRET"), "agora's client secret at the -oidc-issuer provider (env CHAT_OIDC_CLIENT_SECRET)")
+	fs.BoolVar(&o.passwordLogin, "password-login", getenv("CHAT_PASSWORD_LOGIN") != "0", "with -oidc-issuer: false refuses password login and sign-up (403), the provider being the only way in (env CHAT_PASSWORD_LOGIN=0)")
 	fs.TextVar(&o.logLevel, "log-level", slog.LevelInfo, "the least important log lines written: debug (every request, assets and health checks too), info, warn or error (env CHAT_LOG_LEVEL)")
 	for flagName, env := range map[string]string{"read-timeout": "CHAT_READ_TIMEOUT", "log-level": "CHAT_LOG_LEVEL"} {
 		if v := getenv(env); v != "" {

@@ -40,6 +40,8 @@ func (s *Server) routes() {
 	pages.GET("/login", s.handleLoginPage)
 	pages.POST("/login", s.handleLogin)
 	pages.POST("/logout", s.handleLogout)
+	pages.GET(oidcPath, s.handleOIDCLogin)
+	pages.GET(oidcPath+"/callback", s.handleOIDCCallback)
 	pages.GET("/invite/:code", s.handleInvitePage)
 	pages.POST("/invite/:code", s.handleInviteSignup)
 	pages.GET("/guest", s.handleGuestPage)

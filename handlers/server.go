@@ -62,6 +62,11 @@ type Config struct {
 	// accounts deactivated by another process, to close their sockets.
 	// Default 2 s.
 	AccountCheckEvery time.Duration
+	// OIDC, when set, signs people in with an OpenID Connect provider.
+	OIDC *OIDC
+	// NoPasswordLogin refuses password login and sign-up (403): with OIDC,
+	// the provider is the only way in (and `agora users` for operators).
+	NoPasswordLogin bool
 }
 
 // Signup modes.
@@ -117,6 +122,9 @@ type Server struct {
 	hashes  *hashGate    // password hashes computed at once
 	sockets *socketCount // open sockets per user and per client address
 	seen    *seenMarks   // when each session's last-seen time was last written
+
+	oidc            *oidcClient // nil without OIDC
+	noPasswordLogin bool
 
 	stopAccounts context.CancelFunc // ends watchDeactivations
 	accountsDone chan struct{}
@@ -179,6 +187,10 @@ func New(cfg Config) *Server {
 	}
 	if s.signup == "" {
 		s.signup = SignupOpen
+	}
+	if cfg.OIDC != nil {
+		s.oidc = &oidcClient{cfg: *cfg.OIDC}
+		s.noPasswordLogin = cfg.NoPasswordLogin
 	}
 	if s.maxUpload <= 0 {
 		s.maxUpload = DefaultMaxUpload
