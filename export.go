@@ -43,7 +43,7 @@ func runExport(ctx context.Context, args []string, getenv func(string) string, s
 	} else if !errors.Is(err, iofs.ErrNotExist) {
 		return fmt.Errorf("export: %w", err)
 	}
-	if !db.IsPostgres(*source) {
+	if isSQLiteFile(*source) {
 		if _, err := os.Stat(*source); err != nil {
 			return fmt.Errorf("export: %w", err) // opening it would make an empty database
 		}

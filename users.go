@@ -72,7 +72,7 @@ func runUsers(ctx context.Context, args []string, getenv func(string) string, st
 		}
 		return fmt.Errorf("users %s: name one account", verb)
 	}
-	if !db.IsPostgres(*source) && verb != "create" {
+	if isSQLiteFile(*source) && verb != "create" {
 		// Opening a missing file would make an empty database: only the
 		// first account of a server set up by script wants that.
 		if _, err := os.Stat(*source); err != nil {
@@ -251,4 +251,10 @@ func (u usersCommand) account(ctx context.Context, name string) (chat.User, erro
 		return chat.User{}, fmt.Errorf("users: no account is called %q (agora users list shows them all)", name)
 	}
 	return a, err
+}
+
+// isSQLiteFile tells a SQLite file's path from a PostgreSQL URL, as db.Open
+// does: a missing file must be refused before opening it would make one.
+func isSQLiteFile(dsn string) bool {
+	return !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://")
 }

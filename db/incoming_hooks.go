@@ -48,7 +48,7 @@ func (s *Store) CreateIncomingHook(ctx context.Context, roomID int64, botName st
 		hook, err = scanHook(tx.QueryRowContext(ctx, hookSelect+" WHERE h.id = ?", id))
 		return err
 	})
-	if isUniqueViolation(err) {
+	if s.engine.isUniqueViolation(err) {
 		return chat.IncomingHook{}, false, chat.Errorf(chat.EConflict, "The name %q is taken.", botName)
 	}
 	if err != nil && chat.ErrorCode(err) == chat.EInternal {

@@ -38,7 +38,7 @@ func (s *Store) CreateOIDCUser(ctx context.Context, issuer, subject, username, d
 			issuer, subject, u.ID, toDB(time.Now()))
 		return err
 	})
-	if isUniqueViolation(err) {
+	if s.engine.isUniqueViolation(err) {
 		if linked, lerr := s.UserByOIDC(ctx, issuer, subject); lerr == nil {
 			return linked, nil
 		}
