@@ -177,13 +177,13 @@ func (w *oidcWorld) browser() *oidcBrowser {
 	return b
 }
 
-type page struct {
+type opPage struct {
 	status int
 	url    *url.URL
 	body   string
 }
 
-func (b *oidcBrowser) get(u string) page {
+func (b *oidcBrowser) get(u string) opPage {
 	b.t.Helper()
 	res, err := b.http.Get(u)
 	if err != nil {
@@ -191,10 +191,10 @@ func (b *oidcBrowser) get(u string) page {
 	}
 	defer res.Body.Close()
 	body, _ := io.ReadAll(res.Body)
-	return page{res.StatusCode, res.Request.URL, string(body)}
+	return opPage{res.StatusCode, res.Request.URL, string(body)}
 }
 
-func (b *oidcBrowser) post(u string, form url.Values) page {
+func (b *oidcBrowser) post(u string, form url.Values) opPage {
 	b.t.Helper()
 	res, err := b.http.PostForm(u, form)
 	if err != nil {
@@ -202,12 +202,12 @@ func (b *oidcBrowser) post(u string, form url.Values) page {
 	}
 	defer res.Body.Close()
 	body, _ := io.ReadAll(res.Body)
-	return page{res.StatusCode, res.Request.URL, string(body)}
+	return opPage{res.StatusCode, res.Request.URL, string(body)}
 }
 
 // signIn goes from agora's button through the provider's login page and
 // back, as the provider's user called username.
-func (w *oidcWorld) signIn(b *oidcBrowser, username string) page {
+func (w *oidcWorld) signIn(b *oidcBrowser, username string) opPage {
 	w.t.Helper()
 	login := b.get(w.agora.URL + "/login/oidc")
 	if login.status != http.StatusOK || login.url.Path != "/login/username" {
