@@ -43,8 +43,15 @@ func main() {
 // gracefully: sockets are closed with 1012 so browsers reconnect to the next
 // process, and requests in flight get time to finish.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	if len(args) > 1 && args[1] == "backup" {
-		return runBackup(ctx, args[1:], getenv, stdout)
+	if len(args) > 1 {
+		switch args[1] {
+		case "backup":
+			return runBackup(ctx, args[1:], getenv, stdout)
+		case "users":
+			return runUsers(ctx, args[1:], getenv, stdout)
+		case "export":
+			return runExport(ctx, args[1:], getenv, stdout)
+		}
 	}
 	fs, o, err := newFlags(args[0], getenv, stdout)
 	if err != nil {
@@ -60,6 +67,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	case handlers.SignupOpen, handlers.SignupInvite, handlers.SignupClosed:
 	default:
 		return fmt.Errorf("-signup must be open, invite or closed, not %q", o.signup)
+	}
+	var oidcCfg *handlers.OIDC
+	if o.oidcIssuer != "" || o.oidcClientID != "" {
+		if o.oidcIssuer == "" || o.oidcClientID == "" {
+			return errors.New("-oidc-issuer and -oidc-client-id go together")
+		}
+		oidcCfg = &handlers.OIDC{Issuer: o.oidcIssuer, ClientID: o.oidcClientID, ClientSecret: o.oidcSecret}
+	}
+	if !o.passwordLogin && oidcCfg == nil {
+		return errors.New("-password-login=false needs -oidc-issuer: nobody could sign in")
 	}
 	if o.readTimeout <= 0 {
 		return errors.New("-read-timeout must be more than 0")
@@ -106,7 +123,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	counts := metrics.New()
 	app := handlers.New(handlers.Config{Store: store, Hub: hub, Log: log, Assets: assets.FS, Guests: o.guests, TrustProxy: o.trustProxy,
 		Metrics: counts, WebhooksPrivate: o.webhooksPrivate, MaxUpload: maxUpload, Signup: o.signup,
-		StorageQuota: quota, StorageTotal: total})
+		StorageQuota: quota, StorageTotal: total,
+		OIDC: oidcCfg, NoPasswordLogin: !o.passwordLogin})
 	if o.natsURL != "" {
 		if !store.Shared() {
 			return errors.New("-nats: the nodes of a cluster share one PostgreSQL database: give -db a postgres:// URL")
@@ -227,6 +245,8 @@ type options struct {
 	tlsCert, tlsKey                      string
 	guests, trustProxy                   bool
 	webhooksPrivate                      bool
+	oidcIssuer, oidcClientID, oidcSecret string
+	passwordLogin                        bool
 	readTimeout                          time.Duration
 	logLevel                             slog.Level
 }
@@ -239,7 +259,7 @@ func newFlags(name string, getenv func(string) string, out io.Writer) (*flag.Fla
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(out)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: agora [flags]\n       agora backup [-db SOURCE] DEST\n\nflags:\n")
+		fmt.Fprintf(fs.Output(), "usage: agora [flags]\n       agora backup [-db SOURCE] DEST\n       agora users list|create|reset-password|make-admin|deactivate [NAME] [-db SOURCE]\n       agora export [-db SOURCE] DEST.zip\n\nflags:\n")
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&o.addr, "addr", envOr(getenv, "CHAT_ADDR", "127.0.0.1:8080"), "address to listen on (env CHAT_ADDR)")
@@ -257,6 +277,10 @@ func newFlags(name string, getenv func(string) string, out io.Writer) (*flag.Fla
 	fs.StringVar(&o.maxUpload, "max-upload", envOr(getenv, "CHAT_MAX_UPLOAD", "25MB"), "the largest file one upload may carry, such as 25MB or 512KB (env CHAT_MAX_UPLOAD)")
 	fs.StringVar(&o.storageQuota, "storage-quota", envOr(getenv, "CHAT_STORAGE_QUOTA", "256MB"), "how much each account's files may take unless an admin sets its own limit at /admin/storage, such as 256MB or 1GB; 0 for no default limit (env CHAT_STORAGE_QUOTA)")
 	fs.StringVar(&o.storageTotal, "storage-total", getenv("CHAT_STORAGE_TOTAL"), "how much all files together may take, such as 50GB; off when empty (env CHAT_STORAGE_TOTAL)")
+	fs.StringVar(&o.oidcIssuer, "oidc-issuer", getenv("CHAT_OIDC_ISSUER"), "sign people in with this OpenID Connect provider, e.g. https://id.example.com/realms/staff (env CHAT_OIDC_ISSUER); off when empty. Register {agora's URL}/login/oidc/callback with it")
+	fs.StringVar(&o.oidcClientID, "oidc-client-id", getenv("CHAT_OIDC_CLIENT_ID"), "agora's client id at the -oidc-issuer provider (env CHAT_OIDC_CLIENT_ID)")
+	fs.StringVar(&o.oidcSecret, "oidc-client-secret", getenv("CHAT_OIDC_CLIENT_SECRET"), "agora's client secret at the -oidc-issuer provider (env CHAT_OIDC_CLIENT_SECRET)")
+	fs.BoolVar(&o.passwordLogin, "password-login", getenv("CHAT_PASSWORD_LOGIN") != "0", "with -oidc-issuer: false refuses password login and sign-up (403), the provider being the only way in (env CHAT_PASSWORD_LOGIN=0)")
 	fs.TextVar(&o.logLevel, "log-level", slog.LevelInfo, "the least important log lines written: debug (every request, assets and health checks too), info, warn or error (env CHAT_LOG_LEVEL)")
 	for flagName, env := range map[string]string{"read-timeout": "CHAT_READ_TIMEOUT", "log-level": "CHAT_LOG_LEVEL"} {
 		if v := getenv(env); v != "" {

@@ -581,7 +581,7 @@ func TestReadmeFlagTable(t *testing.T) {
 // a duration or "1" for on.
 func envSets(t *testing.T, key string, base map[string]string) []string {
 	t.Helper()
-	for _, v := range []string{"1", "7s", "7MB", "invite", "x.example:1", "warn"} {
+	for _, v := range []string{"1", "7s", "7MB", "invite", "x.example:1", "warn", "0"} {
 		fs, _, err := newFlags("agora", func(k string) string {
 			if k == key {
 				return v

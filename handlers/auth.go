@@ -38,6 +38,7 @@ func (s *Server) handleLoginPage(c echo.Context) error {
 func (s *Server) renderAuth(c echo.Context, status int, signup bool, f views.AuthForm) error {
 	p := views.Page{Assets: s.assetVersion, Title: "Log in"}
 	f.Guests = s.guests
+	f.OIDC, f.PasswordLogin = s.oidc != nil, !s.noPasswordLogin
 	first, err := s.firstRun(c)
 	if err != nil {
 		return err
@@ -104,6 +105,9 @@ func (s *Server) createAccount(c echo.Context, inviteCode string, onlyFirst bool
 		}
 		return chat.User{}, form, status, nil
 	}
+	if s.noPasswordLogin {
+		return refuse(errNoPasswords)
+	}
 	if !s.spendLogin("signup " + c.RealIP()) {
 		return refuse(chat.Errorf(chat.ERateLimit, "Too many attempts. Please wait a minute and try again."))
 	}
@@ -144,6 +148,10 @@ func (s *Server) handleLogin(c echo.Context) error {
 	ctx := c.Request().Context()
 	username, password := strings.TrimSpace(c.FormValue("username")), c.FormValue("password")
 	form := views.AuthForm{Username: username, Next: safeNext(c.FormValue("next"))}
+	if s.noPasswordLogin {
+		form.Error = errNoPasswords.Message
+		return s.renderAuth(c, http.StatusForbidden, false, form)
+	}
 	u, right, err := s.checkCredentials(ctx, c.RealIP(), username, password, false)
 	switch {
 	case chat.ErrorCode(err) == chat.ERateLimit:
@@ -172,6 +180,10 @@ func (s *Server) handleLogin(c echo.Context) error {
 	}
 	return c.Redirect(http.StatusSeeOther, next)
 }
+
+// errNoPasswords refuses password login and sign-up on a server that signs
+// people in through its OpenID Connect provider only.
+var errNoPasswords = chat.Errorf(chat.EForbidden, "This server signs people in through its identity provider only: use the sign-in button.")
 
 var errTooManyGuesses = chat.Errorf(chat.ERateLimit, "Too many failed attempts. Please wait a minute and try again.")
 

@@ -12,7 +12,8 @@ import (
 // alone what must not or need not be compressed: WebSocket upgrades (the
 // connection is hijacked and speaks frames of its own), event streams (each
 // event must go out as it happens) and stored files (images are compressed
-// already; the rest is served as uploaded).
+// already; the rest is served as uploaded), and exports (zips, compressed
+// already, streamed as they are written).
 func compress() echo.MiddlewareFunc {
 	return middleware.GzipWithConfig(middleware.GzipConfig{
 		// Level 5 costs half of the default's time for a page a few
@@ -24,7 +25,8 @@ func compress() echo.MiddlewareFunc {
 			return isWebSocket(c) ||
 				strings.Contains(r.Header.Get("Accept"), "text/event-stream") ||
 				strings.HasPrefix(r.URL.Path, "/api/v1/events") ||
-				strings.HasPrefix(r.URL.Path, "/files/")
+				strings.HasPrefix(r.URL.Path, "/files/") ||
+				isExport(c)
 		},
 	})
 }

@@ -40,10 +40,14 @@ func (s *Server) routes() {
 	pages.GET("/login", s.handleLoginPage)
 	pages.POST("/login", s.handleLogin)
 	pages.POST("/logout", s.handleLogout)
+	pages.GET(oidcPath, s.handleOIDCLogin)
+	pages.GET(oidcPath+"/callback", s.handleOIDCCallback)
 	pages.GET("/invite/:code", s.handleInvitePage)
 	pages.POST("/invite/:code", s.handleInviteSignup)
 	pages.GET("/guest", s.handleGuestPage)
 	pages.POST("/guest", s.handleGuest)
+	pages.GET("/password/reset/:token", s.handlePasswordLinkPage)
+	pages.POST("/password/reset/:token", s.handlePasswordLink)
 
 	auth := pages.Group("", s.requireUser)
 	auth.GET("/me.css", s.handleMeCSS)
@@ -79,9 +83,14 @@ func (s *Server) routes() {
 	auth.GET("/settings/tokens", s.handleTokensPage)
 	auth.POST("/settings/tokens", s.handleCreateToken)
 	auth.POST("/settings/tokens/:id/revoke", s.handleRevokeToken)
+	auth.GET("/settings/export", s.handleMyExport)
 	auth.POST("/rooms/:slug/files", s.handleUpload) // its own limit, -max-upload: see isUpload
 	auth.GET("/files/:id/:name", s.handleFile)
 	auth.GET("/files/:id/thumb/:name", s.handleThumb)
+
+	// Slack-compatible incoming webhooks: the secret in the path is the
+	// credential (see incoming_hooks.go).
+	e.POST(hookPrefix+":secret", s.handleIncomingHook)
 
 	// The API for bots and integrations: a bearer token, never the session
 	// cookie (see api.go).
@@ -122,6 +131,10 @@ func (s *Server) routes() {
 	admin.POST("/bots", s.handleCreateBot)
 	admin.GET("/storage", s.handleStoragePage)
 	admin.POST("/storage/:username", s.handleSetStorageLimit)
+	admin.GET("/export", s.handleAdminExport)
+	admin.GET("/hooks", s.handleAdminHooks)
+	admin.POST("/hooks", s.handleCreateHook)
+	admin.POST("/hooks/:id/revoke", s.handleRevokeHook)
 }
 
 // isUpload tells the file upload route, which reads its body as a stream

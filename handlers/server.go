@@ -76,6 +76,15 @@ type Config struct {
 	// "invite" (only with an admin's invite link) or "closed" (invites only,
 	// made by admins; the sign-up page says how to get in).
 	Signup string
+	// AccountCheckEvery is how often the server looks in the store for
+	// accounts deactivated by another process, to close their sockets.
+	// Default 2 s.
+	AccountCheckEvery time.Duration
+	// OIDC, when set, signs people in with an OpenID Connect provider.
+	OIDC *OIDC
+	// NoPasswordLogin refuses password login and sign-up (403): with OIDC,
+	// the provider is the only way in (and `agora users` for operators).
+	NoPasswordLogin bool
 }
 
 // Signup modes.
@@ -114,6 +123,8 @@ type Server struct {
 	streams       *streams    // the API's event streams
 	apiLimits     *limiterSet // API requests per token
 	apiWrites     *limiterSet // API posts, edits, reactions and joins per token
+	hookLimits   *limiterSet // posts per incoming webhook
+	exportLimits *limiterSet // exports started per user
 
 	framesRendered atomic.Int64 // fragments rendered for broadcast, for tests and benchmarks
 
@@ -135,6 +146,12 @@ type Server struct {
 	hashes  *hashGate    // password hashes computed at once
 	sockets *socketCount // open sockets per user and per client address
 	seen    *seenMarks   // when each session's last-seen time was last written
+
+	oidc            *oidcClient // nil without OIDC
+	noPasswordLogin bool
+
+	stopAccounts context.CancelFunc // ends watchDeactivations
+	accountsDone chan struct{}
 }
 
 // flushEvery is how long a published frame may wait so that a busy room's
@@ -194,9 +211,15 @@ func New(cfg Config) *Server {
 		hashes:        newHashGate(),
 		sockets:       newSocketCount(SocketsPerUser, SocketsPerAddress),
 		seen:          newSeenMarks(),
+		hookLimits:   newLimiterSet(1, 20), // Slack's: one a second, short bursts allowed
+		exportLimits: newLimiterSet(1.0/300, 3),
 	}
 	if s.signup == "" {
 		s.signup = SignupOpen
+	}
+	if cfg.OIDC != nil {
+		s.oidc = &oidcClient{cfg: *cfg.OIDC}
+		s.noPasswordLogin = cfg.NoPasswordLogin
 	}
 	if s.maxUpload <= 0 {
 		s.maxUpload = DefaultMaxUpload
@@ -224,6 +247,9 @@ func New(cfg Config) *Server {
 	// The API takes bearer tokens only, never cookies: a request from
 	// another site's page carries nothing that would act for a user.
 	s.cop.AddInsecureBypassPattern(apiPrefix)
+	// An incoming webhook is called by tools with its secret URL, never by a
+	// browser's session.
+	s.cop.AddInsecureBypassPattern("POST " + hookPrefix + "{secret}")
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -240,6 +266,13 @@ func New(cfg Config) *Server {
 	s.store.OnCommit(s.publishCommitted)
 	s.hub.OnOnlineChange(s.onlineChanged)
 	s.routes()
+	every := cfg.AccountCheckEvery
+	if every <= 0 {
+		every = accountCheckEvery
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stopAccounts, s.accountsDone = cancel, make(chan struct{})
+	go s.watchDeactivations(ctx, every)
 	return s
 }
 
@@ -251,6 +284,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.Serv
 // http.Server.Shutdown does not see hijacked connections: this does.
 func (s *Server) Shutdown(ctx context.Context) {
 	s.hub.Close(live.CloseServiceRestart, "server restarting")
+	s.stopAccounts()
+	<-s.accountsDone
 	s.stopWebhooks()
 	s.streams.close()
 	// A socket leaves the hub once its close frame is written.

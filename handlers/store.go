@@ -7,6 +7,7 @@ import (
 
 	"agora/chat"
 	"agora/db"
+	"agora/db/export"
 )
 
 // The store as handlers use it: one small interface per responsibility,
@@ -22,6 +23,7 @@ type store interface {
 	adminStore
 	botStore
 	healthStore
+	export.Store
 }
 
 var _ store = (*db.Store)(nil)
@@ -31,10 +33,12 @@ var _ store = (*db.Store)(nil)
 type accountStore interface {
 	CreateFirstUser(ctx context.Context, username, passwordHash string) (chat.User, error)
 	CreateInvite(ctx context.Context, codeHash []byte, by int64, maxUses int, expires time.Time) (chat.Invite, error)
+	CreateOIDCUser(ctx context.Context, issuer, subject, username, displayName string) (chat.User, error)
 	CreateSession(ctx context.Context, tokenHash []byte, userID int64, expires time.Time, userAgent, address string) error
 	CreateToken(ctx context.Context, userID int64, name string, tokenHash []byte) (chat.Token, error)
 	CreateUser(ctx context.Context, username, displayName, passwordHash string, guest bool) (chat.User, error)
 	CreateUserWithInvite(ctx context.Context, codeHash []byte, username, passwordHash string) (chat.User, error)
+	DeactivatedSince(ctx context.Context, since time.Time) ([]db.Deactivation, error)
 	DeleteSession(ctx context.Context, tokenHash []byte) error
 	EndOtherSessions(ctx context.Context, userID int64, keep []byte) ([][]byte, error)
 	EndSession(ctx context.Context, userID int64, id string) ([]byte, error)
@@ -43,6 +47,7 @@ type accountStore interface {
 	InviteByCode(ctx context.Context, codeHash []byte) (chat.Invite, error)
 	Invites(ctx context.Context, limit int) ([]chat.Invite, error)
 	NameLooksTaken(ctx context.Context, name string, except int64) (bool, error)
+	PasswordLinkUser(ctx context.Context, tokenHash []byte) (chat.User, error)
 	RevokeInvite(ctx context.Context, id int64) error
 	RevokeToken(ctx context.Context, userID, tokenID int64) error
 	SessionUser(ctx context.Context, tokenHash []byte) (chat.User, error)
@@ -53,7 +58,9 @@ type accountStore interface {
 	Tokens(ctx context.Context, userID int64) ([]chat.Token, error)
 	TouchSession(ctx context.Context, tokenHash []byte, now time.Time, address string) error
 	TouchToken(ctx context.Context, tokenID int64, t time.Time) error
+	UsePasswordLink(ctx context.Context, tokenHash []byte, passwordHash string) (chat.User, [][]byte, error)
 	UserByID(ctx context.Context, id int64) (chat.User, error)
+	UserByOIDC(ctx context.Context, issuer, subject string) (chat.User, error)
 	UserByUsername(ctx context.Context, username string) (chat.User, error)
 	UserCredentials(ctx context.Context, username string) (chat.User, string, error)
 }
@@ -133,7 +140,12 @@ type botStore interface {
 	Bots(ctx context.Context) ([]chat.Bot, error)
 	BotsNamed(ctx context.Context, usernames []string) ([]chat.Bot, error)
 	CreateBot(ctx context.Context, username string, ownerID int64, webhookURL, secret string, tokenHash []byte) (chat.Bot, error)
+	CreateIncomingHook(ctx context.Context, roomID int64, botName string, createdBy int64, secretHash []byte) (hook chat.IncomingHook, joined bool, err error)
+	IncomingHookBySecret(ctx context.Context, secretHash []byte) (chat.IncomingHook, error)
+	IncomingHooks(ctx context.Context) ([]chat.IncomingHook, error)
 	RecordDelivery(ctx context.Context, botID int64, t time.Time, failure string) error
+	RevokeIncomingHook(ctx context.Context, id int64) (chat.IncomingHook, error)
+	TouchIncomingHook(ctx context.Context, id int64, t time.Time) error
 }
 
 // healthStore is what handlers ask of the health check.

@@ -4,6 +4,7 @@
 package views
 
 import (
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -103,6 +104,10 @@ type AuthForm struct {
 	Error    string
 	Guests   bool
 	FirstRun bool // no account exists yet: the first becomes the admin
+	// OIDC shows the button that signs in through the identity provider;
+	// without PasswordLogin it is the only way in.
+	OIDC          bool
+	PasswordLogin bool
 }
 
 // RoomView is the room page.
@@ -280,4 +285,12 @@ func resultCount(n int) string {
 	default:
 		return strconv.Itoa(n) + " messages found."
 	}
+}
+
+// oidcHref is the OIDC sign-in's address, carrying the page asked for.
+func oidcHref(next string) string {
+	if next == "" {
+		return "/login/oidc"
+	}
+	return "/login/oidc?next=" + url.QueryEscape(next)
 }
