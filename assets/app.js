@@ -10,6 +10,7 @@
 (function () {
   "use strict";
   var connected = false;
+  var sock = null; // the room's socket, for sending what waited in the outbox
   var reconnecting = {1006: true, 1011: true, 1012: true, 1013: true};
   var me = document.body.dataset.me || "";
   var baseTitle = document.title;
@@ -37,6 +38,7 @@
       u.searchParams.set("seq", String(Math.max(maxOf("#messages[data-seq]", "seq"), maxOf("#messages [data-seq]", "seq"))));
       var s = new WebSocket(u.toString());
       s.binaryType = "blob";
+      sock = s;
       return s;
     };
   }
@@ -188,11 +190,101 @@
 
   // ---- The composer -----------------------------------------------------
 
-  // Messages sent and not yet seen back, by client id: {id: text}. A text
-  // sent again (after a refusal, or a socket that dropped) goes with the id it
-  // had, so the server stores it once however often it is sent.
-  var pending = {};
+  // The outbox: every message sent from the composer and not yet seen back,
+  // in the order it was sent: [{id, text}]. It is kept in sessionStorage, so
+  // a reload keeps it too, and all of it is sent again over every socket
+  // that opens: a message whose socket went down before the server had it
+  // arrives later, once (its client id makes a resend harmless), and one
+  // sent while the server was unreachable waits here instead of becoming a
+  // browser error page.
+  var outbox = [];
 
+  function outboxKey() { return "agora:outbox:" + roomSlug(); }
+  function outboxHas(id) { return outbox.some(function (x) { return x.id === id; }); }
+
+  function saveOutbox() {
+    var s = store("sessionStorage");
+    if (s && roomSlug()) {
+      if (outbox.length) s.setItem(outboxKey(), JSON.stringify(outbox)); else s.removeItem(outboxKey());
+    }
+    showOutbox();
+  }
+
+  function loadOutbox() {
+    var s = store("sessionStorage");
+    if (!s || !roomSlug()) return;
+    try {
+      var v = JSON.parse(s.getItem(outboxKey()) || "[]");
+      if (Array.isArray(v)) outbox = v.filter(function (x) { return x && typeof x.id === "string" && typeof x.text === "string"; });
+    } catch (e) { outbox = []; }
+    showOutbox();
+  }
+
+  function queue(id, text) {
+    if (!outboxHas(id)) outbox.push({id: id, text: text});
+    saveOutbox();
+  }
+
+  // showOutbox marks the composer unsent while its text waits, and lists
+  // above it the earlier messages that wait too.
+  function showOutbox() {
+    var f = composer(), note = $("#composer-unsent"), list = $("#outbox");
+    if (!f) return;
+    var waiting = !connected && outbox.length > 0;
+    var inComposer = outbox.some(function (x) { return x.text === f.elements.body.value; });
+    f.classList.toggle("unsent", waiting && inComposer);
+    if (note) {
+      note.hidden = !waiting;
+      note.textContent = !waiting ? "" : (outbox.length === 1 ? "Not sent yet" : outbox.length + " messages not sent yet") +
+        ": no connection to the server. " + (outbox.length === 1 ? "It is" : "They are") + " sent as soon as it is back.";
+    }
+    if (list) {
+      list.textContent = "";
+      outbox.forEach(function (x) {
+        if (x.text === f.elements.body.value) return;
+        var li = document.createElement("li");
+        li.textContent = x.text;
+        list.appendChild(li);
+      });
+      list.hidden = !waiting || !list.children.length;
+    }
+  }
+
+  // sendOutbox sends everything waiting, in order, over the open socket as
+  // htmx-ext-ws would have sent the composer.
+  function sendOutbox() {
+    if (!sock || sock.readyState !== 1) return;
+    outbox.forEach(function (x) {
+      sock.send(JSON.stringify({body: x.text, client_msg_id: x.id,
+        HEADERS: {"HX-Request": "true", "HX-Trigger": "composer", "HX-Current-URL": location.href}}));
+    });
+  }
+
+  // postPlain posts the composer without the socket (it is down, and the
+  // outbox empty, so nothing would overtake an earlier message): the room
+  // page again on success, the server's reason beside the composer on a
+  // refusal, and into the outbox when the server cannot be reached.
+  function postPlain(f) {
+    var id = f.elements.client_msg_id.value, text = f.elements.body.value;
+    var s = store("sessionStorage");
+    fetch(f.action, {method: "POST", body: new URLSearchParams(new FormData(f)), credentials: "same-origin"}).then(function (res) {
+      if (res.ok) {
+        if (s) s.removeItem(draftKey());
+        location.assign(res.url || location.href);
+        return;
+      }
+      return res.text().then(function (html) {
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        var why = doc.querySelector("#composer-error, #error, .error");
+        var err = $("#composer-error");
+        if (err) err.textContent = (why && why.textContent.trim()) || "The server refused the message (" + res.status + ").";
+      });
+    }, function () {
+      queue(id, text);
+    });
+  }
+
+  function composer() { return $("#composer"); }
   function composer() { return $("#composer"); }
   function draftKey() { return "agora:draft:" + roomSlug(); }
 
@@ -224,32 +316,42 @@
   // The server has the message when it comes back with its client id: only
   // then is the text cleared (unless something else was typed since).
   function confirmSent() {
-    var f = composer();
-    for (var id in pending) {
-      var mine = $$('#messages [data-client-id="' + id + '"]').filter(function (e) { return e.dataset.author === me; });
-      if (!mine.length) continue;
-      var text = pending[id];
-      delete pending[id];
-      if (!f) continue;
-      if (f.elements.client_msg_id.value === id) f.elements.client_msg_id.value = newClientID();
-      if (f.elements.body.value === text) {
+    var f = composer(), changed = false;
+    outbox = outbox.filter(function (x) {
+      var mine = $$('#messages [data-client-id="' + x.id + '"]').filter(function (e) { return e.dataset.author === me; });
+      if (!mine.length) return true;
+      changed = true;
+      if (f && f.elements.client_msg_id.value === x.id) f.elements.client_msg_id.value = newClientID();
+      if (f && f.elements.body.value === x.text) {
         f.elements.body.value = "";
         var err = $("#composer-error");
         if (err) err.textContent = "";
         saveDraft();
         updateCount();
       }
-    }
+      return false;
+    });
+    if (changed) saveOutbox();
+  }
+
+  // A refusal told over the socket is about the text in the composer: it
+  // leaves the outbox (the text stays in the composer for another try).
+  function refused() {
+    var f = composer(), err = $("#composer-error");
+    if (!f || !err || !err.textContent.trim()) return;
+    var before = outbox.length;
+    outbox = outbox.filter(function (x) { return x.text !== f.elements.body.value; });
+    if (outbox.length !== before) saveOutbox();
   }
 
   // Before htmx reads the form: the id of this very text if it is waiting
   // already, a fresh one if the current id went with another text.
   function chooseClientID(f) {
     var text = f.elements.body.value, idEl = f.elements.client_msg_id;
-    for (var id in pending) {
-      if (pending[id] === text) { idEl.value = id; return; }
+    for (var i = 0; i < outbox.length; i++) {
+      if (outbox[i].text === text) { idEl.value = outbox[i].id; return; }
     }
-    if (pending[idEl.value] !== undefined) idEl.value = newClientID();
+    if (outboxHas(idEl.value)) idEl.value = newClientID();
   }
 
   // ---- Keyboard -----------------------------------------------------------
@@ -648,9 +750,10 @@
   // ---- Events ---------------------------------------------------------------
 
   document.addEventListener("htmx:wsConnecting", function () { setState("reconnecting", connected ? "reconnecting…" : "connecting…"); });
-  document.addEventListener("htmx:wsOpen", function () { connected = true; setState("connected"); });
+  document.addEventListener("htmx:wsOpen", function () { connected = true; setState("connected"); sendOutbox(); showOutbox(); });
   document.addEventListener("htmx:wsClose", function (e) {
     connected = false;
+    showOutbox();
     var ev = e.detail && e.detail.event;
     var code = ev && ev.code;
     if (reconnecting[code]) { setState("reconnecting", "reconnecting…"); return; }
@@ -666,25 +769,26 @@
     }
   });
 
-  // With the socket down, the composer posts the form the plain way (htmx has
-  // already cancelled the browser's own submit) and typing signals are
-  // dropped, instead of queueing in the page.
+  // With the socket down the composer's message waits in the outbox behind
+  // any that wait already, or, if none do, is posted without the socket
+  // (htmx has already cancelled the browser's own submit, which would end on
+  // an error page with the server gone); typing signals are dropped instead
+  // of queueing in the page.
   document.addEventListener("htmx:wsConfigSend", function (e) {
-    if (connected) return;
-    e.preventDefault();
-    if (e.target.id === "composer") {
-      // The server keeps the text if it refuses it; the stored draft would
-      // only come back after a success.
-      var s = store("sessionStorage");
-      if (s) s.removeItem(draftKey());
-      e.target.submit();
+    var form = e.target;
+    if (connected) {
+      if (form && form.id === "composer") queue(form.elements.client_msg_id.value, form.elements.body.value);
+      return;
     }
+    e.preventDefault();
+    if (form.id !== "composer") return;
+    if (outbox.length) queue(form.elements.client_msg_id.value, form.elements.body.value);
+    else postPlain(form);
   });
 
   document.addEventListener("htmx:wsAfterSend", function (e) {
     var form = e.target;
     if (!form || form.id !== "composer") return;
-    pending[form.elements.client_msg_id.value] = form.elements.body.value;
     var err = $("#composer-error");
     if (err) err.textContent = "";
   });
@@ -694,7 +798,7 @@
   }, true);
 
   document.addEventListener("input", function (e) {
-    if (e.target && e.target.id === "body") { saveDraft(); updateCount(); updateMentions(); }
+    if (e.target && e.target.id === "body") { saveDraft(); updateCount(); updateMentions(); if (outbox.length) showOutbox(); }
   });
 
   document.addEventListener("click", function (e) {
@@ -753,7 +857,7 @@
   }
 
   document.addEventListener("htmx:afterSettle", afterChange);
-  document.addEventListener("htmx:wsAfterMessage", function () { countBadges(); afterChange(); });
+  document.addEventListener("htmx:wsAfterMessage", function () { countBadges(); afterChange(); refused(); });
   document.addEventListener("visibilitychange", function () {
     if (!document.hidden) { hiddenNew = 0; updateUnread(); }
   });
@@ -764,6 +868,7 @@
     rememberClock();
     seenID = lastID();
     restoreDraft();
+    loadOutbox();
     updateCount();
     updateUnread();
     setupNotifySettings();

@@ -104,6 +104,9 @@ type AuthForm struct {
 	Error    string
 	Guests   bool
 	FirstRun bool // no account exists yet: the first becomes the admin
+	// Signup is the server's signup mode ("open", "invite", "closed"): the
+	// login page offers a new account only where one can be made.
+	Signup string
 }
 
 // RoomView is the room page.
