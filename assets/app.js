@@ -419,6 +419,83 @@
     return false;
   }
 
+  // ---- The message list: one Tab stop -------------------------------------
+
+  // The list keeps the keys of the ARIA feed pattern (its role stays log:
+  // a feed may hold only articles, and the day lines are separators): one
+  // of its entries is in the Tab order, the last by default; Up and Down (and Page Up, Page Down, Home,
+  // End) move between entries; Tab from an entry reaches that entry's own
+  // links and buttons, and those of every other entry are out of the Tab
+  // order, so the list costs a keyboard user one Tab, not several per
+  // message. Without this script every link stays reachable as usual.
+  var feedActive = null; // the id of the entry in the Tab order
+  var roved = new WeakSet();
+  var controlSel = "a[href], button, input, textarea, select, summary, [tabindex]";
+
+  function entries() { return $$("#messages > [data-id]"); }
+
+  function setTabbable(entry, on) {
+    entry.tabIndex = on ? 0 : -1;
+    $$(controlSel, entry).forEach(function (c) {
+      if (on) { if (c.dataset.roved) { c.removeAttribute("tabindex"); delete c.dataset.roved; } }
+      else if (!c.hasAttribute("tabindex") || c.dataset.roved) { c.tabIndex = -1; c.dataset.roved = "1"; }
+    });
+  }
+
+  // rove brings entries new to the page into the pattern, and keeps one
+  // entry (the active one, or the last) in the Tab order.
+  function rove() {
+    var list = $("#messages");
+    if (!list) return;
+    var all = entries(), active = feedActive && document.getElementById(feedActive);
+    if (!active || active.parentNode !== list) active = all[all.length - 1];
+    for (var i = 0; i < all.length; i++) {
+      var el = all[i];
+      var want = el === active;
+      if (!roved.has(el) || (el.tabIndex === 0) !== want) {
+        roved.add(el);
+        if (el.tagName !== "ARTICLE" && el.tagName !== "FORM") el.setAttribute("role", "article");
+        setTabbable(el, want);
+      }
+    }
+    if (active) feedActive = active.id;
+  }
+
+  function activate(entry, focus) {
+    if (!entry) return;
+    var was = feedActive && document.getElementById(feedActive);
+    if (was && was !== entry) setTabbable(was, false);
+    feedActive = entry.id;
+    setTabbable(entry, true);
+    if (focus) { entry.focus(); entry.scrollIntoView({block: "nearest"}); }
+  }
+
+  function feedKey(e) {
+    if (e.altKey || e.ctrlKey || e.metaKey || e.shiftKey) return;
+    var t = e.target;
+    if (t.tagName === "TEXTAREA" || t.tagName === "INPUT") return;
+    var entry = t.closest("#messages > [data-id]");
+    if (!entry) return;
+    var all = entries(), i = all.indexOf(entry), to = -1;
+    switch (e.key) {
+      case "ArrowUp": to = i - 1; break;
+      case "ArrowDown": to = i + 1; break;
+      case "PageUp": to = i - 5; break;
+      case "PageDown": to = i + 5; break;
+      case "Home": to = 0; break;
+      case "End": to = all.length - 1; break;
+      default: return;
+    }
+    e.preventDefault();
+    to = Math.max(0, Math.min(all.length - 1, to));
+    activate(all[to], true);
+  }
+
+  document.addEventListener("focusin", function (e) {
+    var entry = e.target.closest && e.target.closest("#messages > [data-id]");
+    if (entry && entry.id !== feedActive) activate(entry, false);
+  });
+
   // ---- Mention completion ---------------------------------------------------
 
   var mentionState = null; // {start, end, items, index}
@@ -841,12 +918,23 @@
         return;
       }
     }
-    if (e.key === "Escape" && t && closeOpen(t)) e.preventDefault();
+    // In an edit form, Enter saves (Shift+Enter is a new line) and Escape
+    // cancels (closeOpen, below).
+    if (t && t.tagName === "TEXTAREA" && t.form && t.form.classList.contains("editing") &&
+        e.key === "Enter" && !e.shiftKey && !e.altKey && !e.ctrlKey && !e.metaKey) {
+      e.preventDefault();
+      if (t.value.trim() !== "") t.form.requestSubmit();
+      return;
+    }
+    if (e.key === "Escape" && t && closeOpen(t)) { e.preventDefault(); return; }
+    if (t && t.closest && t.closest("#messages")) feedKey(e);
   });
 
   function afterChange() {
     localTimes();
     decorate();
+    rove();
+    $$("form.editing .hint[hidden]").forEach(function (h) { h.hidden = false; });
     syncMembers();
     applyFocus();
     confirmSent();
@@ -862,9 +950,23 @@
     if (!document.hidden) { hiddenNew = 0; updateUnread(); }
   });
 
+  document.documentElement.classList.add("js");
+
+  // A long press on a message (a touch screen's context menu) opens its
+  // actions, as a tap on ⋯ does.
+  document.addEventListener("contextmenu", function (e) {
+    if (!window.matchMedia || !matchMedia("(pointer: coarse)").matches) return;
+    var msg = e.target.closest && e.target.closest("#messages > article.message");
+    var more = msg && msg.querySelector(".more");
+    if (!more || (e.target.closest && e.target.closest("a[href]:not(.more)"))) return;
+    e.preventDefault();
+    more.click();
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     localTimes();
     decorate();
+    rove();
     rememberClock();
     seenID = lastID();
     restoreDraft();

@@ -85,3 +85,80 @@ func TestE2EOfflineSendIsKept(t *testing.T) {
 		t.Errorf("the outbox still keeps %d messages after they were sent", n)
 	}
 }
+
+// TestE2EEditKeysAndOneTabStop: Enter saves an edit and Escape cancels one;
+// the message list is one Tab stop (one entry and its own controls in the
+// Tab order), with the arrow keys, Home and End moving between entries.
+func TestE2EEditKeysAndOneTabStop(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	srv := newServer(t)
+	alice := newBrowser(t, ctx, "alice", true)
+	alice.signUp(srv, "alice")
+	alice.openRoom(srv, "general")
+	for _, text := range []string{"first words", "second words", "third words"} {
+		alice.sendComposed(text, text)
+	}
+	thirdID := alice.messageIDOf("third words")
+
+	// Up in the empty composer, then Enter in the edit form, saves.
+	alice.do("focus the composer", chromedp.Focus(chromedp.ID("body")))
+	alice.do("Up", pressArrowUp)
+	alice.waitJS("the edit form, focused", fmt.Sprintf(`document.activeElement?.closest("form.editing")?.id === %s`, jsString(thirdID)), liveWait)
+	if hint := evalJS[string](alice, `(h => h && !h.hidden ? h.textContent : "")(document.querySelector("form.editing .hint"))`); !strings.Contains(hint, "Enter saves") {
+		t.Errorf("the edit form's hint says %q, want the keys", hint)
+	}
+	alice.do("change the text and press Enter",
+		chromedp.Evaluate[chromedp.Void](`document.activeElement.value = "third words, edited"`), pressEnter)
+	alice.waitJS("the edited message", fmt.Sprintf(`!document.querySelector("form.editing") && document.querySelector(%s)?.textContent.includes("third words, edited") && !!document.querySelector(%s)`,
+		jsString("#"+thirdID+" .body"), jsString("#"+thirdID+" .edited")), liveWait)
+
+	// Escape cancels: the text stays as saved.
+	alice.do("focus the composer", chromedp.Focus(chromedp.ID("body")))
+	alice.do("Up", pressArrowUp)
+	alice.waitJS("the edit form again", `document.activeElement?.closest("form.editing") != null`, liveWait)
+	alice.do("change the text and press Escape",
+		chromedp.Evaluate[chromedp.Void](`document.activeElement.value = "not to be saved"`), pressEscape)
+	alice.waitJS("the edit cancelled", fmt.Sprintf(`!document.querySelector("form.editing") && document.querySelector(%s)?.textContent.includes("third words, edited")`, jsString("#"+thirdID+" .body")), liveWait)
+	if evalJS[bool](alice, hasMessageJS("not to be saved")) {
+		t.Error("Escape saved the edit")
+	}
+
+	// One Tab stop: every element of the list in the Tab order is one entry
+	// or inside it; arrows and Home/End move the focus between entries.
+	tabbable := func() []string {
+		return evalJS[[]string](alice, `[...document.querySelectorAll('#messages a[href], #messages button, #messages [tabindex], #messages summary')]
+			.filter(e => e.tabIndex >= 0 && e.getClientRects().length > 0)
+			.map(e => (e.closest('#messages > [data-id]') || e).id)`)
+	}
+	stops := tabbable()
+	if len(stops) == 0 {
+		t.Fatal("nothing in the message list is in the Tab order")
+	}
+	for _, id := range stops {
+		if id != stops[0] {
+			t.Fatalf("the Tab order holds parts of several entries: %v", stops)
+		}
+	}
+	lastID := evalJS[string](alice, `[...document.querySelectorAll('#messages > [data-id]')].pop().id`)
+	if stops[0] != lastID {
+		t.Errorf("the entry in the Tab order is %s, want the latest, %s", stops[0], lastID)
+	}
+	secondID := alice.messageIDOf("second words")
+	alice.do("focus the list's entry", chromedp.Evaluate[chromedp.Void](`document.querySelector('#messages > [tabindex="0"]').focus()`))
+	alice.do("Up", pressArrowUp)
+	alice.waitJS("the focus on the entry above", fmt.Sprintf(`document.activeElement.id === %s && document.activeElement.tabIndex === 0`, jsString(secondID)), liveWait)
+	if stops := tabbable(); len(stops) == 0 || stops[0] != secondID || stops[len(stops)-1] != secondID {
+		t.Errorf("after Up the Tab order holds %v, want only %s", stops, secondID)
+	}
+	alice.do("Tab", pressTab)
+	if got := evalJS[string](alice, `document.activeElement.className + "|" + (document.activeElement.closest("[id^=message-]")?.id || "")`); got != "more|"+secondID {
+		t.Errorf("Tab from the entry focused %q, want its actions link", got)
+	}
+	alice.do("focus the entry", chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.getElementById(%s).focus()`, jsString(secondID))))
+	alice.do("Home", pressKey("Home", "Home", 36, false))
+	alice.waitJS("the focus on the first entry", `document.activeElement === document.querySelector('#messages > [data-id]')`, liveWait)
+	alice.do("End", pressKey("End", "End", 35, false))
+	alice.waitJS("the focus on the last entry", fmt.Sprintf(`document.activeElement.id === %s`, jsString(lastID)), liveWait)
+	alice.checkAxe("room, message list with one Tab stop")
+}
