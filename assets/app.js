@@ -419,11 +419,58 @@
     return false;
   }
 
+  // ---- Quote and Copy link ---------------------------------------------------
+
+  // quoteMessage puts the message's text, quoted ("> " before each line, as
+  // chat.Quote does for the page without this script), at the end of the
+  // composer, closes the menu and leaves the focus in the composer.
+  function quoteMessage(msg, menu) {
+    var f = composer(), b = msg && msg.querySelector(".body");
+    if (!f || !b) return;
+    var text = (b.innerText || b.textContent).trim();
+    if (Array.from(text).length > 1000) text = Array.from(text).slice(0, 1000).join("").trim() + "…";
+    var q = text.split("\n").map(function (l) { return l ? "> " + l : ">"; }).join("\n") + "\n";
+    var body = f.elements.body;
+    body.value = body.value && !/\n$/.test(body.value) ? body.value + "\n" + q : body.value + q;
+    var close = menu && menu.querySelector(".close");
+    if (close) close.click();
+    body.focus();
+    body.setSelectionRange(body.value.length, body.value.length);
+    saveDraft();
+    updateCount();
+  }
+
+  // copyLink copies a message's permalink and says so, in the link and to a
+  // screen reader.
+  function copyLink(a) {
+    var url = new URL(a.getAttribute("href"), location.href).href;
+    var done = function () {
+      a.textContent = "Link copied";
+      announce("Link copied");
+    };
+    var fallback = function () {
+      var t = document.createElement("textarea");
+      t.value = url;
+      t.setAttribute("readonly", "");
+      t.className = "visually-hidden";
+      document.body.appendChild(t);
+      t.select();
+      var ok = false;
+      try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+      t.remove();
+      a.focus();
+      if (ok) done(); else window.prompt("Copy this link:", url);
+    };
+    if (navigator.clipboard && navigator.clipboard.writeText) navigator.clipboard.writeText(url).then(done, fallback);
+    else fallback();
+  }
+
   // ---- The message list: one Tab stop -------------------------------------
 
   // The list keeps the keys of the ARIA feed pattern (its role stays log:
   // a feed may hold only articles, and the day lines are separators): one
-  // of its entries is in the Tab order, the last by default; Up and Down (and Page Up, Page Down, Home,
+  // of its entries is in the Tab order, the latest unless the focus is in
+  // the list; Up and Down (and Page Up, Page Down, Home,
   // End) move between entries; Tab from an entry reaches that entry's own
   // links and buttons, and those of every other entry are out of the Tab
   // order, so the list costs a keyboard user one Tab, not several per
@@ -447,7 +494,9 @@
   function rove() {
     var list = $("#messages");
     if (!list) return;
-    var all = entries(), active = feedActive && document.getElementById(feedActive);
+    // While the focus is elsewhere the latest entry is the one in the Tab
+    // order, so the list is entered where the conversation is.
+    var all = entries(), active = list.contains(document.activeElement) && feedActive && document.getElementById(feedActive);
     if (!active || active.parentNode !== list) active = all[all.length - 1];
     for (var i = 0; i < all.length; i++) {
       var el = all[i];
@@ -888,6 +937,18 @@
       var msg = more.closest("[id^='message-']");
       if (msg) focusLater(msg.id, ".menu button");
       htmx.ajax("GET", more.getAttribute("href"), {source: more, target: more, swap: "outerHTML"});
+    }
+    var quote = e.target.closest && e.target.closest(".menu .quote");
+    if (quote && composer() && !e.ctrlKey && !e.metaKey && !e.shiftKey) {
+      e.preventDefault();
+      quoteMessage(quote.closest("[id^='message-']"), quote.closest(".menu"));
+      return;
+    }
+    var copy = e.target.closest && e.target.closest(".menu .copy-link");
+    if (copy && !e.ctrlKey && !e.metaKey && !e.shiftKey) {
+      e.preventDefault();
+      copyLink(copy);
+      return;
     }
     var edit = e.target.closest && e.target.closest(".menu .edit");
     if (edit) {

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/chromedp"
 )
 
@@ -161,4 +163,79 @@ func TestE2EEditKeysAndOneTabStop(t *testing.T) {
 	alice.do("End", pressKey("End", "End", 35, false))
 	alice.waitJS("the focus on the last entry", fmt.Sprintf(`document.activeElement.id === %s`, jsString(lastID)), liveWait)
 	alice.checkAxe("room, message list with one Tab stop")
+}
+
+// tabTo presses Tab until the focused element matches sel, at most n times.
+func (b *browser) tabTo(sel string, n int) {
+	b.t.Helper()
+	for i := 0; i <= n; i++ {
+		if evalJS[bool](b, fmt.Sprintf(`!!document.activeElement?.matches(%s)`, jsString(sel))) {
+			return
+		}
+		if i < n {
+			b.do("Tab", pressTab)
+		}
+	}
+	b.t.Fatalf("%s: %d Tabs did not reach %s (at %s)", b.name, n, sel, evalJS[string](b, `document.activeElement?.outerHTML.slice(0, 120) || ""`))
+}
+
+// TestE2EQuoteAndCopyLinkByKeyboard: from the message list, with keys alone,
+// a message's Quote puts it quoted in the composer and its Copy link puts
+// its permalink on the clipboard.
+func TestE2EQuoteAndCopyLinkByKeyboard(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	srv := newServer(t)
+	alice := newBrowser(t, ctx, "alice", true)
+	alice.signUp(srv, "alice")
+	alice.do("let the page use the clipboard", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		for _, name := range []string{"clipboard-read", "clipboard-write"} {
+			if _, err := cdp.Call(ctx, tg, cdpbrowser.SetPermission, cdpbrowser.SetPermissionParams{
+				Permission: &cdpbrowser.PermissionDescriptor{Name: name, AllowWithoutSanitization: true},
+				Setting:    cdpbrowser.PermissionSettingGranted, Origin: srv.url(""),
+			}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	alice.openRoom(srv, "general")
+	alice.sendComposed("**quotable** words\nand a second line", "quotable")
+	id := alice.messageIDOf("quotable")
+
+	openMenu := func() {
+		t.Helper()
+		// From the room's Members button, the last thing in the header, one
+		// Tab reaches the list's one Tab stop (the latest entry), the next
+		// its actions.
+		alice.do("focus the Members button", chromedp.Focus(chromedp.CSS(".room-menu summary")))
+		alice.tabTo("#"+id, 1)
+		alice.tabTo("#"+id+" .more", 1)
+		alice.do("Enter", pressEnterKey)
+		alice.waitJS("the menu, focused", fmt.Sprintf(`!!document.activeElement.closest(%s)`, jsString("#"+id+" .menu")), liveWait)
+	}
+
+	openMenu()
+	alice.tabTo("#"+id+" .menu .quote", 40)
+	alice.do("Enter on Quote", pressEnterKey)
+	alice.waitJS("the message quoted in the composer, focused", `document.activeElement.id === "body" && document.activeElement.value === "> quotable words\n> and a second line\n"`, liveWait)
+	alice.screenshot("quote-in-composer", false)
+	alice.do("empty the composer", chromedp.Evaluate[chromedp.Void](`document.querySelector("#body").value = ""`))
+
+	openMenu()
+	alice.tabTo("#"+id+" .menu .copy-link", 40)
+	alice.do("Enter on Copy link", pressEnterKey)
+	alice.waitJS("the link says it was copied", fmt.Sprintf(`document.querySelector(%s)?.textContent === "Link copied"`, jsString("#"+id+" .copy-link")), liveWait)
+	num := strings.TrimPrefix(id, "message-")
+	want := srv.url("/rooms/general?around=" + num + "#message-" + num)
+	ctx2, cancel2 := context.WithTimeout(alice.ctx, stepTimeout)
+	defer cancel2()
+	got, err := chromedp.Run(ctx2, chromedp.Evaluate[string](`navigator.clipboard.readText()`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("read the clipboard: %v", err)
+	}
+	if got != want {
+		t.Errorf("the clipboard holds %q, want the permalink %q", got, want)
+	}
+	alice.checkAxe("room with a message menu open")
 }

@@ -57,7 +57,7 @@ func (s *Server) handleMessage(c echo.Context) error {
 	}
 	canEdit, canDelete := chat.CanEdit(u, m), chat.CanDelete(u, m)
 	if isHTMX(c) {
-		return render(c, http.StatusOK, views.MessageMenu(m, canEdit, canDelete))
+		return render(c, http.StatusOK, views.MessageMenu(m, room, canEdit, canDelete))
 	}
 	p, err := s.page(c, "Message", room.ID)
 	if err != nil {

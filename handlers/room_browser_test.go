@@ -95,3 +95,40 @@ func TestRoomBrowser(t *testing.T) {
 		t.Errorf("signed out, /rooms answers %d", res.status)
 	}
 }
+
+// TestQuoteLink: a message's menu has Quote and Copy link; Quote without
+// JavaScript opens the room with the message quoted in the composer, only
+// for a message of that room.
+func TestQuoteLink(t *testing.T) {
+	ts := newTestServer(t)
+	ann := ts.client(t).signup("ann")
+	ann.postMessage("general", "first line\nsecond <line>")
+	msgs := messages(doc(t, ann.get("/rooms/general").body))
+	if len(msgs) == 0 {
+		t.Fatal("no message")
+	}
+	last := msgs[len(msgs)-1]
+	domID, _ := attr(last, "id")
+	id := strings.TrimPrefix(domID, "message-")
+
+	menu := ann.do("GET", "/messages/"+id, nil, map[string]string{"HX-Request": "true"})
+	expectStatus(t, menu, http.StatusOK)
+	for _, want := range []string{`class="quote" href="/rooms/general?quote=` + id + `#body"`,
+		`class="copy-link" href="/rooms/general?around=` + id + `#message-` + id + `"`} {
+		if !strings.Contains(menu.body, want) {
+			t.Errorf("the menu has no %s:\n%s", want, menu.body)
+		}
+	}
+
+	page := ann.get("/rooms/general?quote=" + id)
+	expectStatus(t, page, http.StatusOK)
+	if got := text(byID(doc(t, page.body), "body")); got != "> first line\n> second <line>\n" {
+		t.Errorf("the composer holds %q, want the message quoted", got)
+	}
+	// A message of another room is not quoted there; a bad id is refused.
+	expectStatus(t, ann.post("/rooms", url.Values{"name": {"elsewhere"}}), http.StatusSeeOther)
+	if got := text(byID(doc(t, ann.get("/rooms/elsewhere?quote="+id).body), "body")); got != "" {
+		t.Errorf("a message of general is quoted in another room: %q", got)
+	}
+	expectStatus(t, ann.get("/rooms/general?quote=x"), http.StatusUnprocessableEntity)
+}

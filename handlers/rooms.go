@@ -224,7 +224,21 @@ func (s *Server) showRoom(c echo.Context, u chat.User, room chat.Room) error {
 	if err != nil {
 		return err
 	}
-	return s.renderRoom(c, http.StatusOK, u, room, window{before: before, around: around}, "", "")
+	// ?quote= (a message's Quote link without JavaScript): the composer
+	// comes with that message of this room quoted.
+	draft := ""
+	if quote, err := optionalID(c, "quote"); err != nil {
+		return err
+	} else if quote > 0 {
+		m, err := s.store.MessageByID(c.Request().Context(), quote)
+		if err != nil && chat.ErrorCode(err) != chat.ENotFound {
+			return err
+		}
+		if err == nil && m.RoomID == room.ID && m.Kind == chat.MessageText && !m.Deleted() && m.Body != "" {
+			draft = chat.Quote(m.Body)
+		}
+	}
+	return s.renderRoom(c, http.StatusOK, u, room, window{before: before, around: around}, draft, "")
 }
 
 // window is which messages a room page shows: the latest by default.

@@ -263,9 +263,12 @@ func snippetParts(s string) []snippetPart {
 }
 
 // hitURL opens a search hit in its room, scrolled to the message.
-func hitURL(h chat.SearchHit) string {
-	id := strconv.FormatInt(h.Message.ID, 10)
-	return "/rooms/" + h.Room.Slug + "?around=" + id + "#message-" + id
+func hitURL(h chat.SearchHit) string { return permalink(h.Room, h.Message.ID) }
+
+// permalink is a message's lasting address: its room, opened around it.
+func permalink(r chat.Room, msgID int64) string {
+	id := strconv.FormatInt(msgID, 10)
+	return "/rooms/" + r.Slug + "?around=" + id + "#message-" + id
 }
 
 func hitPlace(h chat.SearchHit) string {
