@@ -43,10 +43,17 @@
     };
   }
 
+  // setState keeps #status's data-state, and shows it only while the page
+  // is not connected: "connected" is the normal case and says nothing, and
+  // the first connection after the page loads is too quick to announce.
   function setState(state, text) {
     var el = $("#status");
-    if (el) { el.hidden = false; el.dataset.state = state; el.textContent = text || state; }
+    if (!el) return;
+    el.dataset.state = state;
+    el.textContent = text || state;
+    el.hidden = state === "connected" || (state === "reconnecting" && !everConnected);
   }
+  var everConnected = false;
 
   function newClientID() {
     var b = new Uint8Array(16);
@@ -876,7 +883,7 @@
   // ---- Events ---------------------------------------------------------------
 
   document.addEventListener("htmx:wsConnecting", function () { setState("reconnecting", connected ? "reconnecting…" : "connecting…"); });
-  document.addEventListener("htmx:wsOpen", function () { connected = true; setState("connected"); sendOutbox(); showOutbox(); });
+  document.addEventListener("htmx:wsOpen", function () { connected = true; everConnected = true; setState("connected"); sendOutbox(); showOutbox(); });
   document.addEventListener("htmx:wsClose", function (e) {
     connected = false;
     showOutbox();

@@ -239,3 +239,28 @@ func TestE2EQuoteAndCopyLinkByKeyboard(t *testing.T) {
 	}
 	alice.checkAxe("room with a message menu open")
 }
+
+// TestE2EDesignerScreens: the pages of the designer's list, with the new
+// formatting in a conversation, pass axe in both schemes at both widths, and
+// their screenshots (design-*.png) are there to be looked at.
+func TestE2EDesignerScreens(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
+	defer cancel()
+	srv := newServer(t)
+	alice := newBrowser(t, ctx, "alice", true)
+	bob := newBrowser(t, ctx, "bob", true)
+	alice.signUp(srv, "alice")
+	bob.signUp(srv, "bob")
+	alice.postFormAt("/rooms", map[string]string{"name": "design reviews"})
+	alice.postFormAt("/rooms/design-reviews/topic", map[string]string{"topic": "Mockups and critiques, Thursdays"})
+	alice.openRoom(srv, "general")
+	bob.openRoom(srv, "general")
+	alice.sendComposed("Release notes:\n- **faster** search\n- ~~old~~ new sidebar\n1. merge\n2. tag", "faster")
+	bob.sendComposed("> faster search\nyes! see `make bench`", "make bench")
+	alice.sendComposed("```go\nfmt.Println(\"hi\")\n```", "fmt.Println")
+	for _, p := range []struct{ name, path string }{
+		{"lobby", "/"}, {"room", "/rooms/general"}, {"rooms", "/rooms"}, {"search", "/search?q=faster"}, {"admin-users", "/admin/users"},
+	} {
+		alice.auditPage(srv, "design-"+p.name, p.path, p.path == "/rooms/general")
+	}
+}

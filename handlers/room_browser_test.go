@@ -18,7 +18,7 @@ func roomCards(t *testing.T, body string) map[string]*html.Node {
 		return out
 	}
 	for _, li := range findAll(list, func(n *html.Node) bool { return n.Type == html.ElementNode && n.Data == "li" }) {
-		slug, _ := attr(li, "data-room")
+		slug, _ := attr(li, "data-slug")
 		out[slug] = li
 	}
 	return out
