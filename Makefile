@@ -14,8 +14,10 @@ GO ?= go
 
 .PHONY: run build test e2e bench fuzz generate assets check clean cluster
 
-run: assets
-	$(GO) run . $(ARGS)
+# The binary is built and run, not `go run`, which exits 1 after Ctrl-C
+# however its program ends (and make then says "Error 1").
+run: build
+	bin/agora $(ARGS)
 
 build: assets
 	$(GO) build -o bin/agora .

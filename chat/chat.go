@@ -165,3 +165,13 @@ func (m Message) Edited() bool { return !m.EditedAt.IsZero() }
 
 // Deleted reports whether the message was deleted.
 func (m Message) Deleted() bool { return !m.DeletedAt.IsZero() }
+
+// BrowseRoom is a room as the room browser lists it: one the user may join
+// or is in, with what helps them choose.
+type BrowseRoom struct {
+	Room
+	Topic        string
+	Members      int
+	Member       bool
+	LastActivity time.Time // of its latest message; zero when it has none
+}

@@ -43,7 +43,7 @@ func (s *Server) renderAuth(c echo.Context, status int, signup bool, f views.Aut
 	if err != nil {
 		return err
 	}
-	f.FirstRun = first
+	f.FirstRun, f.Signup = first, s.signup
 	if signup {
 		p.Title = "Sign up"
 		if !first && s.signup != SignupOpen {

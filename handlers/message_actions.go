@@ -33,7 +33,7 @@ func (s *Server) handleMessage(c echo.Context) error {
 	room := a.room
 	canEdit, canDelete := a.CanEdit(u, m), a.CanDelete(u, m)
 	if isHTMX(c) {
-		return render(c, http.StatusOK, views.MessageMenu(m, canEdit, canDelete))
+		return render(c, http.StatusOK, views.MessageMenu(m, room, canEdit, canDelete))
 	}
 	p, err := s.page(c, "Message", room.ID)
 	if err != nil {

@@ -20,7 +20,50 @@ func (s *Server) handleLobby(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, views.LobbyPage(p))
+	rooms, err := s.browseRooms(c, "")
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.LobbyPage(p, rooms))
+}
+
+// handleRoomBrowser is /rooms: every room the user may join or is in,
+// those whose name holds ?q= when given.
+func (s *Server) handleRoomBrowser(c echo.Context) error {
+	p, err := s.page(c, "Browse rooms", 0)
+	if err != nil {
+		return err
+	}
+	rooms, err := s.browseRooms(c, c.QueryParam("q"))
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.RoomsPage(p, rooms))
+}
+
+// browseRooms lists the room browser's rooms for the signed-in user; a
+// guest sees the public rooms alone.
+func (s *Server) browseRooms(c echo.Context, q string) (views.RoomsView, error) {
+	u, _ := userFrom(c)
+	q = strings.TrimSpace(strings.ToValidUTF8(q, ""))
+	if len([]rune(q)) > 64 {
+		q = string([]rune(q)[:64])
+	}
+	all, err := s.store.BrowseRooms(c.Request().Context(), u.ID)
+	if err != nil {
+		return views.RoomsView{}, err
+	}
+	v := views.RoomsView{Query: q, Total: len(all)}
+	needle := strings.ToLower(q)
+	for _, r := range all {
+		if u.IsGuest && r.Private {
+			continue
+		}
+		if needle == "" || strings.Contains(strings.ToLower(r.Name), needle) || strings.Contains(r.Slug, needle) {
+			v.Rooms = append(v.Rooms, r)
+		}
+	}
+	return v, nil
 }
 
 func (s *Server) handleCreateRoom(c echo.Context) error {
@@ -62,7 +105,11 @@ func (s *Server) sideFormError(c echo.Context, form, value string, err error) er
 		return perr
 	}
 	p.Side = views.SideForm{Form: form, Value: strings.ToValidUTF8(value, "\uFFFD"), Error: chat.ErrorMessage(err)}
-	return render(c, statusOf[code], views.LobbyPage(p))
+	rooms, rerr := s.browseRooms(c, "")
+	if rerr != nil {
+		return rerr
+	}
+	return render(c, statusOf[code], views.LobbyPage(p, rooms))
 }
 
 // errTooManyNotices refuses joins, leaves and member changes made faster
@@ -166,7 +213,21 @@ func (s *Server) showRoom(c echo.Context, u chat.User, a access) error {
 	if err != nil {
 		return err
 	}
-	return s.renderRoom(c, http.StatusOK, u, a, window{before: before, around: around}, "", "")
+	// ?quote= (a message's Quote link without JavaScript): the composer
+	// comes with that message of this room quoted.
+	draft := ""
+	if quote, err := optionalID(c, "quote"); err != nil {
+		return err
+	} else if quote > 0 {
+		m, err := s.store.MessageByID(c.Request().Context(), quote)
+		if err != nil && chat.ErrorCode(err) != chat.ENotFound {
+			return err
+		}
+		if err == nil && m.RoomID == a.room.ID && m.Kind == chat.MessageText && !m.Deleted() && m.Body != "" {
+			draft = chat.Quote(m.Body)
+		}
+	}
+	return s.renderRoom(c, http.StatusOK, u, a, window{before: before, around: around}, draft, "")
 }
 
 // window is which messages a room page shows: the latest by default.

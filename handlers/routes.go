@@ -52,6 +52,7 @@ func (s *Server) routes() {
 	auth := pages.Group("", s.requireUser)
 	auth.GET("/me.css", s.handleMeCSS)
 	auth.GET("/", s.handleLobby)
+	auth.GET("/rooms", s.handleRoomBrowser)
 	auth.POST("/rooms", s.handleCreateRoom)
 	auth.GET("/rooms/:slug", s.handleRoom)
 	auth.GET("/rooms/:slug/messages", s.handleOlderMessages)

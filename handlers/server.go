@@ -123,8 +123,8 @@ type Server struct {
 	streams       *streams    // the API's event streams
 	apiLimits     *limiterSet // API requests per token
 	apiWrites     *limiterSet // API posts, edits, reactions and joins per token
-	hookLimits   *limiterSet // posts per incoming webhook
-	exportLimits *limiterSet // exports started per user
+	hookLimits    *limiterSet // posts per incoming webhook
+	exportLimits  *limiterSet // exports started per user
 
 	framesRendered atomic.Int64 // fragments rendered for broadcast, for tests and benchmarks
 
@@ -211,8 +211,8 @@ func New(cfg Config) *Server {
 		hashes:        newHashGate(),
 		sockets:       newSocketCount(SocketsPerUser, SocketsPerAddress),
 		seen:          newSeenMarks(),
-		hookLimits:   newLimiterSet(1, 20), // Slack's: one a second, short bursts allowed
-		exportLimits: newLimiterSet(1.0/300, 3),
+		hookLimits:    newLimiterSet(1, 20), // Slack's: one a second, short bursts allowed
+		exportLimits:  newLimiterSet(1.0/300, 3),
 	}
 	if s.signup == "" {
 		s.signup = SignupOpen

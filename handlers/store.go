@@ -68,6 +68,7 @@ type accountStore interface {
 // roomStore is what handlers ask of rooms and direct conversations: who is
 // in them, what a user sees of them.
 type roomStore interface {
+	BrowseRooms(ctx context.Context, userID int64) ([]chat.BrowseRoom, error)
 	CreateRoom(ctx context.Context, name, slug string, private bool, creator int64) (chat.Room, error)
 	DM(ctx context.Context, a, b chat.User) (chat.Room, bool, error)
 	DMPeer(ctx context.Context, roomID, me int64) (chat.User, error)

@@ -108,6 +108,9 @@ type AuthForm struct {
 	// without PasswordLogin it is the only way in.
 	OIDC          bool
 	PasswordLogin bool
+	// Signup is the server's signup mode ("open", "invite", "closed"): the
+	// login page offers a new account only where one can be made.
+	Signup string
 }
 
 // RoomView is the room page.
@@ -264,9 +267,12 @@ func snippetParts(s string) []snippetPart {
 }
 
 // hitURL opens a search hit in its room, scrolled to the message.
-func hitURL(h chat.SearchHit) string {
-	id := strconv.FormatInt(h.Message.ID, 10)
-	return "/rooms/" + h.Room.Slug + "?around=" + id + "#message-" + id
+func hitURL(h chat.SearchHit) string { return permalink(h.Room, h.Message.ID) }
+
+// permalink is a message's lasting address: its room, opened around it.
+func permalink(r chat.Room, msgID int64) string {
+	id := strconv.FormatInt(msgID, 10)
+	return "/rooms/" + r.Slug + "?around=" + id + "#message-" + id
 }
 
 func hitPlace(h chat.SearchHit) string {
