@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -127,6 +128,7 @@ type Server struct {
 	exportLimits  *limiterSet // exports started per user
 
 	framesRendered atomic.Int64 // fragments rendered for broadcast, for tests and benchmarks
+	lists          *roomLists   // room pages' message lists, shared while their room is unchanged
 
 	maxUpload     int64
 	uploadGrace   time.Duration
@@ -213,6 +215,7 @@ func New(cfg Config) *Server {
 		seen:          newSeenMarks(),
 		hookLimits:    newLimiterSet(1, 20), // Slack's: one a second, short bursts allowed
 		exportLimits:  newLimiterSet(1.0/300, 3),
+		lists:         newRoomLists(),
 	}
 	if s.signup == "" {
 		s.signup = SignupOpen
@@ -324,7 +327,10 @@ func (s *Server) FramesRendered() int64 { return s.framesRendered.Load() }
 func render(c echo.Context, status int, comp templ.Component) error {
 	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
 	c.Response().WriteHeader(status)
-	return comp.Render(c.Request().Context(), c.Response())
+	// Behind a plain writer: templ flushes an http.Flusher when a component
+	// ends, which sent a page in two pieces (two write calls) and made the
+	// encoder close a block early.
+	return comp.Render(c.Request().Context(), struct{ io.Writer }{c.Response()})
 }
 
 // page returns the common page data for the signed-in user (or none).

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 	"time"
@@ -69,7 +70,11 @@ func (res *results) table(cfg settings) string {
 	fmt.Fprintf(&b, "agora load generator, %s, %d CPUs shared by server and load generator, loopback\n", res.began.UTC().Format(time.RFC3339), numCPU())
 	fmt.Fprintf(&b, "baseline: in-memory coder/websocket hub, no storage, no rendering, one write per message per socket, 256-message queue\n")
 	fmt.Fprintf(&b, "load generator: raw RFC 6455 client, one goroutine per socket; its CPU competes with the server's on the same cores\n")
-	fmt.Fprintf(&b, "reference, NOT measured in this run (DESIGN.md, measured elsewhere): %s\n\n", bunReference)
+	if cfg.bun != "" && cfg.phases["room"] {
+		fmt.Fprintf(&b, "Bun: measured in this run, beside agora and the bare hub (h); DESIGN.md's figures, measured elsewhere: %s\n\n", bunReference)
+	} else {
+		fmt.Fprintf(&b, "reference, NOT measured in this run (DESIGN.md, measured elsewhere): %s\n\n", bunReference)
+	}
 	if cfg.sqlitePhases() {
 		row("metric", "agora", "baseline", "ratio", "target", "verdict")
 	}
@@ -168,10 +173,21 @@ func (res *results) table(cfg settings) string {
 		pg := res.page
 		row(fmt.Sprintf("(d) GET room page (%d msgs, %d B) p50", pg.msgs, pg.bytes), ms(pg.p50), "n/a", "", "<= 1 ms", verdict(pg.p50 <= time.Millisecond)+" (**)")
 		row("(d) GET room page p99", ms(pg.p99), "n/a", "", "", "")
+		for _, l := range pg.loads {
+			tag := fmt.Sprintf("(d) %d clients, %s:", l.clients, cmp.Or(l.coding, "identity"))
+			row(tag+" pages/s", fmt.Sprintf("%.0f", l.perSecond()), "n/a", "", "", "")
+			row(tag+" pages per server CPU-second", fmt.Sprintf("%.0f", l.perCPUSecond()), "n/a", "", ">= 5000", verdict(l.perCPUSecond() >= 5000))
+			row(tag+" server CPU per page", fmt.Sprintf("%.0f µs", float64(l.cpu.Microseconds())/float64(max(l.pages, 1))), "n/a", "", "", "")
+			row(tag+" bytes per page / p50 / p99", fmt.Sprintf("%d / %s / %s", l.bytes, ms(l.p50), ms(l.p99)), "n/a", "", "", "")
+			row(tag+" other processes' CPU", pct(l.otherCPU, l.took), "n/a", "", "~0", "")
+		}
 	}
 
 	if cfg.phases["capacity"] {
 		res.capacity.rows(row)
+	}
+	if cfg.phases["room"] {
+		res.sideBySide(&b, cfg)
 	}
 	if cfg.phases["cluster"] {
 		res.cluster.rows(&b, res.agRoom, res.store)
@@ -213,6 +229,8 @@ func (res *results) table(cfg settings) string {
 	}
 	if cfg.phases["page"] {
 		fmt.Fprintf(&b, "(**) measured at the client over one keep-alive loopback connection, request to last byte, %d requests.\n", res.page.requests)
+		fmt.Fprintf(&b, "(d) N clients: that many signed-in users load #general at once, each over its own keep-alive connection, for %v per\n"+
+			"    Accept-Encoding (a browser's \"gzip, deflate, br, zstd\", then \"gzip\"); server CPU is utime+stime from /proc over that time.\n", cfg.pageWindow)
 	}
 	if cfg.phases["capacity"] {
 		b.WriteString(res.capacity.note(cfg))
