@@ -48,9 +48,11 @@ func (s *Store) Nav(ctx context.Context, userID int64) ([]chat.NavRoom, error) {
 }
 
 // MarkRead moves the user's read marker in the room up to upTo (never back)
-// and returns where it was.
+// and returns where it was. A marker that moved is a user event (see
+// OnUserEvent): the badges of the user's other devices follow it.
 func (s *Store) MarkRead(ctx context.Context, roomID, userID, upTo int64) (int64, error) {
 	var prev int64
+	moved := false
 	// Most page views find nothing new: a read answers them without taking
 	// the write lock.
 	err := s.queryRow(ctx, "SELECT last_read_id FROM memberships WHERE room_id = ? AND user_id = ?", roomID, userID).Scan(&prev)
@@ -68,11 +70,19 @@ func (s *Store) MarkRead(ctx context.Context, roomID, userID, upTo int64) (int64
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, "UPDATE memberships SET last_read_id = ? WHERE room_id = ? AND user_id = ? AND last_read_id < ?", upTo, roomID, userID, upTo)
+		res, err := tx.ExecContext(ctx, "UPDATE memberships SET last_read_id = ? WHERE room_id = ? AND user_id = ? AND last_read_id < ?", upTo, roomID, userID, upTo)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		moved = n > 0
 		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("mark read: %w", err)
+	}
+	if moved {
+		s.userEvent(chat.UserRead, userID, roomID, upTo)
 	}
 	return prev, nil
 }

@@ -1,7 +1,6 @@
 package handlers_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -16,6 +15,7 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 
+	"agora/chat"
 	"agora/chat/live"
 	"agora/chat/live/cluster"
 )
@@ -42,9 +42,6 @@ func joinCluster(t *testing.T, ts *testServer, ns *server.Server, opt cluster.Op
 	nc, err := nats.Connect(ns.ClientURL(), nats.InProcessServer(ns))
 	if err != nil {
 		t.Fatal(err)
-	}
-	if opt.TailEvery == 0 {
-		opt.TailEvery = 100 * time.Millisecond
 	}
 	node, err := ts.app.JoinCluster(context.Background(), nc, opt)
 	if err != nil {
@@ -76,7 +73,7 @@ func TestATailCheckFindsWhatNATSNeverCarried(t *testing.T) {
 	a := newTestServer(t)
 	b := startTestServer(t, a.path, live.HubConfig{}, false)
 	joinCluster(t, a, ns, cluster.Options{
-		Drop: func(ev live.Event) bool { return bytes.Contains(ev.Data, []byte("never-on-nats")) },
+		Drop: func(ev chat.Event) bool { return strings.Contains(ev.Message.Body, "never-on-nats") },
 	})
 	joinCluster(t, b, ns, cluster.Options{})
 	alice, bob := a.client(t).signup("alice"), b.client(t).signup("bob")
@@ -183,10 +180,9 @@ func TestANodeFillsAGapBeforeTheNextEvent(t *testing.T) {
 	a := newTestServer(t)
 	b := startTestServer(t, a.path, live.HubConfig{}, false)
 	joinCluster(t, a, ns, cluster.Options{
-		TailEvery: time.Hour,
-		Drop:      func(ev live.Event) bool { return bytes.Contains(ev.Data, []byte("lost-in-transit")) },
+		Drop: func(ev chat.Event) bool { return strings.Contains(ev.Message.Body, "lost-in-transit") },
 	})
-	joinCluster(t, b, ns, cluster.Options{TailEvery: time.Hour})
+	joinCluster(t, b, ns, cluster.Options{})
 	alice, bob := a.client(t).signup("alice"), b.client(t).signup("bob")
 	alice.get("/rooms/general")
 	bob.get("/rooms/general")

@@ -84,12 +84,8 @@ func (s *Server) handleOpenDM(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	rejoined, err := s.store.Join(ctx, room.ID, u.ID)
-	if err != nil {
+	if _, err := s.store.Join(ctx, room.ID, u.ID); err != nil {
 		return err
-	}
-	if rejoined {
-		s.watcher.Watch(u.ID, room.ID)
 	}
 	return c.Redirect(http.StatusSeeOther, "/dm/"+url.PathEscape(peer.Username))
 }
@@ -103,8 +99,6 @@ func (s *Server) openDM(ctx context.Context, u, peer chat.User) (chat.Room, erro
 		return chat.Room{}, err
 	}
 	if made {
-		s.watcher.Watch(u.ID, room.ID)
-		s.watcher.Watch(peer.ID, room.ID)
 		s.navChanged(ctx, peer.ID)
 	}
 	return room, nil

@@ -11,6 +11,7 @@ import (
 
 	"agora/chat"
 	"agora/chat/live"
+	"agora/chat/live/relay"
 	"agora/chat/markup"
 	"agora/views"
 )
@@ -52,7 +53,7 @@ func (s *Server) send(ctx context.Context, u chat.User, room chat.Room, body, cl
 	}
 	// Parsed once here (its mentions are stored, its spans rendered and its
 	// mentions notified from the same parse); committed, then rendered once
-	// and published by publishCommitted.
+	// by the relay and delivered.
 	start := time.Now()
 	m, created, err := s.store.CreateMessage(ctx, markup.Message(chat.Message{RoomID: room.ID, AuthorID: u.ID, Kind: chat.MessageText,
 		Body: body, ClientMsgID: clientID, File: file}))
@@ -91,27 +92,51 @@ func (s *Server) notice(ctx context.Context, u chat.User, room chat.Room, text s
 	return err
 }
 
-// publishCommitted is the store's commit hook: each room event, once
-// committed, is rendered once and the same bytes go to every socket of its
-// room; a new text message also gets one sidebar fragment for the sockets
-// its room's members have open elsewhere, and one for the mentioned among
-// them. The store calls it in commit order from its one writer, so every
-// receiver gets a room's events in the order they are stored.
-func (s *Server) publishCommitted(events []chat.Event) {
-	start := time.Now()
-	created := 0
-	for _, e := range events {
-		if !e.IsUpdate() {
-			created++
-		}
-		s.broker.Publish(s.renderEvent(e))
-	}
-	s.metrics.FanoutSeconds.Observe(time.Since(start).Seconds())
-	s.metrics.MessagesCreated.Add(float64(created))
+// publisher takes what the store commits: the relay of a node alone, or
+// the cluster, which hands it to the relay and to the other nodes.
+type publisher interface {
+	Publish([]chat.Event)
+	PublishUser(chat.UserEvent)
 }
 
-// renderEvent renders a room event for delivery, once for all receivers.
-func (s *Server) renderEvent(e chat.Event) live.Event {
+// alone is the publisher of a node that serves alone: a cluster of one.
+type alone struct{ r *relay.Relay }
+
+func (a alone) Publish(events []chat.Event)   { a.r.Accept(events) }
+func (a alone) PublishUser(ev chat.UserEvent) { a.r.AcceptUser(ev) }
+
+// startRelay starts the node's relay: the store's writer signals each
+// commit, and the relay renders each event once, in each room's order, for
+// the hub. The writer renders and delivers nothing itself.
+func (s *Server) startRelay(tailEvery time.Duration) {
+	s.relay = relay.New(s.store, eventRenderer{s}, s.hub, relay.Options{
+		TailEvery: tailEvery,
+		Log:       s.log,
+		OnRender: func(d time.Duration, created int) {
+			s.metrics.FanoutSeconds.Observe(d.Seconds())
+			s.metrics.MessagesCreated.Add(float64(created))
+		},
+	})
+	var p publisher = alone{s.relay}
+	s.publish.Store(&p)
+	s.store.OnCommit(func(events []chat.Event) { (*s.publish.Load()).Publish(events) })
+	s.store.OnUserEvent(func(ev chat.UserEvent) { (*s.publish.Load()).PublishUser(ev) })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.relay.Start(ctx); err != nil {
+		s.log.Error("relay: the rooms' places in their logs are unknown until the store answers", "err", err)
+	}
+}
+
+// eventRenderer renders a room event for delivery, once for every receiver
+// on this node: the relay's renderer.
+type eventRenderer struct{ s *Server }
+
+// Render renders the event's fragment for its room's sockets; a new text
+// message also gets one sidebar fragment for the sockets its room's members
+// have open elsewhere, and one for the mentioned among them.
+func (r eventRenderer) Render(e chat.Event) live.Event {
+	s := r.s
 	ev := live.Event{RoomID: e.RoomID, Seq: e.Seq}
 	// Parsed when it was sent; parsed here only if it came from elsewhere
 	// (the store, another node).

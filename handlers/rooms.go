@@ -41,8 +41,6 @@ func (s *Server) handleCreateRoom(c echo.Context) error {
 	if err != nil {
 		return s.sideFormError(c, "room", c.FormValue("name"), err)
 	}
-	// The creator's open sockets count the new room in their sidebars.
-	s.watcher.Watch(u.ID, room.ID)
 	return c.Redirect(http.StatusSeeOther, "/rooms/"+room.Slug)
 }
 
@@ -144,7 +142,6 @@ func (s *Server) join(ctx context.Context, u chat.User, room chat.Room) error {
 	if err != nil || !joined {
 		return err
 	}
-	s.watcher.Watch(u.ID, room.ID)
 	return s.notice(ctx, u, room, u.Name()+" joined "+views.RoomTitle(room))
 }
 

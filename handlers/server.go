@@ -18,6 +18,7 @@ import (
 
 	"agora/chat"
 	"agora/chat/live"
+	"agora/chat/live/relay"
 	"agora/db"
 	"agora/handlers/metrics"
 	"agora/views"
@@ -27,12 +28,12 @@ import (
 type Config struct {
 	Store *db.Store
 	Hub   *live.Hub
-	// Broker carries rendered room events to every node's hub; nil means
-	// this process serves alone (live.Local on Hub).
-	Broker live.Broker
-	Log    *slog.Logger
-	Assets fs.FS // the static files: app.css, app.js, vendor/...
-	Guests bool  // allow guest sign-in with a display name only
+	// TailEvery is how often the relay checks the rooms served here against
+	// the store, for events whose hand-over was lost. Default 500ms.
+	TailEvery time.Duration
+	Log       *slog.Logger
+	Assets    fs.FS // the static files: app.css, app.js, vendor/...
+	Guests    bool  // allow guest sign-in with a display name only
 	// TrustProxy says a reverse proxy on a loopback or private address is
 	// in front: its X-Forwarded-For names the client (for the login and
 	// signup limits) and its X-Forwarded-Proto says whether the visit is
@@ -71,10 +72,10 @@ const (
 type Server struct {
 	store        *db.Store
 	hub          *live.Hub
-	broker       live.Broker
+	relay        *relay.Relay
+	publish      atomic.Pointer[publisher] // where committed events go: the relay, or the cluster and the relay
 	closer       socketCloser
 	typer        typer
-	watcher      watcher
 	shareSpend   func(key string)   // tells other nodes of a spent login token; nil alone
 	shareNav     func(userID int64) // asks other nodes to draw a user's sidebars again; nil alone
 	log          *slog.Logger
@@ -138,7 +139,6 @@ func New(cfg Config) *Server {
 	s := &Server{
 		store:        cfg.Store,
 		hub:          cfg.Hub,
-		broker:       cfg.Broker,
 		log:          cfg.Log,
 		assets:       cfg.Assets,
 		assetVersion: versionOf(cfg.Assets),
@@ -187,11 +187,8 @@ func New(cfg Config) *Server {
 	if s.pingEvery <= 0 {
 		s.pingEvery = pingEvery
 	}
-	if s.broker == nil {
-		s.broker = live.Local{Hub: s.hub}
-	}
-	s.closer, s.typer, s.watcher = s.hub, s.hub, s.hub
-	s.store.OnCommit(s.publishCommitted)
+	s.closer, s.typer = s.hub, s.hub
+	s.startRelay(cfg.TailEvery)
 	s.hub.OnOnlineChange(s.onlineChanged)
 	s.routes()
 	return s
@@ -205,6 +202,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.Serv
 // http.Server.Shutdown does not see hijacked connections: this does.
 func (s *Server) Shutdown(ctx context.Context) {
 	s.hub.Close(live.CloseServiceRestart, "server restarting")
+	s.relay.Close()
 	s.stopWebhooks()
 	s.streams.close()
 	// A socket leaves the hub once its close frame is written.

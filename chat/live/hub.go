@@ -385,6 +385,17 @@ func (h *Hub) Unwatch(userID, roomID int64) {
 	}
 }
 
+// DeliverUser applies a per-user event: a user who joined a room has their
+// open sockets count it in their sidebars; one who left, not.
+func (h *Hub) DeliverUser(ev chat.UserEvent) {
+	switch ev.Kind {
+	case chat.UserJoined:
+		h.Watch(ev.UserID, ev.RoomID)
+	case chat.UserLeft:
+		h.Unwatch(ev.UserID, ev.RoomID)
+	}
+}
+
 // flushSidebars hands each room's sidebar fragments gathered since the last
 // tick to its watchers as one frame: a busy room costs each watcher one queue
 // append per tick, not one per message.
