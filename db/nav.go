@@ -11,14 +11,16 @@ import (
 
 // Nav lists what the sidebar shows a user: the rooms they can see (public
 // ones and private ones they are in) and their direct conversations, each
-// with unread and mention counts where they are a member.
+// with unread and mention counts where they are a member, and the id of the
+// room's newest message, which the counts go up to.
 func (s *Store) Nav(ctx context.Context, userID int64) ([]chat.NavRoom, error) {
 	rows, err := s.query(ctx, `SELECT `+roomColumns+`, m.user_id IS NOT NULL,
 			coalesce((SELECT count(*) FROM messages x WHERE x.room_id = r.id AND x.id > m.last_read_id
 				AND x.author_id != m.user_id AND x.kind = 'text' AND x.deleted_at IS NULL), 0),
 			coalesce((SELECT count(*) FROM mentions mn JOIN messages x ON x.id = mn.message_id
 				WHERE mn.user_id = m.user_id AND x.room_id = r.id AND x.id > m.last_read_id AND x.deleted_at IS NULL), 0),
-			coalesce(p.id, 0), coalesce(p.username, ''), coalesce(p.display_name, '')
+			coalesce(p.id, 0), coalesce(p.username, ''), coalesce(p.display_name, ''),
+			coalesce((SELECT max(x.id) FROM messages x WHERE x.room_id = r.id), 0)
 		FROM rooms r
 		LEFT JOIN memberships m ON m.room_id = r.id AND m.user_id = ?1
 		LEFT JOIN users p ON r.kind = 'dm' AND p.id = coalesce(
@@ -34,7 +36,7 @@ func (s *Store) Nav(ctx context.Context, userID int64) ([]chat.NavRoom, error) {
 	for rows.Next() {
 		var n chat.NavRoom
 		var peer chat.User
-		n.Room, err = scanRoom(rows, &n.Member, &n.Unread, &n.Mentions, &peer.ID, &peer.Username, &peer.DisplayName)
+		n.Room, err = scanRoom(rows, &n.Member, &n.Unread, &n.Mentions, &peer.ID, &peer.Username, &peer.DisplayName, &n.LatestID)
 		if err != nil {
 			return nil, fmt.Errorf("nav: %w", err)
 		}

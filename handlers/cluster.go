@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"context"
-	"time"
 
 	"github.com/nats-io/nats.go"
 
@@ -26,15 +25,6 @@ type typer interface {
 	StopTyping(roomID, userID int64)
 }
 
-// navChanged draws the user's sidebars again: here and, on a node of a
-// cluster, on every node (after a room is added to or taken from them).
-func (s *Server) navChanged(ctx context.Context, userID int64) {
-	s.refreshNav(ctx, userID)
-	if s.shareNav != nil {
-		s.shareNav(userID)
-	}
-}
-
 // spendLogin takes a token from the login limit of key, here and, on a
 // node of a cluster, on every node; it reports whether there was one here.
 func (s *Server) spendLogin(key string) bool {
@@ -53,12 +43,6 @@ func (s *Server) JoinCluster(_ context.Context, nc *nats.Conn, opt cluster.Optio
 	}
 	// Failed logins spent on any node count on every node.
 	opt.OnSpend = func(key string) { s.loginLimits.Allow(key) }
-	// Sidebars changed on another node are drawn again here.
-	opt.OnNav = func(userID int64) {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		s.refreshNav(ctx, userID)
-	}
 	node, err := cluster.Start(nc, s.hub, s.relay, opt)
 	if err != nil {
 		return nil, err
@@ -66,6 +50,6 @@ func (s *Server) JoinCluster(_ context.Context, nc *nats.Conn, opt cluster.Optio
 	var p publisher = node
 	s.publish.Store(&p)
 	s.closer, s.typer = node, node
-	s.shareSpend, s.shareNav = node.Spend, node.RefreshNav
+	s.shareSpend = node.Spend
 	return node, nil
 }

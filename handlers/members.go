@@ -45,7 +45,6 @@ func (s *Server) handleAddMember(c echo.Context) error {
 		if err := s.notice(ctx, other, room, u.Name()+" added "+other.Name()+" to "+views.RoomTitle(room)); err != nil {
 			return err
 		}
-		s.navChanged(ctx, other.ID)
 	}
 	return c.Redirect(http.StatusSeeOther, "/rooms/"+room.Slug)
 }
@@ -95,7 +94,6 @@ func (s *Server) handleRemoveMember(c echo.Context) error {
 	}
 	if removed {
 		s.closer.CloseUserInRoom(room.ID, other.ID, live.ClosePolicy, "removed from this room")
-		s.navChanged(ctx, other.ID)
 	}
 	return c.Redirect(http.StatusSeeOther, "/rooms/"+room.Slug)
 }

@@ -68,24 +68,6 @@ func (s *Server) send(ctx context.Context, u chat.User, room chat.Room, body, cl
 	return m, created, nil
 }
 
-// refreshNav sends the user's sockets a fresh sidebar: in each room they have
-// open, the sidebar as that room's page shows it.
-func (s *Server) refreshNav(ctx context.Context, userID int64) {
-	u, err := s.store.UserByID(ctx, userID)
-	if err != nil {
-		s.log.Error("refresh sidebar", "user", userID, "err", err)
-		return
-	}
-	for _, roomID := range s.hub.RoomsOf(userID) {
-		nav, err := s.nav(ctx, u, roomID)
-		if err != nil {
-			s.log.Error("refresh sidebar", "user", userID, "err", err)
-			return
-		}
-		s.hub.PublishUser(userID, roomID, live.Frame{Data: renderBytes(views.NavLists(nav, true))})
-	}
-}
-
 // notice posts a line the server writes about a user, such as a join.
 func (s *Server) notice(ctx context.Context, u chat.User, room chat.Room, text string) error {
 	_, _, err := s.store.CreateMessage(ctx, chat.Message{RoomID: room.ID, AuthorID: u.ID, Kind: chat.MessageNotice, Body: text})
@@ -132,9 +114,9 @@ func (s *Server) startRelay(tailEvery time.Duration) {
 // on this node: the relay's renderer.
 type eventRenderer struct{ s *Server }
 
-// Render renders the event's fragment for its room's sockets; a new text
-// message also gets one sidebar fragment for the sockets its room's members
-// have open elsewhere, and one for the mentioned among them.
+// Render renders the event's fragment for its room's sockets, and says
+// what the sidebars of its members elsewhere count (see live's feed): the
+// work of a message does not grow with the team.
 func (r eventRenderer) Render(e chat.Event) live.Event {
 	s := r.s
 	ev := live.Event{RoomID: e.RoomID, Seq: e.Seq}
@@ -147,18 +129,26 @@ func (r eventRenderer) Render(e chat.Event) live.Event {
 	}
 	ev.MsgID = e.Message.ID
 	ev.Data = s.renderFrame(views.MessageFrame(e.Message))
-	if ch := e.Message.Change; ch != nil && (ch.Name != "" || ch.Archived != nil && *ch.Archived) {
-		// A renamed or archived room changes in the sidebars of its members
-		// who have other rooms open.
-		ev.Sidebar = s.renderFrame(views.RoomChanged(e.RoomID, *ch, false))
+	if ch := e.Message.Change; ch != nil && (ch.Name != "" || ch.Archived != nil) {
+		ev.Relist = true // renamed, archived or open again: listed anew
 	}
 	if e.Message.Kind == chat.MessageText {
-		ev.Sidebar = s.renderFrame(views.UnreadMark(e.Message, false))
-		if ev.Mentioned = e.Message.Mentions; len(ev.Mentioned) > 0 {
-			ev.Mention = s.renderFrame(views.UnreadMark(e.Message, true))
-		}
+		ev.Unread, ev.Author = true, e.Message.AuthorID
+		ev.Mentioned = e.Message.Mentions
 	}
 	return ev
+}
+
+// sidebarRenderer renders the sidebars the hub keeps for each user: per
+// user and per tick, never per message (see live's feed).
+type sidebarRenderer struct{}
+
+func (sidebarRenderer) Lists(u chat.User, rooms []chat.NavRoom, current int64, online map[int64]bool) []byte {
+	return renderBytes(views.NavLists(views.Nav{Rooms: rooms, Current: current, Online: online, Guest: u.IsGuest}, true))
+}
+
+func (sidebarRenderer) Counts(room chat.NavRoom) []byte {
+	return renderBytes(views.NavCounts(room, true))
 }
 
 func (s *Server) handlePostMessage(c echo.Context) error {
@@ -181,19 +171,4 @@ func (s *Server) handlePostMessage(c echo.Context) error {
 		return c.NoContent(http.StatusNoContent)
 	}
 	return c.Redirect(http.StatusSeeOther, "/rooms/"+room.Slug)
-}
-
-// onlineChanged redraws the sidebars of the user's direct-message partners
-// who are online, so the dot beside the user's name follows them live.
-func (s *Server) onlineChanged(u chat.User, _ bool) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	peers, err := s.store.DMPeers(ctx, u.ID)
-	if err != nil {
-		s.log.Error("presence in sidebars", "user", u.Username, "err", err)
-		return
-	}
-	for _, id := range peers {
-		s.refreshNav(ctx, id)
-	}
 }

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -76,8 +77,7 @@ type Server struct {
 	publish      atomic.Pointer[publisher] // where committed events go: the relay, or the cluster and the relay
 	closer       socketCloser
 	typer        typer
-	shareSpend   func(key string)   // tells other nodes of a spent login token; nil alone
-	shareNav     func(userID int64) // asks other nodes to draw a user's sidebars again; nil alone
+	shareSpend   func(key string) // tells other nodes of a spent login token; nil alone
 	log          *slog.Logger
 	assets       fs.FS
 	assetVersion string
@@ -188,8 +188,8 @@ func New(cfg Config) *Server {
 		s.pingEvery = pingEvery
 	}
 	s.closer, s.typer = s.hub, s.hub
+	s.hub.StartFeed(s.store, sidebarRenderer{}, func(err error) { s.log.Error("read a sidebar", "err", err) })
 	s.startRelay(cfg.TailEvery)
-	s.hub.OnOnlineChange(s.onlineChanged)
 	s.routes()
 	return s
 }
@@ -227,7 +227,7 @@ func renderBytes(c templ.Component) []byte {
 	return buf.Bytes()
 }
 
-// renderFrame renders a fragment that is delivered to sockets, counting it:
+// renderFrame renders a room event's fragment for its sockets, counting it:
 // a message must cost a number of renders that does not grow with the team.
 func (s *Server) renderFrame(c templ.Component) []byte {
 	s.framesRendered.Add(1)
@@ -260,22 +260,20 @@ func (s *Server) page(c echo.Context, title string, current int64) (views.Page, 
 	return p, nil
 }
 
-// nav is the user's sidebar. A room the user has open in a socket has been
-// read as it was live: it is marked read first, so the sidebar of the page
-// they move to does not count what they already saw.
+// nav is the user's sidebar as a page shows it. It writes nothing: a room
+// the user has open in a socket here is being read as it comes, so it
+// counts nothing, as in the sidebars the socket keeps (see live's feed);
+// the socket marks it read when it closes.
 func (s *Server) nav(ctx context.Context, u chat.User, current int64) (views.Nav, error) {
-	for _, roomID := range s.hub.RoomsOf(u.ID) {
-		latest, err := s.store.LatestID(ctx, roomID)
-		if err != nil {
-			return views.Nav{}, err
-		}
-		if _, err := s.store.MarkRead(ctx, roomID, u.ID, latest); err != nil {
-			return views.Nav{}, err
-		}
-	}
 	rooms, err := s.store.Nav(ctx, u.ID)
 	if err != nil {
 		return views.Nav{}, err
+	}
+	open := s.hub.RoomsOf(u.ID)
+	for i := range rooms {
+		if slices.Contains(open, rooms[i].ID) {
+			rooms[i].Unread, rooms[i].Mentions = 0, 0
+		}
 	}
 	var peers []int64
 	for _, r := range rooms {

@@ -47,11 +47,7 @@ type Options struct {
 	// OnSpend is told of each token another node spent from a limit it
 	// shares (see Spend), to spend it here too.
 	OnSpend func(key string)
-	// OnNav is told, on a goroutine of its own, when another node asks
-	// for a user's sidebars to be drawn again (see RefreshNav): those of
-	// the user's sockets that are on this node.
-	OnNav func(userID int64)
-	Log   *slog.Logger
+	Log     *slog.Logger
 }
 
 // Node is this process's part of the cluster.
@@ -211,14 +207,7 @@ const (
 	ctlMember  = 'm' // close a user's sockets in a room
 	ctlUser    = 'u' // close all of a user's sockets (a deactivated account)
 	ctlRoom    = 'r' // close all of a room's sockets (a deleted room)
-	ctlNav     = 'n' // draw the user's sidebars again
 )
-
-// RefreshNav asks the other nodes to draw the user's sidebars again (their
-// OnNav); this node's are the caller's to draw.
-func (n *Node) RefreshNav(userID int64) {
-	n.control(ctlNav, 0, userID, 0, n.pres.id, "") // the session field names the asking node
-}
 
 // CloseSession closes the session's sockets on every node.
 func (n *Node) CloseSession(session string, code int, reason string) {
@@ -274,10 +263,6 @@ func (n *Node) onControl(m *nats.Msg) {
 		n.hub.CloseUser(userID, code, reason)
 	case ctlRoom:
 		n.hub.CloseRoom(roomID, code, reason)
-	case ctlNav:
-		if n.opt.OnNav != nil && session != n.pres.id {
-			go n.opt.OnNav(userID)
-		}
 	}
 }
 
