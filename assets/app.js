@@ -810,48 +810,6 @@
     show();
   }
 
-  // The sidebar's badges. Every member elsewhere gets the same small mark
-  // per new message in a room (and the mentioned a mention mark); whose
-  // message it was is in data-author. Marks by others are added to the
-  // badge's count, and all are then removed, so the page stays small.
-  function countBadges() {
-    var me = document.body.dataset.me || "";
-    var lists = document.querySelectorAll("#nav-lists .marks");
-    for (var i = 0; i < lists.length; i++) {
-      var marks = lists[i].querySelectorAll("i"), unread = 0, mentions = 0;
-      if (!marks.length) continue;
-      for (var j = 0; j < marks.length; j++) {
-        if (marks[j].dataset.author !== me) {
-          if (marks[j].dataset.mention) mentions++; else unread++;
-        }
-      }
-      lists[i].textContent = "";
-      var a = lists[i].closest("a[data-room]");
-      if (!a) continue;
-      addToBadge(a, "unread", unread, "", "Unread messages");
-      addToBadge(a, "mention", mentions, "@", "Mentions of you");
-      a.classList.toggle("unread", !!a.querySelector(".unread-badge:not([hidden])"));
-    }
-  }
-
-  // addToBadge adds n to the link's badge of that kind, making the badge if
-  // the page had none (its count was 0).
-  function addToBadge(a, kind, n, prefix, title) {
-    if (n === 0) return;
-    var el = a.querySelector("." + kind + "-badge");
-    if (!el) {
-      el = document.createElement("span");
-      el.className = "badge " + kind + "-badge";
-      el.id = (kind === "unread" ? "unread-" : "mentions-") + a.dataset.room;
-      el.title = title;
-      a.insertBefore(el, a.querySelector(".marks"));
-    }
-    var total = (Number(el.dataset.base) || 0) + n;
-    el.dataset.base = String(total);
-    el.textContent = prefix + (total > 99 ? "99+" : String(total));
-    el.hidden = false;
-  }
-
   // ---- Presence in the member list ---------------------------------------
 
   // The list was right when the page was made; someone who joined since
@@ -1013,7 +971,7 @@
   }
 
   document.addEventListener("htmx:afterSettle", afterChange);
-  document.addEventListener("htmx:wsAfterMessage", function () { countBadges(); afterChange(); refused(); });
+  document.addEventListener("htmx:wsAfterMessage", function () { afterChange(); refused(); });
   document.addEventListener("visibilitychange", function () {
     if (!document.hidden) { hiddenNew = 0; updateUnread(); }
   });

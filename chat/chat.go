@@ -142,6 +142,9 @@ type NavRoom struct {
 	Unread   int
 	Mentions int
 	Peer     User // the other person of a direct conversation
+	// LatestID is the id of the room's newest message when the counts were
+	// read: a later one is not in them.
+	LatestID int64
 }
 
 // SearchHit is a message found by search, with the room it is in and the

@@ -43,6 +43,7 @@ type Store struct {
 	quit       chan struct{}
 	writerDone chan struct{}
 	onCommit   func([]chat.Event)
+	onUser     func(chat.UserEvent)
 
 	readStmts     sync.Map  // SQL text -> *sql.Stmt on the reader pool
 	insertMessage *sql.Stmt // prepared on the writer connection

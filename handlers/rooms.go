@@ -84,8 +84,6 @@ func (s *Server) handleCreateRoom(c echo.Context) error {
 	if err != nil {
 		return s.sideFormError(c, "room", c.FormValue("name"), err)
 	}
-	// The creator's open sockets count the new room in their sidebars.
-	s.watcher.Watch(u.ID, room.ID)
 	return c.Redirect(http.StatusSeeOther, "/rooms/"+room.Slug)
 }
 
@@ -175,7 +173,6 @@ func (s *Server) join(ctx context.Context, u chat.User, a access) (access, error
 		return a, err
 	}
 	if joined {
-		s.watcher.Watch(u.ID, room.ID)
 		if err := s.notice(ctx, u, room, u.Name()+" joined "+views.RoomTitle(room)); err != nil {
 			return a, err
 		}

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"agora/chat"
 	"agora/chat/live"
 	"agora/chat/media"
+	"agora/chat/live/relay"
 	"agora/db"
 	"agora/handlers/metrics"
 	"agora/views"
@@ -30,12 +32,12 @@ import (
 type Config struct {
 	Store *db.Store
 	Hub   *live.Hub
-	// Broker carries rendered room events to every node's hub; nil means
-	// this process serves alone (live.Local on Hub).
-	Broker live.Broker
-	Log    *slog.Logger
-	Assets fs.FS // the static files: app.css, app.js, vendor/...
-	Guests bool  // allow guest sign-in with a display name only
+	// TailEvery is how often the relay checks the rooms served here against
+	// the store, for events whose hand-over was lost. Default 500ms.
+	TailEvery time.Duration
+	Log       *slog.Logger
+	Assets    fs.FS // the static files: app.css, app.js, vendor/...
+	Guests    bool  // allow guest sign-in with a display name only
 	// TrustProxy says a reverse proxy on a loopback or private address is
 	// in front: its X-Forwarded-For names the client (for the login and
 	// signup limits) and its X-Forwarded-Proto says whether the visit is
@@ -99,12 +101,11 @@ const (
 type Server struct {
 	store        store
 	hub          *live.Hub
-	broker       live.Broker
+	relay        *relay.Relay
+	publish      atomic.Pointer[publisher] // where committed events go: the relay, or the cluster and the relay
 	closer       socketCloser
 	typer        typer
-	watcher      watcher
-	shareSpend   func(key string)   // tells other nodes of a spent login token; nil alone
-	shareNav     func(userID int64) // asks other nodes to draw a user's sidebars again; nil alone
+	shareSpend   func(key string) // tells other nodes of a spent login token; nil alone
 	log          *slog.Logger
 	assets       fs.FS
 	assetVersion string
@@ -181,7 +182,6 @@ func New(cfg Config) *Server {
 	s := &Server{
 		store:        cfg.Store,
 		hub:          cfg.Hub,
-		broker:       cfg.Broker,
 		log:          cfg.Log,
 		assets:       cfg.Assets,
 		assetVersion: versionOf(cfg.Assets),
@@ -262,12 +262,9 @@ func New(cfg Config) *Server {
 	if s.pingEvery <= 0 {
 		s.pingEvery = pingEvery
 	}
-	if s.broker == nil {
-		s.broker = live.Local{Hub: s.hub}
-	}
-	s.closer, s.typer, s.watcher = s.hub, s.hub, s.hub
-	s.store.OnCommit(s.publishCommitted)
-	s.hub.OnOnlineChange(s.onlineChanged)
+	s.closer, s.typer = s.hub, s.hub
+	s.hub.StartFeed(s.store, sidebarRenderer{}, func(err error) { s.log.Error("read a sidebar", "err", err) })
+	s.startRelay(cfg.TailEvery)
 	s.routes()
 	every := cfg.AccountCheckEvery
 	if every <= 0 {
@@ -289,6 +286,7 @@ func (s *Server) Shutdown(ctx context.Context) {
 	s.hub.Close(live.CloseServiceRestart, "server restarting")
 	s.stopAccounts()
 	<-s.accountsDone
+	s.relay.Close()
 	s.stopWebhooks()
 	s.streams.close()
 	// A socket leaves the hub once its close frame is written.
@@ -313,7 +311,7 @@ func renderBytes(c templ.Component) []byte {
 	return buf.Bytes()
 }
 
-// renderFrame renders a fragment that is delivered to sockets, counting it:
+// renderFrame renders a room event's fragment for its sockets, counting it:
 // a message must cost a number of renders that does not grow with the team.
 func (s *Server) renderFrame(c templ.Component) []byte {
 	s.framesRendered.Add(1)
@@ -349,22 +347,20 @@ func (s *Server) page(c echo.Context, title string, current int64) (views.Page, 
 	return p, nil
 }
 
-// nav is the user's sidebar. A room the user has open in a socket has been
-// read as it was live: it is marked read first, so the sidebar of the page
-// they move to does not count what they already saw.
+// nav is the user's sidebar as a page shows it. It writes nothing: a room
+// the user has open in a socket here is being read as it comes, so it
+// counts nothing, as in the sidebars the socket keeps (see live's feed);
+// the socket marks it read when it closes.
 func (s *Server) nav(ctx context.Context, u chat.User, current int64) (views.Nav, error) {
-	for _, roomID := range s.hub.RoomsOf(u.ID) {
-		latest, err := s.store.LatestID(ctx, roomID)
-		if err != nil {
-			return views.Nav{}, err
-		}
-		if _, err := s.store.MarkRead(ctx, roomID, u.ID, latest); err != nil {
-			return views.Nav{}, err
-		}
-	}
 	rooms, err := s.store.Nav(ctx, u.ID)
 	if err != nil {
 		return views.Nav{}, err
+	}
+	open := s.hub.RoomsOf(u.ID)
+	for i := range rooms {
+		if slices.Contains(open, rooms[i].ID) {
+			rooms[i].Unread, rooms[i].Mentions = 0, 0
+		}
 	}
 	var peers []int64
 	for _, r := range rooms {

@@ -58,16 +58,6 @@ func (s *Server) handleSocket(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	memberOf, err := s.store.MemberRooms(ctx, u.ID)
-	if err != nil {
-		return err
-	}
-	watch := make([]int64, len(memberOf))
-	for i, r := range memberOf {
-		watch[i] = r.ID
-	}
-
 	// Refused before the upgrade, while a page can still say why.
 	release, refused := s.sockets.acquire(u.ID, c.RealIP())
 	if refused != "" {
@@ -82,7 +72,7 @@ func (s *Server) handleSocket(c echo.Context) error {
 	}
 	// From here on the connection is hijacked: never return an error to Echo.
 	conn.SetReadLimit(socketReadLimit)
-	sub, err := s.hub.Subscribe(room.ID, u, sessionFrom(c), watch)
+	sub, err := s.hub.Subscribe(room.ID, u, sessionFrom(c))
 	if err != nil {
 		release()
 		conn.Close(websocket.StatusServiceRestart, "server restarting")
@@ -92,7 +82,7 @@ func (s *Server) handleSocket(c echo.Context) error {
 	// The socket outlives the request: its context is its own.
 	sctx, cancel := context.WithCancel(context.Background())
 	if after >= 0 || seq >= 0 {
-		if err := s.sendBacklog(sctx, conn, sub, u, room, after, seq); err != nil {
+		if err := s.sendBacklog(sctx, conn, sub, room, after, seq); err != nil {
 			s.log.Error("socket backlog", "room", room.Slug, "user", u.Username, "err", err)
 			conn.Close(live.CloseInternal, "could not load messages")
 			s.hub.Unsubscribe(sub)
@@ -101,6 +91,8 @@ func (s *Server) handleSocket(c echo.Context) error {
 			release()
 			return nil
 		}
+		// A page that catches up may have missed sidebar changes too.
+		s.hub.SidebarFor(sub)
 	}
 	// The socket's life goes on in fresh goroutines and this one returns: its
 	// stack grew deep serving the request, and a goroutine that waits on a
@@ -283,10 +275,10 @@ func queryInt(c echo.Context, name, problem string) (int64, error) {
 // sendBacklog writes, after subscribing, what the client missed: every
 // room event after the last one it has (new messages, and the last state
 // of each message changed since), or the latest page when that is too far
-// behind; then a fresh sidebar, whose counts may have moved while it was
-// away. It sets the subscriber's floor, so live frames it already holds
-// for those events are skipped.
-func (s *Server) sendBacklog(ctx context.Context, conn *websocket.Conn, sub *live.Subscriber, u chat.User, room chat.Room, after, seq int64) error {
+// behind. It sets the subscriber's floor, so live frames it already holds
+// for those events are skipped. A fresh sidebar, whose counts may have
+// moved while it was away, follows from the hub (see live's feed).
+func (s *Server) sendBacklog(ctx context.Context, conn *websocket.Conn, sub *live.Subscriber, room chat.Room, after, seq int64) error {
 	if seq < 0 {
 		var err error
 		if seq, err = s.store.SeqAt(ctx, room.ID, after); err != nil {
@@ -332,11 +324,9 @@ func (s *Server) sendBacklog(ctx context.Context, conn *websocket.Conn, sub *liv
 			sub.SetFloor(seq, after)
 		}
 	}
-	nav, err := s.nav(ctx, u, room.ID)
-	if err != nil {
-		return err
+	if len(frame) == 0 {
+		return nil
 	}
-	frame = append(frame, renderBytes(views.NavLists(nav, true))...)
 	wctx, cancel := context.WithTimeout(ctx, writeWait)
 	defer cancel()
 	if err := conn.Write(wctx, websocket.MessageText, frame); err != nil {

@@ -79,6 +79,7 @@ type roomStore interface {
 	MarkRead(ctx context.Context, roomID, userID, upTo int64) (int64, error)
 	MemberRooms(ctx context.Context, userID int64) ([]chat.Room, error)
 	Nav(ctx context.Context, userID int64) ([]chat.NavRoom, error)
+	OnUserEvent(fn func(chat.UserEvent))
 	RoomByID(ctx context.Context, id int64) (chat.Room, error)
 	RoomBySlug(ctx context.Context, slug string) (chat.Room, error)
 	RoomMembers(ctx context.Context, roomID int64) ([]chat.User, error)

@@ -241,7 +241,8 @@ func readPage(addr string, u *user, slug string) (pageState, error) {
 }
 
 // sidebarRooms maps the slug of each room in a page's sidebar to the id its
-// marks carry: <a ... data-room="slug"> ... <span class="marks" id="marks-N"> ... </a>.
+// counts carry: <a ... data-room="slug"> ... <span class="counts" id="counts-N"> ... </a>
+// (or, from older servers, <span class="marks" id="marks-N">).
 func sidebarRooms(page []byte) map[string]string {
 	rooms := map[string]string{}
 	for rest := page; ; {
@@ -256,9 +257,11 @@ func sidebarRooms(page []byte) map[string]string {
 			return rooms
 		}
 		item := rest[:stop]
-		if j := bytes.Index(item, []byte(`id="marks-`)); j >= 0 {
-			if id, n := digits(item[j+len(`id="marks-`):]); n > 0 {
-				rooms[string(rest[:end])] = strconv.FormatInt(id, 10)
+		for _, mark := range []string{`id="counts-`, `id="marks-`} {
+			if j := bytes.Index(item, []byte(mark)); j >= 0 {
+				if id, n := digits(item[j+len(mark):]); n > 0 {
+					rooms[string(rest[:end])] = strconv.FormatInt(id, 10)
+				}
 			}
 		}
 	}

@@ -151,6 +151,18 @@ func (res *results) table(cfg settings) string {
 		row("(e) team: sidebar fragments per message", fmt.Sprintf("%.1f", at.perMessage(at.sidebar)), fmt.Sprintf("%.1f", bt.perMessage(bt.sidebar)), "", "", "")
 		row("(e) team:   of which on sockets in other rooms", fmt.Sprintf("%.1f", at.perMessage(at.sidebarElsewhere)), fmt.Sprintf("%.1f", bt.perMessage(bt.sidebarElsewhere)), "", "", "")
 		row("(e) team: WebSocket messages holding them, per message", fmt.Sprintf("%.1f", at.perMessage(at.sidebarWS)), fmt.Sprintf("%.1f", bt.perMessage(bt.sidebarWS)), "", "", "")
+		// What one socket receives each second: its room's messages, and
+		// everything else (the sidebars of its user's other rooms).
+		perSock := func(r loadResult, n int64) float64 {
+			if secs := (r.window + r.drain).Seconds(); r.clients > 0 && secs > 0 {
+				return float64(n) / float64(r.clients) / secs
+			}
+			return 0
+		}
+		room, frames := perSock(at, at.delivered), perSock(at, at.frames)
+		row("(e) team: WebSocket messages per socket per second", fmt.Sprintf("%.1f", frames), fmt.Sprintf("%.1f", perSock(bt, bt.frames)), "",
+			fmt.Sprintf("<= 4 + %.1f (its room's)", room), verdict(at.frames > 0 && frames <= 4+room))
+		row("(e) team:   of which hold sidebar fragments", fmt.Sprintf("%.1f", perSock(at, at.sidebarWS)), fmt.Sprintf("%.1f", perSock(bt, bt.sidebarWS)), "", "", "")
 		tail("(e) team:", at, bt)
 	}
 	if cfg.phases["idle"] {
