@@ -21,8 +21,8 @@ import (
 
 	"agora/chat"
 	"agora/chat/live"
-	"agora/chat/media"
 	"agora/chat/live/relay"
+	"agora/chat/media"
 	"agora/db"
 	"agora/handlers/metrics"
 	"agora/views"
