@@ -185,29 +185,20 @@ func (s *Server) renderRoom(c echo.Context, status int, u chat.User, a access, w
 	}
 	// The room's place in its log is read before its messages: a client
 	// may then be sent an event it has again, never miss one.
-	var err error
-	if v.Seq, err = s.store.RoomSeq(ctx, room.ID); err != nil {
-		return err
-	}
-	switch {
-	case w.around > 0:
-		v.Messages, err = s.store.MessagesAround(ctx, room.ID, w.around, pageSize)
-		v.Newer = true
-		if err == nil && len(v.Messages) > 0 {
-			var older []chat.Message
-			older, err = s.store.Messages(ctx, room.ID, v.Messages[0].ID, 1)
-			v.Older = len(older) > 0
-		}
-	default:
-		v.Messages, err = s.store.Messages(ctx, room.ID, w.before, pageSize+1)
-		if v.Older = len(v.Messages) > pageSize; v.Older {
-			v.Messages = v.Messages[1:]
-		}
-		v.Newer = w.before > 0
-	}
+	seq, people, err := s.store.RoomVersion(ctx, room.ID)
 	if err != nil {
 		return err
 	}
+	v.Seq = seq
+	key := listKey{room: room.ID, seq: seq, people: people, slug: room.Slug, before: w.before, around: w.around}
+	list := s.lists.get(key)
+	if list == nil {
+		if list, err = s.roomList(ctx, room, w); err != nil {
+			return err
+		}
+		s.lists.put(key, list)
+	}
+	v.Messages, v.Older, v.Newer = list.msgs, list.older, list.newer
 	if !v.Newer {
 		if v.LastRead, err = s.store.MarkRead(ctx, room.ID, u.ID, v.LastID()); err != nil {
 			return err
@@ -217,12 +208,8 @@ func (s *Server) renderRoom(c echo.Context, status int, u chat.User, a access, w
 		if v.Peer, err = s.store.DMPeer(ctx, room.ID, u.ID); err != nil {
 			return err
 		}
-	} else if v.Topic, err = s.store.RoomTopic(ctx, room.ID); err != nil {
-		return err
 	}
-	if v.Members, err = s.store.RoomMembers(ctx, room.ID); err != nil {
-		return err
-	}
+	v.Topic, v.Members = list.topic, list.members
 	clientID, err := chat.NewToken()
 	if err != nil {
 		return err
@@ -232,9 +219,42 @@ func (s *Server) renderRoom(c echo.Context, status int, u chat.User, a access, w
 	if err != nil {
 		return err
 	}
+	v.Rendered = s.lists.render(list, v.ListLook(), func() []byte { return renderBytes(views.RoomMessages(v)) })
 	// Pages of the room change with every message: never serve one from cache.
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return render(c, status, views.RoomPage(p, v))
+}
+
+// roomList reads what a room page shows of the room: its messages in
+// window w, its topic and its members.
+func (s *Server) roomList(ctx context.Context, room chat.Room, w window) (*roomList, error) {
+	l := &roomList{}
+	var err error
+	if !room.IsDM() {
+		if l.topic, err = s.store.RoomTopic(ctx, room.ID); err != nil {
+			return nil, err
+		}
+	}
+	if l.members, err = s.store.RoomMembers(ctx, room.ID); err != nil {
+		return nil, err
+	}
+	roomID := room.ID
+	if w.around > 0 {
+		l.msgs, err = s.store.MessagesAround(ctx, roomID, w.around, pageSize)
+		l.newer = true
+		if err == nil && len(l.msgs) > 0 {
+			var older []chat.Message
+			older, err = s.store.Messages(ctx, roomID, l.msgs[0].ID, 1)
+			l.older = len(older) > 0
+		}
+		return l, err
+	}
+	l.msgs, err = s.store.Messages(ctx, roomID, w.before, pageSize+1)
+	if l.older = len(l.msgs) > pageSize; l.older {
+		l.msgs = l.msgs[1:]
+	}
+	l.newer = w.before > 0
+	return l, err
 }
 
 func (s *Server) handleOlderMessages(c echo.Context) error {

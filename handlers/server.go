@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -97,6 +98,7 @@ type Server struct {
 	apiWrites   *limiterSet // API posts, edits, reactions and joins per token
 
 	framesRendered atomic.Int64 // fragments rendered for broadcast, for tests and benchmarks
+	lists          *roomLists   // room pages' message lists, shared while their room is unchanged
 
 	maxUpload    int64
 	uploadLimits *limiterSet   // file uploads per user
@@ -165,6 +167,7 @@ func New(cfg Config) *Server {
 		hashes:       newHashGate(),
 		sockets:      newSocketCount(SocketsPerUser, SocketsPerAddress),
 		seen:         newSeenMarks(),
+		lists:        newRoomLists(),
 	}
 	if s.signup == "" {
 		s.signup = SignupOpen
@@ -244,7 +247,10 @@ func (s *Server) FramesRendered() int64 { return s.framesRendered.Load() }
 func render(c echo.Context, status int, comp templ.Component) error {
 	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
 	c.Response().WriteHeader(status)
-	return comp.Render(c.Request().Context(), c.Response())
+	// Behind a plain writer: templ flushes an http.Flusher when a component
+	// ends, which sent a page in two pieces (two write calls) and made the
+	// encoder close a block early.
+	return comp.Render(c.Request().Context(), struct{ io.Writer }{c.Response()})
 }
 
 // page returns the common page data for the signed-in user (or none).

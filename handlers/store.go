@@ -92,6 +92,9 @@ type messageStore interface {
 	MessagesAround(ctx context.Context, roomID, id int64, limit int) ([]chat.Message, error)
 	OnCommit(fn func([]chat.Event))
 	RoomSeq(ctx context.Context, roomID int64) (int64, error)
+	// RoomVersion is the room's seq and the store's count of account and
+	// membership changes: while both stay, so does a room page's list.
+	RoomVersion(ctx context.Context, roomID int64) (seq, people int64, err error)
 	RoomSeqs(ctx context.Context, ids []int64) (map[int64]int64, error)
 	Search(ctx context.Context, userID int64, q string, limit int) ([]chat.SearchHit, error)
 	SeqAt(ctx context.Context, roomID, id int64) (int64, error)

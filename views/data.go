@@ -4,9 +4,13 @@
 package views
 
 import (
+	"context"
+	"io"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/a-h/templ"
 
 	"agora/chat"
 )
@@ -127,6 +131,41 @@ type RoomView struct {
 	// is when the page is made (the zero time: the clock's).
 	Clock Clock
 	Now   time.Time
+	// Rendered, when set, is RoomMessages(v) already rendered for a reader
+	// with the same ListLook: the page writes it as it is.
+	Rendered []byte
+}
+
+// ListLook is everything of one reader that RoomMessages depends on besides
+// the messages and the room: where the "new messages" line goes, the zone
+// and hours times are written in, and which day is today there.
+type ListLook struct {
+	Unread     int64
+	Zone       string
+	H12, Known bool
+	Today      string
+}
+
+// ListLook is the look of this page's message list.
+func (v RoomView) ListLook() ListLook {
+	now := v.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	zone := v.Clock.zone()
+	return ListLook{Unread: v.firstUnread(), Zone: zone.String(), H12: v.Clock.H12, Known: v.Clock.Known,
+		Today: now.In(zone).Format("2006-01-02")}
+}
+
+// messageList is the page's list: rendered before, or now.
+func (v RoomView) messageList() templ.Component {
+	if v.Rendered == nil {
+		return RoomMessages(v)
+	}
+	return templ.ComponentFunc(func(_ context.Context, w io.Writer) error {
+		_, err := w.Write(v.Rendered)
+		return err
+	})
 }
 
 // LastID is the id of the last message shown, 0 when none.

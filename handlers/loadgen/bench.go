@@ -92,7 +92,7 @@ func (b *bench) start(ctx context.Context, name string, cmd func(addr string) *e
 
 func (b *bench) startAgora(ctx context.Context, name string) (*proc, error) {
 	return b.start(ctx, name, func(addr string) *exec.Cmd {
-		return exec.Command(b.bin, "-addr", addr, "-db", b.dbPath)
+		return exec.Command(b.bin, append([]string{"-addr", addr, "-db", b.dbPath}, b.cfg.agoraArgs...)...)
 	})
 }
 
@@ -225,7 +225,7 @@ func (b *bench) room(ctx context.Context, users []*user, res *results) error {
 		}
 	}
 	if cfg.phases["page"] {
-		if res.page, err = runPage(p.addr, users[0], cfg.pageRequests); err != nil {
+		if res.page, err = runPage(ctx, p, users, cfg.pageRequests, cfg.pageClients, cfg.pageWindow, b.logf); err != nil {
 			return err
 		}
 	}

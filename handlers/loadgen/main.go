@@ -14,7 +14,8 @@
 //	         and with 5 sockets spread over them, 300 messages/s spread over the rooms
 //	idle     resident memory per idle socket at 1,000 and 10,000 sockets
 //	storage  64 senders at once through their sockets
-//	page     the room page with 50 messages, timed at the client
+//	page     the room page with 50 messages, timed at the client, then loaded by
+//	         16 signed-in clients at once: pages per second of server CPU
 //	capacity 10,000 sockets held in one room with a few messages a second:
 //	         delivery, resident memory and open file descriptors
 //	cluster  the room load on PostgreSQL: one agora process, then two nodes
@@ -81,18 +82,21 @@ type settings struct {
 	teamWindow   time.Duration // team: send window
 	teamGrace    time.Duration // team: wait for the last deliveries, then count the rest lost
 
-	idleSmall, idleLarge int // idle: the two points
-	storeSenders         int // storage: senders at once
-	storeBurst           int // storage: messages per sender, back to back
-	pageRequests         int // page: timed requests
+	idleSmall, idleLarge int           // idle: the two points
+	storeSenders         int           // storage: senders at once
+	storeBurst           int           // storage: messages per sender, back to back
+	pageRequests         int           // page: timed requests, one after another
+	pageClients          int           // page: signed-in clients at once
+	pageWindow           time.Duration // page: how long they load it, per Accept-Encoding
 
 	capSockets, capSenders int           // capacity: sockets held, users sending
 	capRate                float64       // capacity: messages/s in all
 	capWindow              time.Duration // capacity: send window
 
-	perf     bool   // record a CPU profile of agora with perf during the fan-out
-	agoraBin string // use this agora binary instead of building one
-	out      string // the results table
+	perf      bool     // record a CPU profile of agora with perf during the fan-out
+	agoraBin  string   // use this agora binary instead of building one
+	agoraArgs []string // more flags for every agora process (-pprof ADDR, say)
+	out       string   // the results table
 }
 
 // The idle and capacity phases hold up to 15,000 sockets. The server allows
@@ -127,7 +131,7 @@ func parseSettings(args []string, stderr io.Writer) (settings, string, error) {
 		users: 200, socketsPerUser: 5, senders: 100,
 		rooms: 20, roomsPerUser: 10, teamGrace: 8 * time.Second,
 		grace:     15 * time.Second,
-		idleSmall: 1000, storeSenders: 64, storeBurst: 25, pageRequests: 200,
+		idleSmall: 1000, storeSenders: 64, storeBurst: 25, pageRequests: 200, pageClients: 16,
 		capSenders: 10,
 	}
 	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
@@ -138,19 +142,23 @@ func parseSettings(args []string, stderr io.Writer) (settings, string, error) {
 	fs.Float64Var(&s.lowRate, "low-rate", 1, "room: the same fan-out first at this rate per sender (0: skip)")
 	teamSeconds := fs.Int("team-seconds", 20, "team: length of the send window in seconds (max 120)")
 	fs.Float64Var(&s.teamRate, "team-rate", 300, "team: messages/s over all rooms (max 1000)")
+	pageSeconds := fs.Int("page-seconds", 5, "page: seconds the 16 clients load the room page, per Accept-Encoding (max 60)")
 	fs.IntVar(&s.idleLarge, "idle", 10000, "idle: sockets at the large point (max 15000)")
 	fs.IntVar(&s.capSockets, "capacity", 10000, "capacity: sockets held (max 15000)")
 	fs.Float64Var(&s.capRate, "capacity-rate", 5, "capacity: messages/s in all, from 10 senders (max 60)")
 	capSeconds := fs.Int("capacity-seconds", 30, "capacity: length of the send window in seconds (max 300)")
 	fs.BoolVar(&s.perf, "perf", false, "record a CPU profile of agora with perf during the one-room fan-out (perf-agora.txt beside -out)")
 	fs.StringVar(&s.agoraBin, "agora-bin", "", "use this agora binary instead of building one")
+	agoraArgs := fs.String("agora-args", "", "more flags for every agora process, space-separated (-pprof 127.0.0.1:6060, say)")
 	fs.StringVar(&s.out, "out", filepath.Join("handlers", "testdata", "bench", "results.txt"), "where the results table is written")
 	baseline := fs.String("baseline-addr", "", "serve the bare hub on this address (the load generator starts itself so)")
 	if err := fs.Parse(args); err != nil {
 		return s, "", err
 	}
+	s.agoraArgs = strings.Fields(*agoraArgs)
 	s.fanout = time.Duration(min(max(*seconds, 1), 120)) * time.Second
 	s.teamWindow = time.Duration(min(max(*teamSeconds, 1), 120)) * time.Second
+	s.pageWindow = time.Duration(min(max(*pageSeconds, 1), 60)) * time.Second
 	s.rate = min(max(s.rate, 0.1), 6)
 	s.lowRate = min(max(s.lowRate, 0), 6)
 	s.teamRate = min(max(s.teamRate, 1), 1000)

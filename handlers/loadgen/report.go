@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 	"time"
@@ -168,6 +169,14 @@ func (res *results) table(cfg settings) string {
 		pg := res.page
 		row(fmt.Sprintf("(d) GET room page (%d msgs, %d B) p50", pg.msgs, pg.bytes), ms(pg.p50), "n/a", "", "<= 1 ms", verdict(pg.p50 <= time.Millisecond)+" (**)")
 		row("(d) GET room page p99", ms(pg.p99), "n/a", "", "", "")
+		for _, l := range pg.loads {
+			tag := fmt.Sprintf("(d) %d clients, %s:", l.clients, cmp.Or(l.coding, "identity"))
+			row(tag+" pages/s", fmt.Sprintf("%.0f", l.perSecond()), "n/a", "", "", "")
+			row(tag+" pages per server CPU-second", fmt.Sprintf("%.0f", l.perCPUSecond()), "n/a", "", ">= 5000", verdict(l.perCPUSecond() >= 5000))
+			row(tag+" server CPU per page", fmt.Sprintf("%.0f µs", float64(l.cpu.Microseconds())/float64(max(l.pages, 1))), "n/a", "", "", "")
+			row(tag+" bytes per page / p50 / p99", fmt.Sprintf("%d / %s / %s", l.bytes, ms(l.p50), ms(l.p99)), "n/a", "", "", "")
+			row(tag+" other processes' CPU", pct(l.otherCPU, l.took), "n/a", "", "~0", "")
+		}
 	}
 
 	if cfg.phases["capacity"] {
@@ -213,6 +222,8 @@ func (res *results) table(cfg settings) string {
 	}
 	if cfg.phases["page"] {
 		fmt.Fprintf(&b, "(**) measured at the client over one keep-alive loopback connection, request to last byte, %d requests.\n", res.page.requests)
+		fmt.Fprintf(&b, "(d) N clients: that many signed-in users load #general at once, each over its own keep-alive connection, for %v per\n"+
+			"    Accept-Encoding (a browser's \"gzip, deflate, br, zstd\", then \"gzip\"); server CPU is utime+stime from /proc over that time.\n", cfg.pageWindow)
 	}
 	if cfg.phases["capacity"] {
 		b.WriteString(res.capacity.note(cfg))
