@@ -48,6 +48,7 @@ type roomList struct {
 
 	mu       sync.Mutex
 	rendered map[views.ListLook][]byte
+	people   map[uint64][]byte // RoomMembers by views.RoomView.OnlineKey
 	size     int
 	dropped  bool // out of the cache: renderings are no longer kept
 }
@@ -91,19 +92,31 @@ func (c *roomLists) drop(k listKey, e *roomList) {
 
 // render returns the list as look shows it, rendering it the first time.
 func (c *roomLists) render(l *roomList, look views.ListLook, draw func() []byte) []byte {
+	return renderOnce(c, l, &l.rendered, look, draw)
+}
+
+// renderMembers returns the member list with those online that online
+// names, rendering it the first time.
+func (c *roomLists) renderMembers(l *roomList, online uint64, draw func() []byte) []byte {
+	return renderOnce(c, l, &l.people, online, draw)
+}
+
+// renderOnce returns what draw renders for k, kept in *m: a few of them
+// per entry, while the entry is in the cache.
+func renderOnce[K comparable](c *roomLists, l *roomList, m *map[K][]byte, k K, draw func() []byte) []byte {
 	l.mu.Lock()
-	b, ok := l.rendered[look]
+	b, ok := (*m)[k]
 	l.mu.Unlock()
 	if ok {
 		return b
 	}
 	b = draw()
 	l.mu.Lock()
-	if _, ok := l.rendered[look]; !ok && !l.dropped && len(l.rendered) < roomListLooksMax {
-		if l.rendered == nil {
-			l.rendered = map[views.ListLook][]byte{}
+	if _, ok := (*m)[k]; !ok && !l.dropped && len(*m) < roomListLooksMax {
+		if *m == nil {
+			*m = map[K][]byte{}
 		}
-		l.rendered[look] = b
+		(*m)[k] = b
 		l.size += len(b)
 		c.bytes.Add(int64(len(b)))
 	}

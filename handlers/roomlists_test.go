@@ -1,11 +1,15 @@
 package handlers_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/coder/websocket"
 )
 
 // The room page's message list is rendered once and shared while nothing in
@@ -68,6 +72,30 @@ func TestRoomPageListFollowsEveryChange(t *testing.T) {
 	}
 	if strings.Contains(pt, " AM</time>") || strings.Contains(pt, " PM</time>") {
 		t.Error("a reader counting hours to 23 got the other reader's AM/PM times")
+	}
+
+	// The member list marks who has the room open, as it changes.
+	online := regexp.MustCompile(`<li data-user="bob" data-online="true">`)
+	if online.MatchString(page(ann, nil)) {
+		t.Fatal("bob is online in the member list before he opened a socket")
+	}
+	conn, _, err := bob.dialRaw("/rooms/general/ws?after=0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := conn.Read(context.Background()); err != nil { // the backlog: subscribed
+		t.Fatal(err)
+	}
+	if !online.MatchString(page(ann, nil)) {
+		t.Error("bob's socket is open, yet the member list does not show him online")
+	}
+	conn.Close(websocket.StatusNormalClosure, "")
+	deadline := time.Now().Add(10 * time.Second)
+	for online.MatchString(page(ann, nil)) && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond) // polling for a condition under a deadline
+	}
+	if online.MatchString(page(ann, nil)) {
+		t.Error("bob closed his socket, yet the member list shows him online")
 	}
 
 	expectStatus(t, ann.post("/messages/"+id[1]+"/delete", nil), http.StatusSeeOther)

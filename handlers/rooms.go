@@ -220,6 +220,7 @@ func (s *Server) renderRoom(c echo.Context, status int, u chat.User, a access, w
 		return err
 	}
 	v.Rendered = s.lists.render(list, v.ListLook(), func() []byte { return renderBytes(views.RoomMessages(v)) })
+	v.RenderedMembers = s.lists.renderMembers(list, v.OnlineKey(), func() []byte { return renderBytes(views.RoomMembers(v)) })
 	// Pages of the room change with every message: never serve one from cache.
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return render(c, status, views.RoomPage(p, v))

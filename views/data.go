@@ -5,7 +5,10 @@ package views
 
 import (
 	"context"
+	"encoding/binary"
+	"hash/fnv"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -132,8 +135,9 @@ type RoomView struct {
 	Clock Clock
 	Now   time.Time
 	// Rendered, when set, is RoomMessages(v) already rendered for a reader
-	// with the same ListLook: the page writes it as it is.
-	Rendered []byte
+	// with the same ListLook, and RenderedMembers RoomMembers(v) with the
+	// same members online: the page writes them as they are.
+	Rendered, RenderedMembers []byte
 }
 
 // ListLook is everything of one reader that RoomMessages depends on besides
@@ -162,10 +166,39 @@ func (v RoomView) messageList() templ.Component {
 	if v.Rendered == nil {
 		return RoomMessages(v)
 	}
+	return rendered(v.Rendered)
+}
+
+// memberList is the page's member list: rendered before, or now.
+func (v RoomView) memberList() templ.Component {
+	if v.RenderedMembers == nil {
+		return RoomMembers(v)
+	}
+	return rendered(v.RenderedMembers)
+}
+
+func rendered(b []byte) templ.Component {
 	return templ.ComponentFunc(func(_ context.Context, w io.Writer) error {
-		_, err := w.Write(v.Rendered)
+		_, err := w.Write(b)
 		return err
 	})
+}
+
+// OnlineKey names who is online, for caching RoomMembers: a hash of the
+// online users' ids, in order.
+func (v RoomView) OnlineKey() uint64 {
+	ids := make([]int64, len(v.Online))
+	for i, u := range v.Online {
+		ids[i] = u.ID
+	}
+	slices.Sort(ids)
+	h := fnv.New64a()
+	var b [8]byte
+	for _, id := range ids {
+		binary.LittleEndian.PutUint64(b[:], uint64(id))
+		h.Write(b[:])
+	}
+	return h.Sum64()
 }
 
 // LastID is the id of the last message shown, 0 when none.
