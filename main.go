@@ -42,6 +42,10 @@ func main() {
 // run starts agora and serves until ctx is cancelled, then shuts down
 // gracefully: sockets are closed with 1012 so browsers reconnect to the next
 // process, and requests in flight get time to finish.
+// minOpenFiles is the open file limit under which agora warns at start:
+// about the sockets of a team of a few hundred people.
+const minOpenFiles = 4096
+
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	if len(args) > 1 && args[1] == "backup" {
 		return runBackup(ctx, args[1:], getenv, stdout)
@@ -163,7 +167,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if tlsConfig != nil {
 		scheme = "https://"
 	}
-	log.Info("listening", "addr", scheme+ln.Addr().String(), "db", store.Source())
+	// Every socket holds a file descriptor: the limit bounds the sockets
+	// this node can hold, and a low one is better known before it is hit.
+	if n := openFileLimit(); n > 0 && n < minOpenFiles {
+		log.Warn("open file limit is low: each socket needs one; raise it (ulimit -n, systemd LimitNOFILE=)", "open_files", n, "want", minOpenFiles)
+	}
+	log.Info("listening", "addr", scheme+ln.Addr().String(), "db", store.Source(), "open_files", openFileLimit())
 	serveErr := make(chan error, 1)
 	go func() {
 		if tlsConfig != nil {

@@ -58,6 +58,10 @@ func TestRunServesAndShutsDown(t *testing.T) {
 			if m[2] != dbPath {
 				t.Errorf("serving %s, want the database from CHAT_DB %s", m[2], dbPath)
 			}
+			// The sockets a node can hold: one open file each.
+			if !regexp.MustCompile(`open_files=[1-9]\d*`).MatchString(lines.Text()) {
+				t.Errorf("the listening line does not say the open file limit: %s", lines.Text())
+			}
 		}
 	}
 	if base == "" {
