@@ -110,6 +110,8 @@ type results struct {
 	agIdle, blIdle idleResult
 	agLow, blLow   loadResult
 	agRoom, blRoom loadResult
+	bnLow, bnRoom  loadResult // the Bun peer, when it ran
+	bunVersion     string
 	agTeam, blTeam loadResult
 	store          storageResult
 	page           pageResult
@@ -245,7 +247,22 @@ func (b *bench) room(ctx context.Context, users []*user, res *results) error {
 			return err
 		}
 	}
-	res.blRoom, err = runLoad(ctx, newTarget(bp, false), oneRoomSpec(cfg, nil, pageState{}, cfg.rate, "baseline", b.benchDir, false), b.logf)
+	if res.blRoom, err = runLoad(ctx, newTarget(bp, false), oneRoomSpec(cfg, nil, pageState{}, cfg.rate, "baseline", b.benchDir, false), b.logf); err != nil {
+		return err
+	}
+	bp.stop()
+	bn, err := b.startBun(ctx, "bun-room")
+	if err != nil || bn == nil {
+		return err
+	}
+	defer bn.stop()
+	res.bunVersion = bunVersion(cfg.bun)
+	if cfg.lowRate > 0 {
+		if res.bnLow, err = runLoad(ctx, newTarget(bn, false), oneRoomSpec(cfg, nil, pageState{}, cfg.lowRate, "bun-low", b.benchDir, false), b.logf); err != nil {
+			return err
+		}
+	}
+	res.bnRoom, err = runLoad(ctx, newTarget(bn, false), oneRoomSpec(cfg, nil, pageState{}, cfg.rate, "bun", b.benchDir, false), b.logf)
 	return err
 }
 

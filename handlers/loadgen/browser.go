@@ -51,6 +51,11 @@ type user struct {
 // server allows 10 sign-ups per address, then one per 6 s), and opens
 // #general once for each, which makes them members.
 func signup(addr string, n int, logf func(string, ...any)) ([]*user, error) {
+	return signupFrom(addr, 0, n, logf)
+}
+
+// signupFrom signs up users number from to from+n-1 (load0000 onwards).
+func signupFrom(addr string, from, n int, logf func(string, ...any)) ([]*user, error) {
 	const perAddr = 9
 	users := make([]*user, n)
 	var mu sync.Mutex
@@ -63,9 +68,9 @@ func signup(addr string, n int, logf func(string, ...any)) ([]*user, error) {
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				src := local(2, i/perAddr)
+				src := local(2, (from+i)/perAddr)
 				hc := &http.Client{Transport: transport(func() *net.TCPAddr { return src }), CheckRedirect: noRedirect, Timeout: 30 * time.Second}
-				u, err := signupOne(hc, addr, fmt.Sprintf("load%04d", i))
+				u, err := signupOne(hc, addr, fmt.Sprintf("load%04d", from+i))
 				hc.CloseIdleConnections()
 				mu.Lock()
 				if err != nil {

@@ -214,17 +214,18 @@ func TestProcTreeCPU(t *testing.T) {
 // largest: no user holds more live sockets than it allows, nor does any
 // source address (it refuses the rest with 429).
 func TestSocketsFitServerLimits(t *testing.T) {
-	for _, args := range [][]string{nil, {"-idle", "15000", "-capacity", "15000"}, {"-phase", "idle,capacity", "-idle", "3000", "-capacity", "12345"}} {
+	for _, args := range [][]string{nil, {"-idle", "15000", "-capacity", "50000"}, {"-phase", "idle,capacity", "-idle", "3000", "-capacity", "12345"}} {
 		cfg, _, err := parseSettings(args, io.Discard)
 		if err != nil {
 			t.Fatal(err)
 		}
-		users := make([]*user, cfg.signups())
+		users := make([]*user, max(cfg.signups(), cfg.capUsers()))
 		for i := range users {
 			users[i] = &user{name: fmt.Sprint("load", i)}
 		}
-		idle := append(oneRoom(users, 0, cfg.idleSmall, pageState{}), oneRoom(users, cfg.idleSmall, cfg.idleLarge-cfg.idleSmall, pageState{})...)
-		for phase, seats := range map[string][]seat{"idle": idle, "capacity": oneRoom(users, 0, cfg.capSockets, pageState{})} {
+		idle := append(oneRoom(users[:cfg.signups()], 0, cfg.idleSmall, pageState{}), oneRoom(users[:cfg.signups()], cfg.idleSmall, cfg.idleLarge-cfg.idleSmall, pageState{})...)
+		capacity := oneRoom(users[:cfg.capUsers()], 0, cfg.capSockets, pageState{})
+		for phase, seats := range map[string][]seat{"idle": idle, "capacity": capacity} {
 			perUser := map[*user]int{}
 			perAddr := map[string]int{}
 			tg := &target{}

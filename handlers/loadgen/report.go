@@ -70,7 +70,11 @@ func (res *results) table(cfg settings) string {
 	fmt.Fprintf(&b, "agora load generator, %s, %d CPUs shared by server and load generator, loopback\n", res.began.UTC().Format(time.RFC3339), numCPU())
 	fmt.Fprintf(&b, "baseline: in-memory coder/websocket hub, no storage, no rendering, one write per message per socket, 256-message queue\n")
 	fmt.Fprintf(&b, "load generator: raw RFC 6455 client, one goroutine per socket; its CPU competes with the server's on the same cores\n")
-	fmt.Fprintf(&b, "reference, NOT measured in this run (DESIGN.md, measured elsewhere): %s\n\n", bunReference)
+	if cfg.bun != "" && cfg.phases["room"] {
+		fmt.Fprintf(&b, "Bun: measured in this run, beside agora and the bare hub (h); DESIGN.md's figures, measured elsewhere: %s\n\n", bunReference)
+	} else {
+		fmt.Fprintf(&b, "reference, NOT measured in this run (DESIGN.md, measured elsewhere): %s\n\n", bunReference)
+	}
 	if cfg.sqlitePhases() {
 		row("metric", "agora", "baseline", "ratio", "target", "verdict")
 	}
@@ -181,6 +185,9 @@ func (res *results) table(cfg settings) string {
 
 	if cfg.phases["capacity"] {
 		res.capacity.rows(row)
+	}
+	if cfg.phases["room"] {
+		res.sideBySide(&b, cfg)
 	}
 	if cfg.phases["cluster"] {
 		res.cluster.rows(&b, res.agRoom, res.store)
