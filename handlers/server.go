@@ -122,11 +122,13 @@ type Server struct {
 	postLimits    *limiterSet // messages per user, across all their sockets and forms
 	frameLimits   *limiterSet // socket frames per user, across all their sockets
 	hooks         *webhooks
-	streams       *streams    // the API's event streams
-	apiLimits     *limiterSet // API requests per token
-	apiWrites     *limiterSet // API posts, edits, reactions and joins per token
-	hookLimits    *limiterSet // posts per incoming webhook
-	exportLimits  *limiterSet // exports started per user
+	streams       *streams     // the API's event streams
+	streamCount   *socketCount // open event streams per user and per client address
+	replayLimits  *limiterSet  // event stream replays (Last-Event-ID behind the latest) per user
+	apiLimits     *limiterSet  // API requests per token
+	apiWrites     *limiterSet  // API posts, edits, reactions and joins per token
+	hookLimits    *limiterSet  // posts per incoming webhook
+	exportLimits  *limiterSet  // exports started per user
 
 	framesRendered atomic.Int64 // fragments rendered for broadcast, for tests and benchmarks
 	lists          *roomLists   // room pages' message lists, shared while their room is unchanged
@@ -212,6 +214,8 @@ func New(cfg Config) *Server {
 		roomLimits:    newLimiterSet(1.0/30, 5),
 		hashes:        newHashGate(),
 		sockets:       newSocketCount(SocketsPerUser, SocketsPerAddress),
+		streamCount:   newSocketCount(StreamsPerUser, StreamsPerAddress),
+		replayLimits:  newLimiterSet(1.0/5, 10),
 		seen:          newSeenMarks(),
 		hookLimits:    newLimiterSet(1, 20), // Slack's: one a second, short bursts allowed
 		exportLimits:  newLimiterSet(1.0/300, 3),
