@@ -133,6 +133,9 @@ func TestE2EEditKeysAndOneTabStop(t *testing.T) {
 			.filter(e => e.tabIndex >= 0 && e.getClientRects().length > 0)
 			.map(e => (e.closest('#messages > [data-id]') || e).id)`)
 	}
+	// The cancelled edit's view is swapped in before htmx settles it, and
+	// app.js gives the list its one Tab stop again once it has settled.
+	alice.waitJS("the list's one entry in the Tab order", `document.querySelector('#messages > [tabindex="0"]') !== null`, liveWait)
 	stops := tabbable()
 	if len(stops) == 0 {
 		t.Fatal("nothing in the message list is in the Tab order")

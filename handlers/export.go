@@ -29,7 +29,7 @@ func (s *Server) handleAdminExport(c echo.Context) error {
 
 func (s *Server) handleMyExport(c echo.Context) error {
 	u, _ := userFrom(c)
-	if u.IsGuest {
+	if !chat.MayExportOwn(u) {
 		return chat.Errorf(chat.EForbidden, "A guest has no data of their own to take out.")
 	}
 	return s.streamExport(c, u.ID, "agora-"+u.Username)

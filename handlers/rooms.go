@@ -56,7 +56,7 @@ func (s *Server) browseRooms(c echo.Context, q string) (views.RoomsView, error) 
 	v := views.RoomsView{Query: q, Total: len(all)}
 	needle := strings.ToLower(q)
 	for _, r := range all {
-		if u.IsGuest && r.Private {
+		if a := chat.Access(u, r.Room, r.Member); !a.Read && !a.Join {
 			continue
 		}
 		if needle == "" || strings.Contains(strings.ToLower(r.Name), needle) || strings.Contains(r.Slug, needle) {
