@@ -27,6 +27,7 @@ import (
 	"agora/chat/live/cluster"
 	"agora/db"
 	"agora/handlers"
+	"agora/handlers/command"
 	"agora/handlers/metrics"
 )
 
@@ -52,9 +53,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		case "backup":
 			return runBackup(ctx, args[1:], getenv, stdout)
 		case "users":
-			return runUsers(ctx, args[1:], getenv, stdout)
+			return command.Users(ctx, args[1:], getenv, stdout)
 		case "export":
-			return runExport(ctx, args[1:], getenv, stdout)
+			return command.Export(ctx, args[1:], getenv, stdout)
 		}
 	}
 	fs, o, err := newFlags(args[0], getenv, stdout)
@@ -199,10 +200,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	// Every socket holds a file descriptor: the limit bounds the sockets
 	// this node can hold, and a low one is better known before it is hit.
-	if n := openFileLimit(); n > 0 && n < minOpenFiles {
+	if n := command.OpenFileLimit(); n > 0 && n < minOpenFiles {
 		log.Warn("open file limit is low: each socket needs one; raise it (ulimit -n, systemd LimitNOFILE=)", "open_files", n, "want", minOpenFiles)
 	}
-	log.Info("listening", "addr", scheme+ln.Addr().String(), "db", store.Source(), "open_files", openFileLimit())
+	log.Info("listening", "addr", scheme+ln.Addr().String(), "db", store.Source(), "open_files", command.OpenFileLimit())
 	serveErr := make(chan error, 1)
 	go func() {
 		if tlsConfig != nil {

@@ -1,14 +1,14 @@
 //go:build unix
 
-package main
+package command
 
 import "syscall"
 
-// openFileLimit is how many files and sockets this process may have open:
+// OpenFileLimit is how many files and sockets this process may have open:
 // one per socket, so it bounds the sockets a node holds. Go raises the soft
 // limit to the hard one at start; the hard one is the system's to raise
 // (ulimit -Hn, systemd's LimitNOFILE=).
-func openFileLimit() uint64 {
+func OpenFileLimit() uint64 {
 	var rl syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
 		return 0

@@ -1,4 +1,4 @@
-package main
+package command
 
 import (
 	"context"
@@ -18,10 +18,10 @@ import (
 	"agora/db/export"
 )
 
-// runExport is `agora export [-db SOURCE] DEST.zip`: everything the server
+// Export is `agora export [-db SOURCE] DEST.zip`: everything the server
 // holds, as a zip, from SQLite or PostgreSQL, while agora runs. The zip is
 // made beside DEST and named DEST once whole, so DEST is whole or absent.
-func runExport(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+func Export(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("agora export", flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	fs.Usage = func() {

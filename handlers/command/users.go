@@ -1,4 +1,4 @@
-package main
+package command
 
 import (
 	"context"
@@ -33,9 +33,9 @@ create and reset-password print a one-time link that sets a password (valid
 it, with this first account as its admin.
 `
 
-// runUsers is `agora users`: the operator's commands on accounts, straight on
+// Users is `agora users`: the operator's commands on accounts, straight on
 // the store (SQLite or PostgreSQL), while servers may be running on it.
-func runUsers(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+func Users(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("agora users", flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	fs.Usage = func() {
@@ -257,4 +257,12 @@ func (u usersCommand) account(ctx context.Context, name string) (chat.User, erro
 // does: a missing file must be refused before opening it would make one.
 func isSQLiteFile(dsn string) bool {
 	return !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://")
+}
+
+// envOr is the environment's value for key, or fallback when it is unset.
+func envOr(getenv func(string) string, key, fallback string) string {
+	if v := getenv(key); v != "" {
+		return v
+	}
+	return fallback
 }
