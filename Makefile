@@ -6,6 +6,11 @@ HTMX_WS_VERSION := 2.0.4
 HTMX_WS_SHA256  := 896afc2936ded7a56373edf16ce75b0fe9bf49c03d1f55aee9baa94cb87c8d3e
 AXE_VERSION     := 4.14.1
 AXE_SHA256      := 29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c
+# Bun, the peer make bench measures agora beside: its Linux x64 build, the
+# binary the `bun` npm package installs (through this optional dependency).
+BUN_VERSION     := 1.4.5
+BUN_SHA256      := f05d28a3862f4b84395c7fa32480b835dd47482e80b7e7a49a115227f0c06083
+BUN             := bin/bun
 VENDOR          := assets/vendor
 # axe-core is a test tool: kept beside the browser tests, never embedded.
 AXE             := handlers/testdata/axe/axe.min.js
@@ -14,19 +19,25 @@ GO ?= go
 
 .PHONY: run build test e2e bench fuzz generate assets check clean cluster
 
-run: assets
-	$(GO) run . $(ARGS)
+# The binary is built and run, not `go run`, which exits 1 after Ctrl-C
+# however its program ends (and make then says "Error 1").
+run: build
+	bin/agora $(ARGS)
 
 build: assets
 	$(GO) build -o bin/agora .
 
 # Two nodes on one throwaway PostgreSQL and one NATS, on ports 8081 and 8082
-# (see README, "Several nodes"); Ctrl-C stops them all; ARGS go to both nodes
-# (make cluster ARGS=-trust-proxy). The launcher is built, not run with
-# `go run`, which exits 1 after Ctrl-C however its program ends.
+# (see README, "Several nodes"); Ctrl-C stops them all; ARGS go to every node
+# (make cluster ARGS=-trust-proxy). NODES=3 NATS=3 starts three nodes on three
+# NATS servers routed as one NATS cluster (ports 4222-4224). The launcher is
+# built, not run with `go run`, which exits 1 after Ctrl-C however its
+# program ends.
+NODES ?= 2
+NATS  ?= 1
 cluster: build
 	$(GO) build -o bin/localcluster ./handlers/localcluster
-	bin/localcluster -agora bin/agora -- $(ARGS)
+	bin/localcluster -agora bin/agora -nodes $(NODES) -nats-servers $(NATS) -- $(ARGS)
 
 test: assets
 	$(GO) test -race -count=1 ./...
@@ -37,19 +48,22 @@ e2e: assets $(AXE)
 	$(GO) test -tags e2e -count=1 -timeout 10m -run 'TestE2E' -v ./handlers/
 
 # Micro-benchmarks, then the load generator: the real binary over loopback,
-# one room and a team of rooms, beside a bare broadcast hub, and the room on
-# two nodes of a cluster (the table also in handlers/testdata/bench/results.txt).
-# LOADGEN="-phase team" runs one phase.
-bench: assets
+# one room and a team of rooms, beside Bun's pub/sub and a bare broadcast hub,
+# and the room on two and three nodes of a cluster (the table also in
+# handlers/testdata/bench/results.txt). LOADGEN="-phase team" runs one phase.
+bench: assets $(BUN)
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
-	$(GO) run ./handlers/loadgen $(LOADGEN)
+	$(GO) run ./handlers/loadgen -bun $(BUN) $(LOADGEN)
+
+$(BUN):
+	@$(call fetch_npm,@oven/bun-linux-x64,$(BUN_VERSION),bin/bun,$(BUN_SHA256),$@)
 
 # Each fuzz target for 20,000 inputs, a count rather than a duration: a
 # duration's deadline can end a run mid-minimisation with "context deadline
 # exceeded" (their corpora are in testdata/fuzz and
 # run with every `make test`). FUZZTIME=5m for a longer hunt.
 FUZZTIME ?= 20000x
-FUZZ_TARGETS := ./chat/:FuzzValidateBody ./chat/:FuzzValidateUsername ./chat/:FuzzValidateDisplayName \
+FUZZ_TARGETS := ./chat/:FuzzNameKeys ./chat/media/:FuzzDecodeCost ./chat/:FuzzValidateBody ./chat/:FuzzValidateUsername ./chat/:FuzzValidateDisplayName \
 	./chat/:FuzzValidateRoomName ./chat/:FuzzValidateClientMsgID ./chat/markup/:FuzzParse \
 	./views/:FuzzMessageBody ./handlers/frame/:FuzzDecode
 fuzz: assets

@@ -30,6 +30,7 @@ import (
 	"agora/chat/mail"
 	"agora/db"
 	"agora/handlers"
+	"agora/handlers/command"
 	"agora/handlers/metrics"
 )
 
@@ -45,9 +46,20 @@ func main() {
 // run starts agora and serves until ctx is cancelled, then shuts down
 // gracefully: sockets are closed with 1012 so browsers reconnect to the next
 // process, and requests in flight get time to finish.
+// minOpenFiles is the open file limit under which agora warns at start:
+// about the sockets of a team of a few hundred people.
+const minOpenFiles = 4096
+
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	if len(args) > 1 && args[1] == "backup" {
-		return runBackup(ctx, args[1:], getenv, stdout)
+	if len(args) > 1 {
+		switch args[1] {
+		case "backup":
+			return runBackup(ctx, args[1:], getenv, stdout)
+		case "users":
+			return command.Users(ctx, args[1:], getenv, stdout)
+		case "export":
+			return command.Export(ctx, args[1:], getenv, stdout)
+		}
 	}
 	fs, o, err := newFlags(args[0], getenv, stdout)
 	if err != nil {
@@ -63,6 +75,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	case handlers.SignupOpen, handlers.SignupInvite, handlers.SignupClosed:
 	default:
 		return fmt.Errorf("-signup must be open, invite or closed, not %q", o.signup)
+	}
+	var oidcCfg *handlers.OIDC
+	if o.oidcIssuer != "" || o.oidcClientID != "" {
+		if o.oidcIssuer == "" || o.oidcClientID == "" {
+			return errors.New("-oidc-issuer and -oidc-client-id go together")
+		}
+		oidcCfg = &handlers.OIDC{Issuer: o.oidcIssuer, ClientID: o.oidcClientID, ClientSecret: o.oidcSecret}
+	}
+	if !o.passwordLogin && oidcCfg == nil {
+		return errors.New("-password-login=false needs -oidc-issuer: nobody could sign in")
 	}
 	if o.readTimeout <= 0 {
 		return errors.New("-read-timeout must be more than 0")
@@ -87,6 +109,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	maxUpload, err := handlers.ParseSize(o.maxUpload)
 	if err != nil {
 		return fmt.Errorf("-max-upload: %w", err)
+	}
+	quota, err := parseLimit(o.storageQuota)
+	if err != nil {
+		return fmt.Errorf("-storage-quota: %w", err)
+	}
+	if quota == 0 {
+		quota = -1 // none, where 0 would be the default
+	}
+	total, err := parseLimit(o.storageTotal)
+	if err != nil {
+		return fmt.Errorf("-storage-total: %w", err)
 	}
 	// Listening from here (connections wait until Serve) makes the address
 	// known for the links in emails, when -addr has port 0.
@@ -122,7 +155,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	runner := jobs.New(store, jobs.Options{Log: log})
 	app := handlers.New(handlers.Config{Store: store, Hub: hub, Log: log, Assets: assets.FS, Guests: o.guests, TrustProxy: o.trustProxy,
 		Metrics: counts, WebhooksPrivate: o.webhooksPrivate, MaxUpload: maxUpload, Signup: o.signup, Jobs: runner,
-		Mail: sender, PublicURL: publicURL})
+		Mail: sender, PublicURL: publicURL, StorageQuota: quota, StorageTotal: total,
+		OIDC: oidcCfg, NoPasswordLogin: !o.passwordLogin})
 	runner.Start()
 	defer runner.Stop()
 	if o.natsURL != "" {
@@ -189,7 +223,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if tlsConfig != nil {
 		scheme = "https://"
 	}
-	log.Info("listening", "addr", scheme+ln.Addr().String(), "db", store.Source())
+	// Every socket holds a file descriptor: the limit bounds the sockets
+	// this node can hold, and a low one is better known before it is hit.
+	if n := command.OpenFileLimit(); n > 0 && n < minOpenFiles {
+		log.Warn("open file limit is low: each socket needs one; raise it (ulimit -n, systemd LimitNOFILE=)", "open_files", n, "want", minOpenFiles)
+	}
+	log.Info("listening", "addr", scheme+ln.Addr().String(), "db", store.Source(), "open_files", command.OpenFileLimit())
 	serveErr := make(chan error, 1)
 	go func() {
 		if tlsConfig != nil {
@@ -236,11 +275,14 @@ type options struct {
 	addr, dbPath, pprofAddr, metricsAddr string
 	natsURL                              string
 	maxUpload                            string
+	storageQuota, storageTotal           string
 	signup                               string
 	tlsCert, tlsKey                      string
 	guests, trustProxy                   bool
 	webhooksPrivate                      bool
 	smtp, mailFrom, publicURL            string
+	oidcIssuer, oidcClientID, oidcSecret string
+	passwordLogin                        bool
 	readTimeout                          time.Duration
 	logLevel                             slog.Level
 }
@@ -253,7 +295,7 @@ func newFlags(name string, getenv func(string) string, out io.Writer) (*flag.Fla
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(out)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: agora [flags]\n       agora backup [-db SOURCE] DEST\n\nflags:\n")
+		fmt.Fprintf(fs.Output(), "usage: agora [flags]\n       agora backup [-db SOURCE] DEST\n       agora users list|create|reset-password|make-admin|deactivate [NAME] [-db SOURCE]\n       agora export [-db SOURCE] DEST.zip\n\nflags:\n")
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&o.addr, "addr", envOr(getenv, "CHAT_ADDR", "127.0.0.1:8080"), "address to listen on (env CHAT_ADDR)")
@@ -272,6 +314,12 @@ func newFlags(name string, getenv func(string) string, out io.Writer) (*flag.Fla
 	fs.StringVar(&o.smtp, "smtp", getenv("CHAT_SMTP"), "send email through this SMTP server: smtp://user:pass@host:port (STARTTLS when offered) or smtps://... (TLS) (env CHAT_SMTP); email is off when empty")
 	fs.StringVar(&o.mailFrom, "mail-from", getenv("CHAT_MAIL_FROM"), "the address emails come from, such as \"agora <chat@example.com>\" (env CHAT_MAIL_FROM)")
 	fs.StringVar(&o.publicURL, "public-url", getenv("CHAT_PUBLIC_URL"), "where people reach this server, such as https://chat.example.com: the start of links in emails (env CHAT_PUBLIC_URL); default http(s)://ADDR")
+	fs.StringVar(&o.storageQuota, "storage-quota", envOr(getenv, "CHAT_STORAGE_QUOTA", "256MB"), "how much each account's files may take unless an admin sets its own limit at /admin/storage, such as 256MB or 1GB; 0 for no default limit (env CHAT_STORAGE_QUOTA)")
+	fs.StringVar(&o.storageTotal, "storage-total", getenv("CHAT_STORAGE_TOTAL"), "how much all files together may take, such as 50GB; off when empty (env CHAT_STORAGE_TOTAL)")
+	fs.StringVar(&o.oidcIssuer, "oidc-issuer", getenv("CHAT_OIDC_ISSUER"), "sign people in with this OpenID Connect provider, e.g. https://id.example.com/realms/staff (env CHAT_OIDC_ISSUER); off when empty. Register {agora's URL}/login/oidc/callback with it")
+	fs.StringVar(&o.oidcClientID, "oidc-client-id", getenv("CHAT_OIDC_CLIENT_ID"), "agora's client id at the -oidc-issuer provider (env CHAT_OIDC_CLIENT_ID)")
+	fs.StringVar(&o.oidcSecret, "oidc-client-secret", getenv("CHAT_OIDC_CLIENT_SECRET"), "agora's client secret at the -oidc-issuer provider (env CHAT_OIDC_CLIENT_SECRET)")
+	fs.BoolVar(&o.passwordLogin, "password-login", getenv("CHAT_PASSWORD_LOGIN") != "0", "with -oidc-issuer: false refuses password login and sign-up (403), the provider being the only way in (env CHAT_PASSWORD_LOGIN=0)")
 	fs.TextVar(&o.logLevel, "log-level", slog.LevelInfo, "the least important log lines written: debug (every request, assets and health checks too), info, warn or error (env CHAT_LOG_LEVEL)")
 	for flagName, env := range map[string]string{"read-timeout": "CHAT_READ_TIMEOUT", "log-level": "CHAT_LOG_LEVEL"} {
 		if v := getenv(env); v != "" {
@@ -310,6 +358,14 @@ func (c *connStates) active() int {
 		}
 	}
 	return n
+}
+
+// parseLimit reads a size for a storage limit: empty or 0 is none.
+func parseLimit(v string) (int64, error) {
+	if v = strings.TrimSpace(v); v == "" || v == "0" {
+		return 0, nil
+	}
+	return handlers.ParseSize(v)
 }
 
 func envOr(getenv func(string) string, key, fallback string) string {

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"archive/zip"
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -26,12 +28,16 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/nats-io/nats-server/v2/server"
 
+	"agora/chat"
 	"agora/db"
+	"agora/db/pgtest"
 )
 
 // TestRunServesAndShutsDown starts the real program on a free port with its
@@ -57,6 +63,10 @@ func TestRunServesAndShutsDown(t *testing.T) {
 			base = m[1]
 			if m[2] != dbPath {
 				t.Errorf("serving %s, want the database from CHAT_DB %s", m[2], dbPath)
+			}
+			// The sockets a node can hold: one open file each.
+			if !regexp.MustCompile(`open_files=[1-9]\d*`).MatchString(lines.Text()) {
+				t.Errorf("the listening line does not say the open file limit: %s", lines.Text())
 			}
 		}
 	}
@@ -581,7 +591,7 @@ func TestReadmeFlagTable(t *testing.T) {
 // a duration or "1" for on.
 func envSets(t *testing.T, key string, base map[string]string) []string {
 	t.Helper()
-	for _, v := range []string{"1", "7s", "7MB", "invite", "x.example:1", "warn"} {
+	for _, v := range []string{"1", "7s", "7MB", "invite", "x.example:1", "warn", "0"} {
 		fs, _, err := newFlags("agora", func(k string) string {
 			if k == key {
 				return v
@@ -1118,6 +1128,423 @@ func TestLogLevel(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), "log-level") && !strings.Contains(err.Error(), "CHAT_LOG_LEVEL") {
 				t.Errorf("log level %q (%v): %v, want a refusal that names it", level, args, err)
 			}
+		}
+	}
+}
+
+// users runs `agora users ARGS...` as main would, and returns what it printed.
+func users(t *testing.T, env map[string]string, args ...string) (string, error) {
+	t.Helper()
+	var out bytes.Buffer
+	err := run(context.Background(), append([]string{"agora", "users"}, args...), func(k string) string { return env[k] }, &out)
+	return out.String(), err
+}
+
+func mustUsers(t *testing.T, env map[string]string, args ...string) string {
+	t.Helper()
+	out, err := users(t, env, args...)
+	if err != nil {
+		t.Fatalf("agora users %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+var linkRe = regexp.MustCompile(`https?://\S+/password/reset/(\S+)`)
+
+// link is the one-time link a command printed.
+func link(t *testing.T, out string) string {
+	t.Helper()
+	m := linkRe.FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no link in %q", out)
+	}
+	return m[0]
+}
+
+// waitClosed reads a socket until it closes, and returns its close code.
+func waitClosed(t *testing.T, conn *websocket.Conn) websocket.StatusCode {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for {
+		if _, _, err := conn.Read(ctx); err != nil {
+			if ctx.Err() != nil {
+				t.Fatal("the socket stayed open")
+			}
+			return websocket.CloseStatus(err)
+		}
+	}
+}
+
+// TestUsersCommandsOnARunningServer runs every `agora users` command on the
+// SQLite file of a running server, and looks at what people of that server
+// notice: a link that sets a password once, an admin page that opens, a
+// deactivated account's socket closed (1008) and its session gone.
+func TestUsersCommandsOnARunningServer(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "agora.db")
+	r := startRun(t, map[string]string{"CHAT_DB": dbPath})
+	env := map[string]string{"CHAT_DB": dbPath, "CHAT_URL": r.base}
+	newBrowser(t, r.base, nil).signup("ann") // the first account: the admin
+	bob := newBrowser(t, r.base, nil).signup("bob")
+
+	out := mustUsers(t, env, "list")
+	for _, want := range []string{"ann", "admin", "bob", "member", "active", "2 accounts"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("list lacks %q:\n%s", want, out)
+		}
+	}
+
+	// create: an account with no password, and a link that sets one.
+	out = mustUsers(t, env, "create", "carol")
+	if !strings.Contains(out, "created carol") {
+		t.Errorf("create said %q", out)
+	}
+	carolLink := link(t, out)
+	carol := newBrowser(t, r.base, nil)
+	if res := carol.post("/login", url.Values{"username": {"carol"}, "password": {""}}); res.StatusCode == http.StatusSeeOther {
+		t.Fatal("carol signed in without a password")
+	}
+	path := strings.TrimPrefix(carolLink, r.base)
+	if status, body := carol.get(path); status != http.StatusOK || !strings.Contains(body, `value="carol"`) {
+		t.Fatalf("the link's page: %d\n%.500s", status, body)
+	}
+	if res := carol.post(path, url.Values{"new_password": {"short"}}); res.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("a short password: %d, want 422", res.StatusCode)
+	}
+	if res := carol.post(path, url.Values{"new_password": {"carols-password"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("setting the password: %d, want 303", res.StatusCode)
+	}
+	if status, _ := carol.get("/"); status != http.StatusOK {
+		t.Errorf("carol is not signed in after setting her password: %d", status)
+	}
+	// Spent: a second use, or anyone else's, is refused and changes nothing.
+	other := newBrowser(t, r.base, nil)
+	if res := other.post(path, url.Values{"new_password": {"stolen-password"}}); res.StatusCode != http.StatusNotFound {
+		t.Errorf("the link used again: %d, want 404", res.StatusCode)
+	}
+	if status, _ := other.get(path); status != http.StatusNotFound {
+		t.Errorf("the spent link's page: %d, want 404", status)
+	}
+	if status, _ := other.get("/password/reset/not-a-token"); status != http.StatusNotFound {
+		t.Errorf("a made-up link: %d, want 404", status)
+	}
+	if res := newBrowser(t, r.base, nil).post("/login", url.Values{"username": {"carol"}, "password": {"carols-password"}}); res.StatusCode != http.StatusSeeOther {
+		t.Errorf("carol's new password does not sign in: %d", res.StatusCode)
+	}
+
+	// make-admin: the running server sees it at carol's next request.
+	if status, _ := carol.get("/admin/users"); status != http.StatusNotFound {
+		t.Fatalf("carol sees the admin pages before being made admin: %d", status)
+	}
+	if out := mustUsers(t, env, "make-admin", "carol"); !strings.Contains(out, "carol is an admin now") {
+		t.Errorf("make-admin said %q", out)
+	}
+	if status, body := carol.get("/admin/users"); status != http.StatusOK || !strings.Contains(body, "operator (agora users)") {
+		t.Errorf("carol as admin: %d; the audit list names the operator: %v", status, strings.Contains(body, "operator (agora users)"))
+	}
+
+	// reset-password: bob's sessions end once the link is used, his open
+	// socket with them.
+	bob.get("/rooms/general") // joins it
+	bobSocket := bob.dial("general")
+	readUntil(t, bobSocket, `data-user="bob"`) // in the hub: the server knows the socket
+	resetPath := strings.TrimPrefix(link(t, mustUsers(t, env, "reset-password", "bob")), r.base)
+	if status, _ := bob.get("/"); status != http.StatusOK {
+		t.Fatalf("a reset link made changes before it was used: bob's page %d", status)
+	}
+	if res := newBrowser(t, r.base, nil).post(resetPath, url.Values{"new_password": {"bobs-new-password"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("bob's reset: %d", res.StatusCode)
+	}
+	if code := waitClosed(t, bobSocket); code != websocket.StatusPolicyViolation {
+		t.Errorf("bob's socket closed with %d after his reset, want 1008", code)
+	}
+	if status, _ := bob.get("/"); status != http.StatusSeeOther {
+		t.Errorf("bob's old session still works after the reset: %d", status)
+	}
+
+	// deactivate: from another process, so the server learns of it from
+	// the store. Bob's socket closes (1008: browsers do not reconnect).
+	bob2 := newBrowser(t, r.base, nil)
+	if res := bob2.post("/login", url.Values{"username": {"bob"}, "password": {"bobs-new-password"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("bob's login: %d", res.StatusCode)
+	}
+	conn := bob2.dial("general")
+	readUntil(t, conn, `data-user="bob"`)
+	if out := mustUsers(t, env, "deactivate", "bob"); !strings.Contains(out, "bob is deactivated") {
+		t.Errorf("deactivate said %q", out)
+	}
+	if status, _ := bob2.get("/"); status != http.StatusSeeOther {
+		t.Errorf("a deactivated account's session still works: %d", status)
+	}
+	if code := waitClosed(t, conn); code != websocket.StatusPolicyViolation {
+		t.Errorf("the deactivated account's socket closed with %d, want 1008", code)
+	}
+	if res := newBrowser(t, r.base, nil).post("/login", url.Values{"username": {"bob"}, "password": {"bobs-new-password"}}); res.StatusCode == http.StatusSeeOther {
+		t.Error("a deactivated account signed in")
+	}
+	if out := mustUsers(t, env, "list"); !regexp.MustCompile(`bob\s+-\s+member\s+deactivated`).MatchString(out) {
+		t.Errorf("list does not show bob deactivated:\n%s", out)
+	}
+}
+
+// TestUsersCommandRefusals: every mistake an operator can make gets a clear
+// error and changes nothing.
+func TestUsersCommandRefusals(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "agora.db")
+	env := map[string]string{"CHAT_DB": dbPath}
+	if _, err := users(t, env, "list"); err == nil {
+		t.Error("a missing database file was not refused (it would have been made)")
+	}
+	mustUsers(t, env, "create", "ann", "-db", dbPath) // flags after the words too; makes the file
+	mustUsers(t, env, "create", "bob")
+	mustUsers(t, env, "deactivate", "bob")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "say what to do"},
+		{[]string{"launch"}, `unknown command "launch"`},
+		{[]string{"create"}, "name one account"},
+		{[]string{"create", "a", "b"}, "name one account"},
+		{[]string{"list", "ann"}, "takes no name"},
+		{[]string{"create", "x"}, "2 to 32"},
+		{[]string{"create", "ANN"}, "taken"},
+		{[]string{"create", "b0b"}, "looks too much like"}, // 0 and o look alike
+		{[]string{"make-admin", "nobody"}, `no account is called "nobody"`},
+		{[]string{"reset-password", "bob"}, "deactivated"},
+		{[]string{"make-admin", "bob"}, "only an active person"},
+	} {
+		out, err := users(t, env, c.args...)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("agora users %v: %v (%q), want an error saying %q", c.args, err, out, c.want)
+		}
+	}
+	if out := mustUsers(t, env, "list"); strings.Count(out, "\n") != 4 { // the header, ann, bob, the count
+		t.Errorf("a refused command changed the accounts:\n%s", out)
+	}
+	if out := mustUsers(t, env, "deactivate", "bob"); !strings.Contains(out, "already") {
+		t.Errorf("deactivating twice: %q", out)
+	}
+	if out := mustUsers(t, env, "-h"); !strings.Contains(out, "reset-password NAME") {
+		t.Errorf("-h: %q", out)
+	}
+}
+
+// TestUsersDeactivateClosesSocketsOnEveryNode: two nodes of a cluster on one
+// PostgreSQL and one NATS; `agora users deactivate`, run against the
+// database, closes the account's sockets on both.
+func TestUsersDeactivateClosesSocketsOnEveryNode(t *testing.T) {
+	ctx := context.Background()
+	pg, err := pgtest.Start(ctx, pgtest.Options{})
+	if err != nil {
+		t.Skip(err) // only when PostgreSQL is not installed
+	}
+	t.Cleanup(func() { pg.Stop() })
+	dsn, err := pg.CreateDatabase(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats did not start")
+	}
+	t.Cleanup(ns.Shutdown)
+	env := map[string]string{"CHAT_DB": dsn, "CHAT_NATS": ns.ClientURL()}
+	a, b := startRun(t, env), startRun(t, env)
+
+	newBrowser(t, a.base, nil).signup("ann")
+	bobA := newBrowser(t, a.base, nil).signup("bob")
+	bobB := newBrowser(t, b.base, nil)
+	if res := bobB.post("/login", url.Values{"username": {"bob"}, "password": {"password-bob"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("bob's login on node b: %d", res.StatusCode)
+	}
+	bobA.get("/rooms/general") // joins it
+	connA, connB := bobA.dial("general"), bobB.dial("general")
+	readUntil(t, connA, `data-user="bob"`)
+	readUntil(t, connB, `data-user="bob"`)
+	if out := mustUsers(t, map[string]string{"CHAT_DB": dsn}, "deactivate", "bob"); !strings.Contains(out, "bob is deactivated") {
+		t.Fatalf("deactivate said %q", out)
+	}
+	for name, conn := range map[string]*websocket.Conn{"a": connA, "b": connB} {
+		if code := waitClosed(t, conn); code != websocket.StatusPolicyViolation {
+			t.Errorf("node %s closed bob's socket with %d, want 1008", name, code)
+		}
+	}
+	if status, _ := bobB.get("/"); status != http.StatusSeeOther {
+		t.Errorf("bob's session on node b still works: %d", status)
+	}
+	out := mustUsers(t, map[string]string{"CHAT_DB": dsn}, "list")
+	if !strings.Contains(out, "deactivated") {
+		t.Errorf("list on PostgreSQL:\n%s", out)
+	}
+}
+
+// TestExportCommand runs `agora export` on the database of a running server
+// and reads the zip back; it refuses to overwrite, and says what is wrong.
+func TestExportCommand(t *testing.T) {
+	dir := t.TempDir()
+	dbPath := filepath.Join(dir, "agora.db")
+	r := startRun(t, map[string]string{"CHAT_DB": dbPath})
+	ann := newBrowser(t, r.base, nil).signup("ann")
+	ann.get("/rooms/general")
+	ann.post("/rooms/general/messages", url.Values{"body": {"exported words"}})
+
+	dest := filepath.Join(dir, "out.zip")
+	var out bytes.Buffer
+	noEnv := func(string) string { return "" }
+	if err := run(context.Background(), []string{"agora", "export", "-db", dbPath, dest}, noEnv, &out); err != nil {
+		t.Fatalf("export: %v\n%s", err, out.String())
+	}
+	// Not a terminal: plain lines, then the summary.
+	if !strings.Contains(out.String(), "of 2 messages") { // ann's and the notice that she joined
+		t.Errorf("no progress lines:\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), "export: wrote "+dest) || !strings.Contains(out.String(), "1 users, 1 rooms, 2 messages, 0 files") {
+		t.Errorf("no summary:\n%s", out.String())
+	}
+	zr, err := zip.OpenReader(dest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	found := false
+	for _, f := range zr.File {
+		rc, _ := f.Open()
+		b, _ := io.ReadAll(rc)
+		rc.Close()
+		if f.Name == "messages/general.jsonl" && strings.Contains(string(b), "exported words") {
+			found = true
+		}
+	}
+	if !found {
+		t.Error("the zip lacks the message")
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".tmp") {
+			t.Errorf("a temporary file is left: %s", e.Name())
+		}
+	}
+
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-db", dbPath, dest}, "already exists"},
+		{[]string{"-db", dbPath}, "name one destination"},
+		{[]string{"-db", filepath.Join(dir, "missing.db"), filepath.Join(dir, "x.zip")}, "no such file"},
+	} {
+		out.Reset()
+		err := run(context.Background(), append([]string{"agora", "export"}, c.args...), noEnv, &out)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("export %v: %v, want an error saying %q", c.args, err, c.want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "missing.db")); err == nil {
+		t.Error("exporting a missing database made one")
+	}
+}
+
+// BenchmarkExportRSS exports a server of 100,000 messages and 200 MB of
+// files with `agora export` (the built binary, a process of its own) and
+// prints the process's peak resident memory: rows are read a page at a time
+// and files a chunk at a time, so it should stay far under 100 MB however
+// large the server.
+// Run: go test -run '^$' -bench ExportRSS -benchtime 1x .
+func BenchmarkExportRSS(b *testing.B) {
+	const messages, rooms, files, fileSize = 100_000, 20, 200, 1 << 20
+	dir := b.TempDir()
+	bin := filepath.Join(dir, "agora")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		b.Fatalf("go build: %v\n%s", err, out)
+	}
+	dbPath := filepath.Join(dir, "big.db")
+	start := time.Now()
+	fill(b, dbPath, messages, rooms, files, fileSize)
+	b.Logf("made %d messages in %d rooms and %d files of %d bytes in %s", messages, rooms, files, fileSize, time.Since(start).Round(time.Second))
+	b.ResetTimer()
+	for i := range b.N {
+		dest := filepath.Join(dir, fmt.Sprintf("export-%d.zip", i))
+		cmd := exec.Command(bin, "export", "-db", dbPath, dest)
+		start := time.Now()
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			b.Fatalf("agora export: %v\n%s", err, out)
+		}
+		elapsed := time.Since(start)
+		peakKB := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss // KiB on Linux
+		fi, _ := os.Stat(dest)
+		b.ReportMetric(float64(peakKB)/1024, "MiB-peak-RSS")
+		b.ReportMetric(elapsed.Seconds(), "s/export")
+		fmt.Printf("export of %d messages and %d MiB of files: peak RSS %.1f MiB, %s, zip %d MiB\n",
+			messages, files*fileSize>>20, float64(peakKB)/1024, elapsed.Round(100*time.Millisecond), fi.Size()>>20)
+		os.Remove(dest)
+	}
+}
+
+// fill makes a server: accounts, rooms, messages with a reaction now and
+// then, and files of random (incompressible) bytes.
+func fill(b *testing.B, path string, messages, rooms, files, fileSize int) {
+	ctx := context.Background()
+	s, err := db.Open(ctx, path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	var users []chat.User
+	for i := range 20 {
+		u, err := s.CreateUser(ctx, fmt.Sprintf("user%02d", i), "", "", false)
+		if err != nil {
+			b.Fatal(err)
+		}
+		users = append(users, u)
+	}
+	var rs []chat.Room
+	for i := range rooms {
+		r, err := s.CreateRoom(ctx, fmt.Sprintf("room %d", i), fmt.Sprintf("room-%d", i), false, users[0].ID)
+		if err != nil {
+			b.Fatal(err)
+		}
+		rs = append(rs, r)
+	}
+	// Many senders at once: the writer commits them in groups.
+	const senders = 32
+	var wg sync.WaitGroup
+	errs := make(chan error, senders)
+	for w := range senders {
+		wg.Go(func() {
+			for i := w; i < messages-files; i += senders {
+				u, r := users[i%len(users)], rs[i%len(rs)]
+				m, _, err := s.CreateMessage(ctx, chat.Message{RoomID: r.ID, AuthorID: u.ID, Kind: chat.MessageText,
+					Body: fmt.Sprintf("message %d: the quick brown fox jumps over the lazy dog, and then some more words to be a line", i)})
+				if err == nil && i%10 == 0 {
+					_, err = s.ToggleReaction(ctx, m.ID, users[(i+1)%len(users)], "👍")
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		b.Fatal(err)
+	}
+	for i := range files {
+		r, u := rs[i%len(rs)], users[i%len(users)]
+		f, err := s.CreateFile(ctx, chat.File{RoomID: r.ID, OwnerID: u.ID, Name: fmt.Sprintf("blob-%d.bin", i), ContentType: "application/octet-stream"},
+			io.LimitReader(rand.Reader, int64(fileSize)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, _, err := s.CreateMessage(ctx, chat.Message{RoomID: r.ID, AuthorID: u.ID, Kind: chat.MessageText, File: &f}); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

@@ -10,6 +10,7 @@
 (function () {
   "use strict";
   var connected = false;
+  var sock = null; // the room's socket, for sending what waited in the outbox
   var reconnecting = {1006: true, 1011: true, 1012: true, 1013: true};
   var me = document.body.dataset.me || "";
   var baseTitle = document.title;
@@ -37,14 +38,22 @@
       u.searchParams.set("seq", String(Math.max(maxOf("#messages[data-seq]", "seq"), maxOf("#messages [data-seq]", "seq"))));
       var s = new WebSocket(u.toString());
       s.binaryType = "blob";
+      sock = s;
       return s;
     };
   }
 
+  // setState keeps #status's data-state, and shows it only while the page
+  // is not connected: "connected" is the normal case and says nothing, and
+  // the first connection after the page loads is too quick to announce.
   function setState(state, text) {
     var el = $("#status");
-    if (el) { el.hidden = false; el.dataset.state = state; el.textContent = text || state; }
+    if (!el) return;
+    el.dataset.state = state;
+    el.textContent = text || state;
+    el.hidden = state === "connected" || (state === "reconnecting" && !everConnected);
   }
+  var everConnected = false;
 
   function newClientID() {
     var b = new Uint8Array(16);
@@ -188,11 +197,101 @@
 
   // ---- The composer -----------------------------------------------------
 
-  // Messages sent and not yet seen back, by client id: {id: text}. A text
-  // sent again (after a refusal, or a socket that dropped) goes with the id it
-  // had, so the server stores it once however often it is sent.
-  var pending = {};
+  // The outbox: every message sent from the composer and not yet seen back,
+  // in the order it was sent: [{id, text}]. It is kept in sessionStorage, so
+  // a reload keeps it too, and all of it is sent again over every socket
+  // that opens: a message whose socket went down before the server had it
+  // arrives later, once (its client id makes a resend harmless), and one
+  // sent while the server was unreachable waits here instead of becoming a
+  // browser error page.
+  var outbox = [];
 
+  function outboxKey() { return "agora:outbox:" + roomSlug(); }
+  function outboxHas(id) { return outbox.some(function (x) { return x.id === id; }); }
+
+  function saveOutbox() {
+    var s = store("sessionStorage");
+    if (s && roomSlug()) {
+      if (outbox.length) s.setItem(outboxKey(), JSON.stringify(outbox)); else s.removeItem(outboxKey());
+    }
+    showOutbox();
+  }
+
+  function loadOutbox() {
+    var s = store("sessionStorage");
+    if (!s || !roomSlug()) return;
+    try {
+      var v = JSON.parse(s.getItem(outboxKey()) || "[]");
+      if (Array.isArray(v)) outbox = v.filter(function (x) { return x && typeof x.id === "string" && typeof x.text === "string"; });
+    } catch (e) { outbox = []; }
+    showOutbox();
+  }
+
+  function queue(id, text) {
+    if (!outboxHas(id)) outbox.push({id: id, text: text});
+    saveOutbox();
+  }
+
+  // showOutbox marks the composer unsent while its text waits, and lists
+  // above it the earlier messages that wait too.
+  function showOutbox() {
+    var f = composer(), note = $("#composer-unsent"), list = $("#outbox");
+    if (!f) return;
+    var waiting = !connected && outbox.length > 0;
+    var inComposer = outbox.some(function (x) { return x.text === f.elements.body.value; });
+    f.classList.toggle("unsent", waiting && inComposer);
+    if (note) {
+      note.hidden = !waiting;
+      note.textContent = !waiting ? "" : (outbox.length === 1 ? "Not sent yet" : outbox.length + " messages not sent yet") +
+        ": no connection to the server. " + (outbox.length === 1 ? "It is" : "They are") + " sent as soon as it is back.";
+    }
+    if (list) {
+      list.textContent = "";
+      outbox.forEach(function (x) {
+        if (x.text === f.elements.body.value) return;
+        var li = document.createElement("li");
+        li.textContent = x.text;
+        list.appendChild(li);
+      });
+      list.hidden = !waiting || !list.children.length;
+    }
+  }
+
+  // sendOutbox sends everything waiting, in order, over the open socket as
+  // htmx-ext-ws would have sent the composer.
+  function sendOutbox() {
+    if (!sock || sock.readyState !== 1) return;
+    outbox.forEach(function (x) {
+      sock.send(JSON.stringify({body: x.text, client_msg_id: x.id,
+        HEADERS: {"HX-Request": "true", "HX-Trigger": "composer", "HX-Current-URL": location.href}}));
+    });
+  }
+
+  // postPlain posts the composer without the socket (it is down, and the
+  // outbox empty, so nothing would overtake an earlier message): the room
+  // page again on success, the server's reason beside the composer on a
+  // refusal, and into the outbox when the server cannot be reached.
+  function postPlain(f) {
+    var id = f.elements.client_msg_id.value, text = f.elements.body.value;
+    var s = store("sessionStorage");
+    fetch(f.action, {method: "POST", body: new URLSearchParams(new FormData(f)), credentials: "same-origin"}).then(function (res) {
+      if (res.ok) {
+        if (s) s.removeItem(draftKey());
+        location.assign(res.url || location.href);
+        return;
+      }
+      return res.text().then(function (html) {
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        var why = doc.querySelector("#composer-error, #error, .error");
+        var err = $("#composer-error");
+        if (err) err.textContent = (why && why.textContent.trim()) || "The server refused the message (" + res.status + ").";
+      });
+    }, function () {
+      queue(id, text);
+    });
+  }
+
+  function composer() { return $("#composer"); }
   function composer() { return $("#composer"); }
   function draftKey() { return "agora:draft:" + roomSlug(); }
 
@@ -224,32 +323,42 @@
   // The server has the message when it comes back with its client id: only
   // then is the text cleared (unless something else was typed since).
   function confirmSent() {
-    var f = composer();
-    for (var id in pending) {
-      var mine = $$('#messages [data-client-id="' + id + '"]').filter(function (e) { return e.dataset.author === me; });
-      if (!mine.length) continue;
-      var text = pending[id];
-      delete pending[id];
-      if (!f) continue;
-      if (f.elements.client_msg_id.value === id) f.elements.client_msg_id.value = newClientID();
-      if (f.elements.body.value === text) {
+    var f = composer(), changed = false;
+    outbox = outbox.filter(function (x) {
+      var mine = $$('#messages [data-client-id="' + x.id + '"]').filter(function (e) { return e.dataset.author === me; });
+      if (!mine.length) return true;
+      changed = true;
+      if (f && f.elements.client_msg_id.value === x.id) f.elements.client_msg_id.value = newClientID();
+      if (f && f.elements.body.value === x.text) {
         f.elements.body.value = "";
         var err = $("#composer-error");
         if (err) err.textContent = "";
         saveDraft();
         updateCount();
       }
-    }
+      return false;
+    });
+    if (changed) saveOutbox();
+  }
+
+  // A refusal told over the socket is about the text in the composer: it
+  // leaves the outbox (the text stays in the composer for another try).
+  function refused() {
+    var f = composer(), err = $("#composer-error");
+    if (!f || !err || !err.textContent.trim()) return;
+    var before = outbox.length;
+    outbox = outbox.filter(function (x) { return x.text !== f.elements.body.value; });
+    if (outbox.length !== before) saveOutbox();
   }
 
   // Before htmx reads the form: the id of this very text if it is waiting
   // already, a fresh one if the current id went with another text.
   function chooseClientID(f) {
     var text = f.elements.body.value, idEl = f.elements.client_msg_id;
-    for (var id in pending) {
-      if (pending[id] === text) { idEl.value = id; return; }
+    for (var i = 0; i < outbox.length; i++) {
+      if (outbox[i].text === text) { idEl.value = outbox[i].id; return; }
     }
-    if (pending[idEl.value] !== undefined) idEl.value = newClientID();
+    if (outboxHas(idEl.value)) idEl.value = newClientID();
   }
 
   // ---- Keyboard -----------------------------------------------------------
@@ -316,6 +425,132 @@
     }
     return false;
   }
+
+  // ---- Quote and Copy link ---------------------------------------------------
+
+  // quoteMessage puts the message's text, quoted ("> " before each line, as
+  // chat.Quote does for the page without this script), at the end of the
+  // composer, closes the menu and leaves the focus in the composer.
+  function quoteMessage(msg, menu) {
+    var f = composer(), b = msg && msg.querySelector(".body");
+    if (!f || !b) return;
+    var text = (b.innerText || b.textContent).trim();
+    if (Array.from(text).length > 1000) text = Array.from(text).slice(0, 1000).join("").trim() + "…";
+    var q = text.split("\n").map(function (l) { return l ? "> " + l : ">"; }).join("\n") + "\n";
+    var body = f.elements.body;
+    body.value = body.value && !/\n$/.test(body.value) ? body.value + "\n" + q : body.value + q;
+    var close = menu && menu.querySelector(".close");
+    if (close) close.click();
+    body.focus();
+    body.setSelectionRange(body.value.length, body.value.length);
+    saveDraft();
+    updateCount();
+  }
+
+  // copyLink copies a message's permalink and says so, in the link and to a
+  // screen reader.
+  function copyLink(a) {
+    var url = new URL(a.getAttribute("href"), location.href).href;
+    var done = function () {
+      a.textContent = "Link copied";
+      announce("Link copied");
+    };
+    var fallback = function () {
+      var t = document.createElement("textarea");
+      t.value = url;
+      t.setAttribute("readonly", "");
+      t.className = "visually-hidden";
+      document.body.appendChild(t);
+      t.select();
+      var ok = false;
+      try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+      t.remove();
+      a.focus();
+      if (ok) done(); else window.prompt("Copy this link:", url);
+    };
+    if (navigator.clipboard && navigator.clipboard.writeText) navigator.clipboard.writeText(url).then(done, fallback);
+    else fallback();
+  }
+
+  // ---- The message list: one Tab stop -------------------------------------
+
+  // The list keeps the keys of the ARIA feed pattern (its role stays log:
+  // a feed may hold only articles, and the day lines are separators): one
+  // of its entries is in the Tab order, the latest unless the focus is in
+  // the list; Up and Down (and Page Up, Page Down, Home,
+  // End) move between entries; Tab from an entry reaches that entry's own
+  // links and buttons, and those of every other entry are out of the Tab
+  // order, so the list costs a keyboard user one Tab, not several per
+  // message. Without this script every link stays reachable as usual.
+  var feedActive = null; // the id of the entry in the Tab order
+  var roved = new WeakSet();
+  var controlSel = "a[href], button, input, textarea, select, summary, [tabindex]";
+
+  function entries() { return $$("#messages > [data-id]"); }
+
+  function setTabbable(entry, on) {
+    entry.tabIndex = on ? 0 : -1;
+    $$(controlSel, entry).forEach(function (c) {
+      if (on) { if (c.dataset.roved) { c.removeAttribute("tabindex"); delete c.dataset.roved; } }
+      else if (!c.hasAttribute("tabindex") || c.dataset.roved) { c.tabIndex = -1; c.dataset.roved = "1"; }
+    });
+  }
+
+  // rove brings entries new to the page into the pattern, and keeps one
+  // entry (the active one, or the last) in the Tab order.
+  function rove() {
+    var list = $("#messages");
+    if (!list) return;
+    // While the focus is elsewhere the latest entry is the one in the Tab
+    // order, so the list is entered where the conversation is.
+    var all = entries(), active = list.contains(document.activeElement) && feedActive && document.getElementById(feedActive);
+    if (!active || active.parentNode !== list) active = all[all.length - 1];
+    for (var i = 0; i < all.length; i++) {
+      var el = all[i];
+      var want = el === active;
+      if (!roved.has(el) || (el.tabIndex === 0) !== want) {
+        roved.add(el);
+        if (el.tagName !== "ARTICLE" && el.tagName !== "FORM") el.setAttribute("role", "article");
+        setTabbable(el, want);
+      }
+    }
+    if (active) feedActive = active.id;
+  }
+
+  function activate(entry, focus) {
+    if (!entry) return;
+    var was = feedActive && document.getElementById(feedActive);
+    if (was && was !== entry) setTabbable(was, false);
+    feedActive = entry.id;
+    setTabbable(entry, true);
+    if (focus) { entry.focus(); entry.scrollIntoView({block: "nearest"}); }
+  }
+
+  function feedKey(e) {
+    if (e.altKey || e.ctrlKey || e.metaKey || e.shiftKey) return;
+    var t = e.target;
+    if (t.tagName === "TEXTAREA" || t.tagName === "INPUT") return;
+    var entry = t.closest("#messages > [data-id]");
+    if (!entry) return;
+    var all = entries(), i = all.indexOf(entry), to = -1;
+    switch (e.key) {
+      case "ArrowUp": to = i - 1; break;
+      case "ArrowDown": to = i + 1; break;
+      case "PageUp": to = i - 5; break;
+      case "PageDown": to = i + 5; break;
+      case "Home": to = 0; break;
+      case "End": to = all.length - 1; break;
+      default: return;
+    }
+    e.preventDefault();
+    to = Math.max(0, Math.min(all.length - 1, to));
+    activate(all[to], true);
+  }
+
+  document.addEventListener("focusin", function (e) {
+    var entry = e.target.closest && e.target.closest("#messages > [data-id]");
+    if (entry && entry.id !== feedActive) activate(entry, false);
+  });
 
   // ---- Mention completion ---------------------------------------------------
 
@@ -575,48 +810,6 @@
     show();
   }
 
-  // The sidebar's badges. Every member elsewhere gets the same small mark
-  // per new message in a room (and the mentioned a mention mark); whose
-  // message it was is in data-author. Marks by others are added to the
-  // badge's count, and all are then removed, so the page stays small.
-  function countBadges() {
-    var me = document.body.dataset.me || "";
-    var lists = document.querySelectorAll("#nav-lists .marks");
-    for (var i = 0; i < lists.length; i++) {
-      var marks = lists[i].querySelectorAll("i"), unread = 0, mentions = 0;
-      if (!marks.length) continue;
-      for (var j = 0; j < marks.length; j++) {
-        if (marks[j].dataset.author !== me) {
-          if (marks[j].dataset.mention) mentions++; else unread++;
-        }
-      }
-      lists[i].textContent = "";
-      var a = lists[i].closest("a[data-room]");
-      if (!a) continue;
-      addToBadge(a, "unread", unread, "", "Unread messages");
-      addToBadge(a, "mention", mentions, "@", "Mentions of you");
-      a.classList.toggle("unread", !!a.querySelector(".unread-badge:not([hidden])"));
-    }
-  }
-
-  // addToBadge adds n to the link's badge of that kind, making the badge if
-  // the page had none (its count was 0).
-  function addToBadge(a, kind, n, prefix, title) {
-    if (n === 0) return;
-    var el = a.querySelector("." + kind + "-badge");
-    if (!el) {
-      el = document.createElement("span");
-      el.className = "badge " + kind + "-badge";
-      el.id = (kind === "unread" ? "unread-" : "mentions-") + a.dataset.room;
-      el.title = title;
-      a.insertBefore(el, a.querySelector(".marks"));
-    }
-    var total = (Number(el.dataset.base) || 0) + n;
-    el.dataset.base = String(total);
-    el.textContent = prefix + (total > 99 ? "99+" : String(total));
-    el.hidden = false;
-  }
-
   // ---- Presence in the member list ---------------------------------------
 
   // The list was right when the page was made; someone who joined since
@@ -648,9 +841,10 @@
   // ---- Events ---------------------------------------------------------------
 
   document.addEventListener("htmx:wsConnecting", function () { setState("reconnecting", connected ? "reconnecting…" : "connecting…"); });
-  document.addEventListener("htmx:wsOpen", function () { connected = true; setState("connected"); });
+  document.addEventListener("htmx:wsOpen", function () { connected = true; everConnected = true; setState("connected"); sendOutbox(); showOutbox(); });
   document.addEventListener("htmx:wsClose", function (e) {
     connected = false;
+    showOutbox();
     var ev = e.detail && e.detail.event;
     var code = ev && ev.code;
     if (reconnecting[code]) { setState("reconnecting", "reconnecting…"); return; }
@@ -666,25 +860,26 @@
     }
   });
 
-  // With the socket down, the composer posts the form the plain way (htmx has
-  // already cancelled the browser's own submit) and typing signals are
-  // dropped, instead of queueing in the page.
+  // With the socket down the composer's message waits in the outbox behind
+  // any that wait already, or, if none do, is posted without the socket
+  // (htmx has already cancelled the browser's own submit, which would end on
+  // an error page with the server gone); typing signals are dropped instead
+  // of queueing in the page.
   document.addEventListener("htmx:wsConfigSend", function (e) {
-    if (connected) return;
-    e.preventDefault();
-    if (e.target.id === "composer") {
-      // The server keeps the text if it refuses it; the stored draft would
-      // only come back after a success.
-      var s = store("sessionStorage");
-      if (s) s.removeItem(draftKey());
-      e.target.submit();
+    var form = e.target;
+    if (connected) {
+      if (form && form.id === "composer") queue(form.elements.client_msg_id.value, form.elements.body.value);
+      return;
     }
+    e.preventDefault();
+    if (form.id !== "composer") return;
+    if (outbox.length) queue(form.elements.client_msg_id.value, form.elements.body.value);
+    else postPlain(form);
   });
 
   document.addEventListener("htmx:wsAfterSend", function (e) {
     var form = e.target;
     if (!form || form.id !== "composer") return;
-    pending[form.elements.client_msg_id.value] = form.elements.body.value;
     var err = $("#composer-error");
     if (err) err.textContent = "";
   });
@@ -694,7 +889,7 @@
   }, true);
 
   document.addEventListener("input", function (e) {
-    if (e.target && e.target.id === "body") { saveDraft(); updateCount(); updateMentions(); }
+    if (e.target && e.target.id === "body") { saveDraft(); updateCount(); updateMentions(); if (outbox.length) showOutbox(); }
   });
 
   document.addEventListener("click", function (e) {
@@ -707,6 +902,18 @@
       var msg = more.closest("[id^='message-']");
       if (msg) focusLater(msg.id, ".menu button");
       htmx.ajax("GET", more.getAttribute("href"), {source: more, target: more, swap: "outerHTML"});
+    }
+    var quote = e.target.closest && e.target.closest(".menu .quote");
+    if (quote && composer() && !e.ctrlKey && !e.metaKey && !e.shiftKey) {
+      e.preventDefault();
+      quoteMessage(quote.closest("[id^='message-']"), quote.closest(".menu"));
+      return;
+    }
+    var copy = e.target.closest && e.target.closest(".menu .copy-link");
+    if (copy && !e.ctrlKey && !e.metaKey && !e.shiftKey) {
+      e.preventDefault();
+      copyLink(copy);
+      return;
     }
     var edit = e.target.closest && e.target.closest(".menu .edit");
     if (edit) {
@@ -737,12 +944,23 @@
         return;
       }
     }
-    if (e.key === "Escape" && t && closeOpen(t)) e.preventDefault();
+    // In an edit form, Enter saves (Shift+Enter is a new line) and Escape
+    // cancels (closeOpen, below).
+    if (t && t.tagName === "TEXTAREA" && t.form && t.form.classList.contains("editing") &&
+        e.key === "Enter" && !e.shiftKey && !e.altKey && !e.ctrlKey && !e.metaKey) {
+      e.preventDefault();
+      if (t.value.trim() !== "") t.form.requestSubmit();
+      return;
+    }
+    if (e.key === "Escape" && t && closeOpen(t)) { e.preventDefault(); return; }
+    if (t && t.closest && t.closest("#messages")) feedKey(e);
   });
 
   function afterChange() {
     localTimes();
     decorate();
+    rove();
+    $$("form.editing .hint[hidden]").forEach(function (h) { h.hidden = false; });
     syncMembers();
     applyFocus();
     confirmSent();
@@ -753,17 +971,32 @@
   }
 
   document.addEventListener("htmx:afterSettle", afterChange);
-  document.addEventListener("htmx:wsAfterMessage", function () { countBadges(); afterChange(); });
+  document.addEventListener("htmx:wsAfterMessage", function () { afterChange(); refused(); });
   document.addEventListener("visibilitychange", function () {
     if (!document.hidden) { hiddenNew = 0; updateUnread(); }
+  });
+
+  document.documentElement.classList.add("js");
+
+  // A long press on a message (a touch screen's context menu) opens its
+  // actions, as a tap on ⋯ does.
+  document.addEventListener("contextmenu", function (e) {
+    if (!window.matchMedia || !matchMedia("(pointer: coarse)").matches) return;
+    var msg = e.target.closest && e.target.closest("#messages > article.message");
+    var more = msg && msg.querySelector(".more");
+    if (!more || (e.target.closest && e.target.closest("a[href]:not(.more)"))) return;
+    e.preventDefault();
+    more.click();
   });
 
   document.addEventListener("DOMContentLoaded", function () {
     localTimes();
     decorate();
+    rove();
     rememberClock();
     seenID = lastID();
     restoreDraft();
+    loadOutbox();
     updateCount();
     updateUnread();
     setupNotifySettings();

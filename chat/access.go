@@ -144,6 +144,10 @@ func MayMessage(u, peer User) bool { return MayHoldDMs(u) && !peer.IsGuest }
 // MayMakeTokens reports whether u may make API tokens: guests may not.
 func MayMakeTokens(u User) bool { return !u.Deactivated && !u.IsGuest }
 
+// MayExportOwn reports whether u may take their own data out: a guest's
+// visit leaves no account to export.
+func MayExportOwn(u User) bool { return !u.Deactivated && !u.IsGuest }
+
 // HasPassword reports whether u signs in with a password (to change it, or
 // to be let in by one): guests have none.
 func HasPassword(u User) bool { return !u.IsGuest }

@@ -95,3 +95,15 @@ func ValidateWebhookURL(raw string) (string, error) {
 	u.Fragment = ""
 	return u.String(), nil
 }
+
+// IncomingHook is a Slack-compatible incoming webhook: whoever holds its
+// secret URL posts to Room as Bot.
+type IncomingHook struct {
+	ID         int64
+	Room       Room
+	Bot        User
+	CreatedBy  string // the username of the admin who made it
+	CreatedAt  time.Time
+	LastUsedAt time.Time // zero until first used
+	RevokedAt  time.Time // zero while it works
+}

@@ -142,6 +142,9 @@ type NavRoom struct {
 	Unread   int
 	Mentions int
 	Peer     User // the other person of a direct conversation
+	// LatestID is the id of the room's newest message when the counts were
+	// read: a later one is not in them.
+	LatestID int64
 }
 
 // SearchHit is a message found by search, with the room it is in and the
@@ -165,3 +168,13 @@ func (m Message) Edited() bool { return !m.EditedAt.IsZero() }
 
 // Deleted reports whether the message was deleted.
 func (m Message) Deleted() bool { return !m.DeletedAt.IsZero() }
+
+// BrowseRoom is a room as the room browser lists it: one the user may join
+// or is in, with what helps them choose.
+type BrowseRoom struct {
+	Room
+	Topic        string
+	Members      int
+	Member       bool
+	LastActivity time.Time // of its latest message; zero when it has none
+}

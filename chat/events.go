@@ -26,3 +26,20 @@ type Event struct {
 
 // IsUpdate reports whether the event changes a message that already exists.
 func (e Event) IsUpdate() bool { return e.Kind != EventMessage }
+
+// Per-user event kinds: what changes one person's view of a room without
+// changing the room.
+const (
+	UserRead   = "read"   // they read the room up to UpTo (a message id)
+	UserJoined = "joined" // they became a member of the room
+	UserLeft   = "left"   // they are no longer a member
+)
+
+// UserEvent is a change of one user's relation to a room: the sidebars of
+// every device of theirs, on every node, follow it.
+type UserEvent struct {
+	Kind   string
+	UserID int64
+	RoomID int64
+	UpTo   int64 // for UserRead: the id of the last message read
+}

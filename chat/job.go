@@ -39,12 +39,6 @@ type JobCounts struct {
 	Queued, Running, Failed, Done int
 }
 
-// Purposes of the tokens mailed to people.
-const (
-	TokenVerifyEmail   = "verify"
-	TokenResetPassword = "reset"
-)
-
 // Missed-activity email settings.
 const (
 	EmailOff      = "off"

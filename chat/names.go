@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 
@@ -56,25 +57,69 @@ var confusable = map[rune]rune{
 }
 
 // skeletonSteps are applied, in order, after every letter is folded to lower
-// case. The users_skeleton index (migration 0005) applies the same steps to
-// usernames in SQL: the two must stay in step.
+// case and every character that is not a letter or digit is gone. The
+// users_skeleton index (migration 0014) applies the same steps to usernames
+// in SQL: the two must stay in step.
 var skeletonSteps = [][2]string{{"0", "o"}, {"1", "l"}, {"i", "l"}, {"rn", "m"}, {"vv", "w"}}
 
 // NameSkeleton reduces a name to what it looks like: two names with the same
 // skeleton could be mistaken for each other. It folds case, accents,
 // fullwidth and mathematical letters, common look-alike letters of other
-// scripts, and the ASCII pairs that read alike (0/o, 1/l/I, rn/m, vv/w).
-func NameSkeleton(name string) string {
+// scripts, and the ASCII pairs that read alike (0/o, 1/l/I, rn/m, vv/w), and
+// drops everything that is not a letter or digit (spaces, punctuation,
+// symbols, emoji), so "a l i c e", "alice." and "★alice★" read as alice.
+// Punctuation that looks like a letter (a!ice, $am) is read as that letter.
+func NameSkeleton(name string) string { return skeleton(name, true, false) }
+
+// NameKeys are the skeletons a name may be read as; a name is mistaken for
+// another if any of its keys is the other's skeleton. Besides NameSkeleton,
+// the name read with look-alike punctuation dropped rather than read as a
+// letter ("alice!"), and the name without what it puts in brackets ("alice
+// (admin)", "[mod] alice"), each once.
+func NameKeys(name string) []string {
+	var keys []string
+	for _, strip := range []bool{false, true} {
+		for _, punct := range []bool{true, false} {
+			if k := skeleton(name, punct, strip); k != "" && !slices.Contains(keys, k) {
+				keys = append(keys, k)
+			}
+		}
+	}
+	return keys
+}
+
+// brackets pairs each opening bracket with its closing one (after NFKD,
+// fullwidth brackets are these).
+var brackets = map[rune]rune{'(': ')', '[': ']', '{': '}', '<': '>'}
+
+// skeleton is NameSkeleton, with look-alike punctuation read as letters (or
+// dropped), and with what is in brackets dropped (or kept, without the
+// brackets). An opening bracket never closed runs to the end.
+func skeleton(name string, punctAsLetters, dropBracketed bool) string {
 	var b strings.Builder
+	var closing []rune // the brackets open at this point
 	for _, r := range norm.NFKD.String(name) {
 		if unicode.Is(unicode.Mn, r) || hiddenRune(r) {
 			continue // accents and invisible marks change nothing one sees
 		}
+		if c, ok := brackets[r]; ok {
+			closing = append(closing, c)
+			continue
+		}
+		if n := len(closing); n > 0 && r == closing[n-1] {
+			closing = closing[:n-1]
+			continue
+		}
+		if dropBracketed && len(closing) > 0 {
+			continue
+		}
 		r = unicode.ToLower(r)
-		if c, ok := confusable[r]; ok {
+		if c, ok := confusable[r]; ok && (punctAsLetters || unicode.IsLetter(r)) {
 			r = c
 		}
-		b.WriteRune(r)
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			b.WriteRune(r)
+		}
 	}
 	s := b.String()
 	for _, step := range skeletonSteps {

@@ -1,6 +1,7 @@
 package chat_test
 
 import (
+	"slices"
 	"testing"
 
 	"agora/chat"
@@ -40,6 +41,25 @@ func TestNamesRefuseHiddenCharacters(t *testing.T) {
 	for _, name := range []string{"Zoë", "Алиса", "李雷", "ok 👍", "❤️ fan"} {
 		if _, err := chat.ValidateDisplayName(name); err != nil {
 			t.Errorf("display name %q refused: %v", name, err)
+		}
+	}
+}
+
+// Decorations around a name do not make it another: spaces, punctuation,
+// symbols and what is put in brackets are read past.
+func TestNameKeysReadPastDecorations(t *testing.T) {
+	alice := chat.NameSkeleton("alice")
+	for _, name := range []string{
+		"alice (admin)", "alice.", "a l i c e", "[mod] alice", "alice!", "★ alice ★", "al-ice", "alice_",
+		"Alice（admin）", "a.l.i.c.e", "alice 🛡️", "<alice>", "(alice)", "alice (", "@alice", "a!ice",
+	} {
+		if !slices.Contains(chat.NameKeys(name), alice) {
+			t.Errorf("NameKeys(%q) = %q: not read as alice (%q)", name, chat.NameKeys(name), alice)
+		}
+	}
+	for _, name := range []string{"alice smith", "Bob Builder", "alicia (alice's friend)", "Алиса", "malice"} {
+		if slices.Contains(chat.NameKeys(name), alice) {
+			t.Errorf("NameKeys(%q) = %q: an honest name read as alice", name, chat.NameKeys(name))
 		}
 	}
 }

@@ -24,6 +24,10 @@ var shortcodes = map[string]string{
 	"see_no_evil": "🙈", "skull": "💀", "ghost": "👻", "robot": "🤖", "poop": "💩",
 	"sun": "☀️", "cloud": "☁️", "rainbow": "🌈", "snowflake": "❄️", "dog": "🐶", "cat": "🐱",
 	"thumbs_up": "👍", "broken_heart": "💔", "green_heart": "💚", "blue_heart": "💙",
+	// What alerting and CI tools put in what they post to Slack.
+	"rotating_light": "🚨", "red_circle": "🔴", "large_green_circle": "🟢", "green_circle": "🟢",
+	"large_yellow_circle": "🟡", "yellow_circle": "🟡", "large_blue_circle": "🔵", "bell": "🔔",
+	"information_source": "ℹ️", "heavy_exclamation_mark": "❗", "construction": "🚧", "stopwatch": "⏱️", "package": "📦",
 }
 
 // ReplaceShortcodes puts the emoji of known :name: codes in their place,

@@ -155,3 +155,26 @@ func Slugify(name string) string {
 func isTokenRune(r rune) bool {
 	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_'
 }
+
+// maxQuote is how much of a message a quote carries, in characters: a
+// quote is a reminder of what was said, and leaves room for the answer.
+const maxQuote = 1000
+
+// Quote is a message's body as the composer quotes it: each line after
+// "> " (the quote syntax), cut at maxQuote characters with "…", and a line
+// break after it for the answer.
+func Quote(body string) string {
+	body = strings.TrimSpace(body)
+	if r := []rune(body); len(r) > maxQuote {
+		body = strings.TrimSpace(string(r[:maxQuote])) + "…"
+	}
+	lines := strings.Split(strings.ReplaceAll(body, "\r\n", "\n"), "\n")
+	for i, l := range lines {
+		if l == "" {
+			lines[i] = ">"
+		} else {
+			lines[i] = "> " + l
+		}
+	}
+	return strings.Join(lines, "\n") + "\n"
+}

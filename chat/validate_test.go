@@ -71,3 +71,15 @@ func TestPasswordHashing(t *testing.T) {
 		t.Error("two hashes of one password are equal: no salt")
 	}
 }
+
+func TestQuote(t *testing.T) {
+	for _, c := range []struct{ body, want string }{
+		{"hello", "> hello\n"},
+		{"  two\r\nlines\n\nand a gap  ", "> two\n> lines\n>\n> and a gap\n"},
+		{strings.Repeat("é", 1001), "> " + strings.Repeat("é", 1000) + "…\n"},
+	} {
+		if got := chat.Quote(c.body); got != c.want {
+			t.Errorf("Quote(%q) = %q, want %q", c.body, got, c.want)
+		}
+	}
+}

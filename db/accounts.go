@@ -3,15 +3,18 @@ package db
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"agora/chat"
 )
 
-// usernameSkeleton is the SQL of the users_skeleton index (migration 0005),
-// word for word, so that SQLite uses the index. chat.NameSkeleton computes
-// the same for any name.
-const usernameSkeleton = `replace(replace(replace(replace(replace(lower(username), '0', 'o'), '1', 'l'), 'i', 'l'), 'rn', 'm'), 'vv', 'w')`
+// usernameSkeleton is the SQL of the users_skeleton index (migration 0014),
+// word for word, so that the engine uses the index. chat.NameSkeleton
+// computes the same for any name (a username's only characters that are not
+// letters or digits are '-' and '_').
+const usernameSkeleton = `replace(replace(replace(replace(replace(replace(replace(lower(username), '-', ''), '_', ''), '0', 'o'), '1', 'l'), 'i', 'l'), 'rn', 'm'), 'vv', 'w')`
 
 // HasAccounts reports whether any account (not a guest) exists.
 func (s *Store) HasAccounts(ctx context.Context) (bool, error) {
@@ -24,13 +27,24 @@ func (s *Store) HasAccounts(ctx context.Context) (bool, error) {
 
 // NameLooksTaken reports whether name could be mistaken for the username of
 // an account other than except (0 for none): the same in any letter case, or
-// the same once look-alike letters are folded (chat.NameSkeleton); or is
-// another account's display name in any letter case.
+// the same once look-alike letters are folded and decorations dropped (any
+// of chat.NameKeys); or is another account's display name in any letter case.
 func (s *Store) NameLooksTaken(ctx context.Context, name string, except int64) (bool, error) {
+	keys := chat.NameKeys(name)
+	args := []any{except, name}
+	in := "NULL"
+	if len(keys) > 0 {
+		marks := make([]string, len(keys))
+		for i, k := range keys {
+			marks[i] = "?" + strconv.Itoa(len(args)+1)
+			args = append(args, k)
+		}
+		in = strings.Join(marks, ", ")
+	}
 	var n int
 	err := s.queryRow(ctx, `SELECT count(*) FROM users
-		WHERE id != ?1 AND is_guest = 0 AND (`+usernameSkeleton+` = ?2 OR username = ?3 OR lower(display_name) = lower(?3))`,
-		except, chat.NameSkeleton(name), name).Scan(&n)
+		WHERE id != ?1 AND is_guest = 0 AND (`+usernameSkeleton+` IN (`+in+`) OR username = ?2 OR lower(display_name) = lower(?2))`,
+		args...).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("name looks taken: %w", err)
 	}

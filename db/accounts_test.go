@@ -2,6 +2,9 @@ package db_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -153,6 +156,61 @@ func TestSessionsOnBothEngines(t *testing.T) {
 		}
 		if ended, err := s.EndOtherSessions(ctx, ann.ID, chat.HashToken("a1")); err != nil || len(ended) != 0 {
 			t.Errorf("end others again = %d, %v; want none", len(ended), err)
+		}
+	})
+}
+
+// Many sign-ups at once on a new server, where only the first account may be
+// made: one is made and it is the admin, on both engines, and from two nodes
+// on one PostgreSQL database.
+func TestOnlyOneFirstAccountIsMadeAtOnce(t *testing.T) {
+	onEachEngine(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		a, b := openDSN(t, dsn), openDSN(t, dsn)
+		const n = 12
+		errs := make([]error, n)
+		users := make([]chat.User, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			st := a
+			if i%2 == 1 {
+				st = b
+			}
+			wg.Go(func() { users[i], errs[i] = st.CreateFirstUser(ctx, fmt.Sprintf("first%d", i), "hash") })
+		}
+		wg.Wait()
+		made := 0
+		for i, err := range errs {
+			switch {
+			case err == nil:
+				made++
+				if !users[i].IsAdmin {
+					t.Errorf("the first account %s is not the admin", users[i].Username)
+				}
+			case !errors.Is(err, db.ErrNotFirst):
+				t.Errorf("sign-up %d: %v, want ErrNotFirst", i, err)
+			}
+		}
+		if made != 1 {
+			t.Fatalf("%d accounts were made as the first, want 1", made)
+		}
+	})
+}
+
+// The username index and chat.NameKeys read names alike on both engines:
+// '-' and '_' in a username are read past, as decorations of a name are.
+func TestNameLooksTakenReadsPastDecorations(t *testing.T) {
+	onEachEngine(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		s := openDSN(t, dsn)
+		if _, err := s.CreateUser(ctx, "Al-1ce_", "", "hash", false); err != nil {
+			t.Fatal(err)
+		}
+		for name, want := range map[string]bool{"alice": true, "a l i c e": true, "alice (admin)": true, "al_ice": true, "alicia": false} {
+			got, err := s.NameLooksTaken(ctx, name, 0)
+			if err != nil || got != want {
+				t.Errorf("NameLooksTaken(%q) = %v, %v; want %v", name, got, err, want)
+			}
 		}
 	})
 }

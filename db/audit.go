@@ -9,11 +9,13 @@ import (
 	"agora/chat"
 )
 
-// Audit records what an admin did.
+// Audit records what an admin did. An actor without an id is no account:
+// an operator's command (`agora users`), named by actor.Username.
 func (s *Store) Audit(ctx context.Context, actor chat.User, action, target, detail string) error {
+	actorID := sql.NullInt64{Int64: actor.ID, Valid: actor.ID != 0}
 	err := s.withTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO audit_log (actor_id, actor, action, target, detail, created_at)
-			VALUES (?, ?, ?, ?, ?, ?)`, actor.ID, actor.Username, action, target, detail, toDB(time.Now()))
+			VALUES (?, ?, ?, ?, ?, ?)`, actorID, actor.Username, action, target, detail, toDB(time.Now()))
 		return err
 	})
 	if err != nil {

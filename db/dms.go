@@ -39,6 +39,12 @@ func (s *Store) DM(ctx context.Context, a, b chat.User) (chat.Room, bool, error)
 		return chat.Room{}, false, fmt.Errorf("create direct conversation: %w", err)
 	}
 	room, err = s.RoomBySlug(ctx, slug)
+	if err == nil && made > 0 {
+		s.userEvent(chat.UserJoined, a.ID, room.ID, 0)
+		if b.ID != a.ID {
+			s.userEvent(chat.UserJoined, b.ID, room.ID, 0)
+		}
+	}
 	return room, made > 0, err
 }
 

@@ -12,11 +12,11 @@ import (
 	"agora/chat"
 )
 
-// Email addresses, and the single-use tokens mailed to check one or to reset
-// a password. Tokens are kept as hashes (chat.HashToken), like sessions.
+// Email addresses, and the single-use tokens mailed to check one, kept as
+// hashes (chat.HashToken) like sessions. A password reset by email is a
+// password link (password_links.go), as an admin's or an operator's is.
 
-// ErrTokenUnusable is a mailed link that is unknown, used already, expired,
-// or for something else.
+// ErrTokenUnusable is a mailed link that is unknown, used already or expired.
 var ErrTokenUnusable = chat.Errorf(chat.ENotFound, "This link is not valid: it has expired or was used already. Ask for a new one.")
 
 // UserEmail returns the user's verified address, "" when none.
@@ -44,66 +44,45 @@ func (s *Store) UserByLogin(ctx context.Context, name string) (chat.User, string
 	return u, email.String, nil
 }
 
-// CreateEmailToken keeps the hash of a token mailed to a user for purpose
-// (chat.TokenVerifyEmail with the address to verify, or
-// chat.TokenResetPassword), valid until expires. Earlier unused tokens of
-// the same purpose stop working: only the latest link does.
-func (s *Store) CreateEmailToken(ctx context.Context, userID int64, purpose, email string, hash []byte, expires time.Time) error {
+// CreateEmailVerification keeps the hash of a token mailed to check that
+// email is the user's, valid until expires. Earlier unused ones stop
+// working: only the latest link does.
+func (s *Store) CreateEmailVerification(ctx context.Context, userID int64, email string, hash []byte, expires time.Time) error {
 	err := s.withTx(ctx, func(tx *sql.Tx) error {
 		now := toDB(time.Now())
-		if _, err := tx.ExecContext(ctx, "UPDATE email_tokens SET used_at = ? WHERE user_id = ? AND purpose = ? AND used_at IS NULL",
-			now, userID, purpose); err != nil {
+		if _, err := tx.ExecContext(ctx, "UPDATE email_verifications SET used_at = ? WHERE user_id = ? AND used_at IS NULL",
+			now, userID); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO email_tokens (token_hash, user_id, purpose, email, created_at, expires_at)
-			VALUES (?, ?, ?, ?, ?, ?)`, hash, userID, purpose, email, now, toDB(expires))
+		_, err := tx.ExecContext(ctx, `INSERT INTO email_verifications (token_hash, user_id, email, created_at, expires_at)
+			VALUES (?, ?, ?, ?, ?)`, hash, userID, email, now, toDB(expires))
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("create email token: %w", err)
+		return fmt.Errorf("create email verification: %w", err)
 	}
 	return nil
 }
 
-// useToken spends a token of purpose in tx: it works once, before it expires.
-func useToken(ctx context.Context, tx *sql.Tx, purpose string, hash []byte) (userID int64, email string, err error) {
-	now := toDB(time.Now())
-	err = tx.QueryRowContext(ctx, `UPDATE email_tokens SET used_at = ?1
-		WHERE token_hash = ?2 AND purpose = ?3 AND used_at IS NULL AND expires_at > ?1
-		RETURNING user_id, email`, now, hash, purpose).Scan(&userID, &email)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, "", ErrTokenUnusable
-	}
-	return userID, email, err
-}
-
-// EmailTokenUser returns the account a usable token of purpose is for,
-// without spending it (the reset page shows whose password it sets).
-func (s *Store) EmailTokenUser(ctx context.Context, purpose string, hash []byte) (chat.User, error) {
-	u, err := scanUser(s.queryRow(ctx, "SELECT "+userColumns+` FROM users WHERE id = (SELECT user_id FROM email_tokens
-		WHERE token_hash = ? AND purpose = ? AND used_at IS NULL AND expires_at > ?) AND deactivated_at IS NULL`,
-		hash, purpose, toDB(time.Now())))
-	if errors.Is(err, sql.ErrNoRows) {
-		return chat.User{}, ErrTokenUnusable
-	}
-	if err != nil {
-		return chat.User{}, fmt.Errorf("email token: %w", err)
-	}
-	return u, nil
-}
-
-// VerifyEmail spends a verification token and makes its address the
-// user's. An address another account has verified is a conflict.
+// VerifyEmail spends a verification token, once and before it expires, and
+// makes its address the user's. An address another account has verified is
+// a conflict.
 func (s *Store) VerifyEmail(ctx context.Context, hash []byte) (chat.User, string, error) {
 	var u chat.User
 	var email string
 	err := s.withTx(ctx, func(tx *sql.Tx) error {
-		userID, addr, err := useToken(ctx, tx, chat.TokenVerifyEmail, hash)
+		now := toDB(time.Now())
+		var userID int64
+		err := tx.QueryRowContext(ctx, `UPDATE email_verifications SET used_at = ?1
+			WHERE token_hash = ?2 AND used_at IS NULL AND expires_at > ?1
+			RETURNING user_id, email`, now, hash).Scan(&userID, &email)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrTokenUnusable
+		}
 		if err != nil {
 			return err
 		}
-		email = addr
-		u, err = scanUser(tx.QueryRowContext(ctx, "UPDATE users SET email = ? WHERE id = ? RETURNING "+userColumns, addr, userID))
+		u, err = scanUser(tx.QueryRowContext(ctx, "UPDATE users SET email = ? WHERE id = ? RETURNING "+userColumns, email, userID))
 		return err
 	})
 	if s.engine.isUniqueViolation(err) {
@@ -116,37 +95,6 @@ func (s *Store) VerifyEmail(ctx context.Context, hash []byte) (chat.User, string
 		return chat.User{}, "", fmt.Errorf("verify email: %w", err)
 	}
 	return u, email, nil
-}
-
-// ResetPassword spends a reset token: the account's password becomes
-// passwordHash and every session of it ends, in one transaction. It returns
-// the account and the ended sessions' token hashes.
-func (s *Store) ResetPassword(ctx context.Context, hash []byte, passwordHash string) (chat.User, [][]byte, error) {
-	var u chat.User
-	var ended [][]byte
-	err := s.withTx(ctx, func(tx *sql.Tx) error {
-		userID, _, err := useToken(ctx, tx, chat.TokenResetPassword, hash)
-		if err != nil {
-			return err
-		}
-		u, err = scanUser(tx.QueryRowContext(ctx, "UPDATE users SET password_hash = ? WHERE id = ? AND deactivated_at IS NULL RETURNING "+userColumns,
-			passwordHash, userID))
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrTokenUnusable
-		}
-		if err != nil {
-			return err
-		}
-		ended, err = endOthers(ctx, tx, userID, nil)
-		return err
-	})
-	if chat.ErrorCode(err) == chat.ENotFound {
-		return chat.User{}, nil, err
-	}
-	if err != nil {
-		return chat.User{}, nil, fmt.Errorf("reset password: %w", err)
-	}
-	return u, ended, nil
 }
 
 // NotifySettings returns the user's settings (the defaults until changed).
@@ -176,8 +124,8 @@ func (s *Store) SetNotifySettings(ctx context.Context, userID int64, n chat.Noti
 // usable, "" when none.
 func (s *Store) PendingEmail(ctx context.Context, userID int64) (string, error) {
 	var email string
-	err := s.queryRow(ctx, `SELECT email FROM email_tokens WHERE user_id = ? AND purpose = ? AND used_at IS NULL AND expires_at > ?
-		ORDER BY created_at DESC LIMIT 1`, userID, chat.TokenVerifyEmail, toDB(time.Now())).Scan(&email)
+	err := s.queryRow(ctx, `SELECT email FROM email_verifications WHERE user_id = ? AND used_at IS NULL AND expires_at > ?
+		ORDER BY created_at DESC LIMIT 1`, userID, toDB(time.Now())).Scan(&email)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}

@@ -22,6 +22,21 @@ func (s *Store) RoomSeq(ctx context.Context, roomID int64) (int64, error) {
 	return seq, nil
 }
 
+// RoomVersion is the room's seq and a counter of changes to any account or
+// membership (see migration 0017): while both stay the same, so do the
+// room's messages as a page shows them, authors' names included, its topic
+// and its members.
+func (s *Store) RoomVersion(ctx context.Context, roomID int64) (seq, people int64, err error) {
+	err = s.queryRow(ctx, "SELECT r.seq, p.n FROM rooms r, people_changes p WHERE r.id = ? AND p.id = 1", roomID).Scan(&seq, &people)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, 0, chat.Errorf(chat.ENotFound, "There is no such room.")
+	}
+	if err != nil {
+		return 0, 0, fmt.Errorf("room version: %w", err)
+	}
+	return seq, people, nil
+}
+
 // SeqAt is where a client that has the room's messages up to id stands in
 // the room's log: the seq of the event that created the latest of them, 0
 // when there is none.

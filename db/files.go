@@ -255,6 +255,15 @@ func (s *Store) Storage(ctx context.Context, userID int64) (chat.Storage, error)
 	return st, nil
 }
 
+// TotalStorage is how much every file in the store takes.
+func (s *Store) TotalStorage(ctx context.Context) (int64, error) {
+	var n int64
+	if err := s.queryRow(ctx, "SELECT coalesce(CAST(sum(size) AS BIGINT), 0) FROM files").Scan(&n); err != nil {
+		return 0, fmt.Errorf("total storage: %w", err)
+	}
+	return n, nil
+}
+
 // SetStorageLimit sets how many bytes of files the user may keep; 0 removes the limit.
 func (s *Store) SetStorageLimit(ctx context.Context, userID, maxBytes int64) error {
 	err := s.withTx(ctx, func(tx *sql.Tx) error {

@@ -119,7 +119,7 @@ func (s *Store) CreateUserWithInvite(ctx context.Context, codeHash []byte, usern
 			}
 			return err
 		}
-		u, err = insertUser(ctx, tx, username, "", passwordHash, false)
+		u, err = s.insertUser(ctx, tx, username, "", passwordHash, false)
 		return err
 	})
 	switch {

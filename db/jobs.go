@@ -81,36 +81,53 @@ func (s *Store) EnqueueJobs(ctx context.Context, jobs ...chat.Job) (int, error) 
 // due. A job whose queue already has one running (under a live lease) waits
 // its turn. A running job whose lease ran out is due again, unless it has no
 // attempt left: then it has failed.
+//
+// One job of a queue at a time holds on PostgreSQL too, where claims run at
+// once: two claims whose snapshots each saw the queue idle would each skip
+// the row the other locked and take the next of the same queue, out of
+// order. So a claim that picked a job of a queue takes that queue's lock
+// (held to its commit) and looks again, in a new snapshot, for a job of the
+// queue running or due before its pick: the later of two claims sees the
+// earlier's, and a claim that skipped the queue's first job (locked by
+// another claim) leaves the queue to that claim.
 func (s *Store) ClaimJob(ctx context.Context, kinds []string, worker string, now time.Time, lease time.Duration) (j chat.Job, ok bool, err error) {
 	if len(kinds) == 0 {
 		return chat.Job{}, false, nil
 	}
-	args := []any{worker, toDB(now.Add(lease)), toDB(now)}
-	for _, k := range kinds {
-		args = append(args, k)
-	}
-	// Numbered, as the rest of the query's placeholders are: the two kinds
-	// do not mix.
-	marks := make([]string, len(kinds))
-	for i := range kinds {
-		marks[i] = "?" + strconv.Itoa(i+4)
-	}
-	kindList := strings.Join(marks, ",")
 	err = s.withTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE jobs SET state = 'failed', finished_at = ?1, locked_by = '', locked_until = NULL,
 				last_error = CASE WHEN last_error = '' THEN 'its runner stopped during the last attempt' ELSE last_error END
 			WHERE state = 'running' AND locked_until <= ?1 AND attempts >= max_attempts`, toDB(now)); err != nil {
 			return err
 		}
-		j, err = scanJob(tx.QueryRowContext(ctx, `UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_by = ?1, locked_until = ?2
-			WHERE id IN (SELECT j.id FROM jobs j
-				WHERE ((j.state = 'queued' AND j.run_at <= ?3) OR (j.state = 'running' AND j.locked_until <= ?3))
-					AND j.kind IN (`+kindList+`)
-					AND (j.queue = '' OR NOT EXISTS (SELECT 1 FROM jobs r
-						WHERE r.queue = j.queue AND r.state = 'running' AND r.locked_until > ?3 AND r.id != j.id))
-				ORDER BY j.run_at, j.id LIMIT 1`+s.engine.skipLocked()+`)
-			RETURNING `+jobColumns, args...))
-		return err
+		var busy []string // queues found taken once their lock was held
+		for range maxBusyQueues {
+			id, queue, runAt, err := pickJob(ctx, tx, s.engine, kinds, busy, now)
+			if err != nil {
+				return err
+			}
+			if queue != "" {
+				if err := s.engine.lockJobQueue(ctx, tx, queue); err != nil {
+					return err
+				}
+				var taken bool
+				if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM jobs
+					WHERE queue = ?1 AND id != ?2 AND (
+						(state = 'running' AND locked_until > ?3)
+						OR (((state = 'queued' AND run_at <= ?3) OR (state = 'running' AND locked_until <= ?3))
+							AND (run_at < ?4 OR (run_at = ?4 AND id < ?2)))))`, queue, id, toDB(now), runAt).Scan(&taken); err != nil {
+					return err
+				}
+				if taken {
+					busy = append(busy, queue)
+					continue
+				}
+			}
+			j, err = scanJob(tx.QueryRowContext(ctx, `UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_by = ?, locked_until = ?
+				WHERE id = ? RETURNING `+jobColumns, worker, toDB(now.Add(lease)), id))
+			return err
+		}
+		return sql.ErrNoRows // the runner looks again at its next poll
 	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return chat.Job{}, false, nil
@@ -119,6 +136,37 @@ func (s *Store) ClaimJob(ctx context.Context, kinds []string, worker string, now
 		return chat.Job{}, false, fmt.Errorf("claim job: %w", err)
 	}
 	return j, true, nil
+}
+
+// maxBusyQueues bounds how many queues one claim passes by because another
+// claim took them a moment before.
+const maxBusyQueues = 16
+
+// pickJob finds, and on PostgreSQL locks, the next due job of kinds outside
+// the busy queues whose queue has none running as far as tx can see.
+func pickJob(ctx context.Context, tx *sql.Tx, e engine, kinds, busy []string, now time.Time) (id int64, queue string, runAt int64, err error) {
+	args := []any{toDB(now)}
+	marks := func(vals []string) string {
+		m := make([]string, len(vals))
+		for i, v := range vals {
+			args = append(args, v)
+			m[i] = "?" + strconv.Itoa(len(args))
+		}
+		return strings.Join(m, ",")
+	}
+	// Numbered, as the rest of the query's placeholders are: the two kinds
+	// do not mix.
+	cond := "j.kind IN (" + marks(kinds) + ")"
+	if len(busy) > 0 {
+		cond += " AND j.queue NOT IN (" + marks(busy) + ")"
+	}
+	err = tx.QueryRowContext(ctx, `SELECT j.id, j.queue, j.run_at FROM jobs j
+		WHERE ((j.state = 'queued' AND j.run_at <= ?1) OR (j.state = 'running' AND j.locked_until <= ?1))
+			AND `+cond+`
+			AND (j.queue = '' OR NOT EXISTS (SELECT 1 FROM jobs r
+				WHERE r.queue = j.queue AND r.state = 'running' AND r.locked_until > ?1 AND r.id != j.id))
+		ORDER BY j.run_at, j.id LIMIT 1`+e.skipLocked(), args...).Scan(&id, &queue, &runAt)
+	return id, queue, runAt, err
 }
 
 // FinishJob marks a job worker ran as done. A job whose lease another runner

@@ -11,14 +11,16 @@ import (
 
 // Nav lists what the sidebar shows a user: the rooms they can see (public
 // ones and private ones they are in) and their direct conversations, each
-// with unread and mention counts where they are a member.
+// with unread and mention counts where they are a member, and the id of the
+// room's newest message, which the counts go up to.
 func (s *Store) Nav(ctx context.Context, userID int64) ([]chat.NavRoom, error) {
 	rows, err := s.query(ctx, `SELECT `+roomColumns+`, m.user_id IS NOT NULL,
 			coalesce((SELECT count(*) FROM messages x WHERE x.room_id = r.id AND x.id > m.last_read_id
 				AND x.author_id != m.user_id AND x.kind = 'text' AND x.deleted_at IS NULL), 0),
 			coalesce((SELECT count(*) FROM mentions mn JOIN messages x ON x.id = mn.message_id
 				WHERE mn.user_id = m.user_id AND x.room_id = r.id AND x.id > m.last_read_id AND x.deleted_at IS NULL), 0),
-			coalesce(p.id, 0), coalesce(p.username, ''), coalesce(p.display_name, '')
+			coalesce(p.id, 0), coalesce(p.username, ''), coalesce(p.display_name, ''),
+			coalesce((SELECT max(x.id) FROM messages x WHERE x.room_id = r.id), 0)
 		FROM rooms r
 		LEFT JOIN memberships m ON m.room_id = r.id AND m.user_id = ?1
 		LEFT JOIN users p ON r.kind = 'dm' AND p.id = coalesce(
@@ -34,7 +36,7 @@ func (s *Store) Nav(ctx context.Context, userID int64) ([]chat.NavRoom, error) {
 	for rows.Next() {
 		var n chat.NavRoom
 		var peer chat.User
-		n.Room, err = scanRoom(rows, &n.Member, &n.Unread, &n.Mentions, &peer.ID, &peer.Username, &peer.DisplayName)
+		n.Room, err = scanRoom(rows, &n.Member, &n.Unread, &n.Mentions, &peer.ID, &peer.Username, &peer.DisplayName, &n.LatestID)
 		if err != nil {
 			return nil, fmt.Errorf("nav: %w", err)
 		}
@@ -48,9 +50,11 @@ func (s *Store) Nav(ctx context.Context, userID int64) ([]chat.NavRoom, error) {
 }
 
 // MarkRead moves the user's read marker in the room up to upTo (never back)
-// and returns where it was.
+// and returns where it was. A marker that moved is a user event (see
+// OnUserEvent): the badges of the user's other devices follow it.
 func (s *Store) MarkRead(ctx context.Context, roomID, userID, upTo int64) (int64, error) {
 	var prev int64
+	moved := false
 	// Most page views find nothing new: a read answers them without taking
 	// the write lock.
 	err := s.queryRow(ctx, "SELECT last_read_id FROM memberships WHERE room_id = ? AND user_id = ?", roomID, userID).Scan(&prev)
@@ -68,11 +72,19 @@ func (s *Store) MarkRead(ctx context.Context, roomID, userID, upTo int64) (int64
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, "UPDATE memberships SET last_read_id = ? WHERE room_id = ? AND user_id = ? AND last_read_id < ?", upTo, roomID, userID, upTo)
+		res, err := tx.ExecContext(ctx, "UPDATE memberships SET last_read_id = ? WHERE room_id = ? AND user_id = ? AND last_read_id < ?", upTo, roomID, userID, upTo)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		moved = n > 0
 		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("mark read: %w", err)
+	}
+	if moved {
+		s.userEvent(chat.UserRead, userID, roomID, upTo)
 	}
 	return prev, nil
 }

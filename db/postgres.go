@@ -84,6 +84,8 @@ func (postgresEngine) skipLocked() string { return " FOR UPDATE SKIP LOCKED" }
 const (
 	migrationLock = 7461726
 	writeLock     = 7461727
+	accountLock   = 7461728
+	jobQueueLock  = 7461729 // with the queue's hash: a lock per queue
 )
 
 func (postgresEngine) lockMigrations(ctx context.Context, conn *sql.Conn) (func(), error) {
@@ -98,6 +100,18 @@ func (postgresEngine) lockMigrations(ctx context.Context, conn *sql.Conn) (func(
 // lockWrites takes a lock that the transaction's end releases.
 func (postgresEngine) lockWrites(ctx context.Context, tx *sql.Tx) error {
 	_, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", writeLock)
+	return err
+}
+
+// lockAccounts takes a lock that the transaction's end releases.
+func (postgresEngine) lockAccounts(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", accountLock)
+	return err
+}
+
+// lockJobQueue takes the queue's lock, which the transaction's end releases.
+func (postgresEngine) lockJobQueue(ctx context.Context, tx *sql.Tx, queue string) error {
+	_, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?, hashtext(?))", jobQueueLock, queue)
 	return err
 }
 

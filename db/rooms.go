@@ -43,6 +43,7 @@ func (s *Store) CreateRoom(ctx context.Context, name, slug string, private bool,
 	if err != nil {
 		return chat.Room{}, fmt.Errorf("create room: %w", err)
 	}
+	s.userEvent(chat.UserJoined, creator, room.ID, 0)
 	return room, nil
 }
 
@@ -96,6 +97,9 @@ func (s *Store) Join(ctx context.Context, roomID, userID int64) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("join room: %w", err)
 	}
+	if n > 0 {
+		s.userEvent(chat.UserJoined, userID, roomID, 0)
+	}
 	return n > 0, nil
 }
 
@@ -112,6 +116,9 @@ func (s *Store) Leave(ctx context.Context, roomID, userID int64) (bool, error) {
 	})
 	if err != nil {
 		return false, fmt.Errorf("leave room: %w", err)
+	}
+	if n > 0 {
+		s.userEvent(chat.UserLeft, userID, roomID, 0)
 	}
 	return n > 0, nil
 }

@@ -127,3 +127,15 @@ func scanHashes(rows *sql.Rows, err error) ([][]byte, error) {
 	}
 	return out, rows.Err()
 }
+
+// HasSessionFrom reports whether the user has a session last used from
+// address: a sign that a login from there is the user's own.
+func (s *Store) HasSessionFrom(ctx context.Context, userID int64, address string) (bool, error) {
+	var has bool
+	err := s.queryRow(ctx, "SELECT EXISTS (SELECT 1 FROM sessions WHERE user_id = ? AND address = ? AND expires_at > ?)",
+		userID, address, toDB(time.Now())).Scan(&has)
+	if err != nil {
+		return false, fmt.Errorf("has session from: %w", err)
+	}
+	return has, nil
+}

@@ -54,6 +54,8 @@ func (sqliteEngine) shared() bool       { return false }
 func (sqliteEngine) lockMigrations(context.Context, *sql.Conn) (func(), error) { return func() {}, nil }
 func (sqliteEngine) lockWrites(context.Context, *sql.Tx) error                 { return nil }
 func (sqliteEngine) skipLocked() string                                        { return "" }
+func (sqliteEngine) lockAccounts(context.Context, *sql.Tx) error               { return nil }
+func (sqliteEngine) lockJobQueue(context.Context, *sql.Tx, string) error       { return nil }
 func (sqliteEngine) lockRows() string                                          { return "" }
 
 // indexBatch indexes a batch's new messages in one statement, one FTS5

@@ -43,6 +43,7 @@ type Store struct {
 	quit       chan struct{}
 	writerDone chan struct{}
 	onCommit   func([]chat.Event)
+	onUser     func(chat.UserEvent)
 
 	readStmts     sync.Map  // SQL text -> *sql.Stmt on the reader pool
 	insertMessage *sql.Stmt // prepared on the writer connection
@@ -73,6 +74,11 @@ type engine interface {
 	// seq once per batch, and ids, seqs and event ids rise in commit order
 	// only if no other writer takes one meanwhile.
 	lockWrites(ctx context.Context, tx *sql.Tx) error
+	// lockAccounts, run first in a transaction that makes an account, makes
+	// such transactions take turns, so "no account exists yet" (the first is
+	// the admin, and is made in every signup mode) stays true until the
+	// insert commits.
+	lockAccounts(ctx context.Context, tx *sql.Tx) error
 	// lockRows ends a SELECT in a transaction that decides a write by the
 	// rows it reads (the last active admin): " FOR UPDATE" holds other
 	// transactions off them until it commits; "" where one writer already
@@ -98,6 +104,11 @@ type engine interface {
 	// runners on one PostgreSQL pass over each other's rows instead of
 	// waiting for them; SQLite's single writer claims one at a time anyway.
 	skipLocked() string
+	// lockJobQueue, in a transaction that claims a job of queue, makes such
+	// claims take turns (until commit), so that a claim can see whether
+	// another took a job of that queue; SQLite's single writer takes turns
+	// anyway.
+	lockJobQueue(ctx context.Context, tx *sql.Tx, queue string) error
 }
 
 // Open opens the database dsn names and brings its schema up to date: a

@@ -26,14 +26,43 @@ func scanUser(row interface{ Scan(...any) error }, extra ...any) (chat.User, err
 // CreateUser stores a new account. The first account is the admin. A username
 // taken in any letter case is a conflict.
 func (s *Store) CreateUser(ctx context.Context, username, displayName, passwordHash string, guest bool) (chat.User, error) {
+	return s.createUser(ctx, username, displayName, passwordHash, guest, false)
+}
+
+// ErrNotFirst is CreateFirstUser's refusal: an account exists already.
+var ErrNotFirst = chat.Errorf(chat.EForbidden, "This server has its first account already.")
+
+// CreateFirstUser stores the server's first account, its admin, and refuses
+// with ErrNotFirst once any account exists: checked in the transaction of the
+// insert, so of many made at once on a new server, one is made.
+func (s *Store) CreateFirstUser(ctx context.Context, username, passwordHash string) (chat.User, error) {
+	return s.createUser(ctx, username, "", passwordHash, false, true)
+}
+
+func (s *Store) createUser(ctx context.Context, username, displayName, passwordHash string, guest, onlyFirst bool) (chat.User, error) {
 	var u chat.User
 	err := s.withTx(ctx, func(tx *sql.Tx) error {
+		if onlyFirst {
+			if err := s.lockAccounts(ctx, tx); err != nil {
+				return err
+			}
+			var has bool
+			if err := tx.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM users WHERE is_guest = 0)").Scan(&has); err != nil {
+				return err
+			}
+			if has {
+				return ErrNotFirst
+			}
+		}
 		var err error
-		u, err = insertUser(ctx, tx, username, displayName, passwordHash, guest)
+		u, err = s.insertUser(ctx, tx, username, displayName, passwordHash, guest)
 		return err
 	})
 	if s.engine.isUniqueViolation(err) {
 		return chat.User{}, chat.Errorf(chat.EConflict, "The username %q is taken.", username)
+	}
+	if errors.Is(err, ErrNotFirst) {
+		return chat.User{}, err
 	}
 	if err != nil {
 		return chat.User{}, fmt.Errorf("create user: %w", err)
@@ -41,7 +70,17 @@ func (s *Store) CreateUser(ctx context.Context, username, displayName, passwordH
 	return u, nil
 }
 
-func insertUser(ctx context.Context, tx *sql.Tx, username, displayName, passwordHash string, guest bool) (chat.User, error) {
+// lockAccounts makes transactions that make accounts take turns (see engine).
+func (s *Store) lockAccounts(ctx context.Context, tx *sql.Tx) error {
+	return s.engine.lockAccounts(ctx, tx)
+}
+
+// insertUser makes the account; the first one (not a guest) is the admin,
+// decided under lockAccounts so that two made at once are not both first.
+func (s *Store) insertUser(ctx context.Context, tx *sql.Tx, username, displayName, passwordHash string, guest bool) (chat.User, error) {
+	if err := s.lockAccounts(ctx, tx); err != nil {
+		return chat.User{}, err
+	}
 	return scanUser(tx.QueryRowContext(ctx, `INSERT INTO users (username, display_name, password_hash, is_admin, is_guest, created_at)
 		VALUES (?, ?, ?, CAST(NOT EXISTS (SELECT 1 FROM users WHERE is_guest = 0) AND ? = 0 AS INTEGER), ?, ?)
 		RETURNING `+userColumns, username, displayName, passwordHash, guest, guest, toDB(time.Now())))

@@ -15,9 +15,9 @@ import (
 // is waiting as one transaction (group commit): under load, many senders
 // share a commit instead of queueing for one each. The writer numbers each
 // change with its room's next sequence number, records it in the room's
-// event log, and hands the committed events, in order, to the OnCommit hook,
-// so what is published after a commit reaches every receiver in the order it
-// is stored.
+// event log, and signals the committed events, in order, through the
+// OnCommit hook. It renders and delivers nothing: the node's relay does,
+// on its own goroutine.
 
 const maxBatch = 256
 
@@ -38,9 +38,23 @@ type writeReq struct {
 
 // OnCommit sets fn to be called with the events of each committed batch, in
 // commit order (so in seq order within each room), before the calls that
-// made them return. fn runs on the writer goroutine: it must be quick and
-// must not write to the store. Set it before the store is used.
+// made them return. fn runs on the writer goroutine: it must only hand the
+// events over (to the relay), never block, render or write to the store.
+// Set it before the store is used.
 func (s *Store) OnCommit(fn func([]chat.Event)) { s.onCommit = fn }
+
+// OnUserEvent sets fn to be told, after each commit that changes a user's
+// relation to a room (a membership made or ended, a read marker moved), of
+// that change. Like OnCommit's, fn must only hand it over. Set it before the
+// store is used.
+func (s *Store) OnUserEvent(fn func(chat.UserEvent)) { s.onUser = fn }
+
+// userEvent signals a committed per-user change.
+func (s *Store) userEvent(kind string, userID, roomID, upTo int64) {
+	if s.onUser != nil {
+		s.onUser(chat.UserEvent{Kind: kind, UserID: userID, RoomID: roomID, UpTo: upTo})
+	}
+}
 
 // CreateMessage stores a message and returns it as stored, with its id and
 // seq. If the author already stored a message with the same ClientMsgID,

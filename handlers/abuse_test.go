@@ -434,3 +434,33 @@ func TestRemovingANonMemberPostsNoNotice(t *testing.T) {
 		t.Error("removing a non-member posted a notice")
 	}
 }
+
+// Decorations do not make a name another: alice with a title in brackets, a
+// full stop, spaced out, starred or tagged reads as alice, and is refused
+// as a display name (for guests too) and as a username.
+func TestDecoratedNamesCannotImpersonate(t *testing.T) {
+	ts := newServerWith(t, handlers.Config{Guests: true, TrustProxy: true})
+	n := 0
+	from := func() map[string]string {
+		n++
+		return map[string]string{"X-Forwarded-For": fmt.Sprintf("192.0.2.%d", n)}
+	}
+	ts.client(t).signup("alice")
+	bob := ts.client(t).signup("bob")
+	for _, name := range []string{"alice (admin)", "alice.", "a l i c e", "[mod] alice", "★ alice ★", "alice!", "Alice（admin）", "a.l.i.c.e"} {
+		res := bob.post("/settings/profile", url.Values{"display_name": {name}})
+		expectStatus(t, res, http.StatusUnprocessableEntity)
+		if !strings.Contains(res.body, "name of another account") {
+			t.Errorf("%q refused without saying why:\n%.400s", name, res.body)
+		}
+		expectStatus(t, ts.client(t).do("POST", "/guest", url.Values{"display_name": {name}}, from()), http.StatusUnprocessableEntity)
+	}
+	for _, name := range []string{"alice_", "al-ice", "a-l-i-c-e"} {
+		res := ts.client(t).do("POST", "/signup", url.Values{"username": {name}, "password": {"long-enough-pw"}}, from())
+		expectStatus(t, res, http.StatusUnprocessableEntity)
+	}
+	// Honest names that merely contain it are fine.
+	for _, name := range []string{"Bob (alice's brother)", "Bob Builder", "malice"} {
+		expectStatus(t, bob.post("/settings/profile", url.Values{"display_name": {name}}), http.StatusSeeOther)
+	}
+}

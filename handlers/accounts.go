@@ -68,14 +68,17 @@ func (s *Server) handleChangePassword(c echo.Context) error {
 	if next == current {
 		return refuse(chat.Errorf(chat.EInvalid, "The new password is the same as the current one."))
 	}
-	_, right, err := s.checkCredentials(ctx, c.RealIP(), u.Username, current)
+	// The session has shown who it is: its own password change is not held
+	// up by guesses at the account from elsewhere (its address's limit and
+	// the account's own queue still apply).
+	_, right, err := s.checkCredentials(ctx, c.RealIP(), u.Username, current, true)
 	if err != nil {
 		return refuse(err)
 	}
 	if !right {
 		return refuse(chat.Errorf(chat.EUnauthorized, "The current password is not right. Nothing was changed."))
 	}
-	hash, err := s.hashPassword(next)
+	hash, err := s.hashPassword(hashSignedIn, next)
 	if err != nil {
 		return refuse(err)
 	}

@@ -143,17 +143,6 @@ func (s *Server) setArchived(c echo.Context, archived bool) error {
 	if err := s.changeRoom(ctx, u, r.Room, text, chat.RoomChange{Archived: &archived}); err != nil {
 		return err
 	}
-	if !archived {
-		// Back in its members' sidebars, which the notice cannot put it
-		// in (each sidebar is its reader's own): drawn again, on every node.
-		members, err := s.store.RoomMembers(ctx, r.ID)
-		if err != nil {
-			return err
-		}
-		for _, m := range members {
-			s.navChanged(ctx, m.ID)
-		}
-	}
 	if err := s.audit(c, action, r.Slug, ""); err != nil {
 		return err
 	}

@@ -29,8 +29,13 @@ func TestSignupModes(t *testing.T) {
 		if !strings.Contains(admin.get("/").body, `id="admin-link"`) {
 			t.Errorf("%s: the first account is not an admin", mode)
 		}
-		if byID(doc(t, ts.client(t).get("/login").body), "first-run") != nil {
+		login := ts.client(t).get("/login").body
+		if byID(doc(t, login), "first-run") != nil {
 			t.Errorf("%s: the first-run note stays after the first account", mode)
+		}
+		// The login page offers no account it cannot make, and says how.
+		if strings.Contains(login, `href="/signup"`) || byID(doc(t, login), "signup-how") == nil {
+			t.Errorf("%s: the login page offers a sign-up that answers 403, or does not say how to get in:\n%.1200s", mode, login)
 		}
 		for _, res := range []response{
 			ts.client(t).get("/signup"),
@@ -49,6 +54,9 @@ func TestSignupModes(t *testing.T) {
 	ts := newTestServer(t)
 	ts.client(t).signup("ann")
 	ts.client(t).signup("bob")
+	if login := ts.client(t).get("/login").body; !strings.Contains(login, `href="/signup"`) {
+		t.Errorf("open: the login page does not offer to create an account:\n%.1200s", login)
+	}
 }
 
 // newInvite makes an invite as the admin and returns its path.

@@ -130,9 +130,22 @@ func eventType(e chat.Event) string {
 	return e.Kind
 }
 
+// A stream is held open and wakes with every event, like a socket: each
+// user and each address may hold a few. A bot needs one; an integration a
+// handful.
+const (
+	StreamsPerUser    = 8
+	StreamsPerAddress = 32
+)
+
 func (s *Server) handleAPIEvents(c echo.Context) error {
 	ctx := c.Request().Context()
 	u, _ := userFrom(c)
+	release, refused := s.streamCount.acquire(u.ID, c.RealIP())
+	if refused != "" {
+		return tooFast(c, 0, "Too many event streams are open for this account or from this address. Close one before opening another.")
+	}
+	defer release()
 	latest, err := s.store.LatestEventID(ctx)
 	if err != nil {
 		return err
@@ -148,6 +161,15 @@ func (s *Server) handleAPIEvents(c echo.Context) error {
 			resync = "Too many events were missed to send them one by one."
 		default:
 			after = id
+		}
+	}
+	// A replay reads back what was missed, for every room of the user: it
+	// costs a query per batch where following costs one per event. Each
+	// user may ask for a few in a row, then one every few seconds.
+	if after < latest || resync != "" {
+		key := strconv.FormatInt(u.ID, 10)
+		if !s.replayLimits.Allow(key) {
+			return tooFast(c, s.replayLimits.Delay(key), "Too many reconnections that catch up on missed events. Please wait a moment before reconnecting.")
 		}
 	}
 

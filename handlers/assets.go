@@ -37,13 +37,13 @@ func (s *Server) handleAsset(c echo.Context) error {
 }
 
 // handleMeCSS is the signed-in user's own style rules: their messages and
-// mentions of them stand out. Fragments are the same for everyone; this is
+// mentions of them stand out (their name in the accent colour is enough:
+// no "(you)" on every header of their own). Fragments are the same for everyone; this is
 // what makes them look personal. Usernames are [A-Za-z0-9_-], safe in a selector.
 func (s *Server) handleMeCSS(c echo.Context) error {
 	u, _ := userFrom(c)
 	me := strings.ToLower(u.Username)
 	css := `.message[data-author="` + me + `"]{--author-color:var(--accent)}` + "\n" +
-		`.message[data-author="` + me + `"] .author::after{content:" (you)";font-weight:400;color:var(--muted)}` + "\n" +
 		`.message[data-mentions~="` + me + `"]{background:var(--mention-bg);box-shadow:inset 3px 0 0 var(--mention)}` + "\n" +
 		`.mention[data-user="` + me + `"]{background:var(--mention);color:var(--mention-fg)}` + "\n" +
 		`.reaction[data-users~="` + me + `"]{border-color:var(--accent);background:var(--accent-soft)}` + "\n" +

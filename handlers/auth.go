@@ -38,11 +38,12 @@ func (s *Server) handleLoginPage(c echo.Context) error {
 func (s *Server) renderAuth(c echo.Context, status int, signup bool, f views.AuthForm) error {
 	p := views.Page{Assets: s.assetVersion, Title: "Log in"}
 	f.Guests = s.guests
+	f.OIDC, f.PasswordLogin = s.oidc != nil, !s.noPasswordLogin
 	first, err := s.firstRun(c)
 	if err != nil {
 		return err
 	}
-	f.FirstRun = first
+	f.FirstRun, f.Signup = first, s.signup
 	if signup {
 		p.Title = "Sign up"
 		if !first && s.signup != SignupOpen {
@@ -69,7 +70,10 @@ func (s *Server) handleSignup(c echo.Context) error {
 	if !first && s.signup != SignupOpen {
 		return s.renderAuth(c, http.StatusForbidden, true, views.AuthForm{})
 	}
-	u, form, status, err := s.createAccount(c, "")
+	// Where only the first account may be made here, "first" is checked
+	// again where the account is inserted: many sign-ups at once on a new
+	// server all saw no account yet.
+	u, form, status, err := s.createAccount(c, "", s.signup != SignupOpen)
 	if err != nil || status != 0 {
 		if err != nil {
 			return err
@@ -83,9 +87,10 @@ func (s *Server) handleSignup(c echo.Context) error {
 }
 
 // createAccount makes an account from the sign-up form, with an invite
-// code or none. A refusal comes back as the form to show again, with its
-// status; err is for failures of ours.
-func (s *Server) createAccount(c echo.Context, inviteCode string) (chat.User, views.AuthForm, int, error) {
+// code or none, or only if it is the server's first (onlyFirst). A refusal
+// comes back as the form to show again, with its status; err is for
+// failures of ours.
+func (s *Server) createAccount(c echo.Context, inviteCode string, onlyFirst bool) (chat.User, views.AuthForm, int, error) {
 	ctx := c.Request().Context()
 	username, password := strings.TrimSpace(c.FormValue("username")), c.FormValue("password")
 	form := views.AuthForm{Username: username}
@@ -99,6 +104,9 @@ func (s *Server) createAccount(c echo.Context, inviteCode string) (chat.User, vi
 			status = http.StatusUnprocessableEntity
 		}
 		return chat.User{}, form, status, nil
+	}
+	if s.noPasswordLogin {
+		return refuse(errNoPasswords)
 	}
 	if !s.spendLogin("signup " + c.RealIP()) {
 		return refuse(chat.Errorf(chat.ERateLimit, "Too many attempts. Please wait a minute and try again."))
@@ -117,14 +125,17 @@ func (s *Server) createAccount(c echo.Context, inviteCode string) (chat.User, vi
 	if alike {
 		return refuse(chat.Errorf(chat.EInvalid, "The username %q is taken, or looks too much like one that is.", username))
 	}
-	hash, err := s.hashPassword(password)
+	hash, err := s.hashPassword(hashFresh, password)
 	if err != nil {
 		return refuse(err)
 	}
 	var u chat.User
-	if inviteCode != "" {
+	switch {
+	case inviteCode != "":
 		u, err = s.store.CreateUserWithInvite(ctx, chat.HashToken(inviteCode), username, hash)
-	} else {
+	case onlyFirst:
+		u, err = s.store.CreateFirstUser(ctx, username, hash)
+	default:
 		u, err = s.store.CreateUser(ctx, username, "", hash, false)
 	}
 	if err != nil {
@@ -137,7 +148,11 @@ func (s *Server) handleLogin(c echo.Context) error {
 	ctx := c.Request().Context()
 	username, password := strings.TrimSpace(c.FormValue("username")), c.FormValue("password")
 	form := views.AuthForm{Username: username, Next: safeNext(c.FormValue("next"))}
-	u, right, err := s.checkCredentials(ctx, c.RealIP(), username, password)
+	if s.noPasswordLogin {
+		form.Error = errNoPasswords.Message
+		return s.renderAuth(c, http.StatusForbidden, false, form)
+	}
+	u, right, err := s.checkCredentials(ctx, c.RealIP(), username, password, false)
 	switch {
 	case chat.ErrorCode(err) == chat.ERateLimit:
 		form.Error = chat.ErrorMessage(err)
@@ -166,27 +181,45 @@ func (s *Server) handleLogin(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, next)
 }
 
+// errNoPasswords refuses password login and sign-up on a server that signs
+// people in through its OpenID Connect provider only.
+var errNoPasswords = chat.Errorf(chat.EForbidden, "This server signs people in through its identity provider only: use the sign-in button.")
+
 var errTooManyGuesses = chat.Errorf(chat.ERateLimit, "Too many failed attempts. Please wait a minute and try again.")
 
 // checkCredentials checks a password as every password guess is checked
 // (a login, the current password when changing it). Every attempt spends a
-// token per address and per account before the password is hashed, so a
-// burst is refused without costing a hash; a right password gives the
-// tokens back, so people who type it right are never held up. A refusal by
-// the limits or the hashing cap is an ERateLimit error; a wrong password (or
-// an unknown username, which costs the same) is right == false.
-func (s *Server) checkCredentials(ctx context.Context, ip, username, password string) (u chat.User, right bool, err error) {
-	ipKey, userKey := "login "+ip, "user "+strings.ToLower(username)
-	refundIP, ok := s.loginLimits.Take(ipKey)
-	if !ok {
-		return chat.User{}, false, errTooManyGuesses
+// token per address, per address and account, and per account before the
+// password is hashed, so a burst is refused without costing a hash; a right
+// password gives the tokens back, so people who type it right are never
+// held up. A refusal by the limits or the hashing cap is an ERateLimit
+// error; a wrong password (or an unknown username, which costs the same) is
+// right == false.
+//
+// One address cannot lock an account for everyone: its guesses at one
+// account spend the account's bucket at most at the rate of its own pair
+// bucket, slower than the account's refills. Many addresses can; then an
+// address the account has a session from still gets through, and so does a
+// signed-in session checking its own password (signedIn). The same signals
+// order the wait for a hashing slot (see hashGate).
+func (s *Server) checkCredentials(ctx context.Context, ip, username, password string, signedIn bool) (u chat.User, right bool, err error) {
+	account := strings.ToLower(username)
+	ipKey, pairKey, userKey := "login "+ip, "pair "+account+" "+ip, "user "+account
+	fresh := s.loginLimits.Full(ipKey)
+	var refunds []func()
+	refund := func() {
+		for _, r := range refunds {
+			r()
+		}
 	}
-	refundUser, ok := s.loginLimits.Take(userKey)
-	if !ok {
-		refundIP()
-		return chat.User{}, false, errTooManyGuesses
+	for _, key := range []string{ipKey, pairKey} {
+		r, ok := s.loginLimits.Take(key)
+		if !ok {
+			refund()
+			return chat.User{}, false, errTooManyGuesses
+		}
+		refunds = append(refunds, r)
 	}
-	refund := func() { refundIP(); refundUser() }
 	u, hash, err := s.store.UserCredentials(ctx, username)
 	switch chat.ErrorCode(err) {
 	case "":
@@ -196,7 +229,31 @@ func (s *Server) checkCredentials(ctx context.Context, ip, username, password st
 		refund()
 		return chat.User{}, false, err
 	}
-	right, gateErr := s.checkPassword(hash, password)
+	// An address the account has a session from is likely its owner's.
+	known := false
+	if err == nil && !signedIn {
+		var kerr error
+		if known, kerr = s.store.HasSessionFrom(ctx, u.ID, ip); kerr != nil {
+			refund()
+			return chat.User{}, false, kerr
+		}
+	}
+	priority := hashAny
+	switch {
+	case signedIn:
+		priority = hashSignedIn
+	case known:
+		priority = hashKnown
+	case fresh:
+		priority = hashFresh
+	}
+	if r, ok := s.limitsOf(userKey).Take(userKey); ok {
+		refunds = append(refunds, r)
+	} else if !signedIn && !known {
+		refund()
+		return chat.User{}, false, errTooManyGuesses
+	}
+	right, gateErr := s.checkPassword(priority, account, hash, password)
 	if gateErr != nil {
 		refund()
 		return chat.User{}, false, gateErr
@@ -205,6 +262,7 @@ func (s *Server) checkCredentials(ctx context.Context, ip, username, password st
 		// The failure counts on the other nodes of a cluster too.
 		if s.shareSpend != nil {
 			s.shareSpend(ipKey)
+			s.shareSpend(pairKey)
 			s.shareSpend(userKey)
 		}
 		return chat.User{}, false, nil

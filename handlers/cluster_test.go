@@ -1,12 +1,10 @@
 package handlers_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -16,6 +14,7 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 
+	"agora/chat"
 	"agora/chat/live"
 	"agora/chat/live/cluster"
 )
@@ -43,9 +42,6 @@ func joinCluster(t *testing.T, ts *testServer, ns *server.Server, opt cluster.Op
 	if err != nil {
 		t.Fatal(err)
 	}
-	if opt.TailEvery == 0 {
-		opt.TailEvery = 100 * time.Millisecond
-	}
 	node, err := ts.app.JoinCluster(context.Background(), nc, opt)
 	if err != nil {
 		t.Fatal(err)
@@ -70,13 +66,24 @@ func TestTwoNodesBehaveAsOne(t *testing.T) {
 	checkTwoNodes(t, a, b)
 }
 
+// Reading on one device clears a badge on every device of the user, on
+// every node: ann's phone is on A, her laptop on B.
+func TestReadingClearsBadgesOnEveryNode(t *testing.T) {
+	ns := startNATS(t)
+	a := newTestServer(t)
+	b := startTestServer(t, a.path, live.HubConfig{}, false)
+	joinCluster(t, a, ns, cluster.Options{})
+	joinCluster(t, b, ns, cluster.Options{})
+	checkReadEverywhere(t, a, b)
+}
+
 // A publish NATS never carried is found by the tail check.
 func TestATailCheckFindsWhatNATSNeverCarried(t *testing.T) {
 	ns := startNATS(t)
 	a := newTestServer(t)
 	b := startTestServer(t, a.path, live.HubConfig{}, false)
 	joinCluster(t, a, ns, cluster.Options{
-		Drop: func(ev live.Event) bool { return bytes.Contains(ev.Data, []byte("never-on-nats")) },
+		Drop: func(ev chat.Event) bool { return strings.Contains(ev.Message.Body, "never-on-nats") },
 	})
 	joinCluster(t, b, ns, cluster.Options{})
 	alice, bob := a.client(t).signup("alice"), b.client(t).signup("bob")
@@ -139,21 +146,22 @@ func checkTwoNodes(t *testing.T, a, b *testServer) {
 	expectStatus(t, alice.do("POST", fmt.Sprintf("/messages/%d/delete", first), nil, hx), http.StatusNoContent)
 	bobSock.readUntil("message deleted")
 
-	// A sidebar on B follows a message on A.
+	// A sidebar on B follows a message on A, in a room bob has not open.
+	alice.post("/rooms", url.Values{"name": {"news"}})
+	bob.get("/rooms/news")
 	bob.post("/rooms", url.Values{"name": {"elsewhere"}})
 	bobElsewhere := bob.dial("elsewhere", -1)
-	aliceSock.say("for the sidebar")
-	bobElsewhere.readUntil(`<i data-author="alice"`)
+	alice.postMessage("news", "for the sidebar")
+	bobElsewhere.readCounts(bob.roomID("news"), "1")
 
 	// Added to a private room on A, bob's sidebar on B lists it at once and
 	// counts what is said in it.
 	alice.post("/rooms", url.Values{"name": {"secret"}, "private": {"on"}})
 	expectStatus(t, alice.post("/rooms/secret/members", url.Values{"username": {"bob"}}), http.StatusSeeOther)
-	nav := bobSock.readNavUntil("the secret room", func(nav string) bool { return strings.Contains(nav, `data-room="secret"`) })
-	marks := navMarks(nav, "secret")
+	bobSock.readNavUntil("the secret room", func(nav string) bool { return strings.Contains(nav, `data-room="secret"`) })
 	aliceSecret := alice.dial("secret", -1)
 	aliceSecret.say("for bob's sidebar on B")
-	bobSock.readUntil(`beforeend:#` + marks + `"`)
+	bobSock.readCounts(bob.roomID("secret"), "1")
 
 	// Removal from a private room on A closes the member's socket on B.
 	bobSecret := bob.dial("secret", -1)
@@ -183,10 +191,9 @@ func TestANodeFillsAGapBeforeTheNextEvent(t *testing.T) {
 	a := newTestServer(t)
 	b := startTestServer(t, a.path, live.HubConfig{}, false)
 	joinCluster(t, a, ns, cluster.Options{
-		TailEvery: time.Hour,
-		Drop:      func(ev live.Event) bool { return bytes.Contains(ev.Data, []byte("lost-in-transit")) },
+		Drop: func(ev chat.Event) bool { return strings.Contains(ev.Message.Body, "lost-in-transit") },
 	})
-	joinCluster(t, b, ns, cluster.Options{TailEvery: time.Hour})
+	joinCluster(t, b, ns, cluster.Options{})
 	alice, bob := a.client(t).signup("alice"), b.client(t).signup("bob")
 	alice.get("/rooms/general")
 	bob.get("/rooms/general")
@@ -289,16 +296,4 @@ func dmDot(nav, username string) string {
 		return "lit"
 	}
 	return "out"
-}
-
-// navMarks is the id of the element that counts a room's new messages in a
-// sidebar (marks-<room id>).
-func navMarks(nav, slug string) string {
-	item := nav[strings.Index(nav, `data-room="`+slug+`"`):]
-	item = item[:strings.Index(item, "</a>")]
-	m := regexp.MustCompile(`id="(marks-\d+)"`).FindStringSubmatch(item)
-	if m == nil {
-		return "no marks for " + slug
-	}
-	return m[1]
 }

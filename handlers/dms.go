@@ -99,30 +99,18 @@ func (s *Server) reopenDM(ctx context.Context, u, peer chat.User) (chat.Room, er
 	if err != nil {
 		return room, err
 	}
-	rejoined, err := s.store.Join(ctx, room.ID, u.ID)
-	if err != nil {
+	if _, err := s.store.Join(ctx, room.ID, u.ID); err != nil {
 		return room, err
-	}
-	if rejoined {
-		s.watcher.Watch(u.ID, room.ID)
 	}
 	return room, nil
 }
 
 // openDM returns the direct conversation of u and peer, making it on first
 // use: then both sides' open sockets count it, and the other person's
-// sidebars show it now.
+// sidebars show it now (the store tells of the memberships it made).
 func (s *Server) openDM(ctx context.Context, u, peer chat.User) (chat.Room, error) {
-	room, made, err := s.store.DM(ctx, u, peer)
-	if err != nil {
-		return chat.Room{}, err
-	}
-	if made {
-		s.watcher.Watch(u.ID, room.ID)
-		s.watcher.Watch(peer.ID, room.ID)
-		s.navChanged(ctx, peer.ID)
-	}
-	return room, nil
+	room, _, err := s.store.DM(ctx, u, peer)
+	return room, err
 }
 
 // handleDMForm is the sidebar's "message someone" form, which GETs ?username=.

@@ -15,14 +15,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
-
+	"agora/chat/live/cluster/natstest"
 	"agora/db/pgtest"
 )
 
-// startCluster starts a throwaway PostgreSQL, a NATS server on a loopback
-// port, and n agora processes (the built binary) on them.
-func startCluster(t *testing.T, n int) (dsn string, nodes []*agoraServer) {
+// startCluster starts a throwaway PostgreSQL, natsServers NATS servers on
+// loopback ports (routed to one another as one NATS cluster when more than
+// one), and n agora processes (the built binary) given all their URLs.
+func startCluster(t *testing.T, n, natsServers int) (dsn string, nodes []*agoraServer, nc *natstest.Cluster) {
 	t.Helper()
 	ctx := context.Background()
 	pg, err := pgtest.Start(ctx, pgtest.Options{})
@@ -33,17 +33,13 @@ func startCluster(t *testing.T, n int) (dsn string, nodes []*agoraServer) {
 	if dsn, err = pg.CreateDatabase(ctx); err != nil {
 		t.Fatal(err)
 	}
-	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
-	if err != nil {
+	if nc, err = natstest.Start(natsServers, natstest.Options{}); err != nil {
 		t.Fatal(err)
 	}
-	go ns.Start()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats did not start")
-	}
-	t.Cleanup(ns.Shutdown)
+	t.Cleanup(nc.Shutdown)
+	urls := nc.URLs()
 	for range n {
-		s := &agoraServer{t: t, addr: freeAddr(t), db: dsn, args: []string{"-nats", ns.ClientURL()}}
+		s := &agoraServer{t: t, addr: freeAddr(t), db: dsn, args: []string{"-nats", urls}}
 		t.Cleanup(func() {
 			s.kill()
 			if t.Failed() {
@@ -55,7 +51,7 @@ func startCluster(t *testing.T, n int) (dsn string, nodes []*agoraServer) {
 		s.start()
 		nodes = append(nodes, s)
 	}
-	return dsn, nodes
+	return dsn, nodes, nc
 }
 
 // remote is a real node as the in-process tests' helpers see a server.
@@ -66,7 +62,7 @@ func remote(s *agoraServer) *testServer {
 // Two agora processes on one PostgreSQL and one NATS: alice on node A, bob
 // on node B, and everything the in-process cluster test checks.
 func TestE2EClusterTwoNodes(t *testing.T) {
-	_, nodes := startCluster(t, 2)
+	_, nodes, _ := startCluster(t, 2, 1)
 	checkTwoNodes(t, remote(nodes[0]), remote(nodes[1]))
 }
 
@@ -130,64 +126,68 @@ func (f *follower) has() []int64 {
 	return slices.Clone(f.ids)
 }
 
-// Node A is killed with SIGKILL while senders on both nodes post: its
-// sockets reconnect to B and catch up, every message a sender saw accepted
-// is stored once, every socket ends with the same ids, and A comes back.
-func TestE2EClusterKillANode(t *testing.T) {
-	dsn, nodes := startCluster(t, 2)
-	a, b := remote(nodes[0]), remote(nodes[1])
+// clusterLoad is messages posted on every node of a cluster while it is
+// disrupted, and room sockets that follow them from node to node.
+type clusterLoad struct {
+	t         *testing.T
+	db        *sql.DB
+	nodes     []*testServer
+	users     []*client // the senders, one per node in turn
+	followers []*follower
+	start     int64   // the last message id before the load
+	stored    []int64 // the messages the load stored, in order
+}
+
+// underLoad signs up senders users on the nodes in turn, opens a socket for
+// each that reconnects to the next node whenever it drops (starting on the
+// sender's own node), and has each post each messages through the form:
+// fresh client ids, and a message it could not confirm sent again, with
+// the same id, to the next node. Once a third are sent, disrupt runs (while
+// the rest go on). Then: every message a sender saw accepted is stored
+// once, all are stored, and every socket ends with exactly the stored
+// messages, in order, none twice.
+func underLoad(t *testing.T, dsn string, nodes []*testServer, senders, each int, disrupt func()) *clusterLoad {
+	t.Helper()
 	db, err := sql.Open("pgx", dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
-
-	const senders, each = 4, 30
-	var users []*client
-	for i := range senders {
-		c := []*testServer{a, b}[i%2].client(t).signup(fmt.Sprintf("sender%d", i))
-		c.get("/rooms/general")
-		users = append(users, c)
+	t.Cleanup(func() { db.Close() })
+	l := &clusterLoad{t: t, db: db, nodes: nodes}
+	// order is the nodes starting at the i-th.
+	order := func(i int) []*testServer {
+		return append(slices.Clone(nodes[i%len(nodes):]), nodes[:i%len(nodes)]...)
 	}
-	start := users[0].lastMessageID("general")
+	for i := range senders {
+		c := nodes[i%len(nodes)].client(t).signup(fmt.Sprintf("sender%d", i))
+		c.get("/rooms/general")
+		l.users = append(l.users, c)
+	}
+	l.start = l.users[0].lastMessageID("general")
 
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var followers []*follower
 	var wg sync.WaitGroup
-	for i, c := range users {
-		// Sockets on A move to B when A dies; those on B stay.
-		order := []*testServer{a, b}
-		if i%2 == 1 {
-			order = []*testServer{b, a}
-		}
-		f := &follower{c: &client{t: t, http: c.http}, nodes: order}
-		followers = append(followers, f)
-		wg.Go(func() { f.run(ctx, start) })
+	defer func() { cancel(); wg.Wait() }()
+	for i, c := range l.users {
+		f := &follower{c: &client{t: t, http: c.http}, nodes: order(i)}
+		l.followers = append(l.followers, f)
+		wg.Go(func() { f.run(ctx, l.start) })
 	}
 
-	// Each sender posts its messages with fresh client ids, and a message
-	// it could not confirm again, with the same id, on the other node.
 	var acked sync.Map // client id -> true
 	var sent sync.WaitGroup
-	var total sync.WaitGroup // a third of the messages, then A dies
-	total.Add(senders * each / 3)
-	for i, c := range users {
+	var third sync.WaitGroup
+	third.Add(senders * (each / 3))
+	for i, c := range l.users {
 		sent.Go(func() {
-			nodesOf := []*testServer{a, b}
-			if i%2 == 1 {
-				nodesOf = []*testServer{b, a}
-			}
+			nodesOf := order(i)
 			plain := &http.Client{Jar: c.http.Jar, Timeout: 5 * time.Second,
 				CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 			for j := range each {
 				id := fmt.Sprintf("k-%d-%d", i, j)
 				for try := 0; ; try++ {
-					node := nodesOf[0]
-					if try > 0 {
-						node = nodesOf[try%2]
-					}
-					res, err := plain.PostForm(node.URL+"/rooms/general/messages", url.Values{"body": {"kill test " + id}, "client_msg_id": {id}})
+					node := nodesOf[try%len(nodesOf)]
+					res, err := plain.PostForm(node.URL+"/rooms/general/messages", url.Values{"body": {"cluster test " + id}, "client_msg_id": {id}})
 					if err == nil {
 						res.Body.Close()
 						if res.StatusCode == http.StatusSeeOther {
@@ -195,31 +195,30 @@ func TestE2EClusterKillANode(t *testing.T) {
 							break
 						}
 					}
-					if try > 50 {
+					if try > 100 {
 						t.Errorf("%s never accepted: %v", id, err)
 						return
 					}
 					time.Sleep(20 * time.Millisecond) // back off before trying again, as a person would
 				}
 				if j < each/3 {
-					total.Done()
+					third.Done()
 				}
 			}
 		})
 	}
-	total.Wait()
-	nodes[0].kill()
+	third.Wait()
+	disrupt()
 	sent.Wait()
 
-	var stored []int64
-	rows, err := db.Query(`SELECT id FROM messages WHERE room_id = (SELECT id FROM rooms WHERE slug = 'general') AND id > $1 ORDER BY id`, start)
+	rows, err := db.Query(`SELECT id FROM messages WHERE room_id = (SELECT id FROM rooms WHERE slug = 'general') AND id > $1 AND body LIKE 'cluster test %' ORDER BY id`, l.start)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for rows.Next() {
 		var id int64
 		rows.Scan(&id)
-		stored = append(stored, id)
+		l.stored = append(l.stored, id)
 	}
 	rows.Close()
 	acked.Range(func(k, _ any) bool {
@@ -229,21 +228,18 @@ func TestE2EClusterKillANode(t *testing.T) {
 		}
 		return true
 	})
-	if len(stored) != senders*each {
-		t.Errorf("stored %d messages, want %d", len(stored), senders*each)
+	if len(l.stored) != senders*each {
+		t.Errorf("stored %d messages, want %d", len(l.stored), senders*each)
 	}
-
+	// Between the messages, notices may arrive (a sign-up's join): a
+	// socket must have every stored message, in order, and nothing twice.
 	deadline := time.Now().Add(30 * time.Second)
-	for i, f := range followers {
-		if f.mu.Lock(); i%2 == 0 && f.conns < 2 {
-			t.Errorf("a socket on node A connected %d times: it never moved to B", f.conns)
-		}
-		f.mu.Unlock()
-		for !slices.Equal(f.has(), stored) && time.Now().Before(deadline) {
+	for _, f := range l.followers {
+		for !slices.Equal(l.ofLoad(f.has()), l.stored) && time.Now().Before(deadline) {
 			time.Sleep(20 * time.Millisecond) // polling for a condition under a deadline
 		}
-		if got := f.has(); !slices.Equal(got, stored) {
-			t.Errorf("a socket ended with %d ids, want the %d stored, in order", len(got), len(stored))
+		if got := l.ofLoad(f.has()); !slices.Equal(got, l.stored) {
+			t.Errorf("a socket ended with %d of the load's ids, want the %d stored, in order", len(got), len(l.stored))
 		}
 		f.mu.Lock()
 		if len(f.twice) > 0 {
@@ -251,21 +247,99 @@ func TestE2EClusterKillANode(t *testing.T) {
 		}
 		f.mu.Unlock()
 	}
-	cancel()
-	wg.Wait()
+	return l
+}
+
+// ofLoad keeps the ids of messages the load stored.
+func (l *clusterLoad) ofLoad(ids []int64) []int64 {
+	return slices.DeleteFunc(ids, func(id int64) bool { _, found := slices.BinarySearch(l.stored, id); return !found })
+}
+
+// Node A is killed with SIGKILL while senders on both nodes post: its
+// sockets reconnect to B and catch up, every message a sender saw accepted
+// is stored once, every socket ends with the same ids, and A comes back.
+func TestE2EClusterKillANode(t *testing.T) {
+	dsn, nodes, _ := startCluster(t, 2, 1)
+	a := remote(nodes[0])
+	l := underLoad(t, dsn, []*testServer{a, remote(nodes[1])}, 4, 30, func() { nodes[0].kill() })
+	for i, f := range l.followers {
+		if f.mu.Lock(); i%2 == 0 && f.conns < 2 {
+			t.Errorf("a socket on node A connected %d times: it never moved to B", f.conns)
+		}
+		f.mu.Unlock()
+	}
 
 	// A comes back and serves the same history, live again.
 	nodes[0].restart()
-	back := &follower{c: &client{t: t, http: users[0].http}, nodes: []*testServer{a}}
-	ctx2, cancel2 := context.WithCancel(context.Background())
-	defer cancel2()
-	go back.run(ctx2, start)
-	users[1].postMessage("general", "after the restart")
-	deadline = time.Now().Add(20 * time.Second)
-	for len(back.has()) != len(stored)+1 && time.Now().Before(deadline) {
+	back := &follower{c: &client{t: t, http: l.users[0].http}, nodes: []*testServer{a}}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go back.run(ctx, l.start)
+	l.users[1].postMessage("general", "after the restart")
+	deadline := time.Now().Add(20 * time.Second)
+	for len(back.has()) != len(l.stored)+1 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
-	if got := back.has(); len(got) != len(stored)+1 || !slices.Equal(got[:len(stored)], stored) {
-		t.Errorf("the restarted node gave a socket %d ids, want the %d stored and the new one", len(got), len(stored)+1)
+	if got := back.has(); len(got) != len(l.stored)+1 || !slices.Equal(got[:len(l.stored)], l.stored) {
+		t.Errorf("the restarted node gave a socket %d ids, want the %d stored and the new one", len(got), len(l.stored)+1)
+	}
+}
+
+// Three nodes on a three-server NATS cluster: the NATS server most nodes
+// are connected to dies while senders on every node post. The nodes move
+// to the other two servers and nothing is lost or doubled.
+func TestE2EClusterLosesANATSServer(t *testing.T) {
+	dsn, nodes, nc := startCluster(t, 3, 3)
+	var servers []*testServer
+	for _, n := range nodes {
+		servers = append(servers, remote(n))
+	}
+	busiest := 0
+	for i, s := range nc.Servers {
+		if s.NumClients() > nc.Servers[busiest].NumClients() {
+			busiest = i
+		}
+	}
+	if nc.Servers[busiest].NumClients() == 0 {
+		t.Fatal("no node is connected to any NATS server")
+	}
+	underLoad(t, dsn, servers, 6, 30, func() { nc.Stop(busiest) })
+	for i, s := range nc.Servers {
+		if i != busiest && s.NumClients() == 0 {
+			t.Logf("NATS server %d has no clients after the loss", i+1)
+		}
+	}
+	clients := 0
+	for i, s := range nc.Servers {
+		if i != busiest {
+			clients += s.NumClients()
+		}
+	}
+	if clients < len(nodes) {
+		t.Errorf("%d clients on the NATS servers left, want every node's (%d)", clients, len(nodes))
+	}
+}
+
+// A rolling restart of three nodes on a three-server NATS cluster under
+// load: each node in turn stops gracefully (its sockets are closed with
+// 1012 and reconnect elsewhere) and starts again before the next one
+// goes. Nothing is lost or doubled.
+func TestE2EClusterRollingRestart(t *testing.T) {
+	dsn, nodes, _ := startCluster(t, 3, 3)
+	var servers []*testServer
+	for _, n := range nodes {
+		servers = append(servers, remote(n))
+	}
+	l := underLoad(t, dsn, servers, 6, 45, func() {
+		for _, n := range nodes {
+			n.stop()
+			n.restart()
+		}
+	})
+	for _, f := range l.followers {
+		if f.mu.Lock(); f.conns < 2 {
+			t.Errorf("a socket connected %d times through the restarts", f.conns)
+		}
+		f.mu.Unlock()
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -737,4 +738,52 @@ func TestE2EInfiniteScroll(t *testing.T) {
 	ids := evalJS[[]string](alice, `[...document.querySelectorAll('#messages [id^="message-"]')].map(e => e.id)`)
 	checkUnique(t, "alice (after scrolling up)", ids)
 	alice.screenshot("feature-scrolled-up", false)
+}
+
+// TestE2EReadOnOneDeviceClearsEveryDevice: ann has a phone in #a and a
+// laptop in #b. A message in #c lights #c's badge and the title count on
+// both; reading #c on a third device (her tablet) clears both, live, with
+// no reload.
+func TestE2EReadOnOneDeviceClearsEveryDevice(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	t.Cleanup(cancel)
+	srv := newServer(t)
+	bob := remote(srv).client(t).signup("bob")
+	for _, r := range []string{"a", "b", "c"} {
+		expectStatus(t, bob.post("/rooms", url.Values{"name": {r}}), http.StatusSeeOther)
+	}
+	phone := newBrowser(t, ctx, "ann's phone", true)
+	laptop := newBrowser(t, ctx, "ann's laptop", true)
+	phone.signUp(srv, "ann")
+	for _, r := range []string{"c", "b", "a"} {
+		phone.openRoom(srv, r) // joins each, and stays in #a
+	}
+	if st := laptop.logIn(srv, "ann", password); st != http.StatusOK {
+		t.Fatalf("the laptop's login landed on %d", st)
+	}
+	laptop.openRoom(srv, "b")
+	phone.markPage("phone-a")
+	laptop.markPage("laptop-b")
+
+	bob.postMessage("c", "@ann news in c")
+	bob.postMessage("c", "more news in c")
+	for _, b := range []*browser{phone, laptop} {
+		b.waitJS("2 unread and a mention in #c", `document.getElementById("unread-c")?.textContent.trim() === "2" && document.getElementById("mentions-c")?.textContent.trim() === "@1"`, liveWait)
+		b.waitJS("the title counting them", `document.title.startsWith("(2) ")`, liveWait)
+	}
+	phone.screenshot("feature-badge-two-devices", false)
+
+	tablet := remote(srv).client(t)
+	tablet.loginWith("ann", password)
+	expectStatus(t, tablet.get("/rooms/c"), http.StatusOK)
+	for _, b := range []*browser{phone, laptop} {
+		b.waitJS("no badge on #c", `!document.getElementById("unread-c") && !document.getElementById("mentions-c")`, liveWait)
+		b.waitJS("no count in the title", `!document.title.startsWith("(")`, liveWait)
+	}
+	if m := phone.pageMark(); m != "phone-a" {
+		t.Errorf("the phone's page was reloaded (marker %q): badges must clear over the socket", m)
+	}
+	if m := laptop.pageMark(); m != "laptop-b" {
+		t.Errorf("the laptop's page was reloaded (marker %q): badges must clear over the socket", m)
+	}
 }

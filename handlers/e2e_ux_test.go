@@ -218,6 +218,7 @@ func TestE2EAccessibility(t *testing.T) {
 		{"admin-deactivate", "/admin/users/bob/deactivate", false},
 		{"admin-invites", "/admin/invites", false},
 		{"admin-bots", "/admin/bots", false},
+		{"admin-hooks", "/admin/hooks", false},
 		{"admin-rooms", "/admin/rooms", false},
 		{"admin-delete-room", "/admin/rooms/general/delete", false},
 		{"archived-room", "/rooms/old-news", false},

@@ -16,7 +16,6 @@ import (
 
 	"agora/chat"
 	"agora/chat/jobs"
-	"agora/chat/live"
 	agoramail "agora/chat/mail"
 	"agora/views"
 )
@@ -31,7 +30,9 @@ const (
 	emailAttempts = 8
 	// verifyValid is how long a link that checks an address works.
 	verifyValid = 48 * time.Hour
-	// ResetValid is how long a password reset link works.
+	// ResetValid is how long a password link mailed to its account's owner
+	// works: an inbox is read by more than its owner, and the link is
+	// asked for by anyone who knows the name.
 	ResetValid = time.Hour
 )
 
@@ -80,13 +81,14 @@ func (s *Server) sendEmail(ctx context.Context, j chat.Job) error {
 	return nil
 }
 
-// newMailToken makes a token for a mailed link and keeps its hash.
-func (s *Server) newMailToken(ctx context.Context, userID int64, purpose, email string, valid time.Duration) (string, error) {
+// newVerifyToken makes the token of a link that checks an address and
+// keeps its hash.
+func (s *Server) newVerifyToken(ctx context.Context, userID int64, email string) (string, error) {
 	token, err := chat.NewToken()
 	if err != nil {
 		return "", err
 	}
-	if err := s.store.CreateEmailToken(ctx, userID, purpose, email, chat.HashToken(token), time.Now().Add(valid)); err != nil {
+	if err := s.store.CreateEmailVerification(ctx, userID, email, chat.HashToken(token), time.Now().Add(verifyValid)); err != nil {
 		return "", err
 	}
 	return token, nil
@@ -149,7 +151,7 @@ func (s *Server) handleSetEmail(c echo.Context) error {
 	if !s.mailLimits.Allow("user:" + strconv.FormatInt(u.ID, 10)) {
 		return refuse(chat.Errorf(chat.ERateLimit, "Too many links were sent to you lately. Please wait a few minutes."))
 	}
-	token, err := s.newMailToken(ctx, u.ID, chat.TokenVerifyEmail, addr, verifyValid)
+	token, err := s.newVerifyToken(ctx, u.ID, addr)
 	if err != nil {
 		return err
 	}
@@ -244,7 +246,7 @@ func (s *Server) mailReset(c echo.Context, name string) error {
 	if !s.mailLimits.Allow("user:" + strconv.FormatInt(u.ID, 10)) {
 		return nil
 	}
-	token, err := s.newMailToken(ctx, u.ID, chat.TokenResetPassword, "", ResetValid)
+	token, err := s.newPasswordLink(ctx, u.ID, ResetValid)
 	if err != nil {
 		return err
 	}
@@ -253,62 +255,6 @@ func (s *Server) mailReset(c echo.Context, name string) error {
 		Text: "Hello " + u.Name() + ",\n\nSomeone (we hope you) asked to set a new password for the agora account " + u.Username +
 			". This link does it once, within an hour, and signs the account out everywhere:\n\n" + link +
 			"\n\nIf it was not you, ignore this email: your password stays as it is.\n"})
-}
-
-func (s *Server) handleResetPage(c echo.Context) error {
-	u, err := s.store.EmailTokenUser(c.Request().Context(), chat.TokenResetPassword, chat.HashToken(c.Param("token")))
-	return s.renderReset(c, u, err, "")
-}
-
-func (s *Server) renderReset(c echo.Context, u chat.User, err error, errMsg string) error {
-	p, perr := s.page(c, "Set a new password", 0)
-	if perr != nil {
-		return perr
-	}
-	if err != nil {
-		code := chat.ErrorCode(err)
-		if code == chat.EInternal {
-			return err
-		}
-		return render(c, statusOf[code], views.NoticePage(p, "That link does not work", chat.ErrorMessage(err), "form-error", "/password/forgot", "Ask for a new link"))
-	}
-	status := http.StatusOK
-	if errMsg != "" {
-		status = http.StatusUnprocessableEntity
-	}
-	return render(c, status, views.ResetPage(p, u.Username, c.Param("token"), errMsg))
-}
-
-// handleReset sets the new password with a reset link, once, and ends every
-// session of the account (its open sockets too).
-func (s *Server) handleReset(c echo.Context) error {
-	ctx := c.Request().Context()
-	hash := chat.HashToken(c.Param("token"))
-	u, err := s.store.EmailTokenUser(ctx, chat.TokenResetPassword, hash)
-	if err != nil {
-		return s.renderReset(c, u, err, "")
-	}
-	password := c.FormValue("password")
-	if err := chat.ValidatePassword(password); err != nil {
-		return s.renderReset(c, u, nil, "The new password is not accepted. "+chat.ErrorMessage(err))
-	}
-	pwHash, err := s.hashPassword(password)
-	if err != nil {
-		return s.renderReset(c, u, nil, chat.ErrorMessage(err))
-	}
-	u, ended, err := s.store.ResetPassword(ctx, hash, pwHash)
-	if err != nil {
-		return s.renderReset(c, u, err, "")
-	}
-	for _, h := range ended {
-		s.closer.CloseSession(string(h), live.ClosePolicy, "signed out: the password was reset")
-	}
-	s.log.Info("password reset", "user", u.Username, "sessions_ended", len(ended))
-	p, err := s.page(c, "Password set", 0)
-	if err != nil {
-		return err
-	}
-	return render(c, http.StatusOK, views.NoticePage(p, "Password set", "The password of "+u.Username+" is set, and every session of the account was signed out.", "reset-done", "/login", "Log in"))
 }
 
 // handleAdminReset makes a reset link for an account and shows it to the
@@ -322,7 +268,7 @@ func (s *Server) handleAdminReset(c echo.Context) error {
 	if u.IsGuest || u.IsBot || u.Deactivated {
 		return s.renderAdminUsers(c, http.StatusUnprocessableEntity, "", u.Username+" has no password to reset.")
 	}
-	token, err := s.newMailToken(ctx, u.ID, chat.TokenResetPassword, "", ResetValid)
+	token, err := s.newPasswordLink(ctx, u.ID, PasswordLinkTTL)
 	if err != nil {
 		return err
 	}

@@ -197,15 +197,17 @@ func TestPasswordResetByEmail(t *testing.T) {
 	expectStatus(t, res, http.StatusUnprocessableEntity)
 	res = visitor.get(link)
 	expectStatus(t, res, http.StatusOK)
-	if !strings.Contains(text(byID(doc(t, res.body), "reset-form")), "ann") {
+	if f := byID(doc(t, res.body), "password-link-form"); f == nil || !strings.Contains(res.body, `value="ann"`) {
 		t.Fatal("the reset page does not say whose password it sets")
 	}
 	// Not for verifying an address.
 	expectStatus(t, visitor.get(strings.Replace(link, "/password/reset/", "/settings/email/verify/", 1)), http.StatusNotFound)
-	res = visitor.post(link, url.Values{"password": {"a brand new password"}})
-	expectStatus(t, res, http.StatusOK)
-	if byID(doc(t, res.body), "reset-done") == nil {
-		t.Fatalf("no confirmation:\n%.1000s", res.body)
+	// The form's username is shown, never read: the link is for ann, whatever
+	// the form says.
+	res = visitor.post(link, url.Values{"username": {"bob"}, "password": {"a brand new password"}})
+	expectStatus(t, res, http.StatusSeeOther)
+	if who := visitor.get("/settings/profile"); !strings.Contains(who.body, `data-me="ann"`) {
+		t.Fatalf("the visitor is not signed in as ann after her link:\n%.1000s", who.body)
 	}
 	// Every session of ann's ended; bob's did not.
 	for _, c := range []*client{ann, annElsewhere} {
@@ -214,29 +216,42 @@ func TestPasswordResetByEmail(t *testing.T) {
 		}
 	}
 	expectStatus(t, bob.get("/"), http.StatusOK)
-	// Used once.
-	expectStatus(t, visitor.post(link, url.Values{"password": {"yet another password"}}), http.StatusNotFound)
-	expectStatus(t, visitor.get(link), http.StatusNotFound)
+	expectStatus(t, ts.client(t).post("/login", url.Values{"username": {"bob"}, "password": {"password-bob"}}), http.StatusSeeOther)
+	// Used twice: the second is refused and changes nothing.
+	expectStatus(t, ts.client(t).post(link, url.Values{"password": {"yet another password"}}), http.StatusNotFound)
+	expectStatus(t, ts.client(t).get(link), http.StatusNotFound)
 	expectStatus(t, ts.client(t).post("/login", url.Values{"username": {"ann"}, "password": {"a brand new password"}}), http.StatusSeeOther)
 	expectStatus(t, ts.client(t).post("/login", url.Values{"username": {"ann"}, "password": {"yet another password"}}), http.StatusUnauthorized)
 
-	// Bob's link sets bob's password, whoever follows it.
+	// Bob's link sets bob's password, whoever follows it, and signs them in
+	// as bob: never as themselves, never with their password changed.
 	expectStatus(t, ts.client(t).post("/password/forgot", url.Values{"username": {"bob"}}), http.StatusOK)
 	bobLink := mailedLink(t, ts, smtpd.Next(t))
-	expectStatus(t, ann.post(bobLink, url.Values{"password": {"ann took over bob"}}), http.StatusOK)
+	annAgain := ts.client(t)
+	expectStatus(t, annAgain.post("/login", url.Values{"username": {"ann"}, "password": {"a brand new password"}}), http.StatusSeeOther)
+	expectStatus(t, annAgain.post(bobLink, url.Values{"new_password": {"ann took over bob"}}), http.StatusSeeOther)
+	if who := annAgain.get("/settings/profile"); !strings.Contains(who.body, `data-me="bob"`) {
+		t.Fatal("following bob's link did not sign in as bob")
+	}
 	expectStatus(t, ts.client(t).post("/login", url.Values{"username": {"ann"}, "password": {"ann took over bob"}}), http.StatusUnauthorized)
 	expectStatus(t, ts.client(t).post("/login", url.Values{"username": {"ann"}, "password": {"a brand new password"}}), http.StatusSeeOther)
+	expectStatus(t, ts.client(t).post("/login", url.Values{"username": {"bob"}, "password": {"ann took over bob"}}), http.StatusSeeOther)
 
-	// Expired: a link older than an hour.
+	// Expired: a link past its hour, made as every password link is.
 	token, err := chat.NewToken()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := ts.store.CreateEmailToken(t.Context(), mustUserID(t, ts, "ann"), chat.TokenResetPassword, "", chat.HashToken(token), time.Now().Add(-time.Second)); err != nil {
+	if err := ts.store.CreatePasswordLink(t.Context(), mustUserID(t, ts, "ann"), chat.HashToken(token), time.Now().Add(-time.Second)); err != nil {
 		t.Fatal(err)
 	}
 	expectStatus(t, visitor.get("/password/reset/"+token), http.StatusNotFound)
-	expectStatus(t, visitor.post("/password/reset/"+token, url.Values{"password": {"too late for this"}}), http.StatusNotFound)
+	res = visitor.post("/password/reset/"+token, url.Values{"password": {"too late for this"}})
+	expectStatus(t, res, http.StatusNotFound)
+	if byID(doc(t, res.body), "form-error") == nil || !strings.Contains(res.body, `href="/password/forgot"`) {
+		t.Fatalf("the expired link's page does not say so, or where to ask for a new one:\n%.1000s", res.body)
+	}
+	expectStatus(t, ts.client(t).post("/login", url.Values{"username": {"ann"}, "password": {"too late for this"}}), http.StatusUnauthorized)
 }
 
 // An SMTP server that refuses, then drops the connection: the email's job
@@ -291,11 +306,11 @@ func TestAdminMakesAResetLink(t *testing.T) {
 	expectStatus(t, ts.client(t).post("/password/forgot", url.Values{"username": {"bob"}}), http.StatusServiceUnavailable)
 
 	visitor := ts.client(t)
-	expectStatus(t, visitor.post(path, url.Values{"password": {"bob's new password"}}), http.StatusOK)
+	expectStatus(t, visitor.post(path, url.Values{"new_password": {"bob's new password"}}), http.StatusSeeOther)
 	if res := bob.get("/"); res.status != http.StatusSeeOther {
 		t.Fatal("bob's session survived the reset")
 	}
-	expectStatus(t, visitor.post(path, url.Values{"password": {"again and again"}}), http.StatusNotFound)
+	expectStatus(t, ts.client(t).post(path, url.Values{"new_password": {"again and again"}}), http.StatusNotFound)
 	expectStatus(t, ts.client(t).post("/login", url.Values{"username": {"bob"}, "password": {"bob's new password"}}), http.StatusSeeOther)
 }
 

@@ -34,6 +34,15 @@ func (s *Server) handleError(err error, c echo.Context) {
 	}
 	status, msg := http.StatusInternalServerError, chat.ErrorMessage(err)
 	var he *echo.HTTPError
+	if isHook(c) {
+		if errors.As(err, &he) {
+			status = he.Code
+		} else {
+			status = statusOf[chat.ErrorCode(err)]
+		}
+		hookErrorResponse(c, status)
+		return
+	}
 	if errors.As(err, &he) {
 		status = he.Code
 		switch status {

@@ -24,14 +24,19 @@ import (
 // configured otherwise.
 const DefaultMaxUpload = 25 << 20
 
+// DefaultStorageQuota is how much each account's files may take unless
+// configured otherwise (or an admin sets the account's own limit).
+const DefaultStorageQuota = 256 << 20
+
 // multipartSlack is what a form's other fields and boundaries may add to
 // the file in a request body.
 const multipartSlack = 64 << 10
 
 // errTooLarge is what the upload's body reader returns past the limit.
 type errTooLarge struct {
-	limit int64
-	quota bool // the limit was the user's storage left, not the upload limit
+	limit  int64
+	quota  bool // the limit was the user's storage left, not the upload limit
+	server bool // the limit was the server's storage left
 }
 
 func (e *errTooLarge) Error() string { return "upload over the limit" }
@@ -62,8 +67,16 @@ func (l *limitReader) Read(p []byte) (int, error) {
 // uploadIdle is how long an upload's body may stop arriving. The server's
 // read timeout bounds whole requests, which a large file on a slow link
 // outlasts; an upload instead has its read deadline moved on as long as its
-// bytes keep coming.
+// bytes keep coming, at no less than a minimum rate.
 const uploadIdle = 30 * time.Second
+
+// Defaults of the minimum rate: after the grace period, an upload must have
+// arrived at UploadMinRate on average since it began. A byte every 20 s
+// keeps any idle timeout from firing; it does not keep this one.
+const (
+	DefaultUploadGrace   = 30 * time.Second
+	DefaultUploadMinRate = 16 << 10 // bytes per second: a poor mobile link still makes it
+)
 
 // uploadBody is an upload's request body, read through its limit; the
 // original stays at hand to drain what is left after a refusal.
@@ -71,13 +84,27 @@ type uploadBody struct {
 	limitReader
 	orig io.ReadCloser
 	rc   *http.ResponseController
+
+	start    time.Time
+	grace    time.Duration
+	minRate  int64 // bytes per second
+	received int64
 }
 
 func (b *uploadBody) Read(p []byte) (int, error) {
+	// By now at least minRate bytes a second after the grace period must
+	// have come: the next ones are due by then, and within uploadIdle.
+	due := b.start.Add(b.grace + time.Duration(float64(b.received)/float64(b.minRate)*float64(time.Second)))
+	deadline := time.Now().Add(uploadIdle)
+	if due.Before(deadline) {
+		deadline = due
+	}
 	// Not every connection can (a test's recorder cannot): then the
 	// server's own timeout applies.
-	_ = b.rc.SetReadDeadline(time.Now().Add(uploadIdle))
-	return b.limitReader.Read(p)
+	_ = b.rc.SetReadDeadline(deadline)
+	n, err := b.limitReader.Read(p)
+	b.received += int64(n)
+	return n, err
 }
 
 func (b *uploadBody) Close() error { return b.orig.Close() }
@@ -124,16 +151,16 @@ func (s *Server) receiveUpload(c echo.Context, u chat.User, room chat.Room) (cha
 	if _, err := s.store.DeletePendingFiles(ctx, time.Now().Add(-time.Hour)); err != nil {
 		return chat.File{}, "", err
 	}
-	st, err := s.store.Storage(ctx, u.ID)
+	left, full, err := s.storageLeft(ctx, u.ID)
 	if err != nil {
 		return chat.File{}, "", err
 	}
 	limit := &errTooLarge{limit: s.maxUpload}
-	if left := st.Left(); left >= 0 && left < limit.limit {
-		limit = &errTooLarge{limit: left, quota: true}
+	if left >= 0 && left < limit.limit {
+		limit = &errTooLarge{limit: left, quota: !full, server: full}
 	}
 	req.Body = &uploadBody{limitReader: limitReader{r: req.Body, left: limit.limit + multipartSlack, err: limit}, orig: req.Body,
-		rc: http.NewResponseController(c.Response())}
+		rc: http.NewResponseController(c.Response()), start: time.Now(), grace: s.uploadGrace, minRate: s.uploadMinRate}
 	if req.ContentLength > limit.limit+multipartSlack {
 		return chat.File{}, "", limit
 	}
@@ -220,8 +247,11 @@ func (s *Server) storeUpload(ctx context.Context, u chat.User, room chat.Room, p
 }
 
 // describeImage refuses a stored image with too many pixels, before
-// decoding any of them, and makes the thumbnail of any other. An image
-// that cannot be decoded after all stays a download.
+// decoding any of them, and makes the thumbnail of any other. An image that
+// cannot be decoded after all, or whose decoding would take more memory than
+// the decode budget allows (see media.DecodeCost), stays a download.
+// Decodes share the budget: each waits until its cost fits beside those
+// running.
 func (s *Server) describeImage(ctx context.Context, f *chat.File, orientation int) error {
 	w, h, err := media.Size(s.store.FileContent(ctx, *f), f.ContentType, orientation)
 	if errors.Is(err, media.ErrTooManyPixels) {
@@ -231,13 +261,19 @@ func (s *Server) describeImage(ctx context.Context, f *chat.File, orientation in
 	if err != nil {
 		return s.store.FinishFile(ctx, *f, "", nil)
 	}
-	select {
-	case s.thumbSlots <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
+	cost, err := media.DecodeCost(s.store.FileContent(ctx, *f), f.ContentType)
+	if err == nil && cost > s.decodeBudget {
+		err = fmt.Errorf("%w: %s to decode, over the budget of %s", media.ErrTooCostly, chat.SizeText(cost), chat.SizeText(s.decodeBudget))
+	}
+	if err != nil {
+		s.log.Info("image kept as a download", "file", f.ID, "err", err)
+		return s.store.FinishFile(ctx, *f, "", nil)
+	}
+	if err := s.decodes.Acquire(ctx, cost); err != nil {
+		return err
 	}
 	thumb, err := media.Thumbnail(s.store.FileContent(ctx, *f), f.ContentType, orientation)
-	<-s.thumbSlots
+	s.decodes.Release(cost)
 	if err != nil {
 		s.log.Info("image kept as a download", "file", f.ID, "err", err)
 		return s.store.FinishFile(ctx, *f, "", nil)
@@ -274,8 +310,11 @@ func (s *Server) uploadFailed(c echo.Context, u chat.User, a access, err error) 
 	if errors.As(err, &tl) {
 		status = http.StatusRequestEntityTooLarge
 		msg = fmt.Sprintf("That file is larger than %s, the most one upload may be.", chat.SizeText(tl.limit))
-		if tl.quota {
+		switch {
+		case tl.quota:
 			msg = fmt.Sprintf("That file is larger than the %s of storage you have left. Delete some of your files, or ask an admin for more room.", chat.SizeText(tl.limit))
+		case tl.server:
+			msg = fmt.Sprintf("That file is larger than the %s of storage this server has left. Ask an admin for more room.", chat.SizeText(tl.limit))
 		}
 		if b, ok := c.Request().Body.(*uploadBody); ok && c.Request().ContentLength <= 4*s.maxUpload {
 			_, _ = io.CopyN(io.Discard, b.orig, 4*s.maxUpload)

@@ -676,3 +676,32 @@ func TestSlowUploadOutlastsTheReadTimeout(t *testing.T) {
 		t.Errorf("%d files stored", files)
 	}
 }
+
+// Every account has a storage quota by default (set with -storage-quota):
+// an upload past it is refused with 413 and says so, the profile shows it,
+// and the admin's storage page shows it beside the server's total
+// (-storage-total), which refuses uploads past it too.
+func TestStorageQuotaByDefault(t *testing.T) {
+	ts := newServerWith(t, handlers.Config{StorageQuota: 1 << 20, StorageTotal: 2 << 20})
+	admin, ann, bob := ts.client(t).signup("admin"), ts.client(t).signup("ann"), ts.client(t).signup("bob")
+	if !strings.Contains(ann.get("/settings/profile").body, "of your 1.0 MB") {
+		t.Error("the profile does not show the default quota")
+	}
+	ann.mustUpload("general", "a.bin", make([]byte, 700_000), "")
+	res := ann.upload("general", "b.bin", make([]byte, 700_000), "", nil)
+	expectStatus(t, res, http.StatusRequestEntityTooLarge)
+	if !strings.Contains(res.body, "storage you have left") {
+		t.Errorf("the refusal does not say the quota is reached:\n%.300s", res.body)
+	}
+	// The server's total: ann 684 KB, bob 684 KB, admin's upload of 700 KB more is past 2 MB.
+	bob.mustUpload("general", "c.bin", make([]byte, 700_000), "")
+	res = admin.upload("general", "d.bin", make([]byte, 700_000), "", nil)
+	expectStatus(t, res, http.StatusRequestEntityTooLarge)
+	if !strings.Contains(res.body, "this server has left") {
+		t.Errorf("the refusal does not say the server is full:\n%.300s", res.body)
+	}
+	page := doc(t, admin.get("/admin/storage").body)
+	if s := text(byID(page, "storage-server")); !strings.Contains(s, "1.3 MB") || !strings.Contains(s, "2.0 MB") || !strings.Contains(s, "1.0 MB unless") {
+		t.Errorf("the admin page does not show the total and the default quota: %q", s)
+	}
+}

@@ -103,7 +103,7 @@ func (s *Server) handleInviteSignup(c echo.Context) error {
 	if _, err := s.store.InviteByCode(c.Request().Context(), chat.HashToken(code)); err != nil {
 		return err
 	}
-	u, form, status, err := s.createAccount(c, code)
+	u, form, status, err := s.createAccount(c, code, false)
 	if err != nil {
 		return err
 	}

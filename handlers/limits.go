@@ -73,6 +73,15 @@ func (l *limiterSet) limiterLocked(key string, now time.Time) *keyLimiter {
 	return k
 }
 
+// Full reports whether key's bucket is full: nothing spent from it lately
+// that has not come back.
+func (l *limiterSet) Full(key string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	k := l.keys[key]
+	return k == nil || k.credit+k.lim.TokensAt(time.Now()) >= float64(l.burst)
+}
+
 // Delay is how long until key's bucket has a token again.
 func (l *limiterSet) Delay(key string) time.Duration {
 	l.mu.Lock()

@@ -47,8 +47,6 @@ func (s *Server) handleAddMember(c echo.Context) error {
 		if err := s.notice(ctx, other, room, u.Name()+" added "+other.Name()+" to "+views.RoomTitle(room)); err != nil {
 			return err
 		}
-		s.watcher.Watch(other.ID, room.ID)
-		s.navChanged(ctx, other.ID)
 	}
 	return c.Redirect(http.StatusSeeOther, "/rooms/"+room.Slug)
 }
@@ -92,9 +90,7 @@ func (s *Server) handleRemoveMember(c echo.Context) error {
 		return err
 	}
 	if removed {
-		s.watcher.Unwatch(other.ID, room.ID)
 		s.closer.CloseUserInRoom(room.ID, other.ID, live.ClosePolicy, "removed from this room")
-		s.navChanged(ctx, other.ID)
 	}
 	return c.Redirect(http.StatusSeeOther, "/rooms/"+room.Slug)
 }
@@ -125,7 +121,6 @@ func (s *Server) handleLeave(c echo.Context) error {
 	if _, err := s.store.Leave(ctx, room.ID, u.ID); err != nil {
 		return err
 	}
-	s.watcher.Unwatch(u.ID, room.ID)
 	s.closer.CloseUserInRoom(room.ID, u.ID, live.ClosePolicy, "you left this room")
 	return c.Redirect(http.StatusSeeOther, "/")
 }

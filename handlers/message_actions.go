@@ -33,7 +33,7 @@ func (s *Server) handleMessage(c echo.Context) error {
 	room := a.room
 	canEdit, canDelete := a.CanEdit(u, m), a.CanDelete(u, m)
 	if isHTMX(c) {
-		return render(c, http.StatusOK, views.MessageMenu(m, canEdit, canDelete))
+		return render(c, http.StatusOK, views.MessageMenu(m, room, canEdit, canDelete))
 	}
 	p, err := s.page(c, "Message", room.ID)
 	if err != nil {
@@ -152,7 +152,7 @@ func (s *Server) handleReaction(c echo.Context) error {
 // access policy, then spends the user's own limit for it (the same whatever
 // the door: an API token's budget only narrows it), then the store checks
 // the message's rules again and commits the change as an event of the room,
-// which publishCommitted renders once and sends to every open page of the room.
+// which the relay renders once and sends to every open page of the room.
 
 const (
 	errNotAuthor        = "Only its author can edit a message."

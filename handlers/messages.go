@@ -11,6 +11,7 @@ import (
 
 	"agora/chat"
 	"agora/chat/live"
+	"agora/chat/live/relay"
 	"agora/chat/markup"
 	"agora/views"
 )
@@ -51,7 +52,7 @@ func (s *Server) send(ctx context.Context, u chat.User, room chat.Room, body, cl
 	}
 	// Parsed once here (its mentions are stored, its spans rendered and its
 	// mentions notified from the same parse); committed, then rendered once
-	// and published by publishCommitted.
+	// by the relay and delivered.
 	start := time.Now()
 	m, created, err := s.store.CreateMessage(ctx, markup.Message(chat.Message{RoomID: room.ID, AuthorID: u.ID, Kind: chat.MessageText,
 		Body: body, ClientMsgID: clientID, File: file}))
@@ -67,51 +68,57 @@ func (s *Server) send(ctx context.Context, u chat.User, room chat.Room, body, cl
 	return m, created, nil
 }
 
-// refreshNav sends the user's sockets a fresh sidebar: in each room they have
-// open, the sidebar as that room's page shows it.
-func (s *Server) refreshNav(ctx context.Context, userID int64) {
-	u, err := s.store.UserByID(ctx, userID)
-	if err != nil {
-		s.log.Error("refresh sidebar", "user", userID, "err", err)
-		return
-	}
-	for _, roomID := range s.hub.RoomsOf(userID) {
-		nav, err := s.nav(ctx, u, roomID)
-		if err != nil {
-			s.log.Error("refresh sidebar", "user", userID, "err", err)
-			return
-		}
-		s.hub.PublishUser(userID, roomID, live.Frame{Data: renderBytes(views.NavLists(nav, true))})
-	}
-}
-
 // notice posts a line the server writes about a user, such as a join.
 func (s *Server) notice(ctx context.Context, u chat.User, room chat.Room, text string) error {
 	_, _, err := s.store.CreateMessage(ctx, chat.Message{RoomID: room.ID, AuthorID: u.ID, Kind: chat.MessageNotice, Body: text})
 	return err
 }
 
-// publishCommitted is the store's commit hook: each room event, once
-// committed, is rendered once and the same bytes go to every socket of its
-// room; a new text message also gets one sidebar fragment for the sockets
-// its room's members have open elsewhere, and one for the mentioned among
-// them. The store calls it in commit order from its one writer, so every
-// receiver gets a room's events in the order they are stored.
-func (s *Server) publishCommitted(events []chat.Event) {
-	start := time.Now()
-	created := 0
-	for _, e := range events {
-		if !e.IsUpdate() {
-			created++
-		}
-		s.broker.Publish(s.renderEvent(e))
-	}
-	s.metrics.FanoutSeconds.Observe(time.Since(start).Seconds())
-	s.metrics.MessagesCreated.Add(float64(created))
+// publisher takes what the store commits: the relay of a node alone, or
+// the cluster, which hands it to the relay and to the other nodes.
+type publisher interface {
+	Publish([]chat.Event)
+	PublishUser(chat.UserEvent)
 }
 
-// renderEvent renders a room event for delivery, once for all receivers.
-func (s *Server) renderEvent(e chat.Event) live.Event {
+// alone is the publisher of a node that serves alone: a cluster of one.
+type alone struct{ r *relay.Relay }
+
+func (a alone) Publish(events []chat.Event)   { a.r.Accept(events) }
+func (a alone) PublishUser(ev chat.UserEvent) { a.r.AcceptUser(ev) }
+
+// startRelay starts the node's relay: the store's writer signals each
+// commit, and the relay renders each event once, in each room's order, for
+// the hub. The writer renders and delivers nothing itself.
+func (s *Server) startRelay(tailEvery time.Duration) {
+	s.relay = relay.New(s.store, eventRenderer{s}, s.hub, relay.Options{
+		TailEvery: tailEvery,
+		Log:       s.log,
+		OnRender: func(d time.Duration, created int) {
+			s.metrics.FanoutSeconds.Observe(d.Seconds())
+			s.metrics.MessagesCreated.Add(float64(created))
+		},
+	})
+	var p publisher = alone{s.relay}
+	s.publish.Store(&p)
+	s.store.OnCommit(func(events []chat.Event) { (*s.publish.Load()).Publish(events) })
+	s.store.OnUserEvent(func(ev chat.UserEvent) { (*s.publish.Load()).PublishUser(ev) })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.relay.Start(ctx); err != nil {
+		s.log.Error("relay: the rooms' places in their logs are unknown until the store answers", "err", err)
+	}
+}
+
+// eventRenderer renders a room event for delivery, once for every receiver
+// on this node: the relay's renderer.
+type eventRenderer struct{ s *Server }
+
+// Render renders the event's fragment for its room's sockets, and says
+// what the sidebars of its members elsewhere count (see live's feed): the
+// work of a message does not grow with the team.
+func (r eventRenderer) Render(e chat.Event) live.Event {
+	s := r.s
 	ev := live.Event{RoomID: e.RoomID, Seq: e.Seq}
 	// Parsed when it was sent; parsed here only if it came from elsewhere
 	// (the store, another node).
@@ -122,18 +129,26 @@ func (s *Server) renderEvent(e chat.Event) live.Event {
 	}
 	ev.MsgID = e.Message.ID
 	ev.Data = s.renderFrame(views.MessageFrame(e.Message))
-	if ch := e.Message.Change; ch != nil && (ch.Name != "" || ch.Archived != nil && *ch.Archived) {
-		// A renamed or archived room changes in the sidebars of its members
-		// who have other rooms open.
-		ev.Sidebar = s.renderFrame(views.RoomChanged(e.RoomID, *ch, false))
+	if ch := e.Message.Change; ch != nil && (ch.Name != "" || ch.Archived != nil) {
+		ev.Relist = true // renamed, archived or open again: listed anew
 	}
 	if e.Message.Kind == chat.MessageText {
-		ev.Sidebar = s.renderFrame(views.UnreadMark(e.Message, false))
-		if ev.Mentioned = e.Message.Mentions; len(ev.Mentioned) > 0 {
-			ev.Mention = s.renderFrame(views.UnreadMark(e.Message, true))
-		}
+		ev.Unread, ev.Author = true, e.Message.AuthorID
+		ev.Mentioned = e.Message.Mentions
 	}
 	return ev
+}
+
+// sidebarRenderer renders the sidebars the hub keeps for each user: per
+// user and per tick, never per message (see live's feed).
+type sidebarRenderer struct{}
+
+func (sidebarRenderer) Lists(u chat.User, rooms []chat.NavRoom, current int64, online map[int64]bool) []byte {
+	return renderBytes(views.NavLists(views.Nav{Rooms: rooms, Current: current, Online: online, Creates: chat.MayCreateRooms(u) && chat.MayHoldDMs(u)}, true))
+}
+
+func (sidebarRenderer) Counts(room chat.NavRoom) []byte {
+	return renderBytes(views.NavCounts(room, true))
 }
 
 func (s *Server) handlePostMessage(c echo.Context) error {
@@ -157,19 +172,4 @@ func (s *Server) handlePostMessage(c echo.Context) error {
 		return c.NoContent(http.StatusNoContent)
 	}
 	return c.Redirect(http.StatusSeeOther, "/rooms/"+room.Slug)
-}
-
-// onlineChanged redraws the sidebars of the user's direct-message partners
-// who are online, so the dot beside the user's name follows them live.
-func (s *Server) onlineChanged(u chat.User, _ bool) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	peers, err := s.store.DMPeers(ctx, u.ID)
-	if err != nil {
-		s.log.Error("presence in sidebars", "user", u.Username, "err", err)
-		return
-	}
-	for _, id := range peers {
-		s.refreshNav(ctx, id)
-	}
 }

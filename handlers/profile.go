@@ -22,7 +22,7 @@ func (s *Server) handleProfilePage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, views.ProfilePage(p, u.DisplayName, "", c.QueryParam("saved") != "", st))
+	return render(c, http.StatusOK, views.ProfilePage(p, u.DisplayName, "", c.QueryParam("saved") != "", s.withQuota(st)))
 }
 
 // handleProfile changes the display name and tells every room the user is in.
@@ -49,7 +49,7 @@ func (s *Server) handleProfile(c echo.Context) error {
 		if serr != nil {
 			return serr
 		}
-		return render(c, statusOf[chat.ErrorCode(err)], views.ProfilePage(p, c.FormValue("display_name"), chat.ErrorMessage(err), false, st))
+		return render(c, statusOf[chat.ErrorCode(err)], views.ProfilePage(p, c.FormValue("display_name"), chat.ErrorMessage(err), false, s.withQuota(st)))
 	}
 	if name == u.DisplayName {
 		return c.Redirect(http.StatusSeeOther, "/settings/profile?saved=1")

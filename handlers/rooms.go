@@ -20,7 +20,50 @@ func (s *Server) handleLobby(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, views.LobbyPage(p))
+	rooms, err := s.browseRooms(c, "")
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.LobbyPage(p, rooms))
+}
+
+// handleRoomBrowser is /rooms: every room the user may join or is in,
+// those whose name holds ?q= when given.
+func (s *Server) handleRoomBrowser(c echo.Context) error {
+	p, err := s.page(c, "Browse rooms", 0)
+	if err != nil {
+		return err
+	}
+	rooms, err := s.browseRooms(c, c.QueryParam("q"))
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.RoomsPage(p, rooms))
+}
+
+// browseRooms lists the room browser's rooms for the signed-in user; a
+// guest sees the public rooms alone.
+func (s *Server) browseRooms(c echo.Context, q string) (views.RoomsView, error) {
+	u, _ := userFrom(c)
+	q = strings.TrimSpace(strings.ToValidUTF8(q, ""))
+	if len([]rune(q)) > 64 {
+		q = string([]rune(q)[:64])
+	}
+	all, err := s.store.BrowseRooms(c.Request().Context(), u.ID)
+	if err != nil {
+		return views.RoomsView{}, err
+	}
+	v := views.RoomsView{Query: q, Total: len(all)}
+	needle := strings.ToLower(q)
+	for _, r := range all {
+		if a := chat.Access(u, r.Room, r.Member); !a.Read && !a.Join {
+			continue
+		}
+		if needle == "" || strings.Contains(strings.ToLower(r.Name), needle) || strings.Contains(r.Slug, needle) {
+			v.Rooms = append(v.Rooms, r)
+		}
+	}
+	return v, nil
 }
 
 func (s *Server) handleCreateRoom(c echo.Context) error {
@@ -41,8 +84,6 @@ func (s *Server) handleCreateRoom(c echo.Context) error {
 	if err != nil {
 		return s.sideFormError(c, "room", c.FormValue("name"), err)
 	}
-	// The creator's open sockets count the new room in their sidebars.
-	s.watcher.Watch(u.ID, room.ID)
 	return c.Redirect(http.StatusSeeOther, "/rooms/"+room.Slug)
 }
 
@@ -62,7 +103,11 @@ func (s *Server) sideFormError(c echo.Context, form, value string, err error) er
 		return perr
 	}
 	p.Side = views.SideForm{Form: form, Value: strings.ToValidUTF8(value, "\uFFFD"), Error: chat.ErrorMessage(err)}
-	return render(c, statusOf[code], views.LobbyPage(p))
+	rooms, rerr := s.browseRooms(c, "")
+	if rerr != nil {
+		return rerr
+	}
+	return render(c, statusOf[code], views.LobbyPage(p, rooms))
 }
 
 // errTooManyNotices refuses joins, leaves and member changes made faster
@@ -128,7 +173,6 @@ func (s *Server) join(ctx context.Context, u chat.User, a access) (access, error
 		return a, err
 	}
 	if joined {
-		s.watcher.Watch(u.ID, room.ID)
 		if err := s.notice(ctx, u, room, u.Name()+" joined "+views.RoomTitle(room)); err != nil {
 			return a, err
 		}
@@ -166,7 +210,21 @@ func (s *Server) showRoom(c echo.Context, u chat.User, a access) error {
 	if err != nil {
 		return err
 	}
-	return s.renderRoom(c, http.StatusOK, u, a, window{before: before, around: around}, "", "")
+	// ?quote= (a message's Quote link without JavaScript): the composer
+	// comes with that message of this room quoted.
+	draft := ""
+	if quote, err := optionalID(c, "quote"); err != nil {
+		return err
+	} else if quote > 0 {
+		m, err := s.store.MessageByID(c.Request().Context(), quote)
+		if err != nil && chat.ErrorCode(err) != chat.ENotFound {
+			return err
+		}
+		if err == nil && m.RoomID == a.room.ID && m.Kind == chat.MessageText && !m.Deleted() && m.Body != "" {
+			draft = chat.Quote(m.Body)
+		}
+	}
+	return s.renderRoom(c, http.StatusOK, u, a, window{before: before, around: around}, draft, "")
 }
 
 // window is which messages a room page shows: the latest by default.
@@ -185,29 +243,20 @@ func (s *Server) renderRoom(c echo.Context, status int, u chat.User, a access, w
 	}
 	// The room's place in its log is read before its messages: a client
 	// may then be sent an event it has again, never miss one.
-	var err error
-	if v.Seq, err = s.store.RoomSeq(ctx, room.ID); err != nil {
-		return err
-	}
-	switch {
-	case w.around > 0:
-		v.Messages, err = s.store.MessagesAround(ctx, room.ID, w.around, pageSize)
-		v.Newer = true
-		if err == nil && len(v.Messages) > 0 {
-			var older []chat.Message
-			older, err = s.store.Messages(ctx, room.ID, v.Messages[0].ID, 1)
-			v.Older = len(older) > 0
-		}
-	default:
-		v.Messages, err = s.store.Messages(ctx, room.ID, w.before, pageSize+1)
-		if v.Older = len(v.Messages) > pageSize; v.Older {
-			v.Messages = v.Messages[1:]
-		}
-		v.Newer = w.before > 0
-	}
+	seq, people, err := s.store.RoomVersion(ctx, room.ID)
 	if err != nil {
 		return err
 	}
+	v.Seq = seq
+	key := listKey{room: room.ID, seq: seq, people: people, slug: room.Slug, before: w.before, around: w.around}
+	list := s.lists.get(key)
+	if list == nil {
+		if list, err = s.roomList(ctx, room, w); err != nil {
+			return err
+		}
+		s.lists.put(key, list)
+	}
+	v.Messages, v.Older, v.Newer = list.msgs, list.older, list.newer
 	if !v.Newer {
 		if v.LastRead, err = s.store.MarkRead(ctx, room.ID, u.ID, v.LastID()); err != nil {
 			return err
@@ -217,12 +266,8 @@ func (s *Server) renderRoom(c echo.Context, status int, u chat.User, a access, w
 		if v.Peer, err = s.store.DMPeer(ctx, room.ID, u.ID); err != nil {
 			return err
 		}
-	} else if v.Topic, err = s.store.RoomTopic(ctx, room.ID); err != nil {
-		return err
 	}
-	if v.Members, err = s.store.RoomMembers(ctx, room.ID); err != nil {
-		return err
-	}
+	v.Topic, v.Members = list.topic, list.members
 	clientID, err := chat.NewToken()
 	if err != nil {
 		return err
@@ -232,9 +277,43 @@ func (s *Server) renderRoom(c echo.Context, status int, u chat.User, a access, w
 	if err != nil {
 		return err
 	}
+	v.Rendered = s.lists.render(list, v.ListLook(), func() []byte { return renderBytes(views.RoomMessages(v)) })
+	v.RenderedMembers = s.lists.renderMembers(list, v.OnlineKey(), func() []byte { return renderBytes(views.RoomMembers(v)) })
 	// Pages of the room change with every message: never serve one from cache.
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return render(c, status, views.RoomPage(p, v))
+}
+
+// roomList reads what a room page shows of the room: its messages in
+// window w, its topic and its members.
+func (s *Server) roomList(ctx context.Context, room chat.Room, w window) (*roomList, error) {
+	l := &roomList{}
+	var err error
+	if !room.IsDM() {
+		if l.topic, err = s.store.RoomTopic(ctx, room.ID); err != nil {
+			return nil, err
+		}
+	}
+	if l.members, err = s.store.RoomMembers(ctx, room.ID); err != nil {
+		return nil, err
+	}
+	roomID := room.ID
+	if w.around > 0 {
+		l.msgs, err = s.store.MessagesAround(ctx, roomID, w.around, pageSize)
+		l.newer = true
+		if err == nil && len(l.msgs) > 0 {
+			var older []chat.Message
+			older, err = s.store.Messages(ctx, roomID, l.msgs[0].ID, 1)
+			l.older = len(older) > 0
+		}
+		return l, err
+	}
+	l.msgs, err = s.store.Messages(ctx, roomID, w.before, pageSize+1)
+	if l.older = len(l.msgs) > pageSize; l.older {
+		l.msgs = l.msgs[1:]
+	}
+	l.newer = w.before > 0
+	return l, err
 }
 
 func (s *Server) handleOlderMessages(c echo.Context) error {

@@ -13,10 +13,10 @@ func (s *Server) routes() {
 	e.HideBanner, e.HidePort = true, true
 	// The client's address keys the login and signup limits. It is the
 	// peer's, unless a trusted proxy (loopback or private network) says whom
-	// it forwards for.
+	// it forwards for (see forwardedClient).
 	e.IPExtractor = echo.ExtractIPDirect()
 	if s.trustProxy {
-		e.IPExtractor = echo.ExtractIPFromXFFHeader()
+		e.IPExtractor = forwardedClient
 	}
 	e.HTTPErrorHandler = s.handleError
 	e.Use(s.observe)
@@ -40,14 +40,16 @@ func (s *Server) routes() {
 	pages.GET("/login", s.handleLoginPage)
 	pages.POST("/login", s.handleLogin)
 	pages.POST("/logout", s.handleLogout)
+	pages.GET(oidcPath, s.handleOIDCLogin)
+	pages.GET(oidcPath+"/callback", s.handleOIDCCallback)
 	pages.GET("/invite/:code", s.handleInvitePage)
 	pages.POST("/invite/:code", s.handleInviteSignup)
 	pages.GET("/guest", s.handleGuestPage)
 	pages.POST("/guest", s.handleGuest)
+	pages.GET("/password/reset/:token", s.handlePasswordLinkPage)
+	pages.POST("/password/reset/:token", s.handlePasswordLink)
 	pages.GET("/password/forgot", s.handleForgotPage)
 	pages.POST("/password/forgot", s.handleForgot)
-	pages.GET("/password/reset/:token", s.handleResetPage)
-	pages.POST("/password/reset/:token", s.handleReset)
 	pages.GET("/settings/email/verify/:token", s.handleVerifyEmail)
 	pages.GET("/notifications/unsubscribe/:token", s.handleUnsubscribePage)
 	pages.POST("/notifications/unsubscribe/:token", s.handleUnsubscribe)
@@ -55,6 +57,7 @@ func (s *Server) routes() {
 	auth := pages.Group("", s.requireUser)
 	auth.GET("/me.css", s.handleMeCSS)
 	auth.GET("/", s.handleLobby)
+	auth.GET("/rooms", s.handleRoomBrowser)
 	auth.POST("/rooms", s.handleCreateRoom)
 	auth.GET("/rooms/:slug", s.handleRoom)
 	auth.GET("/rooms/:slug/messages", s.handleOlderMessages)
@@ -90,9 +93,14 @@ func (s *Server) routes() {
 	auth.GET("/settings/tokens", s.handleTokensPage)
 	auth.POST("/settings/tokens", s.handleCreateToken)
 	auth.POST("/settings/tokens/:id/revoke", s.handleRevokeToken)
+	auth.GET("/settings/export", s.handleMyExport)
 	auth.POST("/rooms/:slug/files", s.handleUpload) // its own limit, -max-upload: see isUpload
 	auth.GET("/files/:id/:name", s.handleFile)
 	auth.GET("/files/:id/thumb/:name", s.handleThumb)
+
+	// Slack-compatible incoming webhooks: the secret in the path is the
+	// credential (see incoming_hooks.go).
+	e.POST(hookPrefix+":secret", s.handleIncomingHook)
 
 	// The API for bots and integrations: a bearer token, never the session
 	// cookie (see api.go).
@@ -136,6 +144,10 @@ func (s *Server) routes() {
 	admin.POST("/bots", s.handleCreateBot)
 	admin.GET("/storage", s.handleStoragePage)
 	admin.POST("/storage/:username", s.handleSetStorageLimit)
+	admin.GET("/export", s.handleAdminExport)
+	admin.GET("/hooks", s.handleAdminHooks)
+	admin.POST("/hooks", s.handleCreateHook)
+	admin.POST("/hooks/:id/revoke", s.handleRevokeHook)
 }
 
 // isUpload tells the file upload route, which reads its body as a stream

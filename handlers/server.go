@@ -7,20 +7,25 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
+	"golang.org/x/sync/semaphore"
 
 	"agora/chat"
 	"agora/chat/jobs"
 	"agora/chat/live"
+	"agora/chat/live/relay"
 	"agora/chat/mail"
+	"agora/chat/media"
 	"agora/db"
 	"agora/handlers/metrics"
 	"agora/views"
@@ -30,12 +35,12 @@ import (
 type Config struct {
 	Store *db.Store
 	Hub   *live.Hub
-	// Broker carries rendered room events to every node's hub; nil means
-	// this process serves alone (live.Local on Hub).
-	Broker live.Broker
-	Log    *slog.Logger
-	Assets fs.FS // the static files: app.css, app.js, vendor/...
-	Guests bool  // allow guest sign-in with a display name only
+	// TailEvery is how often the relay checks the rooms served here against
+	// the store, for events whose hand-over was lost. Default 500ms.
+	TailEvery time.Duration
+	Log       *slog.Logger
+	Assets    fs.FS // the static files: app.css, app.js, vendor/...
+	Guests    bool  // allow guest sign-in with a display name only
 	// TrustProxy says a reverse proxy on a loopback or private address is
 	// in front: its X-Forwarded-For names the client (for the login and
 	// signup limits) and its X-Forwarded-Proto says whether the visit is
@@ -73,10 +78,35 @@ type Config struct {
 	// MaxUpload is the largest file one upload may carry, in bytes
 	// (DefaultMaxUpload when 0).
 	MaxUpload int64
+	// StorageQuota is how many bytes of files each account may keep unless
+	// an admin sets its own limit (DefaultStorageQuota when 0; none when
+	// negative); StorageTotal is how many all accounts together may (0 or
+	// less: no total).
+	StorageQuota, StorageTotal int64
+	// DecodeBudget is the most memory, in bytes, that decoding one picture
+	// for its thumbnail may take, and all decodes at once together
+	// (media.DefaultDecodeBudget when 0). A picture that would take more
+	// stays a download.
+	DecodeBudget int64
+	// UploadGrace and UploadMinRate bound how slowly an upload may arrive:
+	// after UploadGrace, at least UploadMinRate bytes a second on average
+	// since it began, or it is cut off with 408. Defaults
+	// DefaultUploadGrace and DefaultUploadMinRate.
+	UploadGrace   time.Duration
+	UploadMinRate int64
 	// Signup says who may make an account: "open" (anyone, the default),
 	// "invite" (only with an admin's invite link) or "closed" (invites only,
 	// made by admins; the sign-up page says how to get in).
 	Signup string
+	// AccountCheckEvery is how often the server looks in the store for
+	// accounts deactivated by another process, to close their sockets.
+	// Default 2 s.
+	AccountCheckEvery time.Duration
+	// OIDC, when set, signs people in with an OpenID Connect provider.
+	OIDC *OIDC
+	// NoPasswordLogin refuses password login and sign-up (403): with OIDC,
+	// the provider is the only way in (and `agora users` for operators).
+	NoPasswordLogin bool
 }
 
 // Signup modes.
@@ -90,12 +120,11 @@ const (
 type Server struct {
 	store        store
 	hub          *live.Hub
-	broker       live.Broker
+	relay        *relay.Relay
+	publish      atomic.Pointer[publisher] // where committed events go: the relay, or the cluster and the relay
 	closer       socketCloser
 	typer        typer
-	watcher      watcher
-	shareSpend   func(key string)   // tells other nodes of a spent login token; nil alone
-	shareNav     func(userID int64) // asks other nodes to draw a user's sidebars again; nil alone
+	shareSpend   func(key string) // tells other nodes of a spent login token; nil alone
 	log          *slog.Logger
 	assets       fs.FS
 	assetVersion string
@@ -107,26 +136,37 @@ type Server struct {
 	metrics      *metrics.Set
 	pingEvery    time.Duration
 
-	loginLimits *limiterSet // per client address, against password guessing
-	postLimits  *limiterSet // messages per user, across all their sockets and forms
-	frameLimits *limiterSet // socket frames per user, across all their sockets
-	hooks       *webhooks
-	jobs        *jobs.Runner
-	mail        *mail.Sender
-	publicURL   string
-	mailLimits  *limiterSet // links mailed per user and per client address
-	missedGrace time.Duration
-	unsub       unsubscribeKeys
-	ownJobs     bool        // the runner is the server's own, started and stopped with it
-	streams     *streams    // the API's event streams
-	apiLimits   *limiterSet // API requests per token
-	apiWrites   *limiterSet // API posts, edits, reactions and joins per token
+	loginLimits   *limiterSet // per client address (and address and account), against password guessing
+	accountLimits *limiterSet // per account, against guessing from many addresses
+	postLimits    *limiterSet // messages per user, across all their sockets and forms
+	frameLimits   *limiterSet // socket frames per user, across all their sockets
+	hooks         *webhooks
+	jobs          *jobs.Runner
+	mail          *mail.Sender
+	publicURL     string
+	mailLimits    *limiterSet // links mailed per user and per client address
+	missedGrace   time.Duration
+	unsub         unsubscribeKeys
+	ownJobs       bool         // the runner is the server's own, started and stopped with it
+	streams       *streams     // the API's event streams
+	streamCount   *socketCount // open event streams per user and per client address
+	replayLimits  *limiterSet  // event stream replays (Last-Event-ID behind the latest) per user
+	apiLimits     *limiterSet  // API requests per token
+	apiWrites     *limiterSet  // API posts, edits, reactions and joins per token
+	hookLimits    *limiterSet  // posts per incoming webhook
+	exportLimits  *limiterSet  // exports started per user
 
 	framesRendered atomic.Int64 // fragments rendered for broadcast, for tests and benchmarks
+	lists          *roomLists   // room pages' message lists, shared while their room is unchanged
 
-	maxUpload    int64
-	uploadLimits *limiterSet   // file uploads per user
-	thumbSlots   chan struct{} // thumbnails being made: each holds a decoded picture in memory
+	maxUpload     int64
+	uploadGrace   time.Duration
+	uploadMinRate int64
+	uploadLimits  *limiterSet         // file uploads per user
+	storageQuota  int64               // bytes of files an account may keep, unless an admin set its own limit
+	storageTotal  int64               // bytes of files all accounts together may keep
+	decodeBudget  int64               // the most memory one picture's decoding may take
+	decodes       *semaphore.Weighted // pictures being decoded, weighed by their cost: together no more than the budget
 	// Every action that writes or broadcasts has a limit per user.
 	editLimits   *limiterSet // message edits
 	reactLimits  *limiterSet // reactions
@@ -137,6 +177,12 @@ type Server struct {
 	hashes  *hashGate    // password hashes computed at once
 	sockets *socketCount // open sockets per user and per client address
 	seen    *seenMarks   // when each session's last-seen time was last written
+
+	oidc            *oidcClient // nil without OIDC
+	noPasswordLogin bool
+
+	stopAccounts context.CancelFunc // ends watchDeactivations
+	accountsDone chan struct{}
 }
 
 // flushEvery is how long a published frame may wait so that a busy room's
@@ -164,7 +210,6 @@ func New(cfg Config) *Server {
 	s := &Server{
 		store:        cfg.Store,
 		hub:          cfg.Hub,
-		broker:       cfg.Broker,
 		log:          cfg.Log,
 		assets:       cfg.Assets,
 		assetVersion: versionOf(cfg.Assets),
@@ -174,33 +219,63 @@ func New(cfg Config) *Server {
 		echo:         echo.New(),
 		cop:          http.NewCrossOriginProtection(),
 		loginLimits:  newLimiterSet(10.0/60, 10),
-		postLimits:   newLimiterSet(8, 30),
-		frameLimits:  newLimiterSet(40, 600),
-		metrics:      cfg.Metrics,
-		pingEvery:    cfg.PingEvery,
-		apiLimits:    newLimiterSet(20, 100),
-		apiWrites:    newLimiterSet(5, 20),
-		maxUpload:    cfg.MaxUpload,
-		uploadLimits: newLimiterSet(20.0/60, 20),
-		thumbSlots:   make(chan struct{}, 2),
-		editLimits:   newLimiterSet(1, 10),
-		reactLimits:  newLimiterSet(3, 20),
-		noticeLimits: newLimiterSet(0.5, 30),
-		renameLimits: newLimiterSet(1.0/20, 3),
-		roomLimits:   newLimiterSet(1.0/30, 5),
-		hashes:       newHashGate(),
-		sockets:      newSocketCount(SocketsPerUser, SocketsPerAddress),
-		seen:         newSeenMarks(),
-		mail:         cfg.Mail,
-		publicURL:    strings.TrimSuffix(cfg.PublicURL, "/"),
-		mailLimits:   newLimiterSet(1.0/120, 5),
-		missedGrace:  cfg.MissedEmailGrace,
+		// Twice an address's rate: one address alone never empties it.
+		accountLimits: newLimiterSet(20.0/60, 20),
+		postLimits:    newLimiterSet(8, 30),
+		frameLimits:   newLimiterSet(40, 600),
+		metrics:       cfg.Metrics,
+		pingEvery:     cfg.PingEvery,
+		apiLimits:     newLimiterSet(20, 100),
+		apiWrites:     newLimiterSet(5, 20),
+		maxUpload:     cfg.MaxUpload,
+		uploadGrace:   cfg.UploadGrace,
+		uploadLimits:  newLimiterSet(20.0/60, 20),
+		decodeBudget:  cfg.DecodeBudget,
+		storageQuota:  cfg.StorageQuota,
+		storageTotal:  cfg.StorageTotal,
+		editLimits:    newLimiterSet(1, 10),
+		reactLimits:   newLimiterSet(3, 20),
+		noticeLimits:  newLimiterSet(0.5, 30),
+		renameLimits:  newLimiterSet(1.0/20, 3),
+		roomLimits:    newLimiterSet(1.0/30, 5),
+		hashes:        newHashGate(),
+		sockets:       newSocketCount(SocketsPerUser, SocketsPerAddress),
+		streamCount:   newSocketCount(StreamsPerUser, StreamsPerAddress),
+		replayLimits:  newLimiterSet(1.0/5, 10),
+		seen:          newSeenMarks(),
+		hookLimits:    newLimiterSet(1, 20), // Slack's: one a second, short bursts allowed
+		exportLimits:  newLimiterSet(1.0/300, 3),
+		lists:         newRoomLists(),
+		mail:          cfg.Mail,
+		publicURL:     strings.TrimSuffix(cfg.PublicURL, "/"),
+		mailLimits:    newLimiterSet(1.0/120, 5),
+		missedGrace:   cfg.MissedEmailGrace,
 	}
 	if s.signup == "" {
 		s.signup = SignupOpen
 	}
+	if cfg.OIDC != nil {
+		s.oidc = &oidcClient{cfg: *cfg.OIDC}
+		s.noPasswordLogin = cfg.NoPasswordLogin
+	}
 	if s.maxUpload <= 0 {
 		s.maxUpload = DefaultMaxUpload
+	}
+	switch {
+	case s.storageQuota == 0:
+		s.storageQuota = DefaultStorageQuota
+	case s.storageQuota < 0:
+		s.storageQuota = 0
+	}
+	if s.decodeBudget <= 0 {
+		s.decodeBudget = media.DefaultDecodeBudget
+	}
+	s.decodes = semaphore.NewWeighted(s.decodeBudget)
+	if s.uploadGrace <= 0 {
+		s.uploadGrace = DefaultUploadGrace
+	}
+	if s.uploadMinRate = cfg.UploadMinRate; s.uploadMinRate <= 0 {
+		s.uploadMinRate = DefaultUploadMinRate
 	}
 	s.streams = newStreams()
 	s.hub.OnDeliver(s.streams.wake)
@@ -208,6 +283,9 @@ func New(cfg Config) *Server {
 	// The API takes bearer tokens only, never cookies: a request from
 	// another site's page carries nothing that would act for a user.
 	s.cop.AddInsecureBypassPattern(apiPrefix)
+	// An incoming webhook is called by tools with its secret URL, never by a
+	// browser's session.
+	s.cop.AddInsecureBypassPattern("POST " + hookPrefix + "{secret}")
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -227,16 +305,20 @@ func New(cfg Config) *Server {
 	if s.pingEvery <= 0 {
 		s.pingEvery = pingEvery
 	}
-	if s.broker == nil {
-		s.broker = live.Local{Hub: s.hub}
-	}
-	s.closer, s.typer, s.watcher = s.hub, s.hub, s.hub
-	s.store.OnCommit(s.publishCommitted)
-	s.hub.OnOnlineChange(s.onlineChanged)
+	s.closer, s.typer = s.hub, s.hub
+	s.hub.StartFeed(s.store, sidebarRenderer{}, func(err error) { s.log.Error("read a sidebar", "err", err) })
+	s.startRelay(cfg.TailEvery)
 	s.routes()
 	if s.ownJobs {
 		s.jobs.Start()
 	}
+	every := cfg.AccountCheckEvery
+	if every <= 0 {
+		every = accountCheckEvery
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stopAccounts, s.accountsDone = cancel, make(chan struct{})
+	go s.watchDeactivations(ctx, every)
 	return s
 }
 
@@ -248,6 +330,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.Serv
 // http.Server.Shutdown does not see hijacked connections: this does.
 func (s *Server) Shutdown(ctx context.Context) {
 	s.hub.Close(live.CloseServiceRestart, "server restarting")
+	s.stopAccounts()
+	<-s.accountsDone
+	s.relay.Close()
 	if s.ownJobs {
 		s.jobs.Stop()
 	}
@@ -274,7 +359,7 @@ func renderBytes(c templ.Component) []byte {
 	return buf.Bytes()
 }
 
-// renderFrame renders a fragment that is delivered to sockets, counting it:
+// renderFrame renders a room event's fragment for its sockets, counting it:
 // a message must cost a number of renders that does not grow with the team.
 func (s *Server) renderFrame(c templ.Component) []byte {
 	s.framesRendered.Add(1)
@@ -288,7 +373,10 @@ func (s *Server) FramesRendered() int64 { return s.framesRendered.Load() }
 func render(c echo.Context, status int, comp templ.Component) error {
 	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
 	c.Response().WriteHeader(status)
-	return comp.Render(c.Request().Context(), c.Response())
+	// Behind a plain writer: templ flushes an http.Flusher when a component
+	// ends, which sent a page in two pieces (two write calls) and made the
+	// encoder close a block early.
+	return comp.Render(c.Request().Context(), struct{ io.Writer }{c.Response()})
 }
 
 // page returns the common page data for the signed-in user (or none).
@@ -307,22 +395,20 @@ func (s *Server) page(c echo.Context, title string, current int64) (views.Page, 
 	return p, nil
 }
 
-// nav is the user's sidebar. A room the user has open in a socket has been
-// read as it was live: it is marked read first, so the sidebar of the page
-// they move to does not count what they already saw.
+// nav is the user's sidebar as a page shows it. It writes nothing: a room
+// the user has open in a socket here is being read as it comes, so it
+// counts nothing, as in the sidebars the socket keeps (see live's feed);
+// the socket marks it read when it closes.
 func (s *Server) nav(ctx context.Context, u chat.User, current int64) (views.Nav, error) {
-	for _, roomID := range s.hub.RoomsOf(u.ID) {
-		latest, err := s.store.LatestID(ctx, roomID)
-		if err != nil {
-			return views.Nav{}, err
-		}
-		if _, err := s.store.MarkRead(ctx, roomID, u.ID, latest); err != nil {
-			return views.Nav{}, err
-		}
-	}
 	rooms, err := s.store.Nav(ctx, u.ID)
 	if err != nil {
 		return views.Nav{}, err
+	}
+	open := s.hub.RoomsOf(u.ID)
+	for i := range rooms {
+		if slices.Contains(open, rooms[i].ID) {
+			rooms[i].Unread, rooms[i].Mentions = 0, 0
+		}
 	}
 	var peers []int64
 	for _, r := range rooms {

@@ -58,16 +58,6 @@ func (s *Server) handleSocket(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	memberOf, err := s.store.MemberRooms(ctx, u.ID)
-	if err != nil {
-		return err
-	}
-	watch := make([]int64, len(memberOf))
-	for i, r := range memberOf {
-		watch[i] = r.ID
-	}
-
 	// Refused before the upgrade, while a page can still say why.
 	release, refused := s.sockets.acquire(u.ID, c.RealIP())
 	if refused != "" {
@@ -82,7 +72,7 @@ func (s *Server) handleSocket(c echo.Context) error {
 	}
 	// From here on the connection is hijacked: never return an error to Echo.
 	conn.SetReadLimit(socketReadLimit)
-	sub, err := s.hub.Subscribe(room.ID, u, sessionFrom(c), watch)
+	sub, err := s.hub.Subscribe(room.ID, u, sessionFrom(c))
 	if err != nil {
 		release()
 		conn.Close(websocket.StatusServiceRestart, "server restarting")
@@ -92,7 +82,7 @@ func (s *Server) handleSocket(c echo.Context) error {
 	// The socket outlives the request: its context is its own.
 	sctx, cancel := context.WithCancel(context.Background())
 	if after >= 0 || seq >= 0 {
-		if err := s.sendBacklog(sctx, conn, sub, u, room, after, seq); err != nil {
+		if err := s.sendBacklog(sctx, conn, sub, room, after, seq); err != nil {
 			s.log.Error("socket backlog", "room", room.Slug, "user", u.Username, "err", err)
 			conn.Close(live.CloseInternal, "could not load messages")
 			s.hub.Unsubscribe(sub)
@@ -101,6 +91,8 @@ func (s *Server) handleSocket(c echo.Context) error {
 			release()
 			return nil
 		}
+		// A page that catches up may have missed sidebar changes too.
+		s.hub.SidebarFor(sub)
 	}
 	// The socket's life goes on in fresh goroutines and this one returns: its
 	// stack grew deep serving the request, and a goroutine that waits on a
@@ -118,8 +110,32 @@ func (s *Server) handleSocket(c echo.Context) error {
 // exists only while frames wait (socket.flush), and pings on a timer, so an
 // idle socket holds one goroutine.
 func (s *Server) serveSocket(ctx context.Context, conn *websocket.Conn, sub *live.Subscriber, room chat.Room) {
-	defer s.metrics.SocketsOpen.Dec()
-	defer s.hub.Unsubscribe(sub)
+	k := s.openSocket(conn, sub)
+	defer k.release()
+
+	code, reason := s.readLoop(ctx, conn, sub, room, &k.busy)
+	s.closeSocket(k, &room, code, reason)
+}
+
+// closeSocket closes a socket whose reader has ended.
+//
+//go:noinline
+func (s *Server) closeSocket(k *socket, room *chat.Room, code websocket.StatusCode, reason string) {
+	if code == 0 {
+		code, reason = websocket.StatusNormalClosure, ""
+	}
+	// The writer closes the socket, with this code unless the hub closed the
+	// subscriber first (shutdown, eviction, logout): one close, one reason.
+	k.sub.Close(int(code), reason)
+	<-k.closed
+	s.markReadOnClose(*room, k.sub.User)
+}
+
+// openSocket sets up the write side of a socket. (Out of serveSocket, as
+// markReadOnClose is, to keep an idle socket's stack small: see readLoop.)
+//
+//go:noinline
+func (s *Server) openSocket(conn *websocket.Conn, sub *live.Subscriber) *socket {
 	k := &socket{srv: s, conn: conn, sub: sub, closed: make(chan struct{})}
 	// A write that takes too long means a client that stopped reading: the
 	// watchdog closes the connection under it. One timer for the socket's
@@ -128,29 +144,32 @@ func (s *Server) serveSocket(ctx context.Context, conn *websocket.Conn, sub *liv
 	// receiver of every message).
 	k.watchdog = time.AfterFunc(time.Hour, func() { conn.CloseNow() })
 	k.watchdog.Stop()
-	defer k.watchdog.Stop()
 	k.ping = time.AfterFunc(s.pingEvery, k.pingOnce)
-	defer k.ping.Stop()
 	sub.Notify(k.wake)
+	return k
+}
 
-	code, reason := s.readLoop(ctx, conn, sub, room, &k.busy)
-	if code == 0 {
-		code, reason = websocket.StatusNormalClosure, ""
-	}
-	// The writer closes the socket, with this code unless the hub closed the
-	// subscriber first (shutdown, eviction, logout): one close, one reason.
-	sub.Close(int(code), reason)
-	<-k.closed
-	// What arrived while the room was open has been seen: it is not unread
-	// when the reader moves on.
+// release is the end of a socket's life: its timers stop, it leaves the
+// hub, and it is no longer counted.
+func (k *socket) release() {
+	k.ping.Stop()
+	k.watchdog.Stop()
+	k.srv.hub.Unsubscribe(k.sub)
+	k.srv.metrics.SocketsOpen.Dec()
+}
+
+// markReadOnClose marks what arrived while the room was open as seen: it is
+// not unread when the reader moves on. (A function of its own, as is
+// handleFrame: what it needs is not held on the stack of every idle socket.)
+func (s *Server) markReadOnClose(room chat.Room, u chat.User) {
 	mctx, mcancel := context.WithTimeout(context.Background(), writeWait)
 	defer mcancel()
 	latest, err := s.store.LatestID(mctx, room.ID)
 	if err == nil {
-		_, err = s.store.MarkRead(mctx, room.ID, sub.User.ID, latest)
+		_, err = s.store.MarkRead(mctx, room.ID, u.ID, latest)
 	}
 	if err != nil {
-		s.log.Error("mark read on close", "room", room.Slug, "user", sub.User.Username, "err", err)
+		s.log.Error("mark read on close", "room", room.Slug, "user", u.Username, "err", err)
 	}
 }
 
@@ -256,10 +275,10 @@ func queryInt(c echo.Context, name, problem string) (int64, error) {
 // sendBacklog writes, after subscribing, what the client missed: every
 // room event after the last one it has (new messages, and the last state
 // of each message changed since), or the latest page when that is too far
-// behind; then a fresh sidebar, whose counts may have moved while it was
-// away. It sets the subscriber's floor, so live frames it already holds
-// for those events are skipped.
-func (s *Server) sendBacklog(ctx context.Context, conn *websocket.Conn, sub *live.Subscriber, u chat.User, room chat.Room, after, seq int64) error {
+// behind. It sets the subscriber's floor, so live frames it already holds
+// for those events are skipped. A fresh sidebar, whose counts may have
+// moved while it was away, follows from the hub (see live's feed).
+func (s *Server) sendBacklog(ctx context.Context, conn *websocket.Conn, sub *live.Subscriber, room chat.Room, after, seq int64) error {
 	if seq < 0 {
 		var err error
 		if seq, err = s.store.SeqAt(ctx, room.ID, after); err != nil {
@@ -305,11 +324,9 @@ func (s *Server) sendBacklog(ctx context.Context, conn *websocket.Conn, sub *liv
 			sub.SetFloor(seq, after)
 		}
 	}
-	nav, err := s.nav(ctx, u, room.ID)
-	if err != nil {
-		return err
+	if len(frame) == 0 {
+		return nil
 	}
-	frame = append(frame, renderBytes(views.NavLists(nav, true))...)
 	wctx, cancel := context.WithTimeout(ctx, writeWait)
 	defer cancel()
 	if err := conn.Write(wctx, websocket.MessageText, frame); err != nil {
@@ -373,8 +390,13 @@ func (s *Server) countEviction(code int, reason string) {
 
 // readLoop handles the client's frames until the socket closes or a frame is
 // refused; it returns the close code for a refusal, or 0.
+//
+// An idle socket's goroutine waits in this loop for hours: its stack is the
+// socket's largest cost after its buffers. So the loop itself holds little
+// (handleFrame does the work), and a goroutine blocked in Read stays within
+// 4 KiB. Go starts new goroutines with the average stack in use, rounded up
+// to a power of two: had it grown past that, every socket would take 8 KiB.
 func (s *Server) readLoop(ctx context.Context, conn *websocket.Conn, sub *live.Subscriber, room chat.Room, busy *atomic.Bool) (websocket.StatusCode, string) {
-	u := sub.User
 	// This socket's frames, typing included. The bucket is deep: frames are
 	// counted as they are read, so a client whose frames queued up behind a
 	// stall (its network, or a busy server) arrives in a burst, and an honest
@@ -394,42 +416,55 @@ func (s *Server) readLoop(ctx context.Context, conn *websocket.Conn, sub *live.S
 			// already closed with 1009), or closed by us from writeLoop.
 			return 0, ""
 		}
-		f, code, reason := frame.Decode(typ, data)
-		if code != 0 {
+		if code, reason := s.handleFrame(ctx, sub, room, limit, typ, data); code != 0 {
 			return code, reason
 		}
-		if !limit.Allow() || !s.frameLimits.Allow(strconv.FormatInt(u.ID, 10)) {
-			return live.ClosePolicy, "too many frames"
+	}
+}
+
+// handleFrame handles one frame of the client's; it returns the close code
+// for a refusal, or 0.
+//
+//go:noinline
+func (s *Server) handleFrame(ctx context.Context, sub *live.Subscriber, room chat.Room, limit *rate.Limiter, typ websocket.MessageType, data []byte) (websocket.StatusCode, string) {
+	u := sub.User
+	f, code, reason := frame.Decode(typ, data)
+	if code != 0 {
+		return code, reason
+	}
+	if !limit.Allow() || !s.frameLimits.Allow(strconv.FormatInt(u.ID, 10)) {
+		return live.ClosePolicy, "too many frames"
+	}
+	// Membership is checked on every frame, not only at connect, so a
+	// user who left or was removed is stopped at once: sendMessage checks
+	// it for a message, and a typing signal checks it here.
+	var err error
+	switch f.Headers["HX-Trigger"] {
+	case "composer":
+		_, _, err = s.sendMessage(ctx, u, room, f.Body, f.ClientMsgID)
+	case "typing-signal":
+		var a access
+		if a, err = s.accessTo(ctx, u, room); err == nil && !a.Post {
+			err = a.deny("not a member")
 		}
-		// Membership is checked on every frame, not only at connect, so a
-		// user who left or was removed is stopped at once: sendMessage checks
-		// it for a message, and a typing signal checks it here.
-		switch f.Headers["HX-Trigger"] {
-		case "composer":
-			_, _, err = s.sendMessage(ctx, u, room, f.Body, f.ClientMsgID)
-		case "typing-signal":
-			var a access
-			if a, err = s.accessTo(ctx, u, room); err == nil && !a.Post {
-				err = a.deny("not a member")
-			}
-			if err == nil {
-				s.typer.Typing(room.ID, u)
-			}
-		}
-		switch code := chat.ErrorCode(err); {
-		case code == "":
-		case code == chat.EInvalid, code == chat.ERateLimit:
-			// Told to the sender alone, beside the composer.
-			sub.Send(live.Frame{Data: renderBytes(views.ComposerError(chat.ErrorMessage(err)))})
-		case errors.Is(err, chat.ErrArchived):
-			return live.ClosePolicy, "this room is archived"
-		case code == chat.EForbidden:
-			return live.ClosePolicy, "not a member of this room"
-		default:
-			if !errors.Is(err, context.Canceled) {
-				s.log.Error("socket frame", "room", room.Slug, "user", u.Username, "err", err)
-			}
-			return live.CloseInternal, "server error"
+		if err == nil {
+			s.typer.Typing(room.ID, u)
 		}
 	}
+	switch code := chat.ErrorCode(err); {
+	case code == "":
+	case code == chat.EInvalid, code == chat.ERateLimit:
+		// Told to the sender alone, beside the composer.
+		sub.Send(live.Frame{Data: renderBytes(views.ComposerError(chat.ErrorMessage(err)))})
+	case errors.Is(err, chat.ErrArchived):
+		return live.ClosePolicy, "this room is archived"
+	case code == chat.EForbidden:
+		return live.ClosePolicy, "not a member of this room"
+	default:
+		if !errors.Is(err, context.Canceled) {
+			s.log.Error("socket frame", "room", room.Slug, "user", u.Username, "err", err)
+		}
+		return live.CloseInternal, "server error"
+	}
+	return 0, ""
 }

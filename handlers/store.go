@@ -7,6 +7,7 @@ import (
 
 	"agora/chat"
 	"agora/db"
+	"agora/db/export"
 )
 
 // The store as handlers use it: one small interface per responsibility,
@@ -24,6 +25,7 @@ type store interface {
 	healthStore
 	jobStore
 	emailStore
+	export.Store
 }
 
 var _ store = (*db.Store)(nil)
@@ -31,18 +33,24 @@ var _ store = (*db.Store)(nil)
 // accountStore is what handlers ask of accounts: users, their sessions,
 // tokens and invites.
 type accountStore interface {
+	CreateFirstUser(ctx context.Context, username, passwordHash string) (chat.User, error)
 	CreateInvite(ctx context.Context, codeHash []byte, by int64, maxUses int, expires time.Time) (chat.Invite, error)
+	CreateOIDCUser(ctx context.Context, issuer, subject, username, displayName string) (chat.User, error)
 	CreateSession(ctx context.Context, tokenHash []byte, userID int64, expires time.Time, userAgent, address string) error
 	CreateToken(ctx context.Context, userID int64, name string, tokenHash []byte) (chat.Token, error)
 	CreateUser(ctx context.Context, username, displayName, passwordHash string, guest bool) (chat.User, error)
 	CreateUserWithInvite(ctx context.Context, codeHash []byte, username, passwordHash string) (chat.User, error)
+	DeactivatedSince(ctx context.Context, since time.Time) ([]db.Deactivation, error)
 	DeleteSession(ctx context.Context, tokenHash []byte) error
 	EndOtherSessions(ctx context.Context, userID int64, keep []byte) ([][]byte, error)
 	EndSession(ctx context.Context, userID int64, id string) ([]byte, error)
 	HasAccounts(ctx context.Context) (bool, error)
+	HasSessionFrom(ctx context.Context, userID int64, address string) (bool, error)
 	InviteByCode(ctx context.Context, codeHash []byte) (chat.Invite, error)
 	Invites(ctx context.Context, limit int) ([]chat.Invite, error)
 	NameLooksTaken(ctx context.Context, name string, except int64) (bool, error)
+	CreatePasswordLink(ctx context.Context, userID int64, tokenHash []byte, expires time.Time) error
+	PasswordLinkUser(ctx context.Context, tokenHash []byte) (chat.User, error)
 	RevokeInvite(ctx context.Context, id int64) error
 	RevokeToken(ctx context.Context, userID, tokenID int64) error
 	SessionUser(ctx context.Context, tokenHash []byte) (chat.User, error)
@@ -53,7 +61,9 @@ type accountStore interface {
 	Tokens(ctx context.Context, userID int64) ([]chat.Token, error)
 	TouchSession(ctx context.Context, tokenHash []byte, now time.Time, address string) error
 	TouchToken(ctx context.Context, tokenID int64, t time.Time) error
+	UsePasswordLink(ctx context.Context, tokenHash []byte, passwordHash string) (chat.User, [][]byte, error)
 	UserByID(ctx context.Context, id int64) (chat.User, error)
+	UserByOIDC(ctx context.Context, issuer, subject string) (chat.User, error)
 	UserByUsername(ctx context.Context, username string) (chat.User, error)
 	UserCredentials(ctx context.Context, username string) (chat.User, string, error)
 }
@@ -61,6 +71,7 @@ type accountStore interface {
 // roomStore is what handlers ask of rooms and direct conversations: who is
 // in them, what a user sees of them.
 type roomStore interface {
+	BrowseRooms(ctx context.Context, userID int64) ([]chat.BrowseRoom, error)
 	CreateRoom(ctx context.Context, name, slug string, private bool, creator int64) (chat.Room, error)
 	DM(ctx context.Context, a, b chat.User) (chat.Room, bool, error)
 	DMPeer(ctx context.Context, roomID, me int64) (chat.User, error)
@@ -71,6 +82,7 @@ type roomStore interface {
 	MarkRead(ctx context.Context, roomID, userID, upTo int64) (int64, error)
 	MemberRooms(ctx context.Context, userID int64) ([]chat.Room, error)
 	Nav(ctx context.Context, userID int64) ([]chat.NavRoom, error)
+	OnUserEvent(fn func(chat.UserEvent))
 	RoomByID(ctx context.Context, id int64) (chat.Room, error)
 	RoomBySlug(ctx context.Context, slug string) (chat.Room, error)
 	RoomMembers(ctx context.Context, roomID int64) ([]chat.User, error)
@@ -95,6 +107,7 @@ type messageStore interface {
 	OnCommit(fn func([]chat.Event))
 	RoomSeq(ctx context.Context, roomID int64) (int64, error)
 	RoomSeqs(ctx context.Context, ids []int64) (map[int64]int64, error)
+	RoomVersion(ctx context.Context, roomID int64) (seq, people int64, err error)
 	Search(ctx context.Context, userID int64, q string, limit int) ([]chat.SearchHit, error)
 	SeqAt(ctx context.Context, roomID, id int64) (int64, error)
 	ToggleReaction(ctx context.Context, id int64, by chat.User, emoji string) (chat.Message, error)
@@ -110,6 +123,7 @@ type fileStore interface {
 	FileThumb(ctx context.Context, id int64) (string, []byte, error)
 	FinishFile(ctx context.Context, f chat.File, thumbType string, thumb []byte) error
 	Storage(ctx context.Context, userID int64) (chat.Storage, error)
+	TotalStorage(ctx context.Context) (int64, error)
 }
 
 // adminStore is what handlers ask of what admins see and change: rooms,
@@ -133,7 +147,12 @@ type botStore interface {
 	Bots(ctx context.Context) ([]chat.Bot, error)
 	BotsNamed(ctx context.Context, usernames []string) ([]chat.Bot, error)
 	CreateBot(ctx context.Context, username string, ownerID int64, webhookURL, secret string, tokenHash []byte) (chat.Bot, error)
+	CreateIncomingHook(ctx context.Context, roomID int64, botName string, createdBy int64, secretHash []byte) (hook chat.IncomingHook, joined bool, err error)
+	IncomingHookBySecret(ctx context.Context, secretHash []byte) (chat.IncomingHook, error)
+	IncomingHooks(ctx context.Context) ([]chat.IncomingHook, error)
 	RecordDelivery(ctx context.Context, botID int64, t time.Time, failure string) error
+	RevokeIncomingHook(ctx context.Context, id int64) (chat.IncomingHook, error)
+	TouchIncomingHook(ctx context.Context, id int64, t time.Time) error
 }
 
 // healthStore is what handlers ask of the health check.
@@ -149,17 +168,15 @@ type jobStore interface {
 	RetryJob(ctx context.Context, id int64) (chat.Job, error)
 }
 
-// emailStore is what email asks: addresses, mailed tokens, notification
+// emailStore is what email asks: addresses and their verification, notification
 // settings, what a user missed.
 type emailStore interface {
-	CreateEmailToken(ctx context.Context, userID int64, purpose, email string, hash []byte, expires time.Time) error
+	CreateEmailVerification(ctx context.Context, userID int64, email string, hash []byte, expires time.Time) error
 	EmailRecipients(ctx context.Context, roomID, authorID int64, dm bool, mentions []string) (map[int64]int, error)
-	EmailTokenUser(ctx context.Context, purpose string, hash []byte) (chat.User, error)
 	MarkEmailed(ctx context.Context, userID, through int64) error
 	MissedBy(ctx context.Context, userID int64, limit int) ([]chat.Missed, error)
 	NotifySettings(ctx context.Context, userID int64) (chat.NotifySettings, error)
 	PendingEmail(ctx context.Context, userID int64) (string, error)
-	ResetPassword(ctx context.Context, hash []byte, passwordHash string) (chat.User, [][]byte, error)
 	ServerKey(ctx context.Context, name string, fresh []byte) ([]byte, error)
 	SetNotifySettings(ctx context.Context, userID int64, n chat.NotifySettings) error
 	UserByLogin(ctx context.Context, name string) (chat.User, string, error)

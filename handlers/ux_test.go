@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/klauspost/compress/zstd"
 	"golang.org/x/net/html"
 )
 
@@ -66,6 +67,56 @@ func TestPagesAndAssetsAreCompressed(t *testing.T) {
 	plain.Body.Close()
 	if plain.Header.Get("Content-Encoding") != "" || !bytes.Contains(b, []byte("<form")) {
 		t.Errorf("a client that does not accept gzip got Content-Encoding %q", plain.Header.Get("Content-Encoding"))
+	}
+}
+
+// A browser that takes zstd gets it; one that refuses a coding (q=0) or
+// names none it knows gets gzip or a plain body; short answers are plain.
+func TestCompressionIsNegotiated(t *testing.T) {
+	ts := newTestServer(t)
+	c := ts.client(t).signup("ann")
+	res := c.do("GET", "/rooms/general", nil, map[string]string{"Accept-Encoding": "gzip, deflate, br, zstd"})
+	expectStatus(t, res, http.StatusOK)
+	if res.header.Get("Content-Encoding") != "zstd" {
+		t.Fatalf("a browser that takes zstd got Content-Encoding %q", res.header.Get("Content-Encoding"))
+	}
+	if !strings.Contains(res.header.Get("Vary"), "Accept-Encoding") {
+		t.Errorf("Vary is %q: caches would mix codings", res.header.Get("Vary"))
+	}
+	dec, err := zstd.NewReader(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dec.Close()
+	page, err := dec.DecodeAll([]byte(res.body), nil)
+	if err != nil {
+		t.Fatalf("the zstd body does not decode: %v", err)
+	}
+	if !bytes.Contains(page, []byte(`id="composer"`)) || !bytes.HasSuffix(bytes.TrimSpace(page), []byte("</html>")) {
+		t.Fatalf("the decoded page is not whole: %d bytes, ends %q", len(page), page[max(len(page)-40, 0):])
+	}
+	if len(res.body) > len(page)/2 {
+		t.Errorf("the page is %d bytes as zstd of %d", len(res.body), len(page))
+	}
+	for header, want := range map[string]string{
+		"zstd;q=0, gzip": "gzip",
+		"gzip;q=0":       "",
+		"br":             "",
+		"*":              "zstd",
+		"*, zstd;q=0":    "gzip",
+		"GZIP; q=0.5":    "gzip",
+	} {
+		res := c.do("GET", "/rooms/general", nil, map[string]string{"Accept-Encoding": header})
+		expectStatus(t, res, http.StatusOK)
+		if got := res.header.Get("Content-Encoding"); got != want {
+			t.Errorf("Accept-Encoding %q: Content-Encoding %q, want %q", header, got, want)
+		}
+	}
+	// A redirect's few bytes are not worth a coding.
+	res = c.do("POST", "/rooms/general/messages", url.Values{"body": {"hello"}}, map[string]string{"Accept-Encoding": "zstd"})
+	expectStatus(t, res, http.StatusSeeOther)
+	if got := res.header.Get("Content-Encoding"); got != "" {
+		t.Errorf("a redirect came with Content-Encoding %q", got)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"agora/chat"
 	"agora/chat/jobs"
+	"agora/chat/netguard"
 	"agora/chat/webhook"
 )
 
@@ -164,7 +165,7 @@ func (s *Server) deliverWebhook(ctx context.Context, j chat.Job) error {
 		// An address that is refused or redirects, or a reply too large to
 		// read, would be the same next time: only a bot that did not answer
 		// (or answered an error) is tried again.
-		var refused *webhook.RefusedError
+		var refused *netguard.RefusedError
 		var perm *webhook.PermanentError
 		if errors.As(err, &refused) || errors.As(err, &perm) {
 			return jobs.Permanent(err)

@@ -64,8 +64,32 @@ var formatCases = []struct {
 
 	// Fenced blocks.
 	{"block", "```\ncode\n```", "<pre><code>code</code></pre>"},
-	{"block with a language", "```go\nfmt.Println(\"**hi** @bob\")\n```", "<pre><code>fmt.Println(&#34;**hi** @bob&#34;)</code></pre>"},
+	{"block with a language", "```go\nfmt.Println(\"**hi** @bob\")\n```", `<pre data-lang="go"><code>fmt.Println(&#34;**hi** @bob&#34;)</code></pre>`},
 	{"block between text", "before\n```\nx\n  y\n```\nafter", "before<pre><code>x\n  y</code></pre>after"},
+
+	// Strikethrough.
+	{"strike", "~~old~~ new", "<s>old</s> new"},
+	{"strike with a link", "~~see https://x.example/a~~", "<s>see " + link("https://x.example/a", "https://x.example/a") + "</s>"},
+	{"strike after a space", "~~ a~~ and ~~b ~~ and ~x~", "~~ a~~ and ~~b ~~ and ~x~"},
+	{"bold in strike stays text", "~~**a**~~", "<s>**a**</s>"},
+	{"strike across lines", "~~a\nb~~", "~~a\nb~~"},
+
+	// Quotes.
+	{"quote", "> to be\n> or not", "<blockquote>to be\nor not</blockquote>"},
+	{"quote between text", "she said\n> **no**\nand left", "she said<blockquote><strong>no</strong></blockquote>and left"},
+	{"quote with an empty line", "> a\n>\n> @bob", "<blockquote>a\n\n" + mention("bob", "@bob") + "</blockquote>"},
+	{"no quote without a space", ">_<\n>>", "&gt;_&lt;\n&gt;&gt;"},
+	{"quote in the middle of a line is text", "a > b", "a &gt; b"},
+
+	// Lists.
+	{"bullets", "- milk\n- **eggs**\n- ~~ham~~", "<ul><li>milk</li><li><strong>eggs</strong></li><li><s>ham</s></li></ul>"},
+	{"numbers", "1. one\n2. two", "<ol><li>one</li><li>two</li></ol>"},
+	{"numbers from three", "3. three\n4. four", `<ol start="3"><li>three</li><li>four</li></ol>`},
+	{"list between text", "todo:\n- a\n- b\ndone", "todo:<ul><li>a</li><li>b</li></ul>done"},
+	{"bullets then numbers", "- a\n1. b", "<ul><li>a</li></ul><ol><li>b</li></ol>"},
+	{"no item without text", "- \n-x\n1.x\n2020. a year", "- \n-x\n1.x<ol start=\"2020\"><li>a year</li></ol>"},
+	{"too long a number", "1234567890. x", "1234567890. x"},
+	{"a quoted list stays text", "> - a", "<blockquote>- a</blockquote>"},
 
 	// Unicode.
 	{"unicode", "héllo **wörld** 日本語 👋 _ok_ @zoe 🎉", "héllo <strong>wörld</strong> 日本語 👋 <em>ok</em> " + mention("zoe", "@zoe") + " 🎉"},
@@ -237,19 +261,21 @@ func FuzzMessageBody(f *testing.F) {
 		parser := strings.NewReplacer("\r\n", "\n", "\r", "\n")
 		text := nodesText(nodes)
 		var want strings.Builder
-		for _, s := range markup.Parse(body) {
-			want.WriteString(parser.Replace(s.Text))
-			for _, k := range s.Kids {
-				want.WriteString(parser.Replace(k.Text))
+		var spanText func([]markup.Span)
+		spanText = func(spans []markup.Span) {
+			for _, s := range spans {
+				want.WriteString(parser.Replace(s.Text))
+				spanText(s.Kids)
 			}
 		}
+		spanText(markup.Parse(body))
 		if text != want.String() {
 			t.Fatalf("messageBody(%q) reads %q, want %q", body, text, want.String())
 		}
 		if !subsequence(text, parser.Replace(body)) {
 			t.Fatalf("messageBody(%q) reads %q: not taken from the body", body, text)
 		}
-		if !strings.ContainsAny(body, "*_`") && text != parser.Replace(body) {
+		if !strings.ContainsAny(body, "*_`~>") && !listLineRE.MatchString(body) && text != parser.Replace(body) {
 			t.Fatalf("messageBody(%q) reads %q, want the body as is", body, text)
 		}
 
@@ -267,6 +293,9 @@ func FuzzMessageBody(f *testing.F) {
 		}
 	})
 }
+
+// listLineRE finds a line that may be a list item, whose marker is not shown.
+var listLineRE = regexp.MustCompile(`(?m)^(-|[0-9]+\.) `)
 
 func subsequence(sub, s string) bool {
 	for _, r := range sub {
@@ -343,13 +372,23 @@ var usernameRE = regexp.MustCompile(`^[a-z0-9_-]{2,32}$`)
 
 // allowedParents lists, for each element a body may make, where it may be.
 var allowedParents = map[string][]string{
-	"a":      {"", "strong", "em"},
-	"span":   {"", "strong", "em"},
-	"code":   {"", "strong", "em", "pre"},
-	"strong": {""},
-	"em":     {""},
-	"pre":    {""},
+	"a":          {"", "strong", "em", "s", "blockquote", "li"},
+	"span":       {"", "strong", "em", "s", "blockquote", "li"},
+	"code":       {"", "strong", "em", "s", "pre", "blockquote", "li"},
+	"strong":     {"", "blockquote", "li"},
+	"em":         {"", "blockquote", "li"},
+	"s":          {"", "blockquote", "li"},
+	"pre":        {""},
+	"blockquote": {""},
+	"ul":         {""},
+	"ol":         {""},
+	"li":         {"ul", "ol"},
 }
+
+var (
+	langRE   = regexp.MustCompile(`^[A-Za-z0-9_+#.-]+$`)
+	numberRE = regexp.MustCompile(`^[0-9]{1,9}$`)
+)
 
 // inertProblems parses rendered HTML as a browser would inside the message's
 // <div> and lists whatever breaks the rules: only a, span, strong, em, code
@@ -407,6 +446,14 @@ func nodeProblems(nodes []*html.Node) []string {
 			case n.Data == "span" && a.Key == "class":
 				if a.Val != "mention" {
 					bad("a span of class %q", a.Val)
+				}
+			case n.Data == "pre" && a.Key == "data-lang":
+				if !langRE.MatchString(a.Val) {
+					bad("a code block of language %q", a.Val)
+				}
+			case n.Data == "ol" && a.Key == "start":
+				if !numberRE.MatchString(a.Val) {
+					bad("a list from %q", a.Val)
 				}
 			case n.Data == "span" && a.Key == "data-user":
 				if !usernameRE.MatchString(a.Val) {

@@ -4,9 +4,17 @@
 package views
 
 import (
+	"context"
+	"encoding/binary"
+	"hash/fnv"
+	"io"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/a-h/templ"
 
 	"agora/chat"
 )
@@ -103,6 +111,13 @@ type AuthForm struct {
 	Error    string
 	Guests   bool
 	FirstRun bool // no account exists yet: the first becomes the admin
+	// OIDC shows the button that signs in through the identity provider;
+	// without PasswordLogin it is the only way in.
+	OIDC          bool
+	PasswordLogin bool
+	// Signup is the server's signup mode ("open", "invite", "closed"): the
+	// login page offers a new account only where one can be made.
+	Signup string
 }
 
 // RoomView is the room page.
@@ -127,6 +142,71 @@ type RoomView struct {
 	// is when the page is made (the zero time: the clock's).
 	Clock Clock
 	Now   time.Time
+	// Rendered, when set, is RoomMessages(v) already rendered for a reader
+	// with the same ListLook, and RenderedMembers RoomMembers(v) with the
+	// same members online: the page writes them as they are.
+	Rendered, RenderedMembers []byte
+}
+
+// ListLook is everything of one reader that RoomMessages depends on besides
+// the messages and the room: where the "new messages" line goes, the zone
+// and hours times are written in, and which day is today there.
+type ListLook struct {
+	Unread     int64
+	Zone       string
+	H12, Known bool
+	Today      string
+}
+
+// ListLook is the look of this page's message list.
+func (v RoomView) ListLook() ListLook {
+	now := v.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	zone := v.Clock.zone()
+	return ListLook{Unread: v.firstUnread(), Zone: zone.String(), H12: v.Clock.H12, Known: v.Clock.Known,
+		Today: now.In(zone).Format("2006-01-02")}
+}
+
+// messageList is the page's list: rendered before, or now.
+func (v RoomView) messageList() templ.Component {
+	if v.Rendered == nil {
+		return RoomMessages(v)
+	}
+	return rendered(v.Rendered)
+}
+
+// memberList is the page's member list: rendered before, or now.
+func (v RoomView) memberList() templ.Component {
+	if v.RenderedMembers == nil {
+		return RoomMembers(v)
+	}
+	return rendered(v.RenderedMembers)
+}
+
+func rendered(b []byte) templ.Component {
+	return templ.ComponentFunc(func(_ context.Context, w io.Writer) error {
+		_, err := w.Write(b)
+		return err
+	})
+}
+
+// OnlineKey names who is online, for caching RoomMembers: a hash of the
+// online users' ids, in order.
+func (v RoomView) OnlineKey() uint64 {
+	ids := make([]int64, len(v.Online))
+	for i, u := range v.Online {
+		ids[i] = u.ID
+	}
+	slices.Sort(ids)
+	h := fnv.New64a()
+	var b [8]byte
+	for _, id := range ids {
+		binary.LittleEndian.PutUint64(b[:], uint64(id))
+		h.Write(b[:])
+	}
+	return h.Sum64()
 }
 
 // LastID is the id of the last message shown, 0 when none.
@@ -259,9 +339,12 @@ func snippetParts(s string) []snippetPart {
 }
 
 // hitURL opens a search hit in its room, scrolled to the message.
-func hitURL(h chat.SearchHit) string {
-	id := strconv.FormatInt(h.Message.ID, 10)
-	return "/rooms/" + h.Room.Slug + "?around=" + id + "#message-" + id
+func hitURL(h chat.SearchHit) string { return permalink(h.Room, h.Message.ID) }
+
+// permalink is a message's lasting address: its room, opened around it.
+func permalink(r chat.Room, msgID int64) string {
+	id := strconv.FormatInt(msgID, 10)
+	return "/rooms/" + r.Slug + "?around=" + id + "#message-" + id
 }
 
 func hitPlace(h chat.SearchHit) string {
@@ -280,4 +363,12 @@ func resultCount(n int) string {
 	default:
 		return strconv.Itoa(n) + " messages found."
 	}
+}
+
+// oidcHref is the OIDC sign-in's address, carrying the page asked for.
+func oidcHref(next string) string {
+	if next == "" {
+		return "/login/oidc"
+	}
+	return "/login/oidc?next=" + url.QueryEscape(next)
 }

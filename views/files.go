@@ -13,6 +13,14 @@ type UserStorage struct {
 	Username string
 	Name     string
 	chat.Storage
+	Own bool // Limit is the account's own, not the server's default
+}
+
+// ServerStorage is the server's line on the admin's storage page: the
+// default limit of an account, and all files against the server's total.
+type ServerStorage struct {
+	Quota int64 // 0: none
+	chat.Storage
 }
 
 // fileURL is where a file is served; the name is only for people and for
@@ -64,4 +72,13 @@ func limitMB(n int64) string {
 		return ""
 	}
 	return strconv.FormatInt((n+(1<<20)-1)>>20, 10)
+}
+
+// ownLimitMB is the account's own limit in the admin's form: empty where
+// the server's default applies.
+func ownLimitMB(u UserStorage) string {
+	if !u.Own {
+		return ""
+	}
+	return limitMB(u.Limit)
 }

@@ -8,10 +8,11 @@ import (
 
 // plainText takes the formatting marks out of a piece of a message, for
 // places that show it as plain text (search snippets): code fences with their
-// language, backticks, and the * and _ that open or close bold and italic.
+// language, backticks, and the *, _ and ~ that open or close bold, italic
+// and strikethrough.
 // A * or _ inside a word (snake_case, 2*3) stays.
 func plainText(s string) string {
-	if !strings.ContainsAny(s, "*_`") {
+	if !strings.ContainsAny(s, "*_`~") {
 		return s
 	}
 	var b strings.Builder
@@ -28,7 +29,7 @@ func plainText(s string) string {
 			i++
 			continue
 		}
-		if c == '*' || c == '_' {
+		if c == '*' || c == '_' || c == '~' {
 			j := i
 			for j < len(s) && s[j] == c {
 				j++

@@ -412,7 +412,7 @@ func SessionsPage(p Page, sessions []chat.Session, ok, errMsg string) templ.Comp
 					return templ_7745c5c3_Err
 				}
 				if ses.Current {
-					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 26, "<button type=\"submit\" class=\"secondary small\" aria-label=\"End this session: log out here\">Log out here</button>")
+					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 26, "<button type=\"submit\" class=\"secondary small\" aria-label=\"Log out here (the session in use)\">Log out here</button>")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
@@ -422,9 +422,9 @@ func SessionsPage(p Page, sessions []chat.Session, ok, errMsg string) templ.Comp
 						return templ_7745c5c3_Err
 					}
 					var templ_7745c5c3_Var19 string
-					templ_7745c5c3_Var19, templ_7745c5c3_Err = templ.JoinStringErrs("End the session of " + Device(ses.UserAgent) + ", last seen " + dateText(ses.LastSeen))
+					templ_7745c5c3_Var19, templ_7745c5c3_Err = templ.JoinStringErrs("End this session (" + Device(ses.UserAgent) + ", last seen " + dateText(ses.LastSeen) + ")")
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/settings.templ`, Line: 98, Col: 153}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/settings.templ`, Line: 98, Col: 158}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var19))
 					if templ_7745c5c3_Err != nil {

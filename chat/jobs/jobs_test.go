@@ -316,3 +316,70 @@ func TestQueueHoldsOneWorker(t *testing.T) {
 		}
 	})
 }
+
+// Claims made at the same instant take one job of a queue between them,
+// never two: on PostgreSQL each claim's snapshot may see the queue idle while
+// another claim is taking its first job (the bug that let two deliveries
+// to one bot run at once, out of order).
+func TestConcurrentClaimsTakeOneJobOfAQueue(t *testing.T) {
+	onEachEngine(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		s := open(t, dsn)
+		const claimers = 8
+		type claim struct {
+			job    chat.Job
+			worker string
+		}
+		for round := range 30 {
+			// A kind per round: the jobs earlier rounds left are not claimed.
+			kind, queue := fmt.Sprintf("deliver-%d", round), fmt.Sprintf("bot:%d", round)
+			var batch []chat.Job
+			for range claimers + 2 {
+				batch = append(batch, chat.Job{Kind: kind, Queue: queue, MaxAttempts: 3})
+			}
+			if _, err := s.EnqueueJobs(ctx, batch...); err != nil {
+				t.Fatal(err)
+			}
+			start := make(chan struct{})
+			claimed := make(chan claim, claimers)
+			var wg sync.WaitGroup
+			for i := range claimers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-start
+					worker := fmt.Sprintf("runner-%d", i)
+					j, ok, err := s.ClaimJob(ctx, []string{kind}, worker, time.Now(), time.Minute)
+					if err != nil {
+						t.Error(err)
+					}
+					if ok {
+						claimed <- claim{j, worker}
+					}
+				}()
+			}
+			close(start)
+			wg.Wait()
+			close(claimed)
+			var got []claim
+			for c := range claimed {
+				got = append(got, c)
+			}
+			if len(got) != 1 {
+				t.Fatalf("round %d: %d claims took jobs of one queue at once, want 1: %+v", round, len(got), got)
+			}
+			first := got[0]
+			// The next waits for the first, then comes after it.
+			if _, ok, err := s.ClaimJob(ctx, []string{kind}, "runner-x", time.Now(), time.Minute); err != nil || ok {
+				t.Fatalf("round %d: a second job claimed while job %d runs (%v)", round, first.job.ID, err)
+			}
+			if err := s.FinishJob(ctx, first.job.ID, first.worker); err != nil {
+				t.Fatal(err)
+			}
+			next, ok, err := s.ClaimJob(ctx, []string{kind}, "runner-x", time.Now(), time.Minute)
+			if err != nil || !ok || next.ID <= first.job.ID {
+				t.Fatalf("round %d: after job %d, claimed %+v, %v, %v", round, first.job.ID, next, ok, err)
+			}
+		}
+	})
+}

@@ -28,7 +28,7 @@ func BenchmarkPublish1000(b *testing.B) {
 	var exited sync.WaitGroup
 	var evicted atomic.Int64
 	for i := range subscribers {
-		s, err := h.Subscribe(1, chat.User{ID: int64(i + 1), Username: "u"}, "s", nil)
+		s, err := h.Subscribe(1, chat.User{ID: int64(i + 1), Username: "u"}, "s")
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -54,9 +54,9 @@ var (
 
 func TestPublishReachesEveryoneInOrderAndNoOtherRoom(t *testing.T) {
 	h := newHub(64)
-	a, _ := h.Subscribe(1, ann, "s1", nil)
-	b, _ := h.Subscribe(1, bob, "s2", nil)
-	other, _ := h.Subscribe(2, bob, "s2", nil)
+	a, _ := h.Subscribe(1, ann, "s1")
+	b, _ := h.Subscribe(1, bob, "s2")
+	other, _ := h.Subscribe(2, bob, "s2")
 	recvFrames(t, a)
 	recvFrames(t, b)
 	recvFrames(t, other)
@@ -78,8 +78,8 @@ func TestPublishReachesEveryoneInOrderAndNoOtherRoom(t *testing.T) {
 
 func TestSlowSubscriberIsClosedAndOthersFlow(t *testing.T) {
 	h := newHub(4)
-	slow, _ := h.Subscribe(1, ann, "s1", nil)
-	fast, _ := h.Subscribe(1, bob, "s2", nil)
+	slow, _ := h.Subscribe(1, ann, "s1")
+	fast, _ := h.Subscribe(1, bob, "s2")
 	for i := range 10 {
 		h.Publish(1, live.Frame{MsgID: int64(i + 1), Data: []byte("x")})
 		fast.Drain(nil)
@@ -106,7 +106,7 @@ func TestSlowSubscriberIsClosedAndOthersFlow(t *testing.T) {
 
 func TestFloorSkipsWhatTheBacklogSent(t *testing.T) {
 	h := newHub(64)
-	s, _ := h.Subscribe(1, ann, "s1", nil)
+	s, _ := h.Subscribe(1, ann, "s1")
 	recvFrames(t, s)
 	for id := int64(1); id <= 4; id++ {
 		h.Publish(1, live.Frame{MsgID: id, Data: []byte(fmt.Sprint(id))})
@@ -120,15 +120,15 @@ func TestFloorSkipsWhatTheBacklogSent(t *testing.T) {
 
 func TestPresenceCountsUsersNotTabs(t *testing.T) {
 	h := newHub(64)
-	a1, _ := h.Subscribe(1, ann, "s1", nil)
+	a1, _ := h.Subscribe(1, ann, "s1")
 	if got := recvFrames(t, a1); got != "[online:ann]" {
 		t.Fatalf("first tab: %q", got)
 	}
-	a2, _ := h.Subscribe(1, ann, "s1b", nil)
+	a2, _ := h.Subscribe(1, ann, "s1b")
 	if got := recvFrames(t, a2); got != "[online:ann]" {
 		t.Fatalf("second tab gets the list: %q", got)
 	}
-	b, _ := h.Subscribe(1, bob, "s2", nil)
+	b, _ := h.Subscribe(1, bob, "s2")
 	if got := recvFrames(t, a1); got != "[+bob]" {
 		t.Fatalf("a second tab of ann must not announce her again; bob's join is one small frame: %q", got)
 	}
@@ -152,8 +152,8 @@ func TestPresenceCountsUsersNotTabs(t *testing.T) {
 
 func TestTypingExpiresAndStops(t *testing.T) {
 	h := newHub(64)
-	a, _ := h.Subscribe(1, ann, "s1", nil)
-	b, _ := h.Subscribe(1, bob, "s2", nil)
+	a, _ := h.Subscribe(1, ann, "s1")
+	b, _ := h.Subscribe(1, bob, "s2")
 	recvFrames(t, a)
 	recvFrames(t, b)
 	h.Typing(1, bob)
@@ -177,14 +177,14 @@ func TestTypingExpiresAndStops(t *testing.T) {
 
 func TestCloseIsIdempotentAndRefusesNewSubscribers(t *testing.T) {
 	h := newHub(64)
-	a, _ := h.Subscribe(1, ann, "s1", nil)
+	a, _ := h.Subscribe(1, ann, "s1")
 	h.Close(live.CloseServiceRestart, "restart")
 	h.Close(live.CloseServiceRestart, "restart")
 	<-a.Done()
 	if code, _ := a.CloseStatus(); code != live.CloseServiceRestart {
 		t.Errorf("code %d", code)
 	}
-	if _, err := h.Subscribe(1, bob, "s2", nil); err != live.ErrHubClosed {
+	if _, err := h.Subscribe(1, bob, "s2"); err != live.ErrHubClosed {
 		t.Errorf("subscribe after close: %v", err)
 	}
 	h.Unsubscribe(a)
@@ -193,9 +193,9 @@ func TestCloseIsIdempotentAndRefusesNewSubscribers(t *testing.T) {
 
 func TestCloseSessionClosesOnlyThatSession(t *testing.T) {
 	h := newHub(64)
-	a, _ := h.Subscribe(1, ann, "s1", nil)
-	a2, _ := h.Subscribe(2, ann, "s1", nil)
-	other, _ := h.Subscribe(1, ann, "s9", nil)
+	a, _ := h.Subscribe(1, ann, "s1")
+	a2, _ := h.Subscribe(2, ann, "s1")
+	other, _ := h.Subscribe(1, ann, "s9")
 	h.CloseSession("s1", live.ClosePolicy, "signed out")
 	for _, s := range []*live.Subscriber{a, a2} {
 		select {
@@ -220,7 +220,7 @@ func TestConcurrentUseIsRaceFree(t *testing.T) {
 			defer wg.Done()
 			user := chat.User{ID: int64(u + 1), Username: fmt.Sprint("u", u)}
 			for i := range 50 {
-				s, err := h.Subscribe(int64(i%3), user, "s", nil)
+				s, err := h.Subscribe(int64(i%3), user, "s")
 				if err != nil {
 					return
 				}
@@ -238,7 +238,7 @@ func TestConcurrentUseIsRaceFree(t *testing.T) {
 func TestFlushDeliversPublishedFramesInOrder(t *testing.T) {
 	h := live.NewHub(live.HubConfig{QueueLen: 64, FlushEvery: 5 * time.Millisecond})
 	defer h.Close(live.CloseServiceRestart, "")
-	s, _ := h.Subscribe(1, ann, "s1", nil)
+	s, _ := h.Subscribe(1, ann, "s1")
 	for i := range 10 {
 		h.Publish(1, live.Frame{MsgID: int64(i + 1), Data: []byte{'a' + byte(i)}})
 	}
@@ -269,9 +269,9 @@ func onlineChanges(t *testing.T, h *live.Hub) (changes chan string, expect func(
 func TestOnlineChangeIsToldOncePerUser(t *testing.T) {
 	h := newHub(64)
 	changes, expect := onlineChanges(t, h)
-	a1, _ := h.Subscribe(1, ann, "s1", nil)
+	a1, _ := h.Subscribe(1, ann, "s1")
 	expect("ann true")
-	a2, _ := h.Subscribe(2, ann, "s1", nil) // another room: still the same person online
+	a2, _ := h.Subscribe(2, ann, "s1") // another room: still the same person online
 	h.Unsubscribe(a1)
 	h.Unsubscribe(a2)
 	expect("ann false")
@@ -291,12 +291,12 @@ func TestOnlineChangeCountsOtherNodes(t *testing.T) {
 	h.SetRemoteOnline(1, ann, true)
 	expect("ann true")
 	h.SetRemoteOnline(2, ann, true)
-	a, _ := h.Subscribe(1, ann, "s1", nil)
+	a, _ := h.Subscribe(1, ann, "s1")
 	h.Unsubscribe(a)
 	h.SetRemoteOnline(1, ann, false)
 	h.SetRemoteOnline(2, ann, false)
 	expect("ann false")
-	a, _ = h.Subscribe(1, ann, "s1", nil)
+	a, _ = h.Subscribe(1, ann, "s1")
 	expect("ann true")
 	h.SetRemoteOnline(1, ann, true)
 	h.Unsubscribe(a)
@@ -311,7 +311,7 @@ func TestOnlineChangeCountsOtherNodes(t *testing.T) {
 
 func TestSeqFloorSkipsEventsTheBacklogSent(t *testing.T) {
 	h := newHub(64)
-	s, _ := h.Subscribe(1, ann, "s1", nil)
+	s, _ := h.Subscribe(1, ann, "s1")
 	recvFrames(t, s)
 	for seq := int64(1); seq <= 4; seq++ {
 		h.Deliver(live.Event{RoomID: 1, Seq: seq, Data: []byte(fmt.Sprint(seq))})
@@ -319,73 +319,5 @@ func TestSeqFloorSkipsEventsTheBacklogSent(t *testing.T) {
 	s.SetFloor(3, 0)
 	if got := recvFrames(t, s); got != "4" {
 		t.Errorf("got %q, want 4", got)
-	}
-}
-
-// A member of a room who has another room open gets the room's sidebar
-// frame, once per socket; the mention frame goes to the mentioned alone;
-// nobody gets a sidebar frame for the room they have open.
-func TestSidebarFramesReachMembersElsewhere(t *testing.T) {
-	h := newHub(64)
-	carl := chat.User{ID: 3, Username: "Carl"}
-	inRoom, _ := h.Subscribe(1, ann, "s1", []int64{2})
-	bobElsewhere, _ := h.Subscribe(2, bob, "s2", []int64{1})
-	carlElsewhere, _ := h.Subscribe(3, carl, "s3", []int64{1, 2})
-	stranger, _ := h.Subscribe(3, chat.User{ID: 4, Username: "dan"}, "s4", nil)
-	for _, s := range []*live.Subscriber{inRoom, bobElsewhere, carlElsewhere, stranger} {
-		recvFrames(t, s) // presence
-	}
-	h.Deliver(live.Event{RoomID: 1, Seq: 1, Data: []byte("<msg>"), Sidebar: []byte("<side>"),
-		Mentioned: []string{"carl"}, Mention: []byte("<mention>")})
-	if got := recvFrames(t, inRoom); got != "<msg>" {
-		t.Errorf("in the room: %q", got)
-	}
-	if got := recvFrames(t, bobElsewhere); got != "<side>" {
-		t.Errorf("bob elsewhere: %q", got)
-	}
-	if got := recvFrames(t, carlElsewhere); got != "<side><mention>" {
-		t.Errorf("carl elsewhere: %q", got)
-	}
-	// Bob leaves room 1: no more sidebar frames for it.
-	h.Unwatch(bob.ID, 1)
-	h.Deliver(live.Event{RoomID: 1, Seq: 2, Data: []byte("<msg2>"), Sidebar: []byte("<side2>")})
-	h.Publish(2, live.Frame{Data: []byte("<in2>")})
-	if got := recvFrames(t, bobElsewhere); got != "<in2>" {
-		t.Errorf("bob after leaving: %q", got)
-	}
-	// Joining again brings them back.
-	h.Watch(bob.ID, 1)
-	h.Deliver(live.Event{RoomID: 1, Seq: 3, Sidebar: []byte("<side3>")})
-	if got := recvFrames(t, bobElsewhere); got != "<side3>" {
-		t.Errorf("bob after joining again: %q", got)
-	}
-	select {
-	case <-stranger.Wake():
-		if msg, _ := stranger.Drain(nil); len(msg) > 0 {
-			t.Errorf("a non-member got %q", msg)
-		}
-	default:
-	}
-}
-
-// With batched writes, a busy room's sidebar fragments reach each watcher
-// as one frame per sidebar tick, in the order they were delivered.
-func TestSidebarFragmentsShareATick(t *testing.T) {
-	h := live.NewHub(live.HubConfig{QueueLen: 64, FlushEvery: time.Millisecond, SidebarEvery: 20 * time.Millisecond})
-	defer h.Close(live.CloseServiceRestart, "")
-	watcher, _ := h.Subscribe(2, bob, "s2", []int64{1})
-	for i := range 5 {
-		h.Deliver(live.Event{RoomID: 1, Seq: int64(i + 1), Sidebar: []byte(fmt.Sprint("<", i, ">"))})
-	}
-	deadline := time.After(5 * time.Second)
-	var got string
-	for got != "<0><1><2><3><4>" {
-		select {
-		case <-watcher.Wake():
-			msg, _ := watcher.Drain(nil)
-			got += string(msg)
-		case <-deadline:
-			t.Fatalf("got %q", got)
-		}
 	}
 }

@@ -17,16 +17,22 @@ import (
 //
 //	**bold**      <strong>, may contain links, mentions and code
 //	_italic_      <em>, at word boundaries only (snake_case_names stay text)
+//	~~struck~~    <s>, like bold
 //	`code`        <code>; a run of N backticks closes at the next run of N
 //	```lang       a line of three backticks (and an optional language word,
-//	...           ignored) opens a block that a line of just ``` closes,
-//	```           shown as <pre><code>
+//	...           shown as the block's label) opens a block that a line of
+//	```           just ``` closes, shown as <pre><code>
+//	> quoted      a run of lines starting "> " (or a lone ">"): <blockquote>
+//	- item        a run of lines starting "- ": <ul><li>
+//	1. item       a run of lines starting with a number and ". ": <ol><li>,
+//	              numbered from the first line's number
 //	http(s)://…   a link
 //	@name         a mention
 //
-// Inline markers work within one line, and bold and italic do not nest in
-// each other. Nothing inside code is formatted. A marker without its closing
-// partner stays as typed, and so does a fence that no line closes.
+// Inline markers work within one line, and bold, italic and strikethrough do
+// not nest in each other. Quotes and list items hold formatted text (not
+// other blocks). Nothing inside code is formatted. A marker without its
+// closing partner stays as typed, and so does a fence that no line closes.
 //
 // The parser only ever produces spans of the user's text; the template
 // (body.templ) decides the elements, and all text goes through templ's
@@ -42,7 +48,12 @@ const (
 	Code         // Text: the code, shown as is
 	Strong       // Kids: text, links, mentions and code
 	Em           // Kids: text, links, mentions and code
-	Pre          // Text: the lines of a fenced block
+	Pre          // Text: the lines of a fenced block; Arg: its language word, if any
+	Strike       // Kids: text, links, mentions and code
+	Quote        // Kids: the quoted lines' text, formatted, "\n" between lines
+	Bullets      // Kids: Items
+	Numbers      // Kids: Items; Arg: the first item's number, as typed
+	Item         // Kids: the item's text, formatted
 )
 
 // Span is one piece of a message body (declared in chat, so that a message
@@ -63,36 +74,116 @@ func Message(m chat.Message) chat.Message {
 	return m
 }
 
-// Parse splits a message body into fenced code blocks and the formatted
-// text between them.
+// Parse splits a message body into blocks (fenced code, quotes, lists) and
+// the formatted text between them.
 func Parse(body string) []Span {
 	out := make([]Span, 0, 4)
 	text := 0        // start of the text not yet parsed
 	closable := true // false once a fence was found to have no closing line
+	// block ends the text before a block that starts at pos: the line break
+	// before it goes too (the block breaks the line itself).
+	block := func(pos int) {
+		before := pos
+		if before > text {
+			before--
+		}
+		out = parseInline(out, body, text, before, true)
+	}
 	for pos := 0; pos < len(body); {
 		end := lineEnd(body, pos, len(body))
-		if closable && body[pos] == '`' && isFence(body[pos:end], true) {
+		switch c := body[pos]; {
+		case c == '`' && closable && isFence(body[pos:end], true):
 			if cs, ce := fenceClose(body, end); cs >= 0 {
-				before := pos
-				if before > text {
-					before-- // the line break before the block: the block breaks the line itself
-				}
-				out = parseInline(out, body, text, before, true)
+				block(pos)
 				code := ""
 				if cs > end+1 {
 					code = body[end+1 : cs-1]
 				}
-				out = append(out, Span{Kind: Pre, Text: code})
+				out = append(out, Span{Kind: Pre, Text: code, Arg: strings.TrimRight(body[pos+3:end], " \t")})
 				pos = min(ce+1, len(body)) // and the line break after it
 				text = pos
 				continue
 			}
 			// No line closes this fence, so none closes a later one either.
 			closable = false
+		case c == '>' && quoteLine(body[pos:end]) >= 0:
+			block(pos)
+			q := Span{Kind: Quote}
+			for {
+				if n := quoteLine(body[pos:end]); n >= 0 {
+					q.Kids = parseInline(q.Kids, body, pos+n, end, true)
+				}
+				pos = end + 1
+				if pos >= len(body) || body[pos] != '>' || quoteLine(body[pos:lineEnd(body, pos, len(body))]) < 0 {
+					break
+				}
+				q.Kids = append(q.Kids, Span{Kind: Text, Text: "\n"})
+				end = lineEnd(body, pos, len(body))
+			}
+			out = append(out, q)
+			text = min(pos, len(body))
+			continue
+		case (c == '-' || c >= '0' && c <= '9') && itemLine(body[pos:end]) > 0:
+			block(pos)
+			list := Span{Kind: Bullets}
+			if c != '-' {
+				list.Kind = Numbers
+				list.Arg = body[pos : pos+strings.IndexByte(body[pos:end], '.')]
+			}
+			for {
+				n := itemLine(body[pos:end])
+				list.Kids = append(list.Kids, Span{Kind: Item, Kids: parseInline(nil, body, pos+n, end, true)})
+				pos = end + 1
+				if pos >= len(body) {
+					break
+				}
+				next := lineEnd(body, pos, len(body))
+				if m := itemLine(body[pos:next]); m <= 0 || (body[pos] == '-') != (c == '-') {
+					break
+				}
+				end = next
+			}
+			out = append(out, list)
+			text = min(pos, len(body))
+			continue
 		}
 		pos = end + 1
 	}
 	return parseInline(out, body, text, len(body), true)
+}
+
+// quoteLine returns where the text of a quoted line starts (after "> ", or
+// at the end of a lone ">"), or -1 if line is not quoted.
+func quoteLine(line string) int {
+	switch {
+	case line == ">" || line == ">\r":
+		return 1
+	case strings.HasPrefix(line, "> "):
+		return 2
+	}
+	return -1
+}
+
+// itemLine returns where the text of a list item starts ("- text", or
+// "12. text", up to 9 digits), or 0 if line is no item: an item has text.
+func itemLine(line string) int {
+	n := 0
+	if strings.HasPrefix(line, "- ") {
+		n = 2
+	} else {
+		d := 0
+		for d < len(line) && d < 10 && line[d] >= '0' && line[d] <= '9' {
+			d++
+		}
+		if d == 0 || d > 9 || !strings.HasPrefix(line[d:], ". ") {
+			return 0
+		}
+		n = d + 2
+	}
+	if strings.TrimSpace(line[n:]) == "" {
+		return 0
+	}
+	return n
 }
 
 // lineEnd returns the index of the first '\n' at or after i, or end.
@@ -156,7 +247,7 @@ func parseInline(out []Span, s string, start, end int, top bool) []Span {
 			out = append(out, Span{Kind: Text, Text: s[text:i]})
 		}
 	}
-	boldDead, emDead := -1, -1 // openers before these have no closer on their line
+	boldDead, emDead, strikeDead := -1, -1, -1 // openers before these have no closer on their line
 	for i := start; i < end; {
 		if !special[s[i]] {
 			i++
@@ -182,6 +273,17 @@ func parseInline(out []Span, s string, start, end int, top bool) []Span {
 			}
 			flush(i)
 			out = append(out, Span{Kind: Strong, Kids: parseInline(nil, s, i+2, close, false)})
+			i = close + 2
+			text = i
+			continue
+		case c == '~' && top && i >= strikeDead && strikeOpens(s, i, end):
+			close, stop := closeStrike(s, i+2, end)
+			if close < 0 {
+				strikeDead = stop
+				break
+			}
+			flush(i)
+			out = append(out, Span{Kind: Strike, Kids: parseInline(nil, s, i+2, close, false)})
 			i = close + 2
 			text = i
 			continue
@@ -227,7 +329,7 @@ func parseInline(out []Span, s string, start, end int, top bool) []Span {
 }
 
 // special marks the bytes at which parseInline may find something.
-var special = [256]bool{'`': true, '*': true, '_': true, 'h': true, 'H': true, '@': true}
+var special = [256]bool{'`': true, '*': true, '_': true, '~': true, 'h': true, 'H': true, '@': true}
 
 // codeSpan measures the run of backticks at s[i] and finds the run of the
 // same length that closes it on the same line: it returns the run's length
@@ -293,6 +395,27 @@ func boldOpens(s string, i, end int) bool {
 func closeBold(s string, from, end int) (close, stop int) {
 	close, stop = findCloser(s, from, end, func(j int) bool {
 		return s[j] == '*' && j+1 < end && s[j+1] == '*'
+	})
+	if close >= 0 && blankBefore(s, close) {
+		return -1, close
+	}
+	return close, stop
+}
+
+// strikeOpens reports whether s[i:] opens struck text: "~~" and then a
+// character that is neither blank nor another '~'.
+func strikeOpens(s string, i, end int) bool {
+	if i+2 >= end || s[i+1] != '~' || s[i+2] == '~' {
+		return false
+	}
+	r, _ := utf8.DecodeRuneInString(s[i+2 : end])
+	return !unicode.IsSpace(r)
+}
+
+// closeStrike is closeBold for "~~".
+func closeStrike(s string, from, end int) (close, stop int) {
+	close, stop = findCloser(s, from, end, func(j int) bool {
+		return s[j] == '~' && j+1 < end && s[j+1] == '~'
 	})
 	if close >= 0 && blankBefore(s, close) {
 		return -1, close
@@ -371,17 +494,16 @@ func Mentions(body string) []string {
 // MentionsIn returns the lower-case usernames mentioned in spans, each once.
 func MentionsIn(spans []Span) []string {
 	var names []string
-	add := func(s Span) {
-		if s.Kind == Mention && !contains(names, s.Arg) {
-			names = append(names, s.Arg)
+	var add func(spans []Span)
+	add = func(spans []Span) {
+		for _, s := range spans {
+			if s.Kind == Mention && !contains(names, s.Arg) {
+				names = append(names, s.Arg)
+			}
+			add(s.Kids)
 		}
 	}
-	for _, s := range spans {
-		add(s)
-		for _, k := range s.Kids {
-			add(k)
-		}
-	}
+	add(spans)
 	return names
 }
 
@@ -458,7 +580,7 @@ func matchLink(s string) (int, string) {
 	opens, closes := strings.Count(s[:n], "("), strings.Count(s[:n], ")")
 	for n > 0 {
 		c := s[n-1]
-		if strings.IndexByte(".,;:!?*_", c) >= 0 {
+		if strings.IndexByte(".,;:!?*_~", c) >= 0 {
 			n--
 			continue
 		}

@@ -178,3 +178,74 @@ func TestStripGIFKeepsFramesAndLoopDropsComments(t *testing.T) {
 		t.Error("the stripped GIF is not the original without the added blocks")
 	}
 }
+
+// Between the scans of a progressive JPEG come more tables, which are kept,
+// and possibly metadata, which is not; after the end marker nothing is kept.
+func TestStripJPEGFollowsScansAndStopsAtTheEnd(t *testing.T) {
+	m := image.NewRGBA(image.Rect(0, 0, 16, 16))
+	var j bytes.Buffer
+	jpeg.Encode(&j, m, nil)
+	b := j.Bytes()
+	eoi := len(b) - 2
+	sos := bytes.Index(b, []byte{0xFF, 0xDA})
+	dht := bytes.Index(b, []byte{0xFF, 0xC4})
+	dhtLen := int(b[dht+2])<<8 | int(b[dht+3])
+	table := b[dht : dht+2+dhtLen]
+	secondScan := b[sos:eoi] // a scan header and entropy-coded data again
+	app1 := append([]byte{0xFF, 0xE1, 0, 2 + 10}, "Exif\x00\x00SECR"...)
+	var in []byte
+	in = append(in, b[:eoi]...)
+	in = append(in, app1...)
+	in = append(in, table...)
+	in = append(in, secondScan...)
+	in = append(in, 0xFF, 0xD9)
+	in = append(in, "trailing motion photo"...)
+	var out bytes.Buffer
+	if _, err := Strip(&out, bytes.NewReader(in), JPEG); err != nil {
+		t.Fatal(err)
+	}
+	var want []byte
+	want = append(want, b[:eoi]...)
+	want = append(want, table...)
+	want = append(want, secondScan...)
+	want = append(want, 0xFF, 0xD9)
+	if !bytes.Equal(out.Bytes(), want) {
+		t.Fatalf("stripped %d bytes, want %d: tables and scans kept, metadata between scans and the trailer dropped", out.Len(), len(want))
+	}
+}
+
+// The cost of decoding comes from the header alone, and tells the bombs
+// of the last probe (a 16-bit PNG, a progressive JPEG with full-resolution
+// colour) from a camera's photo of as many pixels.
+func TestDecodeCostFromTheHeader(t *testing.T) {
+	sof := func(code byte, w, h int, sampling byte) []byte {
+		b := []byte{0xFF, 0xD8, 0xFF, code, 0, 17, 8, byte(h >> 8), byte(h), byte(w >> 8), byte(w), 3}
+		return append(b, 1, sampling, 0, 2, 0x11, 1, 3, 0x11, 1)
+	}
+	ihdr := func(w, h int, depth, colour byte) []byte {
+		b := []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR")
+		b = append(b, byte(w>>24), byte(w>>16), byte(w>>8), byte(w), byte(h>>24), byte(h>>16), byte(h>>8), byte(h))
+		return append(b, depth, colour, 0, 0, 0)
+	}
+	for _, c := range []struct {
+		what   string
+		ct     string
+		header []byte
+		costly bool
+	}{
+		{"7000×7000 16-bit PNG", PNG, ihdr(7000, 7000, 16, 6), true},
+		{"7000×7000 8-bit PNG", PNG, ihdr(7000, 7000, 8, 6), false},
+		{"7000×7000 progressive JPEG, full colour", JPEG, sof(0xC2, 7000, 7000, 0x11), true},
+		{"7000×7000 baseline JPEG, 4:2:0", JPEG, sof(0xC0, 7000, 7000, 0x22), false},
+		{"6000×4000 progressive JPEG, 4:2:0", JPEG, sof(0xC2, 6000, 4000, 0x22), false},
+	} {
+		cost, err := DecodeCost(bytes.NewReader(c.header), c.ct)
+		if err != nil {
+			t.Errorf("%s: %v", c.what, err)
+			continue
+		}
+		if got := cost > DefaultDecodeBudget; got != c.costly {
+			t.Errorf("%s costs %d MB: over the budget %v, want %v", c.what, cost>>20, got, c.costly)
+		}
+	}
+}

@@ -16,7 +16,10 @@ var ErrMalformed = errors.New("malformed image")
 // included), XMP, IPTC and comments. A JPEG's EXIF orientation survives as
 // a minimal EXIF block of that one tag, so browsers still turn the picture
 // upright; the orientation found (1 when none) is returned. GIFs keep their
-// frames and looping but lose comments and application blocks. Pixels are never
+// frames and looping but lose comments and application blocks. Whatever follows
+// the end of the image (data appended after a JPEG's end marker, a PNG's IEND
+// or a GIF's trailer: a second EXIF block, a phone's motion-photo video) is
+// dropped. Pixels are never
 // touched, and the copy streams: only one metadata segment (at most 64 KiB)
 // is held at a time. Other types are copied as they are. Errors reading r
 // come back as they are.
@@ -69,23 +72,28 @@ func stripJPEG(w io.Writer, src io.Reader) (int, error) {
 		return 0, err
 	}
 	seg := make([]byte, 0, 1<<16)
+	scanned := false // past the first scan: the image's data has begun
+	next := byte(0)  // a marker the scan ended at, not yet handled
 	for {
-		// A marker: 0xFF, any fill bytes of 0xFF, then its code.
-		b, err := r.ReadByte()
-		if err != nil {
-			return 0, cutShort(err)
-		}
-		if b != 0xFF {
-			return 0, malformed("expected a marker")
-		}
-		code := byte(0xFF)
-		for code == 0xFF {
-			if code, err = r.ReadByte(); err != nil {
-				return 0, cutShort(err)
+		code := next
+		if code == 0 {
+			var err error
+			if code, err = readMarker(r); err != nil {
+				return 0, err
 			}
 		}
+		next = 0
+		if code == 0xD9 && scanned {
+			// The end of the image. Whatever follows (a second EXIF block,
+			// a phone's "motion photo" video with its own location) is not
+			// part of the picture, and is dropped.
+			if _, err := w.Write([]byte{0xFF, 0xD9}); err != nil {
+				return 0, err
+			}
+			return orientation, nil
+		}
 		if code == 0xD8 || code == 0xD9 || (code >= 0xD0 && code <= 0xD7) || code == 0x01 {
-			return 0, malformed("unexpected marker %#x before the image data", code)
+			return 0, malformed("unexpected marker %#x", code)
 		}
 		if err := readFull(r, hdr[:2]); err != nil {
 			return 0, err
@@ -100,7 +108,7 @@ func stripJPEG(w io.Writer, src io.Reader) (int, error) {
 		}
 		switch {
 		case code == 0xE1: // APP1: EXIF or XMP, dropped, orientation kept
-			if o := exifOrientation(seg); o > 1 && orientation == 1 {
+			if o := exifOrientation(seg); o > 1 && orientation == 1 && !scanned {
 				orientation = o
 				if _, err := w.Write(orientationSegment(o)); err != nil {
 					return 0, err
@@ -121,12 +129,79 @@ func stripJPEG(w io.Writer, src io.Reader) (int, error) {
 			return 0, err
 		}
 		if code == 0xDA {
-			// Start of scan: the rest is image data (and, in progressive
-			// files, more tables), which carries no metadata segments
-			// worth the cost of parsing entropy-coded data.
-			_, err := io.Copy(w, r)
-			return orientation, err
+			// Start of scan: entropy-coded data up to the next marker that
+			// is not a restart. Progressive files have more tables and scans
+			// after it, which the loop strips like those before.
+			scanned = true
+			var err error
+			if next, err = copyScan(w, r); err != nil {
+				return 0, err
+			}
 		}
+	}
+}
+
+// readMarker reads a marker: 0xFF, any fill bytes of 0xFF, then its code.
+func readMarker(r *bufio.Reader) (byte, error) {
+	b, err := r.ReadByte()
+	if err != nil {
+		return 0, cutShort(err)
+	}
+	if b != 0xFF {
+		return 0, malformed("expected a marker")
+	}
+	code := byte(0xFF)
+	for code == 0xFF {
+		if code, err = r.ReadByte(); err != nil {
+			return 0, cutShort(err)
+		}
+	}
+	return code, nil
+}
+
+// copyScan copies a scan's entropy-coded data, in which 0xFF is followed by
+// 0x00 (a stuffed byte) or a restart marker, and returns the code of the
+// marker that ends it, which is not copied; data cut short ends as if at
+// the end-of-image marker.
+func copyScan(w io.Writer, r *bufio.Reader) (byte, error) {
+	for {
+		chunk, err := r.ReadSlice(0xFF)
+		if err == bufio.ErrBufferFull {
+			if _, err := w.Write(chunk); err != nil {
+				return 0, err
+			}
+			continue
+		}
+		if err != nil {
+			// Data cut short before its end marker: what arrived is kept,
+			// as browsers show what they can of it.
+			if errors.Is(err, io.EOF) {
+				_, err = w.Write(chunk)
+				return 0xD9, err
+			}
+			return 0, err
+		}
+		// chunk ends with 0xFF: look at what follows it.
+		code := byte(0xFF)
+		for code == 0xFF {
+			if code, err = r.ReadByte(); errors.Is(err, io.EOF) {
+				_, err = w.Write(chunk[:len(chunk)-1])
+				return 0xD9, err
+			} else if err != nil {
+				return 0, err
+			}
+		}
+		if code == 0x00 || (code >= 0xD0 && code <= 0xD7) {
+			if _, err := w.Write(chunk); err != nil {
+				return 0, err
+			}
+			if _, err := w.Write([]byte{code}); err != nil {
+				return 0, err
+			}
+			continue
+		}
+		_, err = w.Write(chunk[:len(chunk)-1])
+		return code, err
 	}
 }
 

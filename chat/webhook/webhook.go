@@ -2,9 +2,10 @@
 // messages at, and reads their replies, with the limits a server needs when
 // it calls out to addresses that others chose: a timeout, a cap on the
 // reply, no redirects, and no connections to the server's own network
-// (loopback, private, link-local...) unless the operator allows them. The
-// address is checked as it is dialled, after the name is resolved, so a name
-// that resolves to a private address (or changes to one) is refused too.
+// (loopback, private, link-local...) unless the operator allows them:
+// netguard checks each address as it is dialled, after the name is resolved,
+// so a name that resolves to a private address (or changes to one) is
+// refused too.
 package webhook
 
 import (
@@ -18,9 +19,9 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/netip"
-	"syscall"
 	"time"
+
+	"agora/chat/netguard"
 )
 
 // Limits of one delivery.
@@ -51,7 +52,7 @@ func New(allowPrivate bool, timeout time.Duration) *Client {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	dialer := &net.Dialer{Timeout: timeout, Control: guard(allowPrivate)}
+	dialer := &net.Dialer{Timeout: timeout, Control: netguard.Control(allowPrivate, "-webhooks-private")}
 	transport := &http.Transport{
 		Proxy:                  nil, // a proxy would be dialled instead of the checked address
 		DialContext:            dialer.DialContext,
@@ -68,57 +69,6 @@ func New(allowPrivate bool, timeout time.Duration) *Client {
 		// lead elsewhere, and refused below like any other non-2xx.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
-}
-
-// RefusedError is a connection the guard did not allow.
-type RefusedError struct{ Addr netip.Addr }
-
-func (e *RefusedError) Error() string {
-	return fmt.Sprintf("refused to connect to %s: not a public address (the operator may allow it with -webhooks-private)", e.Addr)
-}
-
-// guard checks every address the dialer is about to connect to.
-func guard(allowPrivate bool) func(network, address string, _ syscall.RawConn) error {
-	return func(network, address string, _ syscall.RawConn) error {
-		host, _, err := net.SplitHostPort(address)
-		if err != nil {
-			return fmt.Errorf("webhook address %q: %w", address, err)
-		}
-		ip, err := netip.ParseAddr(host)
-		if err != nil {
-			return fmt.Errorf("webhook address %q: %w", address, err)
-		}
-		if !allowPrivate && !Public(ip) {
-			return &RefusedError{ip}
-		}
-		return nil
-	}
-}
-
-var nonPublic = []netip.Prefix{
-	netip.MustParsePrefix("0.0.0.0/8"),     // "this network"
-	netip.MustParsePrefix("100.64.0.0/10"), // carrier-grade NAT, often internal
-	netip.MustParsePrefix("192.0.0.0/24"),  // IETF protocol assignments
-	netip.MustParsePrefix("198.18.0.0/15"), // benchmarking
-	netip.MustParsePrefix("240.0.0.0/4"),   // reserved, and broadcast
-	netip.MustParsePrefix("64:ff9b::/96"),  // NAT64: may wrap any IPv4 address
-	netip.MustParsePrefix("2002::/16"),     // 6to4: likewise
-}
-
-// Public reports whether ip is an address on the public internet: not
-// loopback, private, link-local, unspecified, multicast or otherwise reserved.
-func Public(ip netip.Addr) bool {
-	ip = ip.Unmap()
-	if !ip.IsValid() || ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
-		ip.IsInterfaceLocalMulticast() || ip.IsMulticast() || ip.IsUnspecified() {
-		return false
-	}
-	for _, p := range nonPublic {
-		if p.Contains(ip) {
-			return false
-		}
-	}
-	return true
 }
 
 // PermanentError is an answer that trying again would not change: a
@@ -144,7 +94,7 @@ func (c *Client) Post(ctx context.Context, url, secret string, body []byte) ([]b
 	req.Header.Set(SignatureHeader, Sign(secret, body))
 	res, err := c.http.Do(req)
 	if err != nil {
-		var refused *RefusedError
+		var refused *netguard.RefusedError
 		if errors.As(err, &refused) {
 			return nil, refused
 		}

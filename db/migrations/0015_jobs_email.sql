@@ -24,22 +24,21 @@ CREATE UNIQUE INDEX jobs_key ON jobs (unique_key) WHERE unique_key IS NOT NULL;
 
 -- Email: a user's verified address (NULL until one is verified; one
 -- account per address), the single-use tokens mailed to check an address
--- or reset a password (kept as hashes), and the missed-activity email's
--- settings: off or mentions, its delay in minutes, and the last message
--- already emailed so none is emailed twice.
+-- (kept as hashes; a reset by email is a password link, 0018's), and the
+-- missed-activity email's settings: off or mentions, its delay in minutes,
+-- and the last message already emailed so none is emailed twice.
 ALTER TABLE users ADD COLUMN email TEXT;
 CREATE UNIQUE INDEX users_email ON users (lower(email)) WHERE email IS NOT NULL;
 
-CREATE TABLE email_tokens (
+CREATE TABLE email_verifications (
     token_hash BLOB    PRIMARY KEY,
     user_id    INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-    purpose    TEXT    NOT NULL,
     email      TEXT    NOT NULL DEFAULT '',
     created_at BIGINT  NOT NULL,
     expires_at BIGINT  NOT NULL,
     used_at    BIGINT
 );
-CREATE INDEX email_tokens_user ON email_tokens (user_id);
+CREATE INDEX email_verifications_user ON email_verifications (user_id);
 
 CREATE TABLE notify_settings (
     user_id         INTEGER PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,

@@ -92,7 +92,7 @@ func (b *bench) start(ctx context.Context, name string, cmd func(addr string) *e
 
 func (b *bench) startAgora(ctx context.Context, name string) (*proc, error) {
 	return b.start(ctx, name, func(addr string) *exec.Cmd {
-		return exec.Command(b.bin, "-addr", addr, "-db", b.dbPath)
+		return exec.Command(b.bin, append([]string{"-addr", addr, "-db", b.dbPath}, b.cfg.agoraArgs...)...)
 	})
 }
 
@@ -110,6 +110,8 @@ type results struct {
 	agIdle, blIdle idleResult
 	agLow, blLow   loadResult
 	agRoom, blRoom loadResult
+	bnLow, bnRoom  loadResult // the Bun peer, when it ran
+	bunVersion     string
 	agTeam, blTeam loadResult
 	store          storageResult
 	page           pageResult
@@ -225,7 +227,7 @@ func (b *bench) room(ctx context.Context, users []*user, res *results) error {
 		}
 	}
 	if cfg.phases["page"] {
-		if res.page, err = runPage(p.addr, users[0], cfg.pageRequests); err != nil {
+		if res.page, err = runPage(ctx, p, users, cfg.pageRequests, cfg.pageClients, cfg.pageWindow, b.logf); err != nil {
 			return err
 		}
 	}
@@ -245,7 +247,22 @@ func (b *bench) room(ctx context.Context, users []*user, res *results) error {
 			return err
 		}
 	}
-	res.blRoom, err = runLoad(ctx, newTarget(bp, false), oneRoomSpec(cfg, nil, pageState{}, cfg.rate, "baseline", b.benchDir, false), b.logf)
+	if res.blRoom, err = runLoad(ctx, newTarget(bp, false), oneRoomSpec(cfg, nil, pageState{}, cfg.rate, "baseline", b.benchDir, false), b.logf); err != nil {
+		return err
+	}
+	bp.stop()
+	bn, err := b.startBun(ctx, "bun-room")
+	if err != nil || bn == nil {
+		return err
+	}
+	defer bn.stop()
+	res.bunVersion = bunVersion(cfg.bun)
+	if cfg.lowRate > 0 {
+		if res.bnLow, err = runLoad(ctx, newTarget(bn, false), oneRoomSpec(cfg, nil, pageState{}, cfg.lowRate, "bun-low", b.benchDir, false), b.logf); err != nil {
+			return err
+		}
+	}
+	res.bnRoom, err = runLoad(ctx, newTarget(bn, false), oneRoomSpec(cfg, nil, pageState{}, cfg.rate, "bun", b.benchDir, false), b.logf)
 	return err
 }
 

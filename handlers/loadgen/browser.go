@@ -51,6 +51,11 @@ type user struct {
 // server allows 10 sign-ups per address, then one per 6 s), and opens
 // #general once for each, which makes them members.
 func signup(addr string, n int, logf func(string, ...any)) ([]*user, error) {
+	return signupFrom(addr, 0, n, logf)
+}
+
+// signupFrom signs up users number from to from+n-1 (load0000 onwards).
+func signupFrom(addr string, from, n int, logf func(string, ...any)) ([]*user, error) {
 	const perAddr = 9
 	users := make([]*user, n)
 	var mu sync.Mutex
@@ -63,9 +68,9 @@ func signup(addr string, n int, logf func(string, ...any)) ([]*user, error) {
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				src := local(2, i/perAddr)
+				src := local(2, (from+i)/perAddr)
 				hc := &http.Client{Transport: transport(func() *net.TCPAddr { return src }), CheckRedirect: noRedirect, Timeout: 30 * time.Second}
-				u, err := signupOne(hc, addr, fmt.Sprintf("load%04d", i))
+				u, err := signupOne(hc, addr, fmt.Sprintf("load%04d", from+i))
 				hc.CloseIdleConnections()
 				mu.Lock()
 				if err != nil {
@@ -236,7 +241,8 @@ func readPage(addr string, u *user, slug string) (pageState, error) {
 }
 
 // sidebarRooms maps the slug of each room in a page's sidebar to the id its
-// marks carry: <a ... data-room="slug"> ... <span class="marks" id="marks-N"> ... </a>.
+// counts carry: <a ... data-room="slug"> ... <span class="counts" id="counts-N"> ... </a>
+// (or, from older servers, <span class="marks" id="marks-N">).
 func sidebarRooms(page []byte) map[string]string {
 	rooms := map[string]string{}
 	for rest := page; ; {
@@ -251,9 +257,11 @@ func sidebarRooms(page []byte) map[string]string {
 			return rooms
 		}
 		item := rest[:stop]
-		if j := bytes.Index(item, []byte(`id="marks-`)); j >= 0 {
-			if id, n := digits(item[j+len(`id="marks-`):]); n > 0 {
-				rooms[string(rest[:end])] = strconv.FormatInt(id, 10)
+		for _, mark := range []string{`id="counts-`, `id="marks-`} {
+			if j := bytes.Index(item, []byte(mark)); j >= 0 {
+				if id, n := digits(item[j+len(mark):]); n > 0 {
+					rooms[string(rest[:end])] = strconv.FormatInt(id, 10)
+				}
 			}
 		}
 	}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -14,6 +16,8 @@ import (
 // a server holding a big team costs, and that it keeps delivering meanwhile.
 
 type capacityResult struct {
+	asked            int    // sockets asked for (-capacity)
+	openFiles        uint64 // RLIMIT_NOFILE, which may hold fewer
 	load             loadResult
 	rss0, rssPeak    int64 // before the sockets, and the most while they were held
 	fds0, fdsPeak    int   // the same for open file descriptors
@@ -27,19 +31,52 @@ type capacityResult struct {
 // capacity runs the phase on a fresh agora. Its users open #general first:
 // the team phase, which runs before it on the same database, took half of
 // its users out of #general (its Leave button), and a socket to a room its
-// user is not in is refused with 404.
+// user is not in is refused with 404. The users the other phases did not
+// need are signed up here, on this process.
 func (b *bench) capacity(ctx context.Context, users []*user) (capacityResult, error) {
+	cfg := b.cfg
+	held, limit := fitOpenFiles(cfg.capSockets)
+	if held < cfg.capSockets {
+		b.logf("capacity: %d sockets asked for, %d held: the open file limit is %d (each socket is an open file of agora and of this program)", cfg.capSockets, held, limit)
+	}
+	asked := cfg.capSockets
+	cfg.capSockets = held
 	p, err := b.startAgora(ctx, "agora-capacity")
 	if err != nil {
 		return capacityResult{}, err
 	}
 	defer p.stop()
+	if need := cfg.capUsers(); len(users) < need {
+		more, err := signupFrom(p.addr, len(users), need-len(users), b.logf)
+		if err != nil {
+			return capacityResult{}, fmt.Errorf("capacity: %w", err)
+		}
+		users = append(slices.Clip(users), more...)
+	}
+	users = users[:cfg.capUsers()]
 	start := time.Now()
 	if err := joinAll(p.addr, users, "general"); err != nil {
 		return capacityResult{}, fmt.Errorf("capacity: %w", err)
 	}
 	b.logf("capacity: %d users in #general in %v", len(users), time.Since(start).Round(time.Millisecond))
-	return runCapacity(ctx, newTarget(p, true), users, b.cfg, b.logf)
+	r, err := runCapacity(ctx, newTarget(p, true), users, cfg, b.logf)
+	r.asked, r.openFiles = asked, limit
+	return r, err
+}
+
+// fitOpenFiles is how many of want sockets fit under this process's open
+// file limit (agora, started by it, has the same), keeping some for the
+// database, listeners and logs; and the limit.
+func fitOpenFiles(want int) (int, uint64) {
+	var rl syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
+		return want, 0
+	}
+	const spare = 256
+	if rl.Cur < spare*2 {
+		return min(want, int(rl.Cur)/2), rl.Cur
+	}
+	return min(want, int(rl.Cur-spare)), rl.Cur
 }
 
 func runCapacity(ctx context.Context, tg *target, users []*user, cfg settings, logf func(string, ...any)) (capacityResult, error) {
@@ -111,10 +148,14 @@ func openFDs(pid int) int {
 // rows adds the phase to the results table.
 func (r capacityResult) rows(row func(metric, a, bl, rt, target, v string)) {
 	l := r.load
-	row("(f) capacity: sockets held (connect failures)", fmt.Sprintf("%d (%d)", l.clients, l.connectFailed), "n/a", "", fmt.Sprint(r.sockets), verdict(l.clients >= r.sockets))
+	row("(f) capacity: sockets held (connect failures)", fmt.Sprintf("%d (%d)", l.clients, l.connectFailed), "n/a", "", fmt.Sprint(r.asked), verdict(l.clients >= r.asked))
+	if r.sockets < r.asked {
+		row("(f) capacity: held fewer: open file limit", fmt.Sprintf("RLIMIT_NOFILE %d", r.openFiles), "n/a", "", "", "raise it (ulimit -Hn)")
+	}
 	row("(f) capacity: messages sent / offered rate", fmt.Sprintf("%d / %.1f/s", l.sent, l.offered), "n/a", "", "", "")
 	row("(f) capacity: deliveries received / expected", fmt.Sprintf("%d/%d", l.delivered, l.expected), "n/a", "", "", "")
 	row("(f) capacity: lost / duplicated deliveries", fmt.Sprintf("%d/%d", l.lost, l.dups), "n/a", "", "0/0", verdict(l.lost == 0 && l.dups == 0))
+	row("(f) capacity: latency per delivery p50 / p99", ms(l.p50)+" / "+ms(l.p99), "n/a", "", "", "")
 	row("(f) capacity: send -> last receiver p50 / p99", lastMs(l.lastP50)+" / "+lastMs(l.lastP99), "n/a", "", "", "")
 	row("(f) capacity: evictions / reconnects / dead", fmt.Sprintf("%d/%d/%d", l.evictions, l.reconnects, l.dead), "n/a", "", "", "")
 	row("(f) capacity: server RSS before / peak / end", mib(r.rss0)+" / "+mib(r.rssPeak)+" / "+mib(r.rssEnd), "n/a", "", "", "")
@@ -123,11 +164,17 @@ func (r capacityResult) rows(row func(metric, a, bl, rt, target, v string)) {
 	}
 	row("(f) capacity: open files before / peak / end", fmt.Sprintf("%d / %d / %d", r.fds0, r.fdsPeak, r.fdsEnd), "n/a", "", "", "")
 	row("(f) capacity: server CPU (window + drain)", pct(l.cpu, l.window+l.drain), "n/a", "", "", "")
+	row("(f) capacity: server CPU per delivery", fmt.Sprintf("%.2f µs", l.cpuPerDelivery), "n/a", "", "", "")
+	row("(f) capacity: other processes' CPU (contention)", pct(l.otherCPU, l.window+l.drain), "n/a", "", "~0", "")
 }
 
 // note explains the phase under the table.
 func (r capacityResult) note(cfg settings) string {
-	return fmt.Sprintf("(f) capacity: %d sockets of %d users held in #general for %v while %d senders send %.1f msg/s in all;\n"+
+	held := ""
+	if r.sockets < r.asked {
+		held = fmt.Sprintf(" (%d asked for: the open file limit, RLIMIT_NOFILE %d, bounds the sockets of agora and of this program)", r.asked, r.openFiles)
+	}
+	return fmt.Sprintf("(f) capacity: %d sockets%s of %d users held in #general for %v while %d senders send %.1f msg/s in all;\n"+
 		"    RSS (VmRSS) and open files (/proc/<pid>/fd) sampled every 250 ms (%d samples); \"end\" is after the last delivery, sockets open.\n",
-		r.sockets, r.users, cfg.capWindow, r.senders, cfg.capRate, r.samples)
+		r.sockets, held, r.users, cfg.capWindow, r.senders, cfg.capRate, r.samples)
 }

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,7 +21,7 @@ import (
 
 type clusterResult struct {
 	postgres           string // its version
-	one, two           loadResult
+	one, two, three    loadResult
 	oneStore, twoStore storageResult
 }
 
@@ -125,7 +126,76 @@ func (b *bench) cluster(ctx context.Context) (r clusterResult, err error) {
 		n.proc.stop()
 		r.two.serverErrors += countInFile(n.proc.logPath, "level=ERROR")
 	}
+	ns.stop()
+
+	// Three NATS servers routed as one cluster, and three nodes given all
+	// their URLs.
+	natsProcs, urls, err := b.startNATSCluster(ctx, natsBin, 3)
+	if err != nil {
+		return r, err
+	}
+	var three []*target
+	for i := range 3 {
+		p, err := agora(fmt.Sprintf("agora-3-node-%d", i+1), "-nats", strings.Join(urls, ","))
+		if err != nil {
+			return r, err
+		}
+		defer p.stop()
+		t := newTarget(p, true)
+		t.node = i
+		three = append(three, t)
+	}
+	if spec, err = b.clusterSpec(users, three[0].addr, "agora-3-nodes"); err != nil {
+		return r, err
+	}
+	for i := range spec.seats {
+		spec.seats[i].tg = three[i%3]
+	}
+	spec.others = three[1:]
+	spec.servers = append([]cpuMeter{pgCPU}, natsProcs...)
+	if r.three, err = b.countedLoad(ctx, three[0], spec, dsn); err != nil {
+		return r, err
+	}
+	for _, n := range three {
+		n.proc.stop()
+		r.three.serverErrors += countInFile(n.proc.logPath, "level=ERROR")
+	}
 	return r, nil
+}
+
+// startNATSCluster runs n nats-server processes routed to one another and
+// returns them with their client URLs.
+func (b *bench) startNATSCluster(ctx context.Context, natsBin string, n int) ([]cpuMeter, []string, error) {
+	var clientAddrs, routes []string
+	for range n {
+		a, err := freeAddr()
+		if err != nil {
+			return nil, nil, err
+		}
+		c, err := freeAddr()
+		if err != nil {
+			return nil, nil, err
+		}
+		clientAddrs = append(clientAddrs, a)
+		routes = append(routes, "nats-route://"+c)
+	}
+	var procs []cpuMeter
+	var urls []string
+	for i := range n {
+		host, port, _ := net.SplitHostPort(clientAddrs[i])
+		p, err := b.start(ctx, fmt.Sprintf("nats-%d", i+1), func(monitor string) *exec.Cmd {
+			_, mport, _ := net.SplitHostPort(monitor)
+			others := slices.Delete(slices.Clone(routes), i, i+1)
+			return exec.Command(natsBin, "-a", host, "-p", port, "-m", mport, "-n", fmt.Sprintf("agora-nats-%d", i+1),
+				"--cluster_name", "agora", "--cluster", routes[i], "--routes", strings.Join(others, ","))
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		procs = append(procs, p)
+		urls = append(urls, "nats://"+clientAddrs[i])
+	}
+	return procs, urls, nil
 }
 
 // clusterSpec is the one-room load at the main rate, from #general as addr
@@ -165,21 +235,25 @@ func (b *bench) buildNATS(ctx context.Context) (string, error) {
 // rows adds the phase to the results table, beside the SQLite one-room
 // figures of the same run (sqlite, and store for its burst) when it has them.
 func (r clusterResult) rows(b *strings.Builder, sqlite loadResult, store storageResult) {
-	row := func(metric, s, one, two, rt, target, v string) {
-		fmt.Fprintf(b, "%-46s %-24s %-24s %-24s %-6s %-6s %s\n", metric, s, one, two, rt, target, v)
+	row := func(metric, s, one, two, three, rt, rt3, target, v string) {
+		fmt.Fprintf(b, "%-46s %-24s %-24s %-24s %-24s %-6s %-6s %-6s %s\n", metric, s, one, two, three, rt, rt3, target, v)
 	}
 	b.WriteString("\n")
-	row("(g) cluster: metric", "sqlite, 1 node", "postgres, 1 node", "postgres, 2 nodes", "2 / 1", "target", "verdict")
-	cols := func(f func(loadResult) string) (string, string, string) {
+	row("(g) cluster: metric", "sqlite, 1 node", "postgres, 1 node", "postgres, 2 nodes", "postgres, 3 nodes", "2 / 1", "3 / 1", "target", "verdict")
+	line := func(metric string, f func(loadResult) string, rt, target, v string) {
 		s := "-"
 		if sqlite.sent > 0 {
 			s = f(sqlite)
 		}
-		return s, f(r.one), f(r.two)
+		row(metric, s, f(r.one), f(r.two), f(r.three), rt, "", target, v)
 	}
-	line := func(metric string, f func(loadResult) string, rt, target, v string) {
-		s, one, two := cols(f)
-		row(metric, s, one, two, rt, target, v)
+	// line3 is line with the 3 / 1 ratio too.
+	line3 := func(metric string, f func(loadResult) string, num func(loadResult) float64, target, v string) {
+		s := "-"
+		if sqlite.sent > 0 {
+			s = f(sqlite)
+		}
+		row(metric, s, f(r.one), f(r.two), f(r.three), ratio(num(r.two), num(r.one)), ratio(num(r.three), num(r.one)), target, v)
 	}
 	perDelivery := func(d time.Duration, l loadResult) float64 {
 		if l.delivered == 0 {
@@ -190,15 +264,19 @@ func (r clusterResult) rows(b *strings.Builder, sqlite loadResult, store storage
 	two := r.two
 	line("(g) clients (per node)", func(l loadResult) string {
 		if len(l.nodes) > 1 {
-			return fmt.Sprintf("%d (%d+%d)", l.clients, l.nodes[0], l.nodes[1])
+			parts := make([]string, len(l.nodes))
+			for i, n := range l.nodes {
+				parts[i] = fmt.Sprint(n)
+			}
+			return fmt.Sprintf("%d (%s)", l.clients, strings.Join(parts, "+"))
 		}
 		return fmt.Sprint(l.clients)
 	}, "", "", "")
 	line("(g) messages sent / offered rate", func(l loadResult) string { return fmt.Sprintf("%d / %.0f/s", l.sent, l.offered) }, "", "", "")
 	line("(g) deliveries received / expected", func(l loadResult) string { return fmt.Sprintf("%d/%d", l.delivered, l.expected) }, "", "", "")
-	line("(g) lost deliveries (never-seen msgs)", func(l loadResult) string { return fmt.Sprintf("%d (%d)", l.lost, l.neverSeen) }, "", "0", verdict(two.sent > 0 && two.lost == 0))
-	line("(g) duplicated deliveries", func(l loadResult) string { return fmt.Sprint(l.dups) }, "", "0", verdict(two.sent > 0 && two.dups == 0))
-	line("(g) latency per delivery p50 / p99", func(l loadResult) string { return ms(l.p50) + " / " + ms(l.p99) }, ratio(float64(two.p99), float64(r.one.p99)), "", "")
+	line("(g) lost deliveries (never-seen msgs)", func(l loadResult) string { return fmt.Sprintf("%d (%d)", l.lost, l.neverSeen) }, "", "0", verdict(two.sent > 0 && two.lost == 0 && (r.three.sent == 0 || r.three.lost == 0)))
+	line("(g) duplicated deliveries", func(l loadResult) string { return fmt.Sprint(l.dups) }, "", "0", verdict(two.sent > 0 && two.dups == 0 && r.three.dups == 0))
+	line3("(g) latency per delivery p50 / p99", func(l loadResult) string { return ms(l.p50) + " / " + ms(l.p99) }, func(l loadResult) float64 { return float64(l.p99) }, "", "")
 	split := func(pick func(loadResult) latencies) func(loadResult) string {
 		return func(l loadResult) string {
 			if len(l.nodes) < 2 {
@@ -212,8 +290,8 @@ func (r clusterResult) rows(b *strings.Builder, sqlite loadResult, store storage
 	}
 	line("(g) cross-node delivery p50 / p99", split(func(l loadResult) latencies { return l.cross }), ratio(float64(two.cross.p99), float64(r.one.p99)), "", "")
 	line("(g) same-node delivery p50 / p99", split(func(l loadResult) latencies { return l.same }), ratio(float64(two.same.p99), float64(r.one.p99)), "", "")
-	line("(g) send -> last receiver p50 / p99", func(l loadResult) string { return lastMs(l.lastP50) + " / " + lastMs(l.lastP99) }, ratio(float64(two.lastP99), float64(r.one.lastP99)), "", "")
-	line("(g) CPU per delivery, all processes", func(l loadResult) string { return fmt.Sprintf("%.2f µs", l.cpuPerDelivery) }, ratio(two.cpuPerDelivery, r.one.cpuPerDelivery), "", "")
+	line3("(g) send -> last receiver p50 / p99", func(l loadResult) string { return lastMs(l.lastP50) + " / " + lastMs(l.lastP99) }, func(l loadResult) float64 { return float64(l.lastP99) }, "", "")
+	line3("(g) CPU per delivery, all processes", func(l loadResult) string { return fmt.Sprintf("%.2f µs", l.cpuPerDelivery) }, func(l loadResult) float64 { return l.cpuPerDelivery }, "", "")
 	for _, part := range []struct{ name, prefix string }{{"agora (every node)", "agora"}, {"postgres (and its backends)", "postgres"}, {"nats-server", "nats"}} {
 		line("(g)   of which "+part.name, func(l loadResult) string {
 			var d time.Duration
@@ -229,9 +307,10 @@ func (r clusterResult) rows(b *strings.Builder, sqlite loadResult, store storage
 			return fmt.Sprintf("%.2f µs", perDelivery(d, l))
 		}, "", "", "")
 	}
-	line("(g) agora write syscalls per delivery", func(l loadResult) string { return fmt.Sprintf("%.3f", l.writesPerDelivery) }, ratio(two.writesPerDelivery, r.one.writesPerDelivery), "", "")
-	line("(g) CPU of all processes (window + drain)", func(l loadResult) string { return pct(l.cpu, l.window+l.drain) }, ratio(two.cpu.Seconds(), r.one.cpu.Seconds()), "", "")
-	line("(g) messages committed / sent", func(l loadResult) string { return fmt.Sprintf("%d/%d", l.committed, l.sent) }, "", "all", verdict(two.sent > 0 && two.committed == two.sent))
+	line3("(g) agora write syscalls per delivery", func(l loadResult) string { return fmt.Sprintf("%.3f", l.writesPerDelivery) }, func(l loadResult) float64 { return l.writesPerDelivery }, "", "")
+	line3("(g) CPU of all processes (window + drain)", func(l loadResult) string { return pct(l.cpu, l.window+l.drain) }, func(l loadResult) float64 { return l.cpu.Seconds() }, "", "")
+	line("(g) messages committed / sent", func(l loadResult) string { return fmt.Sprintf("%d/%d", l.committed, l.sent) }, "", "all",
+		verdict(two.sent > 0 && two.committed == two.sent && r.three.committed == r.three.sent))
 	line("(g) messages committed per second (the load)", func(l loadResult) string {
 		return fmt.Sprintf("%.0f/s", float64(l.committed)/l.window.Seconds())
 	}, "", "", "")
@@ -241,7 +320,7 @@ func (r clusterResult) rows(b *strings.Builder, sqlite loadResult, store storage
 		}
 		return fmt.Sprintf("%.0f/s (%d/%d)", st.rate, st.committed, st.senders*st.burst)
 	}
-	row("(g) committed msgs/s via sockets (burst)", burst(store), burst(r.oneStore), burst(r.twoStore), ratio(r.twoStore.rate, r.oneStore.rate), "", "(g*)")
+	row("(g) committed msgs/s via sockets (burst)", burst(store), burst(r.oneStore), burst(r.twoStore), "-", ratio(r.twoStore.rate, r.oneStore.rate), "", "", "(g*)")
 	line("(g) evictions (1013) / reconnects / dead", func(l loadResult) string { return fmt.Sprintf("%d/%d/%d", l.evictions, l.reconnects, l.dead) }, "", "", "")
 	line("(g) send errors / refused by server", func(l loadResult) string { return fmt.Sprintf("%d/%d", l.sendErrs, l.refused) }, "", "", "")
 	line("(g) other processes' CPU (contention)", func(l loadResult) string { return pct(l.otherCPU, l.window+l.drain) }, "", "~0", "")
@@ -256,7 +335,8 @@ func (r clusterResult) note(cfg settings, sqlite bool) string {
 		cfg.users, cfg.socketsPerUser, cfg.senders, cfg.rate, cfg.fanout, r.postgres)
 	fmt.Fprintf(&b, "    (a throwaway cluster, fsync and synchronous_commit on): first one agora process alone on it, then two agora\n")
 	fmt.Fprintf(&b, "    processes with -nats on one nats-server (built from the module, a process of its own), each user's sockets on\n")
-	fmt.Fprintf(&b, "    one node, users alternating. Cross-node: the sender's socket on the other node than the receiver's.\n")
+	fmt.Fprintf(&b, "    one node, users alternating; then three agora processes on three nats-servers routed as one NATS cluster, each\n")
+	fmt.Fprintf(&b, "    node given the three URLs, users in turn. Cross-node: the sender's socket on another node than the receiver's.\n")
 	fmt.Fprintf(&b, "    CPU: utime+stime from /proc of every agora node, nats-server, and the postmaster with every backend (living\n")
 	fmt.Fprintf(&b, "    children, and cutime+cstime for those that ended), over the send window and drain.\n")
 	if sqlite {
@@ -264,6 +344,6 @@ func (r clusterResult) note(cfg settings, sqlite bool) string {
 	}
 	fmt.Fprintf(&b, "    (g*) %d users who did not send post %d messages each back to back (on both nodes in turn), timed at a listener\n", cfg.storeSenders, cfg.storeBurst)
 	fmt.Fprintf(&b, "    (on the last node): the socket path's limits cap it, as in (c); BenchmarkCreateMessage/postgres is the store's own rate.\n")
-	fmt.Fprintf(&b, "    sockets closed under the clients: one node [%s]; two nodes [%s]\n", r.one.closeCodes, r.two.closeCodes)
+	fmt.Fprintf(&b, "    sockets closed under the clients: one node [%s]; two nodes [%s]; three nodes [%s]\n", r.one.closeCodes, r.two.closeCodes, r.three.closeCodes)
 	return b.String()
 }

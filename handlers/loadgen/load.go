@@ -70,6 +70,7 @@ type loadResult struct {
 	genPerDelivery            float64       // µs
 	sidebar, sidebarElsewhere int64         // sidebar fragments received on all sockets
 	sidebarWS                 int64         // WebSocket messages holding them
+	frames                    int64         // WebSocket messages received on all sockets
 	bytesRx                   int64         // payload bytes received on all sockets
 	committed                 int64
 	serverErrors              int
@@ -141,6 +142,7 @@ func runLoad(ctx context.Context, tg *target, spec loadSpec, logf func(string, .
 		s.sidebar.Store(0)
 		s.sidebarEl.Store(0)
 		s.sidebarWS.Store(0)
+		s.frames.Store(0)
 	}
 
 	var sendErrs atomic.Int64
@@ -220,6 +222,7 @@ func runLoad(ctx context.Context, tg *target, spec loadSpec, logf func(string, .
 		r.sidebar += s.sidebar.Load()
 		r.sidebarElsewhere += s.sidebarEl.Load()
 		r.sidebarWS += s.sidebarWS.Load()
+		r.frames += s.frames.Load()
 		r.bytesRx += s.bytes.Load()
 	}
 	if spec.beforeClose != nil {

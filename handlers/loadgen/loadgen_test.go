@@ -36,6 +36,7 @@ func TestSidebarFragments(t *testing.T) {
 		{"a count for the socket's room", `<span id="unread-general" hx-swap-oob="outerHTML">4</span>`, []string{"general", "1"}, 1, 0},
 		{"a room's mark, by id, elsewhere", `<div hx-swap-oob="beforeend:#marks-12"><i data-author="load0001"></i></div>`, []string{"team-01", "2"}, 1, 1},
 		{"a room's mark, by id, here", `<div hx-swap-oob="beforeend:#marks-2"><i data-author="load0001"></i></div>`, []string{"team-01", "2"}, 1, 0},
+		{"a room's counts, elsewhere", `<span class="counts" id="counts-12" hx-swap-oob="outerHTML"><span class="badge unread-badge" id="unread-team-02">3</span></span>`, []string{"team-01", "2"}, 1, 1},
 		{"a message and two marks in one frame", `<div hx-swap-oob="beforeend:#messages">x</div><i hx-swap-oob="beforeend:#unread-team-03"></i><i data-oob-id="x" hx-swap-oob="beforeend:[data-room='team-04'] .marks"></i>`, []string{"team-04", "5"}, 2, 1},
 	}
 	for _, c := range cases {
@@ -50,7 +51,7 @@ func TestSidebarRooms(t *testing.T) {
 	page := `<ul class="room-list" id="room-list">
 		<li><a href="/rooms/general" data-room="general" aria-current="page"><span class="room-mark">#</span><span class="nav-name">general</span></a></li>
 		<li><a href="/rooms/team-01" data-room="team-01" class="unread"><span class="nav-name">team-01</span><span class="badge unread-badge" data-base="2" id="unread-team-01">2</span><span class="marks" id="marks-2" hidden></span></a></li>
-		<li><a href="/rooms/team-02" data-room="team-02"><span class="nav-name">team-02</span><span class="marks" id="marks-3" hidden></span></a></li>
+		<li><a href="/rooms/team-02" data-room="team-02"><span class="nav-name">team-02</span><span class="counts" id="counts-3"></span></a></li>
 	</ul>`
 	got := sidebarRooms([]byte(page))
 	if len(got) != 2 || got["team-01"] != "2" || got["team-02"] != "3" {
@@ -214,17 +215,18 @@ func TestProcTreeCPU(t *testing.T) {
 // largest: no user holds more live sockets than it allows, nor does any
 // source address (it refuses the rest with 429).
 func TestSocketsFitServerLimits(t *testing.T) {
-	for _, args := range [][]string{nil, {"-idle", "15000", "-capacity", "15000"}, {"-phase", "idle,capacity", "-idle", "3000", "-capacity", "12345"}} {
+	for _, args := range [][]string{nil, {"-idle", "15000", "-capacity", "50000"}, {"-phase", "idle,capacity", "-idle", "3000", "-capacity", "12345"}} {
 		cfg, _, err := parseSettings(args, io.Discard)
 		if err != nil {
 			t.Fatal(err)
 		}
-		users := make([]*user, cfg.signups())
+		users := make([]*user, max(cfg.signups(), cfg.capUsers()))
 		for i := range users {
 			users[i] = &user{name: fmt.Sprint("load", i)}
 		}
-		idle := append(oneRoom(users, 0, cfg.idleSmall, pageState{}), oneRoom(users, cfg.idleSmall, cfg.idleLarge-cfg.idleSmall, pageState{})...)
-		for phase, seats := range map[string][]seat{"idle": idle, "capacity": oneRoom(users, 0, cfg.capSockets, pageState{})} {
+		idle := append(oneRoom(users[:cfg.signups()], 0, cfg.idleSmall, pageState{}), oneRoom(users[:cfg.signups()], cfg.idleSmall, cfg.idleLarge-cfg.idleSmall, pageState{})...)
+		capacity := oneRoom(users[:cfg.capUsers()], 0, cfg.capSockets, pageState{})
+		for phase, seats := range map[string][]seat{"idle": idle, "capacity": capacity} {
 			perUser := map[*user]int{}
 			perAddr := map[string]int{}
 			tg := &target{}

@@ -14,22 +14,31 @@
 //	         and with 5 sockets spread over them, 300 messages/s spread over the rooms
 //	idle     resident memory per idle socket at 1,000 and 10,000 sockets
 //	storage  64 senders at once through their sockets
-//	page     the room page with 50 messages, timed at the client
-//	capacity 10,000 sockets held in one room with a few messages a second:
-//	         delivery, resident memory and open file descriptors
+//	page     the room page with 50 messages, timed at the client, then loaded by
+//	         16 signed-in clients at once: pages per second of server CPU
+//	capacity 50,000 sockets (or as many as the open file limit allows) of 2,000
+//	         users held in one room while a few messages a second go to them all:
+//	         delivery, latency, resident memory, CPU and open file descriptors
 //	cluster  the room load on PostgreSQL: one agora process, then two nodes
-//	         on one NATS server with the sockets split between them
+//	         on one NATS server, then three nodes on three NATS servers routed
+//	         as one cluster, with the sockets split between them
+//
+// With -bun (make bench passes the bun binary it fetched) the room phase runs
+// on Bun's pub/sub too, printed beside agora and the bare hub.
 //
 // The table is printed and written to -out. Only loopback addresses are used:
 // the servers listen on 127.0.0.1; sign-ups come from 127.2.x.x (about 9 per
 // address: the server allows 10 per address, then one per 6 s) and sockets
-// from 128 addresses 127.1.1.x, so that ephemeral ports last at 10k sockets.
+// from 512 addresses 127.1.1.x to 127.1.3.x, so that ephemeral ports last.
 //
 // The load stays inside the server's abuse limits as a real team of its size
 // would: at most 32 live sockets per user and 128 per address. The room and
 // team phases use 200 users with 5 sockets each; the idle and capacity
-// phases spread their sockets over more users (400 for 10,000 sockets, 25
-// each) and over the 128 addresses (at most 79 each at 10,000).
+// phases spread their sockets over more users (400 for 10,000 sockets and
+// 2,000 for 50,000, 25 each) and over the 512 addresses (at most 98 each).
+// Each socket is an open file of the server and of this program: both run
+// with the hard RLIMIT_NOFILE, and the capacity phase holds no more sockets
+// than it allows (it says so in the table).
 package main
 
 import (
@@ -81,36 +90,44 @@ type settings struct {
 	teamWindow   time.Duration // team: send window
 	teamGrace    time.Duration // team: wait for the last deliveries, then count the rest lost
 
-	idleSmall, idleLarge int // idle: the two points
-	storeSenders         int // storage: senders at once
-	storeBurst           int // storage: messages per sender, back to back
-	pageRequests         int // page: timed requests
+	idleSmall, idleLarge int           // idle: the two points
+	storeSenders         int           // storage: senders at once
+	storeBurst           int           // storage: messages per sender, back to back
+	pageRequests         int           // page: timed requests, one after another
+	pageClients          int           // page: signed-in clients at once
+	pageWindow           time.Duration // page: how long they load it, per Accept-Encoding
 
 	capSockets, capSenders int           // capacity: sockets held, users sending
 	capRate                float64       // capacity: messages/s in all
 	capWindow              time.Duration // capacity: send window
 
-	perf     bool   // record a CPU profile of agora with perf during the fan-out
-	agoraBin string // use this agora binary instead of building one
-	out      string // the results table
+	perf       bool     // record a CPU profile of agora with perf during the fan-out
+	bun        string   // the bun binary for the Bun peer ("": not run)
+	bunSkipped string   // why not
+	agoraBin   string   // use this agora binary instead of building one
+	agoraArgs  []string // more flags for every agora process (-pprof ADDR, say)
+	out        string   // the results table
 }
 
-// The idle and capacity phases hold up to 15,000 sockets. The server allows
-// 32 live sockets per user and 128 per client address (handlers.SocketsPerUser,
-// handlers.SocketsPerAddress; loadgen_test.go checks these fit under them):
-// their users have at most manySocketsPerUser sockets each, and all sockets
-// come from sourceAddrs addresses (at most 118 each at 15,000).
+// The idle phase holds up to 15,000 sockets, the capacity phase up to
+// 50,000. The server allows 32 live sockets per user and 128 per client
+// address (handlers.SocketsPerUser, handlers.SocketsPerAddress;
+// loadgen_test.go checks these fit under them): their users have at most
+// manySocketsPerUser sockets each, and all sockets come from sourceAddrs
+// addresses (at most 98 each at 50,000).
 const (
 	manySocketsPerUser = 25
-	sourceAddrs        = 128
+	sourceAddrs        = 512
+	maxCapacity        = 50000
 )
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
 // signups is how many accounts the phases to run need, signed up on SQLite
-// first: the idle and capacity phases use more of them than the others.
+// first: the idle phase uses more of them than the others. The capacity
+// phase signs up the many more it needs itself, when it starts.
 func (s settings) signups() int {
-	if s.phases["idle"] || s.phases["capacity"] {
+	if s.phases["idle"] {
 		return s.manyUsers
 	}
 	return s.users
@@ -122,12 +139,17 @@ func (s settings) sqlitePhases() bool {
 	return slices.ContainsFunc(phaseNames(), func(p string) bool { return p != "cluster" && s.phases[p] })
 }
 
+// capUsers is how many users the capacity phase spreads its sockets over.
+func (s settings) capUsers() int {
+	return max(s.users, ceilDiv(s.capSockets, manySocketsPerUser))
+}
+
 func parseSettings(args []string, stderr io.Writer) (settings, string, error) {
 	s := settings{
 		users: 200, socketsPerUser: 5, senders: 100,
 		rooms: 20, roomsPerUser: 10, teamGrace: 8 * time.Second,
 		grace:     15 * time.Second,
-		idleSmall: 1000, storeSenders: 64, storeBurst: 25, pageRequests: 200,
+		idleSmall: 1000, storeSenders: 64, storeBurst: 25, pageRequests: 200, pageClients: 16,
 		capSenders: 10,
 	}
 	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
@@ -138,28 +160,34 @@ func parseSettings(args []string, stderr io.Writer) (settings, string, error) {
 	fs.Float64Var(&s.lowRate, "low-rate", 1, "room: the same fan-out first at this rate per sender (0: skip)")
 	teamSeconds := fs.Int("team-seconds", 20, "team: length of the send window in seconds (max 120)")
 	fs.Float64Var(&s.teamRate, "team-rate", 300, "team: messages/s over all rooms (max 1000)")
+	pageSeconds := fs.Int("page-seconds", 5, "page: seconds the 16 clients load the room page, per Accept-Encoding (max 60)")
 	fs.IntVar(&s.idleLarge, "idle", 10000, "idle: sockets at the large point (max 15000)")
-	fs.IntVar(&s.capSockets, "capacity", 10000, "capacity: sockets held (max 15000)")
+	fs.IntVar(&s.capSockets, "capacity", maxCapacity, "capacity: sockets held (max 50000; fewer if the open file limit is lower)")
 	fs.Float64Var(&s.capRate, "capacity-rate", 5, "capacity: messages/s in all, from 10 senders (max 60)")
 	capSeconds := fs.Int("capacity-seconds", 30, "capacity: length of the send window in seconds (max 300)")
 	fs.BoolVar(&s.perf, "perf", false, "record a CPU profile of agora with perf during the one-room fan-out (perf-agora.txt beside -out)")
+	fs.StringVar(&s.bun, "bun", "", "the bun binary: run the room phase on Bun's pub/sub too (make bench fetches bin/bun)")
 	fs.StringVar(&s.agoraBin, "agora-bin", "", "use this agora binary instead of building one")
+	agoraArgs := fs.String("agora-args", "", "more flags for every agora process, space-separated (-pprof 127.0.0.1:6060, say)")
 	fs.StringVar(&s.out, "out", filepath.Join("handlers", "testdata", "bench", "results.txt"), "where the results table is written")
 	baseline := fs.String("baseline-addr", "", "serve the bare hub on this address (the load generator starts itself so)")
 	if err := fs.Parse(args); err != nil {
 		return s, "", err
 	}
+	s.agoraArgs = strings.Fields(*agoraArgs)
+	s.bun, s.bunSkipped = findBun(s.bun)
 	s.fanout = time.Duration(min(max(*seconds, 1), 120)) * time.Second
 	s.teamWindow = time.Duration(min(max(*teamSeconds, 1), 120)) * time.Second
+	s.pageWindow = time.Duration(min(max(*pageSeconds, 1), 60)) * time.Second
 	s.rate = min(max(s.rate, 0.1), 6)
 	s.lowRate = min(max(s.lowRate, 0), 6)
 	s.teamRate = min(max(s.teamRate, 1), 1000)
 	s.idleLarge = min(max(s.idleLarge, 1), 15000)
 	s.idleSmall = min(s.idleSmall, s.idleLarge)
-	s.capSockets = min(max(s.capSockets, s.capSenders), 15000)
+	s.capSockets = min(max(s.capSockets, s.capSenders), maxCapacity)
 	s.capRate = min(max(s.capRate, 0.1), 60)
 	s.capWindow = time.Duration(min(max(*capSeconds, 1), 300)) * time.Second
-	s.manyUsers = max(s.users, ceilDiv(max(s.idleLarge, s.capSockets), manySocketsPerUser))
+	s.manyUsers = max(s.users, ceilDiv(s.idleLarge, manySocketsPerUser))
 	s.phases = map[string]bool{}
 	for _, p := range strings.Split(*phase, ",") {
 		switch p = strings.TrimSpace(p); {

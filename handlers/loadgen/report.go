@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 	"time"
@@ -69,7 +70,11 @@ func (res *results) table(cfg settings) string {
 	fmt.Fprintf(&b, "agora load generator, %s, %d CPUs shared by server and load generator, loopback\n", res.began.UTC().Format(time.RFC3339), numCPU())
 	fmt.Fprintf(&b, "baseline: in-memory coder/websocket hub, no storage, no rendering, one write per message per socket, 256-message queue\n")
 	fmt.Fprintf(&b, "load generator: raw RFC 6455 client, one goroutine per socket; its CPU competes with the server's on the same cores\n")
-	fmt.Fprintf(&b, "reference, NOT measured in this run (DESIGN.md, measured elsewhere): %s\n\n", bunReference)
+	if cfg.bun != "" && cfg.phases["room"] {
+		fmt.Fprintf(&b, "Bun: measured in this run, beside agora and the bare hub (h); DESIGN.md's figures, measured elsewhere: %s\n\n", bunReference)
+	} else {
+		fmt.Fprintf(&b, "reference, NOT measured in this run (DESIGN.md, measured elsewhere): %s\n\n", bunReference)
+	}
 	if cfg.sqlitePhases() {
 		row("metric", "agora", "baseline", "ratio", "target", "verdict")
 	}
@@ -146,6 +151,18 @@ func (res *results) table(cfg settings) string {
 		row("(e) team: sidebar fragments per message", fmt.Sprintf("%.1f", at.perMessage(at.sidebar)), fmt.Sprintf("%.1f", bt.perMessage(bt.sidebar)), "", "", "")
 		row("(e) team:   of which on sockets in other rooms", fmt.Sprintf("%.1f", at.perMessage(at.sidebarElsewhere)), fmt.Sprintf("%.1f", bt.perMessage(bt.sidebarElsewhere)), "", "", "")
 		row("(e) team: WebSocket messages holding them, per message", fmt.Sprintf("%.1f", at.perMessage(at.sidebarWS)), fmt.Sprintf("%.1f", bt.perMessage(bt.sidebarWS)), "", "", "")
+		// What one socket receives each second: its room's messages, and
+		// everything else (the sidebars of its user's other rooms).
+		perSock := func(r loadResult, n int64) float64 {
+			if secs := (r.window + r.drain).Seconds(); r.clients > 0 && secs > 0 {
+				return float64(n) / float64(r.clients) / secs
+			}
+			return 0
+		}
+		room, frames := perSock(at, at.delivered), perSock(at, at.frames)
+		row("(e) team: WebSocket messages per socket per second", fmt.Sprintf("%.1f", frames), fmt.Sprintf("%.1f", perSock(bt, bt.frames)), "",
+			fmt.Sprintf("<= 4 + %.1f (its room's)", room), verdict(at.frames > 0 && frames <= 4+room))
+		row("(e) team:   of which hold sidebar fragments", fmt.Sprintf("%.1f", perSock(at, at.sidebarWS)), fmt.Sprintf("%.1f", perSock(bt, bt.sidebarWS)), "", "", "")
 		tail("(e) team:", at, bt)
 	}
 	if cfg.phases["idle"] {
@@ -168,10 +185,21 @@ func (res *results) table(cfg settings) string {
 		pg := res.page
 		row(fmt.Sprintf("(d) GET room page (%d msgs, %d B) p50", pg.msgs, pg.bytes), ms(pg.p50), "n/a", "", "<= 1 ms", verdict(pg.p50 <= time.Millisecond)+" (**)")
 		row("(d) GET room page p99", ms(pg.p99), "n/a", "", "", "")
+		for _, l := range pg.loads {
+			tag := fmt.Sprintf("(d) %d clients, %s:", l.clients, cmp.Or(l.coding, "identity"))
+			row(tag+" pages/s", fmt.Sprintf("%.0f", l.perSecond()), "n/a", "", "", "")
+			row(tag+" pages per server CPU-second", fmt.Sprintf("%.0f", l.perCPUSecond()), "n/a", "", ">= 5000", verdict(l.perCPUSecond() >= 5000))
+			row(tag+" server CPU per page", fmt.Sprintf("%.0f µs", float64(l.cpu.Microseconds())/float64(max(l.pages, 1))), "n/a", "", "", "")
+			row(tag+" bytes per page / p50 / p99", fmt.Sprintf("%d / %s / %s", l.bytes, ms(l.p50), ms(l.p99)), "n/a", "", "", "")
+			row(tag+" other processes' CPU", pct(l.otherCPU, l.took), "n/a", "", "~0", "")
+		}
 	}
 
 	if cfg.phases["capacity"] {
 		res.capacity.rows(row)
+	}
+	if cfg.phases["room"] {
+		res.sideBySide(&b, cfg)
 	}
 	if cfg.phases["cluster"] {
 		res.cluster.rows(&b, res.agRoom, res.store)
@@ -213,6 +241,8 @@ func (res *results) table(cfg settings) string {
 	}
 	if cfg.phases["page"] {
 		fmt.Fprintf(&b, "(**) measured at the client over one keep-alive loopback connection, request to last byte, %d requests.\n", res.page.requests)
+		fmt.Fprintf(&b, "(d) N clients: that many signed-in users load #general at once, each over its own keep-alive connection, for %v per\n"+
+			"    Accept-Encoding (a browser's \"gzip, deflate, br, zstd\", then \"gzip\"); server CPU is utime+stime from /proc over that time.\n", cfg.pageWindow)
 	}
 	if cfg.phases["capacity"] {
 		b.WriteString(res.capacity.note(cfg))

@@ -102,6 +102,7 @@ type sock struct {
 	sidebar   atomic.Int64 // sidebar fragments received while measured
 	sidebarEl atomic.Int64 // of which about another room than this socket's (or not about one room)
 	sidebarWS atomic.Int64 // WebSocket messages received that hold sidebar fragments
+	frames    atomic.Int64 // WebSocket messages received while measured
 
 	mu       sync.Mutex
 	trackIDs bool
@@ -295,6 +296,7 @@ func (s *sock) scan(data []byte, now int64) {
 		return
 	}
 	s.bytes.Add(int64(len(data)))
+	s.frames.Add(1)
 	if all, elsewhere := sidebarFragments(data, s.seat.keys); all > 0 {
 		s.sidebar.Add(int64(all))
 		s.sidebarEl.Add(int64(elsewhere))
@@ -387,7 +389,7 @@ func attr(tag []byte, name string) string {
 // the lists, a room's entry, its unread or mention count or marks.
 func isSidebarTarget(tgt string) bool {
 	tgt = strings.ToLower(tgt)
-	for _, w := range []string{"nav", "sidebar", "room-list", "dm-list", "unread", "mention", "marks", "badge", "data-room"} {
+	for _, w := range []string{"nav", "sidebar", "room-list", "dm-list", "unread", "mention", "marks", "badge", "counts", "data-room"} {
 		if strings.Contains(tgt, w) {
 			return true
 		}

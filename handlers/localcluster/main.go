@@ -1,10 +1,13 @@
 // Command localcluster runs a whole agora cluster on this machine, for
 // trying it out (`make cluster`): a throwaway PostgreSQL (Debian's
-// postgresql package), a NATS server (built from the nats-server module,
-// inside this process) and two agora nodes on two ports. Ctrl-C stops them
-// all and removes the database. Arguments after the flags go to both nodes:
+// postgresql package), NATS (one server, or several routed as one NATS
+// cluster: the nats-server module, inside this process) and agora nodes on
+// ports one after another, each given every NATS server's URL. Ctrl-C stops
+// them all and removes the database. Arguments after the flags go to every
+// node:
 //
 //	localcluster -agora bin/agora -- -trust-proxy
+//	localcluster -nodes 3 -nats-servers 3   # three of each
 package main
 
 import (
@@ -20,10 +23,8 @@ import (
 	"strconv"
 	"sync"
 	"syscall"
-	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
-
+	"agora/chat/live/cluster/natstest"
 	"agora/db/pgtest"
 )
 
@@ -36,9 +37,14 @@ func main() {
 
 func run() error {
 	agora := flag.String("agora", "bin/agora", "the agora binary")
-	first := flag.Int("port", 8081, "the first node's port; the second node takes the next one")
-	natsPort := flag.Int("nats-port", 4222, "the NATS server's port")
+	first := flag.Int("port", 8081, "the first node's port; the next nodes take the next ones")
+	natsPort := flag.Int("nats-port", 4222, "the first NATS server's port; the next servers take the next ones")
+	n := flag.Int("nodes", 2, "how many agora nodes")
+	natsServers := flag.Int("nats-servers", 1, "how many NATS servers, routed as one NATS cluster when more than one")
 	flag.Parse()
+	if *n < 1 || *natsServers < 1 {
+		return errors.New("-nodes and -nats-servers must be at least 1")
+	}
 	if _, err := os.Stat(*agora); err != nil {
 		return fmt.Errorf("%w (make build makes it)", err)
 	}
@@ -61,32 +67,29 @@ func run() error {
 		return err
 	}
 
-	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: *natsPort, NoSigs: true, NoLog: true})
+	nc, err := natstest.Start(*natsServers, natstest.Options{FirstPort: *natsPort})
 	if err != nil {
 		return fmt.Errorf("nats: %w", err)
 	}
-	go ns.Start()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		return errors.New("nats: not ready after 10s (is the port taken?)")
-	}
 	defer func() {
 		fmt.Println("cluster: stopping NATS")
-		ns.Shutdown()
+		nc.Shutdown()
 	}()
-	fmt.Println("cluster: NATS at", ns.ClientURL())
+	urls := nc.URLs()
+	fmt.Println("cluster: NATS at", urls)
 
 	var wg sync.WaitGroup
 	var nodes []*exec.Cmd
-	exited := make(chan error, 2) // a node that ends on its own (a port taken, say) ends the cluster
+	exited := make(chan error, *n) // a node that ends on its own (a port taken, say) ends the cluster
 	defer func() {
 		for _, cmd := range nodes {
 			cmd.Process.Signal(syscall.SIGTERM)
 		}
 		wg.Wait()
 	}()
-	for i := range 2 {
+	for i := range *n {
 		addr := "127.0.0.1:" + strconv.Itoa(*first+i)
-		args := append([]string{"-addr", addr, "-db", dsn, "-nats", ns.ClientURL()}, flag.Args()...)
+		args := append([]string{"-addr", addr, "-db", dsn, "-nats", urls}, flag.Args()...)
 		cmd := exec.Command(*agora, args...)
 		// Ctrl-C reaches us, and we stop the nodes; if we are killed
 		// outright, the kernel stops them.
@@ -106,13 +109,13 @@ func run() error {
 		})
 		fmt.Printf("cluster: node %d on http://%s\n", i+1, addr)
 	}
-	fmt.Println("cluster: open both addresses (or put a proxy in front of them); Ctrl-C stops everything")
+	fmt.Println("cluster: open any node's address (or put a proxy in front of them); Ctrl-C stops everything")
 	select {
 	case <-ctx.Done():
 		fmt.Println("cluster: stopping the nodes")
 		return nil
 	case err := <-exited:
-		fmt.Println("cluster: stopping the other node")
+		fmt.Println("cluster: stopping the other nodes")
 		return err
 	}
 }

@@ -1,25 +1,17 @@
 // Package cluster makes a process one node of several that serve as one:
-// room events cross nodes over NATS, and each node delivers every room's
-// events to its hub in sequence, once, filling what NATS lost from the store.
-//
-// The committing node renders an event once and publishes it (Publish, the
-// live.Broker of a node). Every node, the committing one included, passes
-// what it receives through one sequencer goroutine that knows the last seq
-// it delivered in each room: the next one is delivered, older ones are
-// dropped as duplicates, and a later one means a gap, filled from the store
-// before the event itself. A publish lost between commit and NATS leaves no
-// later event to reveal it, so the sequencer also compares, every TailEvery,
-// the rooms its hub serves with their seq in the store.
+// committed room events and per-user events (reads, memberships) cross
+// nodes over NATS, and each node hands what it receives to its relay, the
+// same one that takes its own commits (see package relay): the relay puts
+// each room's events in order, drops duplicates and fills gaps from the
+// store, on one node and on many alike.
 //
 // Control events (a session ended, a member removed from a room) go to
-// every node too, so the sockets concerned close wherever they are; so do
-// sidebar changes (a member added to a room, a new DM), so that a user's
-// sockets on every node list the room and count its messages.
+// every node too, so the sockets concerned close wherever they are.
 package cluster
 
 import (
-	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -29,17 +21,14 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"agora/chat"
 	"agora/chat/live"
 )
 
-// Source is where a node finds what it missed: the store, with each event
-// rendered as the committing node would have rendered it.
-type Source interface {
-	// RoomSeqs returns the latest seq of each room (all rooms when ids is nil).
-	RoomSeqs(ctx context.Context, ids []int64) (map[int64]int64, error)
-	// RenderedEventsAfter returns up to limit of the room's events after
-	// seq, in order, rendered.
-	RenderedEventsAfter(ctx context.Context, roomID, after int64, limit int) ([]live.Event, error)
+// Inbox takes what the node receives: the relay.
+type Inbox interface {
+	Accept([]chat.Event)
+	AcceptUser(chat.UserEvent)
 }
 
 // Options tune a node. Zero values take the defaults.
@@ -47,13 +36,10 @@ type Options struct {
 	// Prefix starts every subject, so that clusters can share a NATS
 	// server. Default "agora".
 	Prefix string
-	// TailEvery is how often the rooms the hub serves are checked against
-	// the store. Default 500ms.
-	TailEvery time.Duration
 	// Drop, when set, is asked before each publish and drops the event from
 	// NATS when it says so: a fault to test that nothing depends on NATS
 	// carrying every event.
-	Drop func(live.Event) bool
+	Drop func(chat.Event) bool
 	// HeartbeatEvery is how often the node tells the others who has what
 	// open here; a node not heard from for five of them counts as gone.
 	// Default 1s.
@@ -61,41 +47,27 @@ type Options struct {
 	// OnSpend is told of each token another node spent from a limit it
 	// shares (see Spend), to spend it here too.
 	OnSpend func(key string)
-	// OnNav is told, on a goroutine of its own, when another node asks
-	// for a user's sidebars to be drawn again (see RefreshNav): those of
-	// the user's sockets that are on this node.
-	OnNav func(userID int64)
-	Log   *slog.Logger
+	Log     *slog.Logger
 }
 
 // Node is this process's part of the cluster.
 type Node struct {
-	nc   *nats.Conn
-	hub  *live.Hub
-	src  Source
-	opt  Options
-	subs []*nats.Subscription
+	nc    *nats.Conn
+	hub   *live.Hub
+	inbox Inbox
+	opt   Options
+	subs  []*nats.Subscription
 
 	pres *presence
-
-	in   chan live.Event
+	wg   sync.WaitGroup // the presence loop
 	quit chan struct{}
-	done chan struct{}
-	wg   sync.WaitGroup  // the presence loop
-	last map[int64]int64 // room -> last seq delivered; only the sequencer touches it
 }
 
-// fillPage is how many events a gap fill reads at a time.
-const fillPage = 500
-
-// Start joins the cluster on nc: it learns every room's seq from src, then
-// takes room and control events from NATS.
-func Start(ctx context.Context, nc *nats.Conn, hub *live.Hub, src Source, opt Options) (*Node, error) {
+// Start joins the cluster on nc: room and user events from NATS go to
+// inbox, control events and presence to hub.
+func Start(nc *nats.Conn, hub *live.Hub, inbox Inbox, opt Options) (*Node, error) {
 	if opt.Prefix == "" {
 		opt.Prefix = "agora"
-	}
-	if opt.TailEvery <= 0 {
-		opt.TailEvery = 500 * time.Millisecond
 	}
 	if opt.HeartbeatEvery <= 0 {
 		opt.HeartbeatEvery = time.Second
@@ -103,43 +75,39 @@ func Start(ctx context.Context, nc *nats.Conn, hub *live.Hub, src Source, opt Op
 	if opt.Log == nil {
 		opt.Log = slog.New(slog.DiscardHandler)
 	}
-	seqs, err := src.RoomSeqs(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("join cluster: %w", err)
-	}
-	n := &Node{nc: nc, hub: hub, src: src, opt: opt, last: seqs,
-		in: make(chan live.Event, 8192), quit: make(chan struct{}), done: make(chan struct{})}
-	rooms, err := nc.Subscribe(opt.Prefix+".room.*", n.onRoomEvent)
-	if err != nil {
-		return nil, fmt.Errorf("join cluster: %w", err)
-	}
-	control, err := nc.Subscribe(opt.Prefix+".control", n.onControl)
-	if err != nil {
-		rooms.Unsubscribe()
-		return nil, fmt.Errorf("join cluster: %w", err)
-	}
+	n := &Node{nc: nc, hub: hub, inbox: inbox, opt: opt, quit: make(chan struct{})}
 	n.pres = newPresence(n)
-	pres, err := nc.Subscribe(n.pres.subject(), n.pres.onMsg)
-	if err != nil {
-		rooms.Unsubscribe()
-		control.Unsubscribe()
+	for _, s := range []struct {
+		subject string
+		fn      nats.MsgHandler
+	}{
+		{opt.Prefix + ".room.*", n.onRoomEvent},
+		{opt.Prefix + ".user", n.onUserEvent},
+		{opt.Prefix + ".control", n.onControl},
+		{n.pres.subject(), n.pres.onMsg},
+		{opt.Prefix + ".spend", n.onSpend},
+	} {
+		sub, err := nc.Subscribe(s.subject, s.fn)
+		if err != nil {
+			for _, sub := range n.subs {
+				sub.Unsubscribe()
+			}
+			return nil, fmt.Errorf("join cluster: %w", err)
+		}
+		// A busy room must not make NATS drop this node as a slow
+		// consumer before the relay sees a gap: the queue is large.
+		sub.SetPendingLimits(1<<20, 256<<20)
+		n.subs = append(n.subs, sub)
+	}
+	// The subscriptions are in place at the server before the node counts
+	// itself joined.
+	if err := nc.FlushTimeout(10 * time.Second); err != nil {
+		n.Close()
 		return nil, fmt.Errorf("join cluster: %w", err)
 	}
-	// A busy room must not make NATS drop this node as a slow consumer
-	// before the sequencer sees a gap: the queue between them is large.
-	rooms.SetPendingLimits(1<<20, 256<<20)
-	spends, err := nc.Subscribe(opt.Prefix+".spend", n.onSpend)
-	if err != nil {
-		rooms.Unsubscribe()
-		control.Unsubscribe()
-		pres.Unsubscribe()
-		return nil, fmt.Errorf("join cluster: %w", err)
-	}
-	n.subs = []*nats.Subscription{rooms, control, pres, spends}
 	hub.OnLocalPresence(n.pres.onLocal)
 	n.wg.Add(1)
 	go n.presenceLoop()
-	go n.run()
 	return n, nil
 }
 
@@ -150,114 +118,66 @@ func (n *Node) Close() {
 	}
 	n.hub.OnLocalPresence(nil)
 	close(n.quit)
-	<-n.done
 	n.wg.Wait()
 }
 
-// Publish is live.Broker's: it hands a committed, rendered event to this
-// node's sequencer and to the other nodes. It never blocks: an event that
-// finds the sequencer's queue full is left to gap filling.
-func (n *Node) Publish(ev live.Event) {
-	n.enqueue(ev)
-	if n.opt.Drop != nil && n.opt.Drop(ev) {
-		return
-	}
-	if err := n.nc.Publish(n.opt.Prefix+".room."+strconv.FormatInt(ev.RoomID, 10), encodeEvent(ev)); err != nil {
-		n.opt.Log.Warn("cluster: publish room event", "room", ev.RoomID, "seq", ev.Seq, "err", err)
+// Publish hands committed events to this node's relay and to the other
+// nodes. It never blocks: the store's writer calls it.
+func (n *Node) Publish(events []chat.Event) {
+	n.inbox.Accept(events)
+	for _, ev := range events {
+		if n.opt.Drop != nil && n.opt.Drop(ev) {
+			continue
+		}
+		b, err := json.Marshal(ev)
+		if err == nil {
+			err = n.nc.Publish(n.opt.Prefix+".room."+strconv.FormatInt(ev.RoomID, 10), b)
+		}
+		if err != nil {
+			n.opt.Log.Warn("cluster: publish room event", "room", ev.RoomID, "seq", ev.Seq, "err", err)
+		}
 	}
 }
 
-func (n *Node) enqueue(ev live.Event) {
-	select {
-	case n.in <- ev:
-	default:
+// PublishUser hands a per-user event to this node's relay and to the
+// other nodes.
+func (n *Node) PublishUser(ev chat.UserEvent) {
+	n.inbox.AcceptUser(ev)
+	b, err := json.Marshal(wireUserEvent{Node: n.pres.id, Event: ev})
+	if err == nil {
+		err = n.nc.Publish(n.opt.Prefix+".user", b)
 	}
+	if err != nil {
+		n.opt.Log.Warn("cluster: publish user event", "user", ev.UserID, "err", err)
+	}
+}
+
+// wireUserEvent names the node that sent it: that node handed it to its
+// relay already.
+type wireUserEvent struct {
+	Node  string         `json:"n"`
+	Event chat.UserEvent `json:"e"`
 }
 
 func (n *Node) onRoomEvent(m *nats.Msg) {
-	ev, err := decodeEvent(m.Data)
-	if err != nil {
+	var ev chat.Event
+	if err := json.Unmarshal(m.Data, &ev); err != nil {
 		n.opt.Log.Warn("cluster: bad room event", "subject", m.Subject, "err", err)
 		return
 	}
-	n.enqueue(ev)
+	// The node's own events come back too: the relay drops them as
+	// duplicates, as it does anything it has.
+	n.inbox.Accept([]chat.Event{ev})
 }
 
-// run is the sequencer: the one goroutine that delivers room events to the hub.
-func (n *Node) run() {
-	defer close(n.done)
-	tick := time.NewTicker(n.opt.TailEvery)
-	defer tick.Stop()
-	for {
-		select {
-		case ev := <-n.in:
-			n.accept(ev)
-		case <-tick.C:
-			n.checkTails()
-		case <-n.quit:
-			return
-		}
-	}
-}
-
-func (n *Node) accept(ev live.Event) {
-	last, known := n.last[ev.RoomID]
-	switch {
-	case known && ev.Seq <= last:
-		// Had it: the local copy of a node's own event, or a late one.
-	case ev.Seq == last+1:
-		n.hub.Deliver(ev)
-		n.last[ev.RoomID] = ev.Seq
-	case !n.hub.Serves(ev.RoomID):
-		// Nobody here has the room open or in a sidebar: nothing to fill.
-		n.last[ev.RoomID] = ev.Seq
-	default:
-		// A room unknown at start was made since: its log began under our eyes.
-		n.fill(ev.RoomID, last, ev.Seq)
-	}
-}
-
-// fill delivers the room's events after last from the store, up to at least
-// upTo (or to the room's end when upTo is 0).
-func (n *Node) fill(roomID, last, upTo int64) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	for {
-		events, err := n.src.RenderedEventsAfter(ctx, roomID, last, fillPage)
-		if err != nil {
-			n.opt.Log.Error("cluster: fill a gap from the store", "room", roomID, "after", last, "err", err)
-			return
-		}
-		for _, ev := range events {
-			if ev.Seq == last+1 {
-				n.hub.Deliver(ev)
-				last = ev.Seq
-			}
-		}
-		n.last[roomID] = last
-		if len(events) < fillPage || (upTo > 0 && last >= upTo) {
-			return
-		}
-	}
-}
-
-// checkTails fills the rooms the hub serves up to their seq in the store.
-func (n *Node) checkTails() {
-	ids := n.hub.Rooms()
-	if len(ids) == 0 {
+func (n *Node) onUserEvent(m *nats.Msg) {
+	var w wireUserEvent
+	if err := json.Unmarshal(m.Data, &w); err != nil {
+		n.opt.Log.Warn("cluster: bad user event", "err", err)
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	seqs, err := n.src.RoomSeqs(ctx, ids)
-	cancel()
-	if err != nil {
-		n.opt.Log.Error("cluster: check room tails", "err", err)
-		return
-	}
-	for id, seq := range seqs {
-		if last := n.last[id]; seq > last {
-			n.fill(id, last, seq)
-		}
+	if w.Node != n.pres.id {
+		n.inbox.AcceptUser(w.Event)
 	}
 }
 
@@ -281,36 +201,13 @@ func (n *Node) onSpend(m *nats.Msg) {
 	n.opt.OnSpend(key)
 }
 
-// Control events: what closes sockets on every node, and what changes
-// the sidebars of a user's sockets wherever they are.
+// Control events: what closes sockets on every node.
 const (
 	ctlSession = 's' // close the sockets of a session
 	ctlMember  = 'm' // close a user's sockets in a room
 	ctlUser    = 'u' // close all of a user's sockets (a deactivated account)
 	ctlRoom    = 'r' // close all of a room's sockets (a deleted room)
-	ctlWatch   = 'w' // a user's sockets count a room in their sidebars (a new member)
-	ctlUnwatch = 'x' // they stop counting it
-	ctlNav     = 'n' // draw the user's sidebars again
 )
-
-// Watch makes the user's sockets on every node count the room in their
-// sidebars, as the hub's Watch does for this node's.
-func (n *Node) Watch(userID, roomID int64) {
-	n.hub.Watch(userID, roomID)
-	n.control(ctlWatch, roomID, userID, 0, "", "")
-}
-
-// Unwatch undoes Watch on every node.
-func (n *Node) Unwatch(userID, roomID int64) {
-	n.hub.Unwatch(userID, roomID)
-	n.control(ctlUnwatch, roomID, userID, 0, "", "")
-}
-
-// RefreshNav asks the other nodes to draw the user's sidebars again (their
-// OnNav); this node's are the caller's to draw.
-func (n *Node) RefreshNav(userID int64) {
-	n.control(ctlNav, 0, userID, 0, n.pres.id, "") // the session field names the asking node
-}
 
 // CloseSession closes the session's sockets on every node.
 func (n *Node) CloseSession(session string, code int, reason string) {
@@ -366,51 +263,7 @@ func (n *Node) onControl(m *nats.Msg) {
 		n.hub.CloseUser(userID, code, reason)
 	case ctlRoom:
 		n.hub.CloseRoom(roomID, code, reason)
-	case ctlWatch:
-		n.hub.Watch(userID, roomID)
-	case ctlUnwatch:
-		n.hub.Unwatch(userID, roomID)
-	case ctlNav:
-		// Control events of one node arrive in order: a Watch sent before
-		// is in place when the sidebar is drawn.
-		if n.opt.OnNav != nil && session != n.pres.id {
-			go n.opt.OnNav(userID)
-		}
 	}
-}
-
-// The wire form of a room event: varints and length-prefixed bytes, in the
-// order of live.Event's fields.
-func encodeEvent(ev live.Event) []byte {
-	b := make([]byte, 0, 32+len(ev.Data)+len(ev.Sidebar)+len(ev.Mention))
-	b = binary.AppendVarint(b, ev.RoomID)
-	b = binary.AppendVarint(b, ev.Seq)
-	b = binary.AppendVarint(b, ev.MsgID)
-	b = appendBytes(b, ev.Data)
-	b = appendBytes(b, ev.Sidebar)
-	b = appendBytes(b, ev.Mention)
-	b = binary.AppendUvarint(b, uint64(len(ev.Mentioned)))
-	for _, m := range ev.Mentioned {
-		b = appendBytes(b, []byte(m))
-	}
-	return b
-}
-
-func decodeEvent(b []byte) (live.Event, error) {
-	r := reader{b: b}
-	ev := live.Event{RoomID: r.varint(), Seq: r.varint(), MsgID: r.varint()}
-	ev.Data, ev.Sidebar, ev.Mention = r.bytes(), r.bytes(), r.bytes()
-	n := r.uvarint()
-	if n > uint64(len(b)) {
-		return live.Event{}, errors.New("bad mention count")
-	}
-	for range n {
-		ev.Mentioned = append(ev.Mentioned, string(r.bytes()))
-	}
-	if r.err == nil && len(r.b) > 0 {
-		r.err = errors.New("trailing bytes")
-	}
-	return ev, r.err
 }
 
 // appendBytes appends p with its length; nil and empty stay apart (a nil

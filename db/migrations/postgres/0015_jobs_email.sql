@@ -23,16 +23,15 @@ CREATE UNIQUE INDEX jobs_key ON jobs (unique_key) WHERE unique_key IS NOT NULL;
 ALTER TABLE users ADD COLUMN email TEXT;
 CREATE UNIQUE INDEX users_email ON users (lower(email)) WHERE email IS NOT NULL;
 
-CREATE TABLE email_tokens (
+CREATE TABLE email_verifications (
     token_hash BYTEA   PRIMARY KEY,
     user_id    BIGINT  NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-    purpose    TEXT    NOT NULL,
     email      TEXT    NOT NULL DEFAULT '',
     created_at BIGINT  NOT NULL,
     expires_at BIGINT  NOT NULL,
     used_at    BIGINT
 );
-CREATE INDEX email_tokens_user ON email_tokens (user_id);
+CREATE INDEX email_verifications_user ON email_verifications (user_id);
 
 CREATE TABLE notify_settings (
     user_id         BIGINT  PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,

@@ -1,0 +1,269 @@
+//go:build e2e
+
+// Browser tests of issue 25's everyday polish: nothing typed is lost when
+// the server is out of reach, and the keys of editing. They reuse the
+// harness of e2e_test.go.
+package handlers_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	cdpbrowser "github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/chromedp"
+)
+
+// TestE2EOfflineSendIsKept: messages sent while the server is down stay in
+// the composer (the first) and the outbox (the next), marked unsent, the
+// tab never leaving the room for a browser error page; once the server is
+// back on the same address and database they are sent by themselves, in
+// order, each once, and the composer is empty.
+func TestE2EOfflineSendIsKept(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	srv := newServer(t)
+	alice := newBrowser(t, ctx, "alice", true)
+	alice.signUp(srv, "alice")
+	alice.openRoom(srv, "general")
+	alice.sendComposed("before the server went away", "before the server went away")
+	alice.markPage("alice-page")
+	roomURL := srv.url("/rooms/general")
+
+	srv.stop()
+	alice.waitJS(`#status[data-state="reconnecting"]`, `document.querySelector('#status')?.dataset.state === "reconnecting"`, 10*time.Second)
+
+	first, second := "typed while the server was down", "and a second one, still down"
+	alice.do("type and press Enter with the server down",
+		chromedp.Focus(chromedp.ID("body")), chromedp.SendKeys(chromedp.ID("body"), first), pressEnter)
+	alice.waitJS("the composer marked unsent", `document.querySelector('#composer').classList.contains('unsent') && !document.querySelector('#composer-unsent').hidden`, liveWait)
+	if loc := alice.location(); loc != roomURL {
+		t.Fatalf("after Enter with the server down the tab is at %s, want the room %s", loc, roomURL)
+	}
+	if got := alice.composer(); got.Text != first {
+		t.Errorf("the composer holds %q, want the unsent %q", got.Text, first)
+	}
+	alice.screenshot("offline-unsent", true)
+
+	// A second message waits behind the first, which shows in the outbox.
+	alice.do("type a second message and press Enter",
+		chromedp.SetValue(chromedp.ID("body"), second), chromedp.Focus(chromedp.ID("body")), pressEnter)
+	alice.waitJS("the first message listed as waiting", fmt.Sprintf(`!document.querySelector('#outbox').hidden && document.querySelector('#outbox').textContent.includes(%s)`, jsString(first)), liveWait)
+	if n := evalJS[int](alice, `JSON.parse(sessionStorage.getItem("agora:outbox:general") || "[]").length`); n != 2 {
+		t.Errorf("the outbox keeps %d messages, want 2", n)
+	}
+	if evalJS[bool](alice, hasMessageJS(first)) {
+		t.Error("a message the server never got is shown as sent")
+	}
+
+	srv.restart()
+	alice.waitConnected(40 * time.Second)
+	alice.waitJS("both messages sent", hasMessageJS(first)+" && "+hasMessageJS(second), liveWait)
+	alice.waitJS("an empty composer, nothing waiting", `document.querySelector('#body').value === "" && document.querySelector('#outbox').hidden && document.querySelector('#composer-unsent').hidden && !document.querySelector('#composer').classList.contains('unsent')`, liveWait)
+	if m := alice.pageMark(); m != "alice-page" {
+		t.Errorf("the page was reloaded (marker %q): the outbox must go over the socket", m)
+	}
+	if loc := alice.location(); loc != roomURL {
+		t.Errorf("the tab is at %s, want the room %s", loc, roomURL)
+	}
+
+	// What the server stored, in a fresh page: each once, in the order sent.
+	alice.openRoom(srv, "general")
+	var order []string
+	for _, m := range alice.messages() {
+		for _, text := range []string{"before the server went away", first, second} {
+			if strings.Contains(m.Body, text) {
+				order = append(order, text)
+			}
+		}
+	}
+	if want := []string{"before the server went away", first, second}; strings.Join(order, "|") != strings.Join(want, "|") {
+		t.Errorf("the room holds %q, want each once in the order sent: %q", order, want)
+	}
+	if n := evalJS[int](alice, `JSON.parse(sessionStorage.getItem("agora:outbox:general") || "[]").length`); n != 0 {
+		t.Errorf("the outbox still keeps %d messages after they were sent", n)
+	}
+}
+
+// TestE2EEditKeysAndOneTabStop: Enter saves an edit and Escape cancels one;
+// the message list is one Tab stop (one entry and its own controls in the
+// Tab order), with the arrow keys, Home and End moving between entries.
+func TestE2EEditKeysAndOneTabStop(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	srv := newServer(t)
+	alice := newBrowser(t, ctx, "alice", true)
+	alice.signUp(srv, "alice")
+	alice.openRoom(srv, "general")
+	for _, text := range []string{"first words", "second words", "third words"} {
+		alice.sendComposed(text, text)
+	}
+	thirdID := alice.messageIDOf("third words")
+
+	// Up in the empty composer, then Enter in the edit form, saves.
+	alice.do("focus the composer", chromedp.Focus(chromedp.ID("body")))
+	alice.do("Up", pressArrowUp)
+	alice.waitJS("the edit form, focused", fmt.Sprintf(`document.activeElement?.closest("form.editing")?.id === %s`, jsString(thirdID)), liveWait)
+	if hint := evalJS[string](alice, `(h => h && !h.hidden ? h.textContent : "")(document.querySelector("form.editing .hint"))`); !strings.Contains(hint, "Enter saves") {
+		t.Errorf("the edit form's hint says %q, want the keys", hint)
+	}
+	alice.do("change the text and press Enter",
+		chromedp.Evaluate[chromedp.Void](`document.activeElement.value = "third words, edited"`), pressEnter)
+	alice.waitJS("the edited message", fmt.Sprintf(`!document.querySelector("form.editing") && document.querySelector(%s)?.textContent.includes("third words, edited") && !!document.querySelector(%s)`,
+		jsString("#"+thirdID+" .body"), jsString("#"+thirdID+" .edited")), liveWait)
+
+	// Escape cancels: the text stays as saved.
+	alice.do("focus the composer", chromedp.Focus(chromedp.ID("body")))
+	alice.do("Up", pressArrowUp)
+	alice.waitJS("the edit form again", `document.activeElement?.closest("form.editing") != null`, liveWait)
+	alice.do("change the text and press Escape",
+		chromedp.Evaluate[chromedp.Void](`document.activeElement.value = "not to be saved"`), pressEscape)
+	alice.waitJS("the edit cancelled", fmt.Sprintf(`!document.querySelector("form.editing") && document.querySelector(%s)?.textContent.includes("third words, edited")`, jsString("#"+thirdID+" .body")), liveWait)
+	if evalJS[bool](alice, hasMessageJS("not to be saved")) {
+		t.Error("Escape saved the edit")
+	}
+
+	// One Tab stop: every element of the list in the Tab order is one entry
+	// or inside it; arrows and Home/End move the focus between entries.
+	tabbable := func() []string {
+		return evalJS[[]string](alice, `[...document.querySelectorAll('#messages a[href], #messages button, #messages [tabindex], #messages summary')]
+			.filter(e => e.tabIndex >= 0 && e.getClientRects().length > 0)
+			.map(e => (e.closest('#messages > [data-id]') || e).id)`)
+	}
+	// The cancelled edit's view is swapped in before htmx settles it, and
+	// app.js gives the list its one Tab stop again once it has settled.
+	alice.waitJS("the list's one entry in the Tab order", `document.querySelector('#messages > [tabindex="0"]') !== null`, liveWait)
+	stops := tabbable()
+	if len(stops) == 0 {
+		t.Fatal("nothing in the message list is in the Tab order")
+	}
+	for _, id := range stops {
+		if id != stops[0] {
+			t.Fatalf("the Tab order holds parts of several entries: %v", stops)
+		}
+	}
+	lastID := evalJS[string](alice, `[...document.querySelectorAll('#messages > [data-id]')].pop().id`)
+	if stops[0] != lastID {
+		t.Errorf("the entry in the Tab order is %s, want the latest, %s", stops[0], lastID)
+	}
+	secondID := alice.messageIDOf("second words")
+	alice.do("focus the list's entry", chromedp.Evaluate[chromedp.Void](`document.querySelector('#messages > [tabindex="0"]').focus()`))
+	alice.do("Up", pressArrowUp)
+	alice.waitJS("the focus on the entry above", fmt.Sprintf(`document.activeElement.id === %s && document.activeElement.tabIndex === 0`, jsString(secondID)), liveWait)
+	if stops := tabbable(); len(stops) == 0 || stops[0] != secondID || stops[len(stops)-1] != secondID {
+		t.Errorf("after Up the Tab order holds %v, want only %s", stops, secondID)
+	}
+	alice.do("Tab", pressTab)
+	if got := evalJS[string](alice, `document.activeElement.className + "|" + (document.activeElement.closest("[id^=message-]")?.id || "")`); got != "more|"+secondID {
+		t.Errorf("Tab from the entry focused %q, want its actions link", got)
+	}
+	alice.do("focus the entry", chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.getElementById(%s).focus()`, jsString(secondID))))
+	alice.do("Home", pressKey("Home", "Home", 36, false))
+	alice.waitJS("the focus on the first entry", `document.activeElement === document.querySelector('#messages > [data-id]')`, liveWait)
+	alice.do("End", pressKey("End", "End", 35, false))
+	alice.waitJS("the focus on the last entry", fmt.Sprintf(`document.activeElement.id === %s`, jsString(lastID)), liveWait)
+	alice.checkAxe("room, message list with one Tab stop")
+}
+
+// tabTo presses Tab until the focused element matches sel, at most n times.
+func (b *browser) tabTo(sel string, n int) {
+	b.t.Helper()
+	for i := 0; i <= n; i++ {
+		if evalJS[bool](b, fmt.Sprintf(`!!document.activeElement?.matches(%s)`, jsString(sel))) {
+			return
+		}
+		if i < n {
+			b.do("Tab", pressTab)
+		}
+	}
+	b.t.Fatalf("%s: %d Tabs did not reach %s (at %s)", b.name, n, sel, evalJS[string](b, `document.activeElement?.outerHTML.slice(0, 120) || ""`))
+}
+
+// TestE2EQuoteAndCopyLinkByKeyboard: from the message list, with keys alone,
+// a message's Quote puts it quoted in the composer and its Copy link puts
+// its permalink on the clipboard.
+func TestE2EQuoteAndCopyLinkByKeyboard(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	srv := newServer(t)
+	alice := newBrowser(t, ctx, "alice", true)
+	alice.signUp(srv, "alice")
+	alice.do("let the page use the clipboard", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		for _, name := range []string{"clipboard-read", "clipboard-write"} {
+			if _, err := cdp.Call(ctx, tg, cdpbrowser.SetPermission, cdpbrowser.SetPermissionParams{
+				Permission: &cdpbrowser.PermissionDescriptor{Name: name, AllowWithoutSanitization: true},
+				Setting:    cdpbrowser.PermissionSettingGranted, Origin: srv.url(""),
+			}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	alice.openRoom(srv, "general")
+	alice.sendComposed("**quotable** words\nand a second line", "quotable")
+	id := alice.messageIDOf("quotable")
+
+	openMenu := func() {
+		t.Helper()
+		// From the room's Members button, the last thing in the header, one
+		// Tab reaches the list's one Tab stop (the latest entry), the next
+		// its actions.
+		alice.do("focus the Members button", chromedp.Focus(chromedp.CSS(".room-menu summary")))
+		alice.tabTo("#"+id, 1)
+		alice.tabTo("#"+id+" .more", 1)
+		alice.do("Enter", pressEnterKey)
+		alice.waitJS("the menu, focused", fmt.Sprintf(`!!document.activeElement.closest(%s)`, jsString("#"+id+" .menu")), liveWait)
+	}
+
+	openMenu()
+	alice.tabTo("#"+id+" .menu .quote", 40)
+	alice.do("Enter on Quote", pressEnterKey)
+	alice.waitJS("the message quoted in the composer, focused", `document.activeElement.id === "body" && document.activeElement.value === "> quotable words\n> and a second line\n"`, liveWait)
+	alice.screenshot("quote-in-composer", false)
+	alice.do("empty the composer", chromedp.Evaluate[chromedp.Void](`document.querySelector("#body").value = ""`))
+
+	openMenu()
+	alice.tabTo("#"+id+" .menu .copy-link", 40)
+	alice.do("Enter on Copy link", pressEnterKey)
+	alice.waitJS("the link says it was copied", fmt.Sprintf(`document.querySelector(%s)?.textContent === "Link copied"`, jsString("#"+id+" .copy-link")), liveWait)
+	num := strings.TrimPrefix(id, "message-")
+	want := srv.url("/rooms/general?around=" + num + "#message-" + num)
+	ctx2, cancel2 := context.WithTimeout(alice.ctx, stepTimeout)
+	defer cancel2()
+	got, err := chromedp.Run(ctx2, chromedp.Evaluate[string](`navigator.clipboard.readText()`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("read the clipboard: %v", err)
+	}
+	if got != want {
+		t.Errorf("the clipboard holds %q, want the permalink %q", got, want)
+	}
+	alice.checkAxe("room with a message menu open")
+}
+
+// TestE2EDesignerScreens: the pages of the designer's list, with the new
+// formatting in a conversation, pass axe in both schemes at both widths, and
+// their screenshots (design-*.png) are there to be looked at.
+func TestE2EDesignerScreens(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
+	defer cancel()
+	srv := newServer(t)
+	alice := newBrowser(t, ctx, "alice", true)
+	bob := newBrowser(t, ctx, "bob", true)
+	alice.signUp(srv, "alice")
+	bob.signUp(srv, "bob")
+	alice.postFormAt("/rooms", map[string]string{"name": "design reviews"})
+	alice.postFormAt("/rooms/design-reviews/topic", map[string]string{"topic": "Mockups and critiques, Thursdays"})
+	alice.openRoom(srv, "general")
+	bob.openRoom(srv, "general")
+	alice.sendComposed("Release notes:\n- **faster** search\n- ~~old~~ new sidebar\n1. merge\n2. tag", "faster")
+	bob.sendComposed("> faster search\nyes! see `make bench`", "make bench")
+	alice.sendComposed("```go\nfmt.Println(\"hi\")\n```", "fmt.Println")
+	for _, p := range []struct{ name, path string }{
+		{"lobby", "/"}, {"room", "/rooms/general"}, {"rooms", "/rooms"}, {"search", "/search?q=faster"}, {"admin-users", "/admin/users"},
+	} {
+		alice.auditPage(srv, "design-"+p.name, p.path, p.path == "/rooms/general")
+	}
+}
