@@ -248,8 +248,10 @@ func New(cfg Config) *Server {
 		s.uploadMinRate = DefaultUploadMinRate
 	}
 	s.startWebhooks(cfg.WebhooksPrivate, cfg.WebhookTimeout)
-	s.streams = newStreams()
+	s.streams = newStreams(newEventTail(s.eventsSince, s.store.RoomByID, s.store.LatestEventID,
+		func(err error) { s.log.Error("read the event log for streams", "err", err) }))
 	s.hub.OnDeliver(s.streams.wake)
+	s.hub.OnUserEvent(s.streams.userEvent)
 	s.hub.OnEnded(s.streams.end)
 	// The API takes bearer tokens only, never cookies: a request from
 	// another site's page carries nothing that would act for a user.
