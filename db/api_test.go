@@ -108,6 +108,11 @@ func TestVisibleEventsOnBothEngines(t *testing.T) {
 				}
 			}
 		}
+		// The streams' shared read takes every room's events, in id order.
+		all, err := s.EventsSince(ctx, start, 100)
+		if err != nil || len(all) != 3 || all[1].Message.RoomID != hidden.ID || all[2].Kind != "edit" || all[2].ID <= all[1].ID {
+			t.Fatalf("events since %d = %+v, %v", start, all, err)
+		}
 		latest, err := s.LatestEventID(ctx)
 		if err != nil || latest <= start {
 			t.Fatalf("latest event id %d (was %d), %v", latest, start, err)

@@ -122,13 +122,33 @@ func (s *Store) LatestEventID(ctx context.Context) (int64, error) {
 // public rooms, and the private rooms and direct conversations they are a
 // member of.
 func (s *Store) EventsVisible(ctx context.Context, userID, after int64, limit int) ([]chat.Event, error) {
+	events, err := s.eventsByID(ctx, `e.id > ?2 AND `+readableSQL+` ORDER BY e.id LIMIT ?3`, userID, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("visible events: %w", err)
+	}
+	return events, nil
+}
+
+// EventsSince returns up to limit events with ids above after, in id
+// (commit) order, from every room: what a node's event streams share,
+// each asking the access policy which of them its user may read.
+func (s *Store) EventsSince(ctx context.Context, after int64, limit int) ([]chat.Event, error) {
+	events, err := s.eventsByID(ctx, `e.id > ?1 ORDER BY e.id LIMIT ?2`, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("events since: %w", err)
+	}
+	return events, nil
+}
+
+// eventsByID reads the events that where (its order and limit included)
+// picks, with their messages and reactions.
+func (s *Store) eventsByID(ctx context.Context, where string, args ...any) ([]chat.Event, error) {
 	rows, err := s.query(ctx, `SELECT `+messageColumns+`, e.id, e.seq, e.kind, e.created_at
 		FROM events e JOIN rooms r ON r.id = e.room_id
 		JOIN messages m ON m.id = e.message_id JOIN users u ON u.id = m.author_id
-		WHERE e.id > ?2 AND `+readableSQL+`
-		ORDER BY e.id LIMIT ?3`, userID, after, limit)
+		WHERE `+where, args...)
 	if err != nil {
-		return nil, fmt.Errorf("visible events: %w", err)
+		return nil, err
 	}
 	defer rows.Close()
 	var events []chat.Event
@@ -137,13 +157,13 @@ func (s *Store) EventsVisible(ctx context.Context, userID, after int64, limit in
 		var at int64
 		m, err := scanMessage(rows, &e.ID, &e.Seq, &e.Kind, &at)
 		if err != nil {
-			return nil, fmt.Errorf("visible events: %w", err)
+			return nil, err
 		}
 		e.RoomID, e.Message, e.At = m.RoomID, m, fromDB(at)
 		events = append(events, e)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("visible events: %w", err)
+		return nil, err
 	}
 	rows.Close()
 	return events, s.eventReactions(ctx, events)

@@ -19,9 +19,10 @@ import (
 // every event of every room the token's user can read, as it commits. It is
 // built on the rooms' event log in the store: each event's SSE id is its
 // global event id, which rises in commit order, so "the events after id N
-// that I may read" is the whole state of a stream. A stream wakes when the
-// hub is given any room event (on every node, from the broker), reads what
-// is new from the store, and sends it; reconnecting with Last-Event-ID
+// that I may read" is the whole state of a stream. When the hub is given
+// any room event (on every node, from the broker), the node's tail reads
+// what is new once for all its streams (api_events_tail.go), and each
+// stream sends what its user may read; reconnecting with Last-Event-ID
 // resumes after that id, nothing lost and nothing twice.
 
 const (
@@ -33,30 +34,30 @@ const (
 	sseMaxBehind = 10000
 )
 
-// streams wakes the open event streams when a room event arrives, and ends
-// those a close concerns (see end).
+// streams holds the open event streams and the tail of the log they share,
+// and ends those a close concerns (see end).
 type streams struct {
+	tail *eventTail
 	mu   sync.Mutex
 	open map[*stream]struct{}
 	done chan struct{} // closed at shutdown: streams end
 	once sync.Once
 }
 
-// stream is one open GET /api/v1/events: its user, its token, a signal to
-// look for new events, and one to end.
+// stream is one open GET /api/v1/events: its user, its token, and a signal
+// to end.
 type stream struct {
 	user, token int64
-	wake        chan struct{}
 	end         chan struct{}
 	ending      sync.Once
 }
 
-func newStreams() *streams {
-	return &streams{open: make(map[*stream]struct{}), done: make(chan struct{})}
+func newStreams(tail *eventTail) *streams {
+	return &streams{tail: tail, open: make(map[*stream]struct{}), done: make(chan struct{})}
 }
 
 func (st *streams) subscribe(user, token int64) *stream {
-	s := &stream{user: user, token: token, wake: make(chan struct{}, 1), end: make(chan struct{})}
+	s := &stream{user: user, token: token, end: make(chan struct{})}
 	st.mu.Lock()
 	st.open[s] = struct{}{}
 	st.mu.Unlock()
@@ -69,23 +70,24 @@ func (st *streams) unsubscribe(s *stream) {
 	st.mu.Unlock()
 }
 
-// wake never blocks: a stream that is already due to look keeps one signal.
-func (st *streams) wake(int64, int64) {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	for s := range st.open {
-		select {
-		case s.wake <- struct{}{}:
-		default:
-		}
+// wake tells the tail a room event committed; it never blocks.
+func (st *streams) wake(int64, int64) { st.tail.poke() }
+
+// userEvent makes streams ask again about a membership made or ended.
+func (st *streams) userEvent(e chat.UserEvent) {
+	if e.Kind == chat.UserJoined || e.Kind == chat.UserLeft {
+		st.tail.membershipMayHaveChanged(e.RoomID)
 	}
 }
 
 // end ends the streams a close of sockets concerns, as the hub is told of
 // it on this node or from another: a user's (deactivated) and a token's
 // (revoked) streams end at once. A user removed from a room stays, reading
-// no more of it: each look asks the store what the user may read now.
+// no more of it: the room's memberships are asked anew.
 func (st *streams) end(e live.Ended) {
+	if e.RoomID != 0 {
+		st.tail.membershipMayHaveChanged(e.RoomID)
+	}
 	token, isToken := tokenOfSession(e.Session)
 	st.mu.Lock()
 	defer st.mu.Unlock()
@@ -119,6 +121,13 @@ type apiEvent struct {
 	Room    apiRoom    `json:"room"`
 	Seq     int64      `json:"seq"` // the event's number in its room
 	Message apiMessage `json:"message"`
+}
+
+// streamEvent is the data of one stream event, as JSON.
+func streamEvent(e chat.Event, room chat.Room) ([]byte, error) {
+	return json.Marshal(apiEvent{ID: e.ID, Type: eventType(e), Seq: e.Seq,
+		Room:    apiRoom{Slug: room.Slug, Name: room.Name, Private: room.Private, Kind: room.Kind, Member: true},
+		Message: toAPIMessage(e.Message, room)})
 }
 
 // eventType is the SSE event name: a notice (a join, a leave, a rename:
@@ -195,7 +204,11 @@ func (s *Server) handleAPIEvents(c echo.Context) error {
 	}
 	w.Flush()
 
-	rooms := map[int64]chat.Room{}
+	if err := s.streams.tail.ensure(ctx, s.streams.done); err != nil {
+		s.log.Error("event stream", "id", requestID(c), "user", u.Username, "err", err)
+		return nil
+	}
+	reader := &streamReader{user: u, isMember: s.store.IsMember, tail: s.streams.tail, known: map[int64]membershipSeen{}}
 	keepalive := time.NewTicker(sseKeepalive)
 	defer keepalive.Stop()
 	for {
@@ -204,40 +217,35 @@ func (s *Server) handleAPIEvents(c echo.Context) error {
 			return nil // ended while it was sending: nothing more goes out
 		default:
 		}
-		events, err := s.store.EventsVisible(ctx, u.ID, after, sseBatch)
-		if err != nil {
-			if ctx.Err() == nil {
-				s.log.Error("event stream", "id", requestID(c), "user", u.Username, "err", err)
+		events, covered, from, changed := s.streams.tail.since(after)
+		if !covered {
+			// Behind the tail (a replay): read this user's events up to
+			// where the tail begins, a batch at a time.
+			if after, err = s.replayUpTo(ctx, w, u, after, from); err != nil {
+				if ctx.Err() == nil {
+					s.log.Error("event stream", "id", requestID(c), "user", u.Username, "err", err)
+				}
+				return nil // the answer has begun: the client reconnects with its last id
 			}
-			return nil // the answer has begun: the client reconnects with its last id
+			continue
 		}
 		for _, e := range events {
-			room, ok := rooms[e.RoomID]
-			if !ok {
-				if room, err = s.store.RoomByID(ctx, e.RoomID); err != nil {
-					return nil
-				}
-				rooms[e.RoomID] = room
-			}
-			data, err := json.Marshal(apiEvent{ID: e.ID, Type: eventType(e), Seq: e.Seq,
-				Room:    apiRoom{Slug: room.Slug, Name: room.Name, Private: room.Private, Kind: room.Kind, Member: true},
-				Message: toAPIMessage(e.Message, room)})
+			ok, err := reader.mayRead(ctx, e.room)
 			if err != nil {
 				return nil
 			}
-			if err := writeSSE(w, e.ID, eventType(e), data); err != nil {
-				return nil
+			if ok {
+				if err := writeSSE(w, e.id, e.typ, e.data); err != nil {
+					return nil
+				}
 			}
-			after = e.ID
+			after = e.id
 		}
 		if len(events) > 0 {
 			w.Flush()
 		}
-		if len(events) == sseBatch {
-			continue
-		}
 		select {
-		case <-st.wake:
+		case <-changed:
 		case <-st.end:
 			return nil // deactivated, or its token revoked: here or on another node
 		case <-keepalive.C:
@@ -257,6 +265,49 @@ func (s *Server) handleAPIEvents(c echo.Context) error {
 			return nil
 		}
 	}
+}
+
+// replayUpTo sends one batch of the events after id that u may read, and
+// returns the id it has sent everything up to: upTo once a batch reaches
+// it (what lies beyond, the tail holds).
+func (s *Server) replayUpTo(ctx context.Context, w *echo.Response, u chat.User, after, upTo int64) (int64, error) {
+	s.metrics.EventLogReads.Inc()
+	events, err := s.store.EventsVisible(ctx, u.ID, after, sseBatch)
+	if err != nil {
+		return after, err
+	}
+	rooms := map[int64]chat.Room{}
+	for _, e := range events {
+		if e.ID > upTo {
+			break
+		}
+		room, ok := rooms[e.RoomID]
+		if !ok {
+			if room, err = s.store.RoomByID(ctx, e.RoomID); err != nil {
+				return after, err
+			}
+			rooms[e.RoomID] = room
+		}
+		data, err := streamEvent(e, room)
+		if err != nil {
+			return after, err
+		}
+		if err := writeSSE(w, e.ID, eventType(e), data); err != nil {
+			return after, err
+		}
+		after = e.ID
+	}
+	w.Flush()
+	if len(events) < sseBatch || events[len(events)-1].ID >= upTo {
+		after = max(after, upTo)
+	}
+	return after, nil
+}
+
+// eventsSince is the tail's read of the log, counted.
+func (s *Server) eventsSince(ctx context.Context, after int64, limit int) ([]chat.Event, error) {
+	s.metrics.EventLogReads.Inc()
+	return s.store.EventsSince(ctx, after, limit)
 }
 
 // writeSSE writes one event. data is JSON, which has no raw newlines.

@@ -154,7 +154,7 @@ func TestEventStreamCarriesEveryChangeAndResumes(t *testing.T) {
 	// comes, once and in order, then the stream goes on live.
 	again := api.events(strconv.FormatInt(last, 10))
 	again.expect("notice", "ann joined #side")
-	e1 := again.expect("message", "away, edited") // the message as it stands now
+	e1 := again.expect("message", "while you were away") // as it was sent; the edit follows
 	e2 := again.expect("edit", "away, edited")
 	e3 := again.expect("delete", "")
 	if !(last < e1.ID && e1.ID < e2.ID && e2.ID < e3.ID) || !e3.Data.Message.Deleted {

@@ -5,9 +5,15 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
+
+	"agora/chat/live"
+	"agora/handlers"
+	"agora/handlers/metrics"
 )
 
 // openEvents opens GET /api/v1/events and, if it is refused, returns the
@@ -108,4 +114,74 @@ func TestEventStreamReplaysAreRateLimited(t *testing.T) {
 		return
 	}
 	t.Fatal("40 replays from the first event in a row were all served")
+}
+
+// A node's event streams share one read of the rooms' log: with 21 streams
+// open, 10 posts cost a read or so each, not one per stream per post (210
+// before). Each stream still gets only what its user may read, and a
+// membership made or ended while it is open is honoured from then on.
+func TestEventStreamsShareOneReadOfTheLog(t *testing.T) {
+	m := metrics.New()
+	ts := startServerConfig(t, live.HubConfig{}, handlers.Config{Metrics: m})
+	ms := httptest.NewServer(m.Handler())
+	defer ms.Close()
+	bob := ts.client(t).signup("bob")
+	bob.post("/rooms", url.Values{"name": {"inner"}, "private": {"on"}})
+	var all []*sseStream
+	for _, name := range []string{"ann", "carol", "dave"} {
+		c := ts.client(t).signup(name)
+		for range 7 {
+			all = append(all, ts.api(t, c.makeToken("stream")).events(""))
+		}
+	}
+	// The streams have started: a first post reaches each of them (after
+	// the notices of the sign-ups, which may still be committing).
+	bob.postMessage("general", "warm up")
+	for _, s := range all {
+		for s.next().Data.Message.Body != "warm up" {
+		}
+	}
+	before := scrape(t, ms.URL)["agora_event_log_reads_total"]
+	const posts = 10
+	for i := range posts {
+		bob.postMessage("general", "post "+strconv.Itoa(i))
+	}
+	for _, s := range all {
+		for i := range posts {
+			s.expect("message", "post "+strconv.Itoa(i))
+		}
+	}
+	reads := scrape(t, ms.URL)["agora_event_log_reads_total"] - before
+	if reads < 1 || reads > 2*posts {
+		t.Errorf("%d streams and %d posts read the log %v times; want at least once, at most once per post", len(all), posts, reads)
+	}
+	t.Logf("%d streams, %d posts: %v reads of the log", len(all), posts, reads)
+
+	// ann's streams (the first 7) skip the private room until she is added,
+	// and skip it again once she is removed.
+	ann := all[0]
+	bob.postMessage("inner", "before ann")
+	bob.postMessage("general", "marker 1")
+	ann.expect("message", "marker 1")
+	expectStatus(t, bob.post("/rooms/inner/members", url.Values{"username": {"ann"}}), http.StatusSeeOther)
+	ann.expect("notice", "bob added ann to #inner")
+	bob.postMessage("inner", "with ann")
+	ann.expect("message", "with ann")
+	expectStatus(t, bob.post("/rooms/inner/members/remove", url.Values{"username": {"ann"}}), http.StatusSeeOther)
+	bob.postMessage("inner", "after ann")
+	bob.postMessage("general", "marker 2")
+	ann.expect("message", "marker 2")
+	// carol, never a member, saw none of it.
+	carol := all[7]
+	for _, want := range []string{"marker 1", "marker 2"} {
+		for {
+			ev := carol.next()
+			if ev.Data.Room.Slug == "inner" {
+				t.Fatalf("carol's stream carried the private room: %s", ev.Raw)
+			}
+			if ev.Data.Message.Body == want {
+				break
+			}
+		}
+	}
 }

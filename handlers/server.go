@@ -277,8 +277,10 @@ func New(cfg Config) *Server {
 	if s.uploadMinRate = cfg.UploadMinRate; s.uploadMinRate <= 0 {
 		s.uploadMinRate = DefaultUploadMinRate
 	}
-	s.streams = newStreams()
+	s.streams = newStreams(newEventTail(s.eventsSince, s.store.RoomByID, s.store.LatestEventID,
+		func(err error) { s.log.Error("read the event log for streams", "err", err) }))
 	s.hub.OnDeliver(s.streams.wake)
+	s.hub.OnUserEvent(s.streams.userEvent)
 	s.hub.OnEnded(s.streams.end)
 	// The API takes bearer tokens only, never cookies: a request from
 	// another site's page carries nothing that would act for a user.

@@ -98,6 +98,7 @@ type messageStore interface {
 	EditMessage(ctx context.Context, id int64, by chat.User, body string, mentions []string) (chat.Message, error)
 	EventsAfter(ctx context.Context, roomID, after int64, limit int) ([]chat.Event, error)
 	EventsVisible(ctx context.Context, userID, after int64, limit int) ([]chat.Event, error)
+	EventsSince(ctx context.Context, after int64, limit int) ([]chat.Event, error)
 	LatestEventID(ctx context.Context) (int64, error)
 	LatestID(ctx context.Context, roomID int64) (int64, error)
 	MessageByID(ctx context.Context, id int64) (chat.Message, error)

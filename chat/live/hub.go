@@ -85,6 +85,7 @@ type Hub struct {
 	onOnline func(chat.User, bool)
 	remote   remotePresence // users online on other nodes (see remote.go)
 	onEvent  func(roomID, seq int64)
+	onUser   func(chat.UserEvent)
 	onEnded  func(Ended) // see ended.go
 	closed   bool
 	stop     chan struct{} // ends the flusher and the feed
@@ -147,6 +148,15 @@ func (h *Hub) OnDeliver(fn func(roomID, seq int64)) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.onEvent = fn
+}
+
+// OnUserEvent sets fn to be told of every per-user event (a read, a
+// membership made or ended) the hub is given, from this node or another.
+// fn must not block.
+func (h *Hub) OnUserEvent(fn func(chat.UserEvent)) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.onUser = fn
 }
 
 // roomLocked returns the room's state, making it on first use.
@@ -274,6 +284,12 @@ func (h *Hub) Deliver(ev Event) {
 // DeliverUser applies a per-user event (a read, a membership) to the user's
 // sidebar.
 func (h *Hub) DeliverUser(ev chat.UserEvent) {
+	h.mu.RLock()
+	fn := h.onUser
+	h.mu.RUnlock()
+	if fn != nil {
+		fn(ev)
+	}
 	if h.feed != nil {
 		h.feed.user(ev)
 	}

@@ -37,6 +37,10 @@ type Set struct {
 	// FanoutSeconds is how long a committed batch took to be rendered and
 	// queued for every socket of its room.
 	FanoutSeconds prometheus.Histogram
+	// EventLogReads counts reads of the rooms' event log for the API's
+	// event streams: one per batch for all of a node's streams together,
+	// and one per batch of a stream's replay.
+	EventLogReads prometheus.Counter
 
 	httpRequests *prometheus.CounterVec
 	httpSeconds  *prometheus.HistogramVec
@@ -76,6 +80,10 @@ func New() *Set {
 			Help:    "Time to render a committed batch and queue it for every socket of its room.",
 			Buckets: prometheus.ExponentialBuckets(0.00001, 2.5, 12), // 10 µs .. 0.6 s
 		}),
+		EventLogReads: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "agora_event_log_reads_total",
+			Help: "Reads of the rooms' event log for the API's event streams (shared by a node's streams; replays read their own).",
+		}),
 		httpRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "agora_http_requests_total",
 			Help: "HTTP requests by route pattern and status (499: the client went away first).",
@@ -90,7 +98,7 @@ func New() *Set {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.SocketsOpen, m.MessagesCreated, m.Deliveries, evictions,
-		m.CommitSeconds, m.FanoutSeconds, m.httpRequests, m.httpSeconds,
+		m.CommitSeconds, m.FanoutSeconds, m.EventLogReads, m.httpRequests, m.httpSeconds,
 	)
 	// Every reason is exported from the start, at zero.
 	return m
