@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -183,8 +184,12 @@ type socket struct {
 	writing  atomic.Bool   // a flush goroutine is running
 	busy     atomic.Bool   // the reader is handling a frame, not reading
 	closed   chan struct{} // closed once the close frame is written
-	buf      []byte        // owned by the flush goroutine
 }
+
+// drainBuffers hold the frames of one write while several are joined. They
+// are shared by all sockets, not kept by each: most sockets are idle, and
+// one that kept the buffer of its last write held it for hours.
+var drainBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4<<10); return &b }}
 
 // wake starts a flush goroutine unless one is running.
 func (k *socket) wake() {
@@ -208,12 +213,10 @@ func (k *socket) flush() {
 			return // writing stays true: nothing is written after the close
 		default:
 		}
-		var msg []byte
-		msg, k.buf = k.sub.Drain(k.buf[:0])
+		buf := drainBuffers.Get().(*[]byte)
+		msg, next := k.sub.Drain((*buf)[:0])
 		if len(msg) == 0 {
-			if cap(k.buf) > 64<<10 {
-				k.buf = nil // a burst's buffer is not kept for an idle socket
-			}
+			drainBuffers.Put(buf)
 			k.writing.Store(false)
 			// What came between the drain and the store found a writer and
 			// did not start one: look again.
@@ -225,6 +228,10 @@ func (k *socket) flush() {
 		k.watchdog.Reset(writeWait)
 		err := k.conn.Write(context.Background(), websocket.MessageText, msg)
 		k.watchdog.Stop()
+		if cap(next) <= 64<<10 { // a burst's buffer goes back to the collector
+			*buf = next
+			drainBuffers.Put(buf)
+		}
 		if err != nil {
 			k.sub.Close(live.CloseTryAgainLater, reasonWriteFailed)
 			k.conn.CloseNow()
