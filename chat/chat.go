@@ -14,8 +14,20 @@ type User struct {
 	IsGuest     bool
 	IsBot       bool // speaks only through its API token; shown with a "bot" tag
 	CreatedAt   time.Time
-	Deactivated bool // by an admin: cannot sign in; everything they wrote stays
+	Deactivated bool   // by an admin: cannot sign in; everything they wrote stays
+	Avatar      int64  // when their picture was set (Unix ms), 0 for none: initials are shown
+	Theme       string // ThemeSystem, ThemeLight or ThemeDark
 }
+
+// Themes a person may choose; the system's follows their device.
+const (
+	ThemeSystem = "system"
+	ThemeLight  = "light"
+	ThemeDark   = "dark"
+)
+
+// ValidTheme reports whether t is a theme one may choose.
+func ValidTheme(t string) bool { return t == ThemeSystem || t == ThemeLight || t == ThemeDark }
 
 // Name is what other people see: the display name, or the username when none is set.
 func (u User) Name() string {
@@ -56,23 +68,24 @@ const (
 
 // Message is one entry in a room's timeline.
 type Message struct {
-	ID          int64
-	RoomID      int64
-	Kind        string
-	AuthorID    int64
-	Author      string // the author's username, for data-author and links
-	AuthorName  string // the author's display name at render time
-	AuthorGuest bool
-	AuthorBot   bool
-	Body        string
-	ClientMsgID string
-	Seq         int64    // the room's sequence number of the event that created it
-	Mentions    []string // lower-case usernames the body mentions; stored with the message
-	CreatedAt   time.Time
-	EditedAt    time.Time // zero when never edited
-	DeletedAt   time.Time // zero when not deleted
-	Reactions   []Reaction
-	File        *File // the attached file, if any; Body is then an optional caption
+	ID           int64
+	RoomID       int64
+	Kind         string
+	AuthorID     int64
+	Author       string // the author's username, for data-author and links
+	AuthorName   string // the author's display name at render time
+	AuthorGuest  bool
+	AuthorBot    bool
+	AuthorAvatar int64 // the author's picture, as User.Avatar
+	Body         string
+	ClientMsgID  string
+	Seq          int64    // the room's sequence number of the event that created it
+	Mentions     []string // lower-case usernames the body mentions; stored with the message
+	CreatedAt    time.Time
+	EditedAt     time.Time // zero when never edited
+	DeletedAt    time.Time // zero when not deleted
+	Reactions    []Reaction
+	File         *File // the attached file, if any; Body is then an optional caption
 	// Change is what a notice changed about its room (its name, topic,
 	// archived state), or nil. The notice carries it so that every open
 	// page of the room, and every one catching up later, updates its header

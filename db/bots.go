@@ -41,7 +41,7 @@ func (s *Store) CreateBot(ctx context.Context, username string, ownerID int64, w
 	return b, nil
 }
 
-const botColumns = `u.id, u.username, u.display_name, u.is_admin, u.is_guest, u.created_at, u.is_bot, u.deactivated_at IS NOT NULL,
+var botColumns = userColumnsOfU + `,
 	coalesce(o.username, ''), b.webhook_url, b.webhook_secret, b.last_delivery_at, b.last_error, b.last_error_at`
 
 const botFrom = ` FROM bots b JOIN users u ON u.id = b.user_id LEFT JOIN users o ON o.id = b.owner_id `

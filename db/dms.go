@@ -50,7 +50,7 @@ func (s *Store) DM(ctx context.Context, a, b chat.User) (chat.Room, bool, error)
 
 // DMPeer returns the other member of a direct conversation (or me, for notes to self).
 func (s *Store) DMPeer(ctx context.Context, roomID, me int64) (chat.User, error) {
-	u, err := scanUser(s.queryRow(ctx, `SELECT u.id, u.username, u.display_name, u.is_admin, u.is_guest, u.created_at, u.is_bot, u.deactivated_at IS NOT NULL
+	u, err := scanUser(s.queryRow(ctx, `SELECT `+userColumnsOfU+`
 		FROM memberships m JOIN users u ON u.id = m.user_id
 		WHERE m.room_id = ? ORDER BY u.id = ?, u.id LIMIT 1`, roomID, me))
 	if errors.Is(err, sql.ErrNoRows) {

@@ -57,10 +57,8 @@ func (s *Store) CreateIncomingHook(ctx context.Context, roomID int64, botName st
 	return hook, joined, err
 }
 
-const hookSelect = `SELECT h.id, ` + roomColumns + `, ` + botUserColumns + `, coalesce(c.username, ''), h.created_at, h.last_used_at, h.revoked_at
+var hookSelect = `SELECT h.id, ` + roomColumns + `, ` + userColumnsOfU + `, coalesce(c.username, ''), h.created_at, h.last_used_at, h.revoked_at
 	FROM incoming_hooks h JOIN rooms r ON r.id = h.room_id JOIN users u ON u.id = h.bot_id LEFT JOIN users c ON c.id = h.created_by`
-
-const botUserColumns = "u.id, u.username, u.display_name, u.is_admin, u.is_guest, u.created_at, u.is_bot, u.deactivated_at IS NOT NULL"
 
 func scanHook(row interface{ Scan(...any) error }) (chat.IncomingHook, error) {
 	var h chat.IncomingHook

@@ -12,7 +12,7 @@ import (
 )
 
 const messageColumns = `m.id, m.room_id, m.kind, m.author_id, u.username, u.display_name, u.is_guest, u.is_bot, m.body,
-	coalesce(m.client_msg_id, ''), m.seq, m.created_at, m.edited_at, m.deleted_at, m.room_change`
+	coalesce(m.client_msg_id, ''), m.seq, m.created_at, m.edited_at, m.deleted_at, m.room_change, u.avatar_at`
 
 func scanMessage(row interface{ Scan(...any) error }, extra ...any) (chat.Message, error) {
 	var m chat.Message
@@ -20,7 +20,7 @@ func scanMessage(row interface{ Scan(...any) error }, extra ...any) (chat.Messag
 	var edited, deleted sql.NullInt64
 	var change sql.NullString
 	err := row.Scan(append([]any{&m.ID, &m.RoomID, &m.Kind, &m.AuthorID, &m.Author, &m.AuthorName, &m.AuthorGuest, &m.AuthorBot, &m.Body,
-		&m.ClientMsgID, &m.Seq, &created, &edited, &deleted, &change}, extra...)...)
+		&m.ClientMsgID, &m.Seq, &created, &edited, &deleted, &change, &m.AuthorAvatar}, extra...)...)
 	if err != nil {
 		return chat.Message{}, err
 	}

@@ -12,7 +12,7 @@ import (
 
 // UserByOIDC returns the account linked to the provider's subject.
 func (s *Store) UserByOIDC(ctx context.Context, issuer, subject string) (chat.User, error) {
-	u, err := scanUser(s.queryRow(ctx, `SELECT `+botUserColumns+` FROM oidc_identities o JOIN users u ON u.id = o.user_id
+	u, err := scanUser(s.queryRow(ctx, `SELECT `+userColumnsOfU+` FROM oidc_identities o JOIN users u ON u.id = o.user_id
 		WHERE o.issuer = ? AND o.subject = ?`, issuer, subject))
 	if errors.Is(err, sql.ErrNoRows) {
 		return chat.User{}, chat.Errorf(chat.ENotFound, "No account is linked to that sign-in.")

@@ -38,7 +38,7 @@ func (s *Store) CreatePasswordLink(ctx context.Context, userID int64, tokenHash 
 // PasswordLinkUser returns the account a usable (unused, unexpired) link is
 // for, and ENotFound for any other.
 func (s *Store) PasswordLinkUser(ctx context.Context, tokenHash []byte) (chat.User, error) {
-	u, err := scanUser(s.queryRow(ctx, `SELECT u.id, u.username, u.display_name, u.is_admin, u.is_guest, u.created_at, u.is_bot, u.deactivated_at IS NOT NULL
+	u, err := scanUser(s.queryRow(ctx, `SELECT `+userColumnsOfU+`
 		FROM password_links l JOIN users u ON u.id = l.user_id
 		WHERE l.token_hash = ? AND l.used_at IS NULL AND l.expires_at > ?`, tokenHash, toDB(time.Now())))
 	if errors.Is(err, sql.ErrNoRows) {

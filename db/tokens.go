@@ -92,7 +92,7 @@ func (s *Store) RevokeToken(ctx context.Context, userID, tokenID int64) error {
 func (s *Store) TokenUser(ctx context.Context, tokenHash []byte) (chat.User, int64, time.Time, error) {
 	var id int64
 	var used sql.NullInt64
-	u, err := scanUser(s.queryRow(ctx, `SELECT u.id, u.username, u.display_name, u.is_admin, u.is_guest, u.created_at, u.is_bot, u.deactivated_at IS NOT NULL,
+	u, err := scanUser(s.queryRow(ctx, `SELECT `+userColumnsOfU+`,
 			t.id, t.last_used_at
 		FROM api_tokens t JOIN users u ON u.id = t.user_id
 		WHERE t.token_hash = ? AND t.revoked_at IS NULL`, tokenHash), &id, &used)

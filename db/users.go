@@ -10,16 +10,19 @@ import (
 	"agora/chat"
 )
 
-const userColumns = "id, username, display_name, is_admin, is_guest, created_at, is_bot, deactivated_at IS NOT NULL"
+const userColumns = "id, username, display_name, is_admin, is_guest, created_at, is_bot, deactivated_at IS NOT NULL, avatar_at, theme"
+
+// userColumnsOfU is userColumns for a query that names users u.
+var userColumnsOfU = prefixed("u.", userColumns)
 
 func scanUser(row interface{ Scan(...any) error }, extra ...any) (chat.User, error) {
 	var u chat.User
-	var created int64
-	dest := append([]any{&u.ID, &u.Username, &u.DisplayName, &u.IsAdmin, &u.IsGuest, &created, &u.IsBot, &u.Deactivated}, extra...)
+	var created, avatar int64
+	dest := append([]any{&u.ID, &u.Username, &u.DisplayName, &u.IsAdmin, &u.IsGuest, &created, &u.IsBot, &u.Deactivated, &avatar, &u.Theme}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return chat.User{}, err
 	}
-	u.CreatedAt = fromDB(created)
+	u.CreatedAt, u.Avatar = fromDB(created), avatar
 	return u, nil
 }
 
@@ -150,7 +153,7 @@ func (s *Store) CreateSession(ctx context.Context, tokenHash []byte, userID int6
 
 // SessionUser returns the user of an unexpired session.
 func (s *Store) SessionUser(ctx context.Context, tokenHash []byte) (chat.User, error) {
-	u, err := scanUser(s.queryRow(ctx, `SELECT u.id, u.username, u.display_name, u.is_admin, u.is_guest, u.created_at, u.is_bot, u.deactivated_at IS NOT NULL
+	u, err := scanUser(s.queryRow(ctx, `SELECT `+userColumnsOfU+`
 		FROM sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.token_hash = ? AND s.expires_at > ?`, tokenHash, toDB(time.Now())))
 	if errors.Is(err, sql.ErrNoRows) {

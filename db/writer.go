@@ -530,7 +530,7 @@ func insertMessage(ctx context.Context, b *batch, m chat.Message) (chat.Message,
 		}
 		b.authors[m.AuthorID] = author
 	}
-	m.Author, m.AuthorName, m.AuthorGuest, m.AuthorBot = author.Username, author.Name(), author.IsGuest, author.IsBot
+	m.Author, m.AuthorName, m.AuthorGuest, m.AuthorBot, m.AuthorAvatar = author.Username, author.Name(), author.IsGuest, author.IsBot, author.Avatar
 	m.CreatedAt = fromDB(b.now)
 	if err := b.event(ctx, chat.EventMessage, m, seq); err != nil {
 		return chat.Message{}, false, &partialWrite{err}

@@ -6,8 +6,14 @@
 package handlers_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -266,4 +272,66 @@ func TestE2EDesignerScreens(t *testing.T) {
 	} {
 		alice.auditPage(srv, "design-"+p.name, p.path, p.path == "/rooms/general")
 	}
+}
+
+// TestE2EProfilePictureAndTheme: a picture chosen on the profile replaces
+// the initials on messages, for others too; the dark theme, chosen on the
+// profile, holds on a device that asks for light; the profile page passes
+// axe in both themes.
+func TestE2EProfilePictureAndTheme(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	srv := newServer(t)
+	alice := newBrowser(t, ctx, "alice", true)
+	bob := newBrowser(t, ctx, "bob", true)
+	alice.signUp(srv, "alice")
+	bob.signUp(srv, "bob")
+	alice.openRoom(srv, "general")
+	alice.sendComposed("a face for this one", "a face for this one")
+
+	pic := filepath.Join(t.TempDir(), "me.png")
+	if err := os.WriteFile(pic, avatarFixture(t), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	alice.navigate("open the profile", chromedp.Navigate(srv.url("/settings/profile")))
+	alice.setColorScheme("light")
+	alice.checkAxe("the profile, system theme")
+	alice.do("choose a picture and the dark theme",
+		chromedp.SetUploadFiles(chromedp.ID("avatar"), []string{pic}),
+		chromedp.Click(chromedp.CSS(`input[name="theme"][value="dark"]`)),
+	)
+	alice.navigate("save the profile", chromedp.Click(chromedp.CSS(`.settings-form button[type="submit"]`)))
+	if bg := evalJS[string](alice, `getComputedStyle(document.body).backgroundColor`); bg != "rgb(18, 20, 26)" {
+		t.Errorf("the dark theme on a light device: body background %s", bg)
+	}
+	alice.waitJS("her picture on the profile", `!!document.querySelector('#avatar-now img.avatar')`, stepTimeout)
+	alice.checkAxe("the profile, dark theme")
+	alice.screenshot("profile-picture-dark", true)
+
+	bob.openRoom(srv, "general")
+	bob.waitJS("alice's picture on her message", `(() => {
+		const img = document.querySelector('.message[data-author="alice"] img.avatar');
+		return !!img && img.complete && img.naturalWidth === 128;
+	})()`, stepTimeout)
+	bob.shots("room-with-picture")
+}
+
+// avatarFixture is a 400×300 PNG: a blue square in the middle of orange.
+func avatarFixture(t *testing.T) []byte {
+	t.Helper()
+	m := image.NewRGBA(image.Rect(0, 0, 400, 300))
+	for y := range 300 {
+		for x := range 400 {
+			c := color.RGBA{240, 140, 40, 255}
+			if x >= 120 && x < 280 && y >= 70 && y < 230 {
+				c = color.RGBA{40, 90, 220, 255}
+			}
+			m.Set(x, y, c)
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, m); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }

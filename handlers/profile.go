@@ -25,17 +25,44 @@ func (s *Server) handleProfilePage(c echo.Context) error {
 	return render(c, http.StatusOK, views.ProfilePage(p, u.DisplayName, "", c.QueryParam("saved") != "", s.withQuota(st)))
 }
 
-// handleProfile changes the display name and tells every room the user is in.
+// handleProfile changes what the form sends: the display name (telling
+// every room the user is in), the picture, the theme. A field not sent is
+// left as it is.
 func (s *Server) handleProfile(c echo.Context) error {
 	ctx := c.Request().Context()
 	u, _ := userFrom(c)
-	name, err := chat.ValidateDisplayName(c.FormValue("display_name"))
-	if err == nil && name != "" && name != u.DisplayName {
-		err = s.checkDisplayName(ctx, u, name)
+	if isMultipart(c) {
+		c.Request().Body = http.MaxBytesReader(c.Response(), c.Request().Body, views.AvatarMaxBytes+64<<10)
 	}
-	if err == nil && name != u.DisplayName && !s.renameLimits.Allow(strconv.FormatInt(u.ID, 10)) {
-		// Each rename is a notice in every room of the user's.
-		err = chat.Errorf(chat.ERateLimit, "You have changed your name several times just now. Please wait a minute before changing it again.")
+	form, err := c.FormParams()
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		err = chat.Errorf(chat.EInvalid, "The picture may be %s at most.", chat.SizeText(views.AvatarMaxBytes))
+	} else if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.").SetInternal(err)
+	}
+	if t := form.Get("theme"); err == nil && t != "" && t != u.Theme {
+		if err = s.store.SetTheme(ctx, u.ID, t); err == nil {
+			u.Theme = t
+		}
+	}
+	if err == nil && form.Get("remove_avatar") == "on" {
+		if err = s.store.RemoveAvatar(ctx, u.ID); err == nil {
+			u.Avatar = 0
+		}
+	} else if fh, ferr := c.FormFile("avatar"); err == nil && ferr == nil && fh.Size > 0 {
+		u, err = s.setAvatar(ctx, u, fh)
+	}
+	name := u.DisplayName
+	if _, sent := form["display_name"]; sent && err == nil {
+		name, err = chat.ValidateDisplayName(form.Get("display_name"))
+		if err == nil && name != "" && name != u.DisplayName {
+			err = s.checkDisplayName(ctx, u, name)
+		}
+		if err == nil && name != u.DisplayName && !s.renameLimits.Allow(strconv.FormatInt(u.ID, 10)) {
+			// Each rename is a notice in every room of the user's.
+			err = chat.Errorf(chat.ERateLimit, "You have changed your name several times just now. Please wait a minute before changing it again.")
+		}
 	}
 	if chat.ErrorCode(err) == chat.EInternal {
 		return err
@@ -45,15 +72,26 @@ func (s *Server) handleProfile(c echo.Context) error {
 		if perr != nil {
 			return perr
 		}
-		st, serr := s.store.Storage(c.Request().Context(), u.ID)
+		st, serr := s.store.Storage(ctx, u.ID)
 		if serr != nil {
 			return serr
 		}
-		return render(c, statusOf[chat.ErrorCode(err)], views.ProfilePage(p, c.FormValue("display_name"), chat.ErrorMessage(err), false, s.withQuota(st)))
+		shown := u.DisplayName
+		if _, sent := form["display_name"]; sent {
+			shown = form.Get("display_name")
+		}
+		return render(c, statusOf[chat.ErrorCode(err)], views.ProfilePage(p, shown, chat.ErrorMessage(err), false, s.withQuota(st)))
 	}
-	if name == u.DisplayName {
-		return c.Redirect(http.StatusSeeOther, "/settings/profile?saved=1")
+	if name != u.DisplayName {
+		if err := s.rename(ctx, u, name); err != nil {
+			return err
+		}
 	}
+	return c.Redirect(http.StatusSeeOther, "/settings/profile?saved=1")
+}
+
+// rename changes u's display name and tells every room they are in.
+func (s *Server) rename(ctx context.Context, u chat.User, name string) error {
 	renamed, err := s.store.SetDisplayName(ctx, u.ID, name)
 	if err != nil {
 		return err
@@ -71,7 +109,7 @@ func (s *Server) handleProfile(c echo.Context) error {
 			return err
 		}
 	}
-	return c.Redirect(http.StatusSeeOther, "/settings/profile?saved=1")
+	return nil
 }
 
 // checkDisplayName refuses a display name that would let u pass for another

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -80,6 +81,7 @@ func (s *Server) routes() {
 	auth.POST("/messages/:id/reactions", s.handleReaction)
 	auth.GET("/search", s.handleSearch)
 	auth.GET("/settings/profile", s.handleProfilePage)
+	auth.GET("/avatars/:username", s.handleAvatar)
 	auth.POST("/settings/profile", s.handleProfile)
 	auth.GET("/settings/password", s.handlePasswordPage)
 	auth.POST("/settings/password", s.handleChangePassword)
@@ -153,5 +155,10 @@ func (s *Server) routes() {
 // isUpload tells the file upload route, which reads its body as a stream
 // under its own limit, from every other, whose bodies are small.
 func isUpload(c echo.Context) bool {
-	return c.Request().Method == http.MethodPost && c.Path() == "/rooms/:slug/files"
+	return c.Request().Method == http.MethodPost && (c.Path() == "/rooms/:slug/files" ||
+		c.Path() == "/settings/profile" && isMultipart(c)) // a picture: its own limit
+}
+
+func isMultipart(c echo.Context) bool {
+	return strings.HasPrefix(c.Request().Header.Get(echo.HeaderContentType), echo.MIMEMultipartForm)
 }

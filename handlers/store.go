@@ -33,6 +33,10 @@ var _ store = (*db.Store)(nil)
 // accountStore is what handlers ask of accounts: users, their sessions,
 // tokens and invites.
 type accountStore interface {
+	SetAvatar(ctx context.Context, userID int64, contentType string, data []byte) (chat.User, error)
+	RemoveAvatar(ctx context.Context, userID int64) error
+	Avatar(ctx context.Context, username string) (contentType string, data []byte, version int64, err error)
+	SetTheme(ctx context.Context, userID int64, theme string) error
 	CreateFirstUser(ctx context.Context, username, passwordHash string) (chat.User, error)
 	CreateInvite(ctx context.Context, codeHash []byte, by int64, maxUses int, expires time.Time) (chat.Invite, error)
 	CreateOIDCUser(ctx context.Context, issuer, subject, username, displayName string) (chat.User, error)

@@ -305,7 +305,7 @@ func message(m chat.Message, oob bool, seq int64, in listing) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Avatar(m.Author, m.AuthorName).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = Avatar(m.Author, m.AuthorName, m.AuthorAvatar).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

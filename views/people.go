@@ -2,6 +2,7 @@ package views
 
 import (
 	"hash/fnv"
+	"net/url"
 	"strconv"
 	"strings"
 	"unicode"
@@ -31,6 +32,11 @@ const avatarColors = 12
 
 // avatarColor picks a user's colour from their username, so it is the same
 // on every page and in every fragment, for every reader.
+// avatarURL is where a user's picture of a version is served.
+func avatarURL(username string, version int64) string {
+	return "/avatars/" + url.PathEscape(strings.ToLower(username)) + "?v=" + strconv.FormatInt(version, 10)
+}
+
 func avatarColor(username string) string {
 	h := fnv.New32a()
 	h.Write([]byte(strings.ToLower(username)))

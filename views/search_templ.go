@@ -96,7 +96,7 @@ func SearchPage(p Page, q string, hits []chat.SearchHit) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = Avatar(h.Message.Author, h.Message.AuthorName).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = Avatar(h.Message.Author, h.Message.AuthorName, h.Message.AuthorAvatar).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

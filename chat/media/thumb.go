@@ -92,23 +92,9 @@ type Thumb struct {
 // PNG, any other a JPEG; neither keeps any metadata. The caller bounds how
 // many run at once: decoding holds the whole picture in memory.
 func Thumbnail(r io.Reader, ct string, orientation int) (Thumb, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
-	var src image.Image
-	var err error
-	switch ct {
-	case JPEG:
-		src, err = jpeg.Decode(br)
-	case PNG:
-		src, err = png.Decode(br)
-	case GIF:
-		src, err = gif.Decode(br) // the first frame
-	case WebP:
-		src, err = webp.Decode(br)
-	default:
-		return Thumb{}, fmt.Errorf("%w: %s is not an image type", ErrMalformed, ct)
-	}
+	src, err := decode(r, ct)
 	if err != nil {
-		return Thumb{}, fmt.Errorf("%w: %v", ErrMalformed, err)
+		return Thumb{}, err
 	}
 	sb := src.Bounds()
 	w, h := sb.Dx(), sb.Dy()
@@ -130,20 +116,76 @@ func Thumbnail(r io.Reader, ct string, orientation int) (Thumb, error) {
 	}
 	scaled := image.NewRGBA(image.Rect(0, 0, pw, ph))
 	draw.CatmullRom.Scale(scaled, scaled.Bounds(), src, sb, draw.Src, nil)
-	out := orient(scaled, orientation)
-	var buf bytes.Buffer
-	if out.Opaque() {
-		t.ContentType = JPEG
-		err = jpeg.Encode(&buf, out, &jpeg.Options{Quality: 85})
-	} else {
-		t.ContentType = PNG
-		err = (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&buf, out)
-	}
+	t.Data, t.ContentType, err = encode(orient(scaled, orientation))
 	if err != nil {
 		return Thumb{}, fmt.Errorf("encode thumbnail: %w", err)
 	}
-	t.Data = buf.Bytes()
 	return t, nil
+}
+
+// AvatarSide is the side of a person's picture in pixels: shown at most
+// 48 CSS pixels wide, twice as many for sharp screens, and some to spare.
+const AvatarSide = 128
+
+// Avatar decodes an image that Size accepted, turns it upright, takes the
+// largest square from its middle and scales it to AvatarSide a side. Like a
+// thumbnail it keeps no metadata; the caller bounds how many run at once.
+func Avatar(r io.Reader, ct string, orientation int) (Thumb, error) {
+	src, err := decode(r, ct)
+	if err != nil {
+		return Thumb{}, err
+	}
+	sb := src.Bounds()
+	side := min(sb.Dx(), sb.Dy())
+	square := image.Rect(0, 0, side, side).Add(sb.Min).Add(image.Pt((sb.Dx()-side)/2, (sb.Dy()-side)/2))
+	px := min(side, AvatarSide)
+	if iw, _ := intermediateSize(side, side, px, px); iw != side {
+		mid := image.NewRGBA(image.Rect(0, 0, iw, iw))
+		draw.ApproxBiLinear.Scale(mid, mid.Bounds(), src, square, draw.Src, nil)
+		src, square = mid, mid.Bounds()
+	}
+	scaled := image.NewRGBA(image.Rect(0, 0, px, px))
+	draw.CatmullRom.Scale(scaled, scaled.Bounds(), src, square, draw.Src, nil)
+	t := Thumb{Width: px, Height: px}
+	t.Data, t.ContentType, err = encode(orient(scaled, orientation))
+	if err != nil {
+		return Thumb{}, fmt.Errorf("encode avatar: %w", err)
+	}
+	return t, nil
+}
+
+// decode reads a whole picture (a GIF's first frame).
+func decode(r io.Reader, ct string) (image.Image, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	var src image.Image
+	var err error
+	switch ct {
+	case JPEG:
+		src, err = jpeg.Decode(br)
+	case PNG:
+		src, err = png.Decode(br)
+	case GIF:
+		src, err = gif.Decode(br) // the first frame
+	case WebP:
+		src, err = webp.Decode(br)
+	default:
+		return nil, fmt.Errorf("%w: %s is not an image type", ErrMalformed, ct)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	return src, nil
+}
+
+// encode writes a picture with transparency as a PNG, any other as a JPEG.
+func encode(m *image.RGBA) ([]byte, string, error) {
+	var buf bytes.Buffer
+	if m.Opaque() {
+		err := jpeg.Encode(&buf, m, &jpeg.Options{Quality: 85})
+		return buf.Bytes(), JPEG, err
+	}
+	err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&buf, m)
+	return buf.Bytes(), PNG, err
 }
 
 // intermediateSize is the size a w×h picture is first scaled to on its way
