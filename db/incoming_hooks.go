@@ -57,21 +57,21 @@ func (s *Store) CreateIncomingHook(ctx context.Context, roomID int64, botName st
 	return hook, joined, err
 }
 
-var hookSelect = `SELECT h.id, ` + roomColumns + `, ` + userColumnsOfU + `, coalesce(c.username, ''), h.created_at, h.last_used_at, h.revoked_at
+var hookSelect = `SELECT ` + userColumnsOfU + `, h.id, ` + roomColumns + `, coalesce(c.username, ''), h.created_at, h.last_used_at, h.revoked_at
 	FROM incoming_hooks h JOIN rooms r ON r.id = h.room_id JOIN users u ON u.id = h.bot_id LEFT JOIN users c ON c.id = h.created_by`
 
 func scanHook(row interface{ Scan(...any) error }) (chat.IncomingHook, error) {
 	var h chat.IncomingHook
 	var r chat.Room
-	var roomCreated, botCreated, created int64
+	var roomCreated, created int64
 	var used, revoked sql.NullInt64
-	if err := row.Scan(&h.ID, &r.ID, &r.Slug, &r.Name, &r.Kind, &r.Private, &r.CreatedBy, &roomCreated, &r.Archived,
-		&h.Bot.ID, &h.Bot.Username, &h.Bot.DisplayName, &h.Bot.IsAdmin, &h.Bot.IsGuest, &botCreated, &h.Bot.IsBot, &h.Bot.Deactivated,
-		&h.CreatedBy, &created, &used, &revoked); err != nil {
+	bot, err := scanUser(row, &h.ID, &r.ID, &r.Slug, &r.Name, &r.Kind, &r.Private, &r.CreatedBy, &roomCreated, &r.Archived,
+		&h.CreatedBy, &created, &used, &revoked)
+	if err != nil {
 		return chat.IncomingHook{}, err
 	}
-	r.CreatedAt, h.Bot.CreatedAt = fromDB(roomCreated), fromDB(botCreated)
-	h.Room, h.CreatedAt, h.LastUsedAt, h.RevokedAt = r, fromDB(created), fromNullDB(used), fromNullDB(revoked)
+	r.CreatedAt = fromDB(roomCreated)
+	h.Bot, h.Room, h.CreatedAt, h.LastUsedAt, h.RevokedAt = bot, r, fromDB(created), fromNullDB(used), fromNullDB(revoked)
 	return h, nil
 }
 

@@ -230,7 +230,10 @@ func (s *Server) handleAPIEvents(c echo.Context) error {
 			continue
 		}
 		for _, e := range events {
-			ok, err := reader.mayRead(ctx, e.room)
+			ok, err := e.about == u.ID, error(nil)
+			if !ok {
+				ok, err = reader.mayRead(ctx, e.room)
+			}
 			if err != nil {
 				return nil
 			}

@@ -29,6 +29,10 @@ type tailEvent struct {
 	room chat.Room
 	typ  string // the SSE event name
 	data []byte // the apiEvent, as JSON
+	// about is the user a notice is about (its author), who is told even
+	// when the notice ends their membership: it is written while they are
+	// still a member, and a stream reads it when they may be one no more.
+	about int64
 }
 
 type eventTail struct {
@@ -137,7 +141,11 @@ func (t *eventTail) readOnce(ctx context.Context) (bool, error) {
 		if err != nil {
 			continue // nothing in an event fails to marshal
 		}
-		out = append(out, tailEvent{id: e.ID, room: room, typ: eventType(e), data: data})
+		te := tailEvent{id: e.ID, room: room, typ: eventType(e), data: data}
+		if notice {
+			te.about = e.Message.AuthorID
+		}
+		out = append(out, te)
 		t.mu.Lock()
 		t.rooms[e.RoomID] = room
 		t.mu.Unlock()

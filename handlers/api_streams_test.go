@@ -168,6 +168,8 @@ func TestEventStreamsShareOneReadOfTheLog(t *testing.T) {
 	bob.postMessage("inner", "with ann")
 	ann.expect("message", "with ann")
 	expectStatus(t, bob.post("/rooms/inner/members/remove", url.Values{"username": {"ann"}}), http.StatusSeeOther)
+	// She is told of her removal, and reads no more of the room.
+	ann.expect("notice", "bob removed ann from #inner")
 	bob.postMessage("inner", "after ann")
 	bob.postMessage("general", "marker 2")
 	ann.expect("message", "marker 2")
