@@ -17,6 +17,10 @@ type User struct {
 	Deactivated bool   // by an admin: cannot sign in; everything they wrote stays
 	Avatar      int64  // when their picture was set (Unix ms), 0 for none: initials are shown
 	Theme       string // ThemeSystem, ThemeLight or ThemeDark
+	// Presence is how they show beside their name where a page or frame
+	// says so (presence, member lists, direct conversations); the store
+	// leaves it empty.
+	Presence Presence
 }
 
 // Themes a person may choose; the system's follows their device.
@@ -154,7 +158,8 @@ type NavRoom struct {
 	Member   bool
 	Unread   int
 	Mentions int
-	Peer     User // the other person of a direct conversation
+	Peer     User   // the other person of a direct conversation
+	Notify   string // the member's notification level (NotifyAll...); "" where not a member
 	// LatestID is the id of the room's newest message when the counts were
 	// read: a later one is not in them.
 	LatestID int64

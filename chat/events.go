@@ -33,6 +33,7 @@ const (
 	UserRead   = "read"   // they read the room up to UpTo (a message id)
 	UserJoined = "joined" // they became a member of the room
 	UserLeft   = "left"   // they are no longer a member
+	UserNotify = "notify" // they changed the room's notification level
 )
 
 // UserEvent is a change of one user's relation to a room: the sidebars of

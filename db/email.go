@@ -137,14 +137,12 @@ func (s *Store) PendingEmail(ctx context.Context, userID int64) (string, error) 
 
 // EmailRecipients returns, with their delay in minutes, the members of a
 // room a new message by author concerns who want it emailed if unread: with
-// a verified address and email for mentions on; everyone but the author in
-// a direct conversation, else the mentioned.
+// a verified address and email for mentions on, and the room not at
+// nothing; at all, every message concerns them; else a direct
+// conversation's, or a mention of them.
 func (s *Store) EmailRecipients(ctx context.Context, roomID, authorID int64, dm bool, mentions []string) (map[int64]int, error) {
-	if !dm && len(mentions) == 0 {
-		return nil, nil
-	}
 	args := []any{roomID, authorID, dm}
-	cond := "?3 = 1"
+	cond := "mb.notify = 'all' OR ?3 = 1"
 	if len(mentions) > 0 {
 		marks := make([]string, len(mentions))
 		for i, m := range mentions {
@@ -156,7 +154,7 @@ func (s *Store) EmailRecipients(ctx context.Context, roomID, authorID int64, dm 
 	rows, err := s.read.QueryContext(ctx, `SELECT u.id, coalesce(n.email_delay, 10) FROM memberships mb
 		JOIN users u ON u.id = mb.user_id LEFT JOIN notify_settings n ON n.user_id = u.id
 		WHERE mb.room_id = ?1 AND u.id != ?2 AND u.email IS NOT NULL AND u.deactivated_at IS NULL AND u.is_bot = 0
-			AND coalesce(n.email, 'mentions') = 'mentions' AND (`+cond+`)`, args...)
+			AND coalesce(n.email, 'mentions') = 'mentions' AND mb.notify != 'nothing' AND (`+cond+`)`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("email recipients: %w", err)
 	}
@@ -174,9 +172,9 @@ func (s *Store) EmailRecipients(ctx context.Context, roomID, authorID int64, dm 
 }
 
 // MissedBy returns what the user has not read and was not emailed yet: the
-// messages that mention them and the messages of their direct
-// conversations, after their read marker in each room, oldest first (at
-// most limit).
+// messages that mention them, the messages of their direct conversations
+// and of rooms they set to all, after their read marker in each room, but
+// none of rooms they set to nothing, oldest first (at most limit).
 func (s *Store) MissedBy(ctx context.Context, userID int64, limit int) ([]chat.Missed, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT `+messageColumns+`, `+roomColumns+`, coalesce(p.username, '')
 		FROM memberships mb
@@ -186,7 +184,8 @@ func (s *Store) MissedBy(ctx context.Context, userID int64, limit int) ([]chat.M
 		LEFT JOIN users p ON r.kind = 'dm' AND p.id = (SELECT o.user_id FROM memberships o WHERE o.room_id = r.id AND o.user_id != ?1 LIMIT 1)
 		WHERE mb.user_id = ?1 AND m.author_id != ?1 AND m.kind = 'text' AND m.deleted_at IS NULL
 			AND m.id > coalesce((SELECT emailed_through FROM notify_settings WHERE user_id = ?1), 0)
-			AND (r.kind = 'dm' OR EXISTS (SELECT 1 FROM mentions mn WHERE mn.message_id = m.id AND mn.user_id = ?1))
+			AND mb.notify != 'nothing'
+			AND (r.kind = 'dm' OR mb.notify = 'all' OR EXISTS (SELECT 1 FROM mentions mn WHERE mn.message_id = m.id AND mn.user_id = ?1))
 		ORDER BY m.id LIMIT ?2`, userID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("missed by %d: %w", userID, err)

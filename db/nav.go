@@ -20,7 +20,7 @@ func (s *Store) Nav(ctx context.Context, userID int64) ([]chat.NavRoom, error) {
 			coalesce((SELECT count(*) FROM mentions mn JOIN messages x ON x.id = mn.message_id
 				WHERE mn.user_id = m.user_id AND x.room_id = r.id AND x.id > m.last_read_id AND x.deleted_at IS NULL), 0),
 			coalesce(p.id, 0), coalesce(p.username, ''), coalesce(p.display_name, ''),
-			coalesce((SELECT max(x.id) FROM messages x WHERE x.room_id = r.id), 0)
+			coalesce((SELECT max(x.id) FROM messages x WHERE x.room_id = r.id), 0), coalesce(m.notify, '')
 		FROM rooms r
 		LEFT JOIN memberships m ON m.room_id = r.id AND m.user_id = ?1
 		LEFT JOIN users p ON r.kind = 'dm' AND p.id = coalesce(
@@ -36,7 +36,7 @@ func (s *Store) Nav(ctx context.Context, userID int64) ([]chat.NavRoom, error) {
 	for rows.Next() {
 		var n chat.NavRoom
 		var peer chat.User
-		n.Room, err = scanRoom(rows, &n.Member, &n.Unread, &n.Mentions, &peer.ID, &peer.Username, &peer.DisplayName, &n.LatestID)
+		n.Room, err = scanRoom(rows, &n.Member, &n.Unread, &n.Mentions, &peer.ID, &peer.Username, &peer.DisplayName, &n.LatestID, &n.Notify)
 		if err != nil {
 			return nil, fmt.Errorf("nav: %w", err)
 		}

@@ -48,7 +48,7 @@ type missedJob struct {
 // concerns who wants one. Jobs of one person due close together are one:
 // the first gathers what the others would.
 func (s *Server) queueMissed(ctx context.Context, m chat.Message, room chat.Room) {
-	if s.mail == nil || m.Kind != chat.MessageText || (!room.IsDM() && len(m.Mentions) == 0) {
+	if s.mail == nil || m.Kind != chat.MessageText {
 		return
 	}
 	ctx = context.WithoutCancel(ctx)
@@ -102,6 +102,16 @@ func (s *Server) sendMissed(ctx context.Context, j chat.Job) error {
 	}
 	if addr == "" || u.Deactivated || settings.Email != chat.EmailMentions {
 		return nil
+	}
+	// Do not disturb: nothing now; what is still unread when it ends goes
+	// then, in one email.
+	if st, err := s.store.Status(ctx, u.ID); err != nil {
+		return err
+	} else if st.DND(s.status.now()) {
+		payload, _ := json.Marshal(missedJob{User: u.ID})
+		_, err := s.jobs.Enqueue(ctx, chat.Job{Kind: jobMissed, Payload: payload, RunAt: st.DNDUntil, MaxAttempts: emailAttempts,
+			Queue: "missed:" + strconv.FormatInt(u.ID, 10), Key: fmt.Sprintf("missed:%d:dnd:%d", u.ID, st.DNDUntil.UnixMilli())})
+		return err
 	}
 	missed, err := s.store.MissedBy(ctx, u.ID, missedMost)
 	if err != nil || len(missed) == 0 {

@@ -14,15 +14,35 @@ import (
 
 func (s *Server) handleProfilePage(c echo.Context) error {
 	u, _ := userFrom(c)
+	f := profileForm{name: u.DisplayName, saved: c.QueryParam("saved") != ""}
+	f.status.Saved = c.QueryParam("status") != ""
+	return s.renderProfile(c, http.StatusOK, f)
+}
+
+// profileForm is what the profile page shows besides what the store says:
+// the name typed, and either form's outcome.
+type profileForm struct {
+	name, errMsg string
+	saved        bool
+	status       views.StatusForm
+}
+
+func (s *Server) renderProfile(c echo.Context, code int, f profileForm) error {
+	u, _ := userFrom(c)
+	ctx := c.Request().Context()
 	p, err := s.page(c, "Your profile", 0)
 	if err != nil {
 		return err
 	}
-	st, err := s.store.Storage(c.Request().Context(), u.ID)
+	st, err := s.store.Storage(ctx, u.ID)
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, views.ProfilePage(p, u.DisplayName, "", c.QueryParam("saved") != "", s.withQuota(st)))
+	if f.status.Status, err = s.store.Status(ctx, u.ID); err != nil {
+		return err
+	}
+	f.status.Now, f.status.Clock = s.status.now(), readerClock(c)
+	return render(c, code, views.ProfilePage(p, f.name, f.errMsg, f.saved, s.withQuota(st), f.status))
 }
 
 // handleProfile changes what the form sends: the display name (telling
@@ -68,19 +88,11 @@ func (s *Server) handleProfile(c echo.Context) error {
 		return err
 	}
 	if err != nil {
-		p, perr := s.page(c, "Your profile", 0)
-		if perr != nil {
-			return perr
-		}
-		st, serr := s.store.Storage(ctx, u.ID)
-		if serr != nil {
-			return serr
-		}
 		shown := u.DisplayName
 		if _, sent := form["display_name"]; sent {
 			shown = form.Get("display_name")
 		}
-		return render(c, statusOf[chat.ErrorCode(err)], views.ProfilePage(p, shown, chat.ErrorMessage(err), false, s.withQuota(st)))
+		return s.renderProfile(c, statusOf[chat.ErrorCode(err)], profileForm{name: shown, errMsg: chat.ErrorMessage(err)})
 	}
 	if name != u.DisplayName {
 		if err := s.rename(ctx, u, name); err != nil {

@@ -267,7 +267,20 @@ func (s *Server) renderRoom(c echo.Context, status int, u chat.User, a access, w
 			return err
 		}
 	}
-	v.Topic, v.Members = list.topic, list.members
+	if a.member {
+		if v.Notify, err = s.store.RoomNotify(ctx, room.ID, u.ID); err != nil {
+			return err
+		}
+	}
+	online := make(map[int64]bool, len(v.Online))
+	for _, o := range v.Online {
+		online[o.ID] = true
+	}
+	v.Topic = list.topic
+	v.Members = s.withPresence(ctx, list.members, func(id int64) bool { return online[id] || id == u.ID })
+	if v.Peer.ID != 0 {
+		v.Peer = s.withPresence(ctx, []chat.User{v.Peer}, func(id int64) bool { return online[id] || s.hub.OnlineSet([]int64{id})[id] })[0]
+	}
 	clientID, err := chat.NewToken()
 	if err != nil {
 		return err
@@ -278,7 +291,7 @@ func (s *Server) renderRoom(c echo.Context, status int, u chat.User, a access, w
 		return err
 	}
 	v.Rendered = s.lists.render(list, v.ListLook(), func() []byte { return renderBytes(views.RoomMessages(v)) })
-	v.RenderedMembers = s.lists.renderMembers(list, v.OnlineKey(), func() []byte { return renderBytes(views.RoomMembers(v)) })
+	v.RenderedMembers = s.lists.renderMembers(list, v.MembersKey(), func() []byte { return renderBytes(views.RoomMembers(v)) })
 	// Pages of the room change with every message: never serve one from cache.
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return render(c, status, views.RoomPage(p, v))

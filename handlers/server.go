@@ -102,6 +102,13 @@ type Config struct {
 	// accounts deactivated by another process, to close their sockets.
 	// Default 2 s.
 	AccountCheckEvery time.Duration
+	// StatusEvery is how often the server reads the statuses of the people
+	// online, to show who went away or changed their status on another
+	// node. Default 30 s.
+	StatusEvery time.Duration
+	// Now is the clock statuses are told by (away after ten idle minutes,
+	// do not disturb until a time): time.Now unless a test moves its own.
+	Now func() time.Time
 	// OIDC, when set, signs people in with an OpenID Connect provider.
 	OIDC *OIDC
 	// NoPasswordLogin refuses password login and sign-up (403): with OIDC,
@@ -170,6 +177,7 @@ type Server struct {
 	// Every action that writes or broadcasts has a limit per user.
 	editLimits   *limiterSet // message edits
 	reactLimits  *limiterSet // reactions
+	statusLimits *limiterSet // status changes
 	noticeLimits *limiterSet // joins, leaves, members added and removed: each posts a notice
 	renameLimits *limiterSet // display-name changes: each posts a notice in every room of the user
 	roomLimits   *limiterSet // rooms created: each public one reaches every sidebar online
@@ -181,8 +189,10 @@ type Server struct {
 	oidc            *oidcClient // nil without OIDC
 	noPasswordLogin bool
 
-	stopAccounts context.CancelFunc // ends watchDeactivations
+	stopAccounts context.CancelFunc // ends watchDeactivations and watchStatuses
 	accountsDone chan struct{}
+	statusDone   chan struct{}
+	status       *statusBook
 }
 
 // flushEvery is how long a published frame may wait so that a busy room's
@@ -236,6 +246,7 @@ func New(cfg Config) *Server {
 		editLimits:    newLimiterSet(1, 10),
 		reactLimits:   newLimiterSet(3, 20),
 		noticeLimits:  newLimiterSet(0.5, 30),
+		statusLimits:  newLimiterSet(0.5, 20),
 		renameLimits:  newLimiterSet(1.0/20, 3),
 		roomLimits:    newLimiterSet(1.0/30, 5),
 		hashes:        newHashGate(),
@@ -308,6 +319,8 @@ func New(cfg Config) *Server {
 		s.pingEvery = pingEvery
 	}
 	s.closer, s.typer = s.hub, s.hub
+	s.status = newStatusBook(cfg.Now)
+	s.hub.SetPresenceOf(s.status.presence)
 	s.hub.StartFeed(s.store, sidebarRenderer{}, func(err error) { s.log.Error("read a sidebar", "err", err) })
 	s.startRelay(cfg.TailEvery)
 	s.routes()
@@ -319,8 +332,16 @@ func New(cfg Config) *Server {
 		every = accountCheckEvery
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s.stopAccounts, s.accountsDone = cancel, make(chan struct{})
+	s.stopAccounts, s.accountsDone, s.statusDone = cancel, make(chan struct{}), make(chan struct{})
 	go s.watchDeactivations(ctx, every)
+	statusEvery := cfg.StatusEvery
+	if statusEvery <= 0 {
+		statusEvery = statusEvery0
+	}
+	go func() {
+		defer close(s.statusDone)
+		s.watchStatuses(ctx, statusEvery)
+	}()
 	return s
 }
 
@@ -334,6 +355,7 @@ func (s *Server) Shutdown(ctx context.Context) {
 	s.hub.Close(live.CloseServiceRestart, "server restarting")
 	s.stopAccounts()
 	<-s.accountsDone
+	<-s.statusDone
 	s.relay.Close()
 	if s.ownJobs {
 		s.jobs.Stop()
@@ -413,12 +435,22 @@ func (s *Server) nav(ctx context.Context, u chat.User, current int64) (views.Nav
 		}
 	}
 	var peers []int64
+	var peerUsers []chat.User
 	for _, r := range rooms {
 		if r.IsDM() {
 			peers = append(peers, r.Peer.ID)
+			peerUsers = append(peerUsers, r.Peer)
 		}
 	}
-	return views.Nav{Rooms: rooms, Current: current, Online: s.hub.OnlineSet(peers),
+	online := s.hub.OnlineSet(peers)
+	shown := s.withPresence(ctx, peerUsers, func(id int64) bool { return online[id] })
+	for i, j := 0, 0; i < len(rooms); i++ {
+		if rooms[i].IsDM() {
+			rooms[i].Peer = shown[j]
+			j++
+		}
+	}
+	return views.Nav{Rooms: rooms, Current: current, Online: online,
 		Creates: chat.MayCreateRooms(u) && chat.MayHoldDMs(u)}, nil
 }
 

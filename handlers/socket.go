@@ -73,6 +73,7 @@ func (s *Server) handleSocket(c echo.Context) error {
 	}
 	// From here on the connection is hijacked: never return an error to Echo.
 	conn.SetReadLimit(socketReadLimit)
+	s.touchActive(c.Request().Context(), u) // opening a room is activity: they show as active as they arrive
 	sub, err := s.hub.Subscribe(room.ID, u, sessionFrom(c))
 	if err != nil {
 		release()
@@ -442,6 +443,7 @@ func (s *Server) handleFrame(ctx context.Context, sub *live.Subscriber, room cha
 	if !limit.Allow() || !s.frameLimits.Allow(strconv.FormatInt(u.ID, 10)) {
 		return live.ClosePolicy, "too many frames"
 	}
+	s.touchActive(ctx, u) // anything the person sends is activity
 	// Membership is checked on every frame, not only at connect, so a
 	// user who left or was removed is stopped at once: sendMessage checks
 	// it for a message, and a typing signal checks it here.

@@ -25,6 +25,7 @@ type store interface {
 	healthStore
 	jobStore
 	emailStore
+	statusStore
 	export.Store
 }
 
@@ -187,4 +188,14 @@ type emailStore interface {
 	UserByLogin(ctx context.Context, name string) (chat.User, string, error)
 	UserEmail(ctx context.Context, userID int64) (string, error)
 	VerifyEmail(ctx context.Context, hash []byte) (chat.User, string, error)
+}
+
+// statusStore is what notification levels and statuses ask.
+type statusStore interface {
+	RoomNotify(ctx context.Context, roomID, userID int64) (string, error)
+	SetRoomNotify(ctx context.Context, roomID, userID int64, level string) error
+	SetStatus(ctx context.Context, userID int64, st chat.Status) error
+	Status(ctx context.Context, userID int64) (chat.Status, error)
+	Statuses(ctx context.Context, userIDs []int64) (map[int64]chat.Status, error)
+	TouchActive(ctx context.Context, userID int64, at time.Time) error
 }

@@ -133,6 +133,7 @@ type RoomView struct {
 	Newer       bool // the page shows an older window, not live: newer messages exist
 	Online      []chat.User
 	Members     []chat.User // the room's members, for the member list and mention completion
+	Notify      string      // the reader's notification level for the room; "" when not a member
 	Topic       string
 	MaxUpload   int64  // the largest file one upload may carry, in bytes
 	ClientMsgID string // fresh for every render: a resend of the same form is stored once
@@ -190,6 +191,22 @@ func rendered(b []byte) templ.Component {
 		_, err := w.Write(b)
 		return err
 	})
+}
+
+// MembersKey names what RoomMembers shows besides the members themselves:
+// who is online, and how each member shows.
+func (v RoomView) MembersKey() uint64 {
+	h := fnv.New64a()
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], v.OnlineKey())
+	h.Write(b[:])
+	for _, u := range v.Members {
+		h.Write([]byte(u.Presence.State))
+		h.Write([]byte{0})
+		h.Write([]byte(u.Presence.Label))
+		h.Write([]byte{0})
+	}
+	return h.Sum64()
 }
 
 // OnlineKey names who is online, for caching RoomMembers: a hash of the

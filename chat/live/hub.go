@@ -90,6 +90,8 @@ type Hub struct {
 	closed   bool
 	stop     chan struct{} // ends the flusher and the feed
 	feed     *feed         // the users' sidebars; nil until StartFeed
+	// presenceOf says how a user shows (see SetPresenceOf).
+	presenceOf func(u chat.User, online bool) chat.Presence
 }
 
 type hubRoom struct {

@@ -63,7 +63,7 @@ func (h *Hub) presenceChangedLocked(roomID int64, r *hubRoom, user chat.User, on
 	if h.cfg.PresenceChange == nil {
 		return
 	}
-	f := Frame{Data: h.cfg.PresenceChange(roomID, user, online)}
+	f := Frame{Data: h.cfg.PresenceChange(roomID, h.shownLocked(user, online), online)}
 	for _, s := range r.subs {
 		s.push(f, h.cfg.QueueLen)
 	}
@@ -75,12 +75,12 @@ func (h *Hub) onlineListLocked(roomID int64, r *hubRoom) []chat.User {
 	if r != nil {
 		users = make([]chat.User, 0, len(r.online))
 		for _, o := range r.online {
-			users = append(users, o.user)
+			users = append(users, h.shownLocked(o.user, true))
 		}
 	}
 	for id, o := range h.remote.rooms[roomID] {
 		if r == nil || r.online[id] == nil {
-			users = append(users, o.user)
+			users = append(users, h.shownLocked(o.user, true))
 		}
 	}
 	sortUsers(users)

@@ -282,6 +282,8 @@ func (f *feed) user(ev chat.UserEvent) {
 		uf.changed[ev.RoomID] = struct{}{}
 	case chat.UserJoined, chat.UserLeft:
 		uf.reload = true // a room comes into the lists or leaves them
+	case chat.UserNotify:
+		uf.reload = true // the room's counts show as its new level says
 	default:
 		return
 	}
@@ -430,11 +432,17 @@ func (h *Hub) sendSidebar(w sideWork) {
 			}
 		}
 		online := h.OnlineSet(peers)
+		rooms := slices.Clone(w.rooms)
+		for i := range rooms {
+			if rooms[i].IsDM() {
+				rooms[i].Peer = h.shown(rooms[i].Peer, online[rooms[i].Peer.ID])
+			}
+		}
 		byRoom := make(map[int64][]byte)
 		for _, s := range w.lists {
 			data, ok := byRoom[s.RoomID]
 			if !ok {
-				data = f.render.Lists(w.user, w.rooms, s.RoomID, online)
+				data = f.render.Lists(w.user, rooms, s.RoomID, online)
 				byRoom[s.RoomID] = data
 			}
 			s.push(Frame{Data: data}, h.cfg.QueueLen)
