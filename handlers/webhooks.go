@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -105,7 +106,9 @@ func (s *Server) deliverWebhooks(ctx context.Context, job hookJob) {
 			bots, err = s.store.BotsNamed(ctx, []string{peer.Username})
 		}
 	} else {
-		bots, err = s.store.BotsNamed(ctx, job.msg.Mentions)
+		// A bot in a mentioned group is mentioned too (GroupMembers holds
+		// only those who can read the room; access is asked again below).
+		bots, err = s.store.BotsNamed(ctx, append(slices.Clip(job.msg.Mentions), job.msg.GroupMembers...))
 	}
 	if err != nil {
 		s.log.Error("webhook: find bots", "message", job.msg.ID, "err", err)
