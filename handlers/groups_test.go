@@ -278,3 +278,41 @@ func TestGroupMentionReachesMembersWhoCanRead(t *testing.T) {
 		t.Errorf("after a socket's group mention cat has %d mentions in general, want 1", n)
 	}
 }
+
+// A guest can neither keep groups nor be kept in one; a guest's @design
+// still reaches the group's members, as anyone's does.
+func TestGroupsAndGuests(t *testing.T) {
+	ts := newGuestServer(t)
+	root := ts.client(t).signup("root")
+	ts.client(t).signup("ann").get("/rooms/general")
+	g := ts.client(t)
+	expectStatus(t, g.post("/guest", url.Values{"display_name": {"Visitor Vic"}}), http.StatusSeeOther)
+	expectStatus(t, g.get("/admin/groups"), http.StatusNotFound)
+	expectStatus(t, g.post("/admin/groups", url.Values{"name": {"visitors"}}), http.StatusNotFound)
+
+	expectStatus(t, root.post("/admin/groups", url.Values{"name": {"design"}}), http.StatusSeeOther)
+	expectStatus(t, g.post("/admin/groups/design/members", url.Values{"username": {"ann"}}), http.StatusNotFound)
+	if got := groupsPage(t, root)["design"]; len(got) != 0 {
+		t.Fatalf("a guest's request added %v to design", got)
+	}
+	g.postMessage("general", "who made this? @design")
+	hits, err := ts.store.Search(context.Background(), 1, "who made this", 10)
+	if err != nil || len(hits) != 1 {
+		t.Fatalf("the guest's message: %v, %v", hits, err)
+	}
+	guest := hits[0].Message.Author
+	res := root.post("/admin/groups/design/members", url.Values{"username": {guest}})
+	expectStatus(t, res, http.StatusUnprocessableEntity)
+	if msg := pageError(t, res); !strings.Contains(msg, "guest") {
+		t.Errorf("adding a guest refused with %q", msg)
+	}
+	if got := groupsPage(t, root)["design"]; len(got) != 0 {
+		t.Fatalf("design holds %v after adding a guest was refused", got)
+	}
+
+	expectStatus(t, root.post("/admin/groups/design/members", url.Values{"username": {"ann"}}), http.StatusSeeOther)
+	g.postMessage("general", "anyone from @design here?")
+	if n, _ := navMentions(t, ts, "ann", "general"); n != 1 {
+		t.Errorf("ann has %d mentions in general after a guest's @design, want 1", n)
+	}
+}

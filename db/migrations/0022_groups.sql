@@ -22,3 +22,7 @@ CREATE INDEX user_group_members_user ON user_group_members (user_id);
 -- The lower-case names of the groups a message mentions, space-separated
 -- (NULL for none): every render shows them as group mentions.
 ALTER TABLE messages ADD COLUMN mention_groups TEXT;
+
+-- The admins' dashboard counts the last 30 days of messages: found by this
+-- index however long the history is.
+CREATE INDEX messages_created ON messages (created_at);

@@ -18,3 +18,5 @@ CREATE TABLE user_group_members (
 CREATE INDEX user_group_members_user ON user_group_members (user_id);
 
 ALTER TABLE messages ADD COLUMN mention_groups TEXT;
+
+CREATE INDEX messages_created ON messages (created_at);
