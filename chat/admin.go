@@ -45,3 +45,22 @@ type Session struct {
 	LastSeen  time.Time
 	Current   bool // the session viewing the page
 }
+
+// Group is a named set of accounts that admins keep: mentioning @name in a
+// message mentions each member who can read the room. A group's name is
+// never one a username could be mistaken for, and the other way round.
+type Group struct {
+	ID        int64
+	Name      string
+	CreatedAt time.Time
+	Members   []string // usernames, in order
+}
+
+// GroupMember is one member of a mentioned group, with whether they are a
+// member of the room the mention is in: what the access policy needs to
+// tell whether they can read it.
+type GroupMember struct {
+	Group  string // the group's name, lower-case
+	User   User
+	Member bool
+}

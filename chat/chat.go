@@ -84,7 +84,16 @@ type Message struct {
 	Body         string
 	ClientMsgID  string
 	Seq          int64    // the room's sequence number of the event that created it
-	Mentions     []string // lower-case usernames the body mentions; stored with the message
+	Mentions     []string // lower-case names the body mentions (users and groups); stored with the message
+	// Groups are the lower-case names of the groups the body mentions,
+	// stored with the message so that every later render shows them as
+	// group mentions (see chat/markup.MarkGroups).
+	Groups []string
+	// GroupMembers are the lower-case usernames a group mention reached when
+	// the message was sent: the members of its Groups who could read the
+	// room, its author aside. The store keeps them as mentions; a message
+	// read from the store has none (the mentions table has them).
+	GroupMembers []string
 	CreatedAt    time.Time
 	EditedAt     time.Time // zero when never edited
 	DeletedAt    time.Time // zero when not deleted

@@ -55,17 +55,23 @@ func ValidateClientMsgID(id string) error {
 // ValidateUsername checks a username: 2 to 32 of a-z, A-Z, 0-9, '_' and '-',
 // starting with a letter or digit. The narrow alphabet keeps usernames safe in
 // URLs, mentions and CSS selectors without escaping.
-func ValidateUsername(name string) error {
+func ValidateUsername(name string) error { return validateName("username", name) }
+
+// ValidateGroupName checks a group's name: a mention of @name finds a user
+// or a group, so a group's name is made as a username is.
+func ValidateGroupName(name string) error { return validateName("group name", name) }
+
+func validateName(what, name string) error {
 	if len(name) < 2 || len(name) > 32 {
-		return Errorf(EInvalid, "A username is 2 to 32 characters long.")
+		return Errorf(EInvalid, "A %s is 2 to 32 characters long.", what)
 	}
 	for i, r := range name {
 		if !isTokenRune(r) || (i == 0 && (r == '-' || r == '_')) {
-			return Errorf(EInvalid, "A username may use only letters, digits, '-' and '_', and starts with a letter or digit.")
+			return Errorf(EInvalid, "A %s may use only letters, digits, '-' and '_', and starts with a letter or digit.", what)
 		}
 	}
 	if strings.HasPrefix(strings.ToLower(name), GuestPrefix) {
-		return Errorf(EInvalid, "Usernames starting with %q are for guests.", GuestPrefix)
+		return Errorf(EInvalid, "Names starting with %q are for guests.", GuestPrefix)
 	}
 	return nil
 }

@@ -28,7 +28,8 @@ func (s *Store) HasAccounts(ctx context.Context) (bool, error) {
 // NameLooksTaken reports whether name could be mistaken for the username of
 // an account other than except (0 for none): the same in any letter case, or
 // the same once look-alike letters are folded and decorations dropped (any
-// of chat.NameKeys); or is another account's display name in any letter case.
+// of chat.NameKeys); or is another account's display name in any letter case;
+// or could be mistaken for a group's name in the same ways (see groups.go).
 func (s *Store) NameLooksTaken(ctx context.Context, name string, except int64) (bool, error) {
 	keys := chat.NameKeys(name)
 	args := []any{except, name}
@@ -42,8 +43,9 @@ func (s *Store) NameLooksTaken(ctx context.Context, name string, except int64) (
 		in = strings.Join(marks, ", ")
 	}
 	var n int
-	err := s.queryRow(ctx, `SELECT count(*) FROM users
-		WHERE id != ?1 AND is_guest = 0 AND (`+usernameSkeleton+` IN (`+in+`) OR username = ?2 OR lower(display_name) = lower(?2))`,
+	err := s.queryRow(ctx, `SELECT (SELECT count(*) FROM users
+		WHERE id != ?1 AND is_guest = 0 AND (`+usernameSkeleton+` IN (`+in+`) OR username = ?2 OR lower(display_name) = lower(?2)))
+		+ (SELECT count(*) FROM user_groups WHERE name_key IN (`+in+`) OR lower(name) = lower(?2))`,
 		args...).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("name looks taken: %w", err)

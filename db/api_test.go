@@ -78,7 +78,7 @@ func TestVisibleEventsOnBothEngines(t *testing.T) {
 		}
 		m1 := post(general.ID, "one")
 		post(hidden.ID, "secret")
-		if _, err := s.EditMessage(ctx, m1.ID, ann, "one, edited", nil); err != nil {
+		if _, err := s.EditMessage(ctx, m1.ID, ann, "one, edited", nil, nil); err != nil {
 			t.Fatal(err)
 		}
 		for _, c := range []struct {

@@ -16,6 +16,9 @@ import (
 func (s *Store) CreateBot(ctx context.Context, username string, ownerID int64, webhookURL, secret string, tokenHash []byte) (chat.Bot, error) {
 	var b chat.Bot
 	err := s.withTx(ctx, func(tx *sql.Tx) error {
+		if err := groupNameTaken(ctx, tx, username); err != nil {
+			return err
+		}
 		u, err := scanUser(tx.QueryRowContext(ctx, `INSERT INTO users (username, display_name, password_hash, is_admin, is_guest, is_bot, created_at)
 			VALUES (?, '', '', 0, 0, 1, ?) RETURNING `+userColumns, username, toDB(time.Now())))
 		if err != nil {

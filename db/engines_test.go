@@ -211,7 +211,7 @@ func TestSearchIsTheSameOnBothEngines(t *testing.T) {
 		direct := post(dm.ID, bob, chat.MessageText, "dm about the CAFE")
 		hostile := post(general.ID, bob, chat.MessageText, `quote "cafe" * NEAR( & | ! :* 'x' \`)
 		edited := post(general.ID, bob, chat.MessageText, "old words")
-		if _, err := s.EditMessage(ctx, edited, bob, "new cafe words", nil); err != nil {
+		if _, err := s.EditMessage(ctx, edited, bob, "new cafe words", nil, nil); err != nil {
 			t.Fatal(err)
 		}
 		long := post(general.ID, bob, chat.MessageText, strings.Repeat("lorem ipsum dolor sit amet ", 10)+

@@ -21,6 +21,9 @@ func (s *Store) CreateIncomingHook(ctx context.Context, roomID int64, botName st
 		bot, err := scanUser(tx.QueryRowContext(ctx, "SELECT "+userColumns+" FROM users WHERE username = ?", botName))
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
+			if err := groupNameTaken(ctx, tx, botName); err != nil {
+				return err
+			}
 			bot, err = scanUser(tx.QueryRowContext(ctx, `INSERT INTO users (username, display_name, password_hash, is_admin, is_guest, is_bot, created_at)
 				VALUES (?, '', '', 0, 0, 1, ?) RETURNING `+userColumns, botName, now))
 			if err != nil {

@@ -12,15 +12,15 @@ import (
 )
 
 const messageColumns = `m.id, m.room_id, m.kind, m.author_id, u.username, u.display_name, u.is_guest, u.is_bot, m.body,
-	coalesce(m.client_msg_id, ''), m.seq, m.created_at, m.edited_at, m.deleted_at, m.room_change, u.avatar_at`
+	coalesce(m.client_msg_id, ''), m.seq, m.created_at, m.edited_at, m.deleted_at, m.room_change, u.avatar_at, m.mention_groups`
 
 func scanMessage(row interface{ Scan(...any) error }, extra ...any) (chat.Message, error) {
 	var m chat.Message
 	var created int64
 	var edited, deleted sql.NullInt64
-	var change sql.NullString
+	var change, groups sql.NullString
 	err := row.Scan(append([]any{&m.ID, &m.RoomID, &m.Kind, &m.AuthorID, &m.Author, &m.AuthorName, &m.AuthorGuest, &m.AuthorBot, &m.Body,
-		&m.ClientMsgID, &m.Seq, &created, &edited, &deleted, &change, &m.AuthorAvatar}, extra...)...)
+		&m.ClientMsgID, &m.Seq, &created, &edited, &deleted, &change, &m.AuthorAvatar, &groups}, extra...)...)
 	if err != nil {
 		return chat.Message{}, err
 	}
@@ -29,6 +29,9 @@ func scanMessage(row interface{ Scan(...any) error }, extra ...any) (chat.Messag
 		if err := json.Unmarshal([]byte(change.String), m.Change); err != nil {
 			return chat.Message{}, fmt.Errorf("room change of message %d: %w", m.ID, err)
 		}
+	}
+	if groups.String != "" {
+		m.Groups = strings.Fields(groups.String)
 	}
 	if m.AuthorName == "" {
 		m.AuthorName = m.Author
@@ -121,6 +124,14 @@ func (s *Store) queryMessages(ctx context.Context, query string, args ...any) ([
 		return nil, err
 	}
 	return msgs, withFiles(ctx, s.query, msgs)
+}
+
+// mentionGroups is how a message's Groups are stored: NULL for none.
+func mentionGroups(groups []string) any {
+	if len(groups) == 0 {
+		return nil
+	}
+	return strings.Join(groups, " ")
 }
 
 func insertMentions(ctx context.Context, tx *sql.Tx, messageID int64, usernames []string) error {

@@ -107,7 +107,7 @@ func TestRoomChangesOnBothEngines(t *testing.T) {
 		if _, _, err := s.CreateMessage(ctx, chat.Message{RoomID: room.ID, AuthorID: bob.ID, Kind: chat.MessageNotice, Body: "bob joined"}); !errors.Is(err, chat.ErrArchived) {
 			t.Errorf("a notice into an archived room: %v", err)
 		}
-		if _, err := s.EditMessage(ctx, kept.ID, ann, "rewritten", nil); !errors.Is(err, chat.ErrArchived) {
+		if _, err := s.EditMessage(ctx, kept.ID, ann, "rewritten", nil, nil); !errors.Is(err, chat.ErrArchived) {
 			t.Errorf("an edit in an archived room: %v", err)
 		}
 		if _, err := s.ToggleReaction(ctx, kept.ID, bob, "👍"); !errors.Is(err, chat.ErrArchived) {

@@ -64,7 +64,7 @@ func (s *Store) createUser(ctx context.Context, username, displayName, passwordH
 	if s.engine.isUniqueViolation(err) {
 		return chat.User{}, chat.Errorf(chat.EConflict, "The username %q is taken.", username)
 	}
-	if errors.Is(err, ErrNotFirst) {
+	if errors.Is(err, ErrNotFirst) || chat.ErrorCode(err) == chat.EConflict {
 		return chat.User{}, err
 	}
 	if err != nil {
@@ -82,6 +82,9 @@ func (s *Store) lockAccounts(ctx context.Context, tx *sql.Tx) error {
 // decided under lockAccounts so that two made at once are not both first.
 func (s *Store) insertUser(ctx context.Context, tx *sql.Tx, username, displayName, passwordHash string, guest bool) (chat.User, error) {
 	if err := s.lockAccounts(ctx, tx); err != nil {
+		return chat.User{}, err
+	}
+	if err := groupNameTaken(ctx, tx, username); err != nil {
 		return chat.User{}, err
 	}
 	return scanUser(tx.QueryRowContext(ctx, `INSERT INTO users (username, display_name, password_hash, is_admin, is_guest, created_at)

@@ -72,8 +72,10 @@ func (s *Store) CreateMessage(ctx context.Context, m chat.Message) (chat.Message
 	return req.msg, req.created, nil
 }
 
-// EditMessage changes the text of a message, if chat.CanEdit lets by do it.
-func (s *Store) EditMessage(ctx context.Context, id int64, by chat.User, body string, mentions []string) (chat.Message, error) {
+// EditMessage changes the text of a message, if chat.CanEdit lets by do it:
+// mentions are the users it now notifies (see insertMentions), groups the
+// groups it now mentions (chat.Message.Groups).
+func (s *Store) EditMessage(ctx context.Context, id int64, by chat.User, body string, mentions, groups []string) (chat.Message, error) {
 	req := &writeReq{change: func(ctx context.Context, b *batch) (chat.Message, string, error) {
 		m, err := b.message(ctx, id)
 		if err != nil {
@@ -85,7 +87,7 @@ func (s *Store) EditMessage(ctx context.Context, id int64, by chat.User, body st
 		if err := b.writable(ctx, m.RoomID); err != nil {
 			return m, "", err
 		}
-		if _, err := b.tx.ExecContext(ctx, "UPDATE messages SET body = ?, edited_at = ? WHERE id = ?", body, b.now, id); err != nil {
+		if _, err := b.tx.ExecContext(ctx, "UPDATE messages SET body = ?, edited_at = ?, mention_groups = ? WHERE id = ?", body, b.now, mentionGroups(groups), id); err != nil {
 			return m, "", err
 		}
 		if _, err := b.tx.ExecContext(ctx, "DELETE FROM mentions WHERE message_id = ?", id); err != nil {
@@ -458,8 +460,8 @@ func (s *Store) fillBatch(ctx context.Context, b *batch, reqs []*writeReq) error
 // The statements of the write path are prepared once on the writer
 // connection: preparing them for every row was a third of a message's cost.
 const (
-	insertMessageSQL = `INSERT INTO messages (room_id, author_id, kind, body, client_msg_id, created_at, seq, room_change)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`
+	insertMessageSQL = `INSERT INTO messages (room_id, author_id, kind, body, client_msg_id, created_at, seq, room_change, mention_groups)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`
 	messageAuthorSQL = "SELECT " + userColumns + " FROM users WHERE id = ?"
 	insertEventSQL   = "INSERT INTO events (room_id, seq, kind, message_id, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id"
 	roomSeqSQL       = "SELECT seq, archived_at IS NOT NULL FROM rooms WHERE id = ?"
@@ -493,7 +495,7 @@ func insertMessage(ctx context.Context, b *batch, m chat.Message) (chat.Message,
 	if err != nil {
 		return chat.Message{}, false, err
 	}
-	err = b.stmts.insert.QueryRowContext(ctx, m.RoomID, m.AuthorID, m.Kind, m.Body, clientID, b.now, seq, change).Scan(&m.ID)
+	err = b.stmts.insert.QueryRowContext(ctx, m.RoomID, m.AuthorID, m.Kind, m.Body, clientID, b.now, seq, change, mentionGroups(m.Groups)).Scan(&m.ID)
 	if err != nil {
 		b.rooms[m.RoomID].seq = seq - 1 // not used: the next change takes it
 	}
@@ -513,6 +515,9 @@ func insertMessage(ctx context.Context, b *batch, m chat.Message) (chat.Message,
 	// The row is in: a failure from here on would leave half a message, so
 	// it fails the whole batch.
 	if err := insertMentions(ctx, b.tx, m.ID, m.Mentions); err != nil {
+		return chat.Message{}, false, &partialWrite{err}
+	}
+	if err := insertMentions(ctx, b.tx, m.ID, m.GroupMembers); err != nil {
 		return chat.Message{}, false, &partialWrite{err}
 	}
 	if m.File != nil {

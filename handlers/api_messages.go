@@ -36,7 +36,7 @@ func toAPIMessage(m chat.Message, room chat.Room) apiMessage {
 	out := apiMessage{ID: m.ID, Room: room.Slug, Kind: m.Kind, Author: m.Author, AuthorName: m.AuthorName, AuthorIsBot: m.AuthorBot,
 		Body: m.Body, CreatedAt: m.CreatedAt, Deleted: m.Deleted(), Reactions: make([]apiReaction, 0, len(m.Reactions))}
 	if m.Kind == chat.MessageText && !m.Deleted() {
-		out.HTML = views.BodyHTML(m.Body)
+		out.HTML = views.BodyHTML(m)
 	}
 	if m.Edited() {
 		t := m.EditedAt

@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -173,7 +174,11 @@ func (s *Server) editMessage(ctx context.Context, u chat.User, a access, m chat.
 		// Every edit is broadcast to the room.
 		return m, errEditingTooFast
 	}
-	return s.store.EditMessage(ctx, m.ID, u, body, markup.Mentions(body))
+	edited, err := s.mentionGroups(ctx, u, a.room, markup.Message(chat.Message{Kind: chat.MessageText, Body: body}))
+	if err != nil {
+		return m, err
+	}
+	return s.store.EditMessage(ctx, m.ID, u, body, append(slices.Clip(edited.Mentions), edited.GroupMembers...), edited.Groups)
 }
 
 // deleteMessage deletes a message, if u wrote it or moderates the room.

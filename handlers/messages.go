@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -53,9 +54,13 @@ func (s *Server) send(ctx context.Context, u chat.User, room chat.Room, body, cl
 	// Parsed once here (its mentions are stored, its spans rendered and its
 	// mentions notified from the same parse); committed, then rendered once
 	// by the relay and delivered.
-	start := time.Now()
-	m, created, err := s.store.CreateMessage(ctx, markup.Message(chat.Message{RoomID: room.ID, AuthorID: u.ID, Kind: chat.MessageText,
+	m, err := s.mentionGroups(ctx, u, room, markup.Message(chat.Message{RoomID: room.ID, AuthorID: u.ID, Kind: chat.MessageText,
 		Body: body, ClientMsgID: clientID, File: file}))
+	if err != nil {
+		return chat.Message{}, false, err
+	}
+	start := time.Now()
+	m, created, err := s.store.CreateMessage(ctx, m)
 	if err != nil {
 		return chat.Message{}, false, err
 	}
@@ -135,6 +140,11 @@ func (r eventRenderer) Render(e chat.Event) live.Event {
 	if e.Message.Kind == chat.MessageText {
 		ev.Unread, ev.Author = true, e.Message.AuthorID
 		ev.Mentioned = e.Message.Mentions
+		if len(e.Message.GroupMembers) > 0 {
+			// Those a group mention reached: known when it was sent (the
+			// store keeps them as mentions, for the counts read later).
+			ev.Mentioned = append(slices.Clip(ev.Mentioned), e.Message.GroupMembers...)
+		}
 	}
 	return ev
 }

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -52,7 +53,8 @@ func (s *Server) queueMissed(ctx context.Context, m chat.Message, room chat.Room
 		return
 	}
 	ctx = context.WithoutCancel(ctx)
-	who, err := s.store.EmailRecipients(ctx, room.ID, m.AuthorID, room.IsDM(), m.Mentions)
+	// A member of a mentioned group is mentioned too.
+	who, err := s.store.EmailRecipients(ctx, room.ID, m.AuthorID, room.IsDM(), append(slices.Clip(m.Mentions), m.GroupMembers...))
 	if err != nil {
 		s.log.Error("missed-activity email: recipients", "message", m.ID, "err", err)
 		return

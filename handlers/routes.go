@@ -155,6 +155,10 @@ func (s *Server) routes() {
 	admin.GET("/hooks", s.handleAdminHooks)
 	admin.POST("/hooks", s.handleCreateHook)
 	admin.POST("/hooks/:id/revoke", s.handleRevokeHook)
+	admin.GET("/groups", s.handleAdminGroups)
+	admin.POST("/groups", s.handleCreateGroup)
+	admin.POST("/groups/:name/members", s.handleAddGroupMember)
+	admin.POST("/groups/:name/members/remove", s.handleRemoveGroupMember)
 }
 
 // isUpload tells the file upload route, which reads its body as a stream

@@ -70,6 +70,7 @@ type accountStore interface {
 	UserByID(ctx context.Context, id int64) (chat.User, error)
 	UserByOIDC(ctx context.Context, issuer, subject string) (chat.User, error)
 	UserByUsername(ctx context.Context, username string) (chat.User, error)
+	UserGroups(ctx context.Context, userID int64) ([]string, error)
 	UserCredentials(ctx context.Context, username string) (chat.User, string, error)
 }
 
@@ -100,8 +101,9 @@ type roomStore interface {
 type messageStore interface {
 	CreateMessage(ctx context.Context, m chat.Message) (chat.Message, bool, error)
 	DeleteMessage(ctx context.Context, id int64, by chat.User) (chat.Message, error)
-	EditMessage(ctx context.Context, id int64, by chat.User, body string, mentions []string) (chat.Message, error)
+	EditMessage(ctx context.Context, id int64, by chat.User, body string, mentions, groups []string) (chat.Message, error)
 	EventsAfter(ctx context.Context, roomID, after int64, limit int) ([]chat.Event, error)
+	GroupMentions(ctx context.Context, roomID int64, names []string) (groups []string, members []chat.GroupMember, err error)
 	EventsVisible(ctx context.Context, userID, after int64, limit int) ([]chat.Event, error)
 	EventsSince(ctx context.Context, after int64, limit int) ([]chat.Event, error)
 	LatestEventID(ctx context.Context) (int64, error)
@@ -137,6 +139,10 @@ type fileStore interface {
 type adminStore interface {
 	AdminRoom(ctx context.Context, slug string) (chat.AdminRoom, error)
 	AdminRooms(ctx context.Context) ([]chat.AdminRoom, error)
+	AddGroupMember(ctx context.Context, group, username string) (db.GroupChange, error)
+	CreateGroup(ctx context.Context, name string, by int64) (chat.Group, error)
+	Groups(ctx context.Context) ([]chat.Group, error)
+	RemoveGroupMember(ctx context.Context, group, username string) (db.GroupChange, error)
 	Audit(ctx context.Context, actor chat.User, action, target, detail string) error
 	AuditLog(ctx context.Context, limit int) ([]chat.AuditEntry, error)
 	DeleteRoom(ctx context.Context, roomID int64) error

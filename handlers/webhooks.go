@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -83,7 +84,9 @@ func (s *Server) queueWebhooks(ctx context.Context, m chat.Message, room chat.Ro
 			bots, err = s.store.BotsNamed(ctx, []string{peer.Username})
 		}
 	} else {
-		bots, err = s.store.BotsNamed(ctx, m.Mentions)
+		// A bot in a mentioned group is mentioned too (GroupMembers holds
+		// only those who can read the room; access is asked again below).
+		bots, err = s.store.BotsNamed(ctx, append(slices.Clip(m.Mentions), m.GroupMembers...))
 	}
 	if err != nil {
 		s.log.Error("webhook deliveries lost: finding the bots failed", "message", m.ID, "room", room.Slug, "err", err)

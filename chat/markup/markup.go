@@ -42,18 +42,19 @@ import (
 type Kind = chat.SpanKind
 
 const (
-	Text    Kind = iota
-	Link         // Text: as typed; Arg: the href, always http(s)
-	Mention      // Text: "@name"; Arg: the lower-case username
-	Code         // Text: the code, shown as is
-	Strong       // Kids: text, links, mentions and code
-	Em           // Kids: text, links, mentions and code
-	Pre          // Text: the lines of a fenced block; Arg: its language word, if any
-	Strike       // Kids: text, links, mentions and code
-	Quote        // Kids: the quoted lines' text, formatted, "\n" between lines
-	Bullets      // Kids: Items
-	Numbers      // Kids: Items; Arg: the first item's number, as typed
-	Item         // Kids: the item's text, formatted
+	Text         Kind = iota
+	Link              // Text: as typed; Arg: the href, always http(s)
+	Mention           // Text: "@name"; Arg: the lower-case username
+	Code              // Text: the code, shown as is
+	Strong            // Kids: text, links, mentions and code
+	Em                // Kids: text, links, mentions and code
+	Pre               // Text: the lines of a fenced block; Arg: its language word, if any
+	Strike            // Kids: text, links, mentions and code
+	Quote             // Kids: the quoted lines' text, formatted, "\n" between lines
+	Bullets           // Kids: Items
+	Numbers           // Kids: Items; Arg: the first item's number, as typed
+	Item              // Kids: the item's text, formatted
+	GroupMention      // Text: "@name"; Arg: the lower-case name of a group (see MarkGroups)
 )
 
 // Span is one piece of a message body (declared in chat, so that a message
@@ -71,7 +72,24 @@ func Message(m chat.Message) chat.Message {
 	}
 	m.Spans = Parse(m.Body)
 	m.Mentions = MentionsIn(m.Spans)
+	MarkGroups(m.Spans, m.Groups)
 	return m
+}
+
+// MarkGroups turns the mentions of the named groups (lower-case) into group
+// mentions, in place. The parser cannot tell a group from a user by its
+// name: the message says which of its mentions were groups when it was
+// sent (chat.Message.Groups).
+func MarkGroups(spans []Span, groups []string) {
+	if len(groups) == 0 {
+		return
+	}
+	for i := range spans {
+		if spans[i].Kind == Mention && contains(groups, spans[i].Arg) {
+			spans[i].Kind = GroupMention
+		}
+		MarkGroups(spans[i].Kids, groups)
+	}
 }
 
 // Parse splits a message body into blocks (fenced code, quotes, lists) and

@@ -227,3 +227,30 @@ func BenchmarkParse(b *testing.B) {
 		})
 	}
 }
+
+// A message read back says which of its mentions were groups: those are
+// marked wherever they stand, in bold or a list item too, and nothing else.
+func TestGroupMentionsAreMarkedFromTheMessage(t *testing.T) {
+	m := Message(chat.Message{Kind: chat.MessageText, Body: "@design and **@Design** and @bob\n- `@design` @design",
+		Groups: []string{"design"}})
+	var kinds []string
+	var walk func([]Span)
+	walk = func(spans []Span) {
+		for _, s := range spans {
+			switch s.Kind {
+			case Mention:
+				kinds = append(kinds, "user:"+s.Arg)
+			case GroupMention:
+				kinds = append(kinds, "group:"+s.Arg)
+			}
+			walk(s.Kids)
+		}
+	}
+	walk(m.Spans)
+	if got, want := strings.Join(kinds, " "), "group:design group:design user:bob group:design"; got != want {
+		t.Errorf("mentions %q, want %q", got, want)
+	}
+	if got := strings.Join(m.Mentions, " "); got != "design bob" {
+		t.Errorf("Mentions = %q: a group is mentioned by name like a user", got)
+	}
+}

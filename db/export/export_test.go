@@ -106,7 +106,7 @@ func TestExportHasEverythingAndNoSecrets(t *testing.T) {
 		hello := post(ann, general, "hello <b>all</b>", nil)
 		post(bob, general, "hi ann", nil)
 		edited := post(bob, general, "typo", nil)
-		if _, err := s.EditMessage(ctx, edited.ID, bob, "fixed", nil); err != nil {
+		if _, err := s.EditMessage(ctx, edited.ID, bob, "fixed", nil, nil); err != nil {
 			t.Fatal(err)
 		}
 		gone := post(cat, general, "oops", nil)
