@@ -141,6 +141,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			return fmt.Errorf("-smtp: %w", err)
 		}
 	}
+	if s := o.pushSubject; s != "" && !strings.HasPrefix(s, "mailto:") && !strings.HasPrefix(s, "https://") {
+		return fmt.Errorf("-push-subject %q: a mailto: or https:// URL (RFC 8292)", s)
+	}
 	store, err := db.Open(ctx, o.dbPath)
 	if err != nil {
 		return err
@@ -156,7 +159,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	app := handlers.New(handlers.Config{Store: store, Hub: hub, Log: log, Assets: assets.FS, Guests: o.guests, TrustProxy: o.trustProxy,
 		Metrics: counts, WebhooksPrivate: o.webhooksPrivate, MaxUpload: maxUpload, Signup: o.signup, Jobs: runner,
 		Mail: sender, PublicURL: publicURL, StorageQuota: quota, StorageTotal: total,
-		OIDC: oidcCfg, NoPasswordLogin: !o.passwordLogin})
+		OIDC: oidcCfg, NoPasswordLogin: !o.passwordLogin, PushSubject: o.pushSubject, PushPrivate: o.pushPrivate})
 	runner.Start()
 	defer runner.Stop()
 	if o.natsURL != "" {
@@ -281,6 +284,8 @@ type options struct {
 	guests, trustProxy                   bool
 	webhooksPrivate                      bool
 	smtp, mailFrom, publicURL            string
+	pushSubject                          string
+	pushPrivate                          bool
 	oidcIssuer, oidcClientID, oidcSecret string
 	passwordLogin                        bool
 	readTimeout                          time.Duration
@@ -314,6 +319,8 @@ func newFlags(name string, getenv func(string) string, out io.Writer) (*flag.Fla
 	fs.StringVar(&o.smtp, "smtp", getenv("CHAT_SMTP"), "send email through this SMTP server: smtp://user:pass@host:port (STARTTLS when offered) or smtps://... (TLS) (env CHAT_SMTP); email is off when empty")
 	fs.StringVar(&o.mailFrom, "mail-from", getenv("CHAT_MAIL_FROM"), "the address emails come from, such as \"agora <chat@example.com>\" (env CHAT_MAIL_FROM)")
 	fs.StringVar(&o.publicURL, "public-url", getenv("CHAT_PUBLIC_URL"), "where people reach this server, such as https://chat.example.com: the start of links in emails (env CHAT_PUBLIC_URL); default http(s)://ADDR")
+	fs.StringVar(&o.pushSubject, "push-subject", getenv("CHAT_PUSH_SUBJECT"), "the contact push services are given with each push (the VAPID sub, as written), such as mailto:ops@example.com or https://chat.example.com (env CHAT_PUSH_SUBJECT); some push services refuse pushes without one")
+	fs.BoolVar(&o.pushPrivate, "push-private", getenv("CHAT_PUSH_PRIVATE") == "1", "let browsers' push endpoints be on loopback and private addresses, for a push service on this machine or network (env CHAT_PUSH_PRIVATE=1)")
 	fs.StringVar(&o.storageQuota, "storage-quota", envOr(getenv, "CHAT_STORAGE_QUOTA", "256MB"), "how much each account's files may take unless an admin sets its own limit at /admin/storage, such as 256MB or 1GB; 0 for no default limit (env CHAT_STORAGE_QUOTA)")
 	fs.StringVar(&o.storageTotal, "storage-total", getenv("CHAT_STORAGE_TOTAL"), "how much all files together may take, such as 50GB; off when empty (env CHAT_STORAGE_TOTAL)")
 	fs.StringVar(&o.oidcIssuer, "oidc-issuer", getenv("CHAT_OIDC_ISSUER"), "sign people in with this OpenID Connect provider, e.g. https://id.example.com/realms/staff (env CHAT_OIDC_ISSUER); off when empty. Register {agora's URL}/login/oidc/callback with it")

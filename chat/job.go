@@ -45,14 +45,52 @@ const (
 	EmailMentions = "mentions"
 )
 
+// Push settings.
+const (
+	PushOn  = "on"
+	PushOff = "off"
+)
+
 // NotifySettings are how a user wants to be told of what they missed.
 type NotifySettings struct {
 	Email      string // EmailOff or EmailMentions
 	EmailDelay int    // minutes a mention or direct message may stay unread before it is emailed
+	Push       string // PushOn or PushOff, for all of their devices
+	// QuietStart and QuietEnd are a daily quiet time without pushes, in
+	// minutes after midnight in Zone; -1 for none. Quiet time may span
+	// midnight (22:00 to 07:00).
+	QuietStart, QuietEnd int
+	Zone                 string // an IANA zone name; "" is UTC
 }
 
 // DefaultNotifySettings are a user's until they change them.
-var DefaultNotifySettings = NotifySettings{Email: EmailMentions, EmailDelay: 10}
+var DefaultNotifySettings = NotifySettings{Email: EmailMentions, EmailDelay: 10, Push: PushOn, QuietStart: -1, QuietEnd: -1}
+
+// Quiet reports whether now falls in the daily quiet time.
+func (n NotifySettings) Quiet(now time.Time) bool {
+	if n.QuietStart < 0 || n.QuietEnd < 0 || n.QuietStart == n.QuietEnd {
+		return false
+	}
+	loc, err := time.LoadLocation(n.Zone)
+	if err != nil {
+		loc = time.UTC
+	}
+	t := now.In(loc)
+	m := t.Hour()*60 + t.Minute()
+	if n.QuietStart < n.QuietEnd {
+		return m >= n.QuietStart && m < n.QuietEnd
+	}
+	return m >= n.QuietStart || m < n.QuietEnd
+}
+
+// PushSubscription is one browser's subscription to a user's pushes.
+type PushSubscription struct {
+	ID       int64
+	UserID   int64
+	Endpoint string
+	P256dh   string
+	Auth     string
+}
 
 // Missed is a mention or direct message a user has not read, for the
 // missed-activity email.

@@ -100,7 +100,8 @@ func (s *Store) VerifyEmail(ctx context.Context, hash []byte) (chat.User, string
 // NotifySettings returns the user's settings (the defaults until changed).
 func (s *Store) NotifySettings(ctx context.Context, userID int64) (chat.NotifySettings, error) {
 	n := chat.DefaultNotifySettings
-	err := s.queryRow(ctx, "SELECT email, email_delay FROM notify_settings WHERE user_id = ?", userID).Scan(&n.Email, &n.EmailDelay)
+	err := s.queryRow(ctx, "SELECT email, email_delay, push, coalesce(quiet_start, -1), coalesce(quiet_end, -1), zone FROM notify_settings WHERE user_id = ?",
+		userID).Scan(&n.Email, &n.EmailDelay, &n.Push, &n.QuietStart, &n.QuietEnd, &n.Zone)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return n, fmt.Errorf("notify settings: %w", err)
 	}
@@ -109,9 +110,16 @@ func (s *Store) NotifySettings(ctx context.Context, userID int64) (chat.NotifySe
 
 // SetNotifySettings keeps the user's settings.
 func (s *Store) SetNotifySettings(ctx context.Context, userID int64, n chat.NotifySettings) error {
+	push := n.Push
+	if push == "" {
+		push = chat.PushOn
+	}
+	quiet := func(m int) sql.NullInt64 { return sql.NullInt64{Int64: int64(m), Valid: m >= 0} }
 	err := s.withTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO notify_settings (user_id, email, email_delay) VALUES (?1, ?2, ?3)
-			ON CONFLICT (user_id) DO UPDATE SET email = ?2, email_delay = ?3`, userID, n.Email, n.EmailDelay)
+		_, err := tx.ExecContext(ctx, `INSERT INTO notify_settings (user_id, email, email_delay, push, quiet_start, quiet_end, zone)
+			VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+			ON CONFLICT (user_id) DO UPDATE SET email = ?2, email_delay = ?3, push = ?4, quiet_start = ?5, quiet_end = ?6, zone = ?7`,
+			userID, n.Email, n.EmailDelay, push, quiet(n.QuietStart), quiet(n.QuietEnd), n.Zone)
 		return err
 	})
 	if err != nil {
@@ -141,16 +149,7 @@ func (s *Store) PendingEmail(ctx context.Context, userID int64) (string, error) 
 // nothing; at all, every message concerns them; else a direct
 // conversation's, or a mention of them.
 func (s *Store) EmailRecipients(ctx context.Context, roomID, authorID int64, dm bool, mentions []string) (map[int64]int, error) {
-	args := []any{roomID, authorID, dm}
-	cond := "mb.notify = 'all' OR ?3 = 1"
-	if len(mentions) > 0 {
-		marks := make([]string, len(mentions))
-		for i, m := range mentions {
-			marks[i] = "?" + strconv.Itoa(i+4)
-			args = append(args, m)
-		}
-		cond += " OR u.username IN (" + strings.Join(marks, ",") + ")"
-	}
+	cond, args := concerns(roomID, authorID, dm, mentions)
 	rows, err := s.read.QueryContext(ctx, `SELECT u.id, coalesce(n.email_delay, 10) FROM memberships mb
 		JOIN users u ON u.id = mb.user_id LEFT JOIN notify_settings n ON n.user_id = u.id
 		WHERE mb.room_id = ?1 AND u.id != ?2 AND u.email IS NOT NULL AND u.deactivated_at IS NULL AND u.is_bot = 0
@@ -169,6 +168,24 @@ func (s *Store) EmailRecipients(ctx context.Context, roomID, authorID int64, dm 
 		out[id] = delay
 	}
 	return out, rows.Err()
+}
+
+// concerns is the condition on a member mb (a user u) that a new message
+// by author in a room concerns them: every message of a room they set to
+// all, a direct conversation's, or a mention of them; with its arguments
+// (?1 the room, ?2 the author).
+func concerns(roomID, authorID int64, dm bool, mentions []string) (string, []any) {
+	args := []any{roomID, authorID, dm}
+	cond := "mb.notify = 'all' OR ?3 = 1"
+	if len(mentions) > 0 {
+		marks := make([]string, len(mentions))
+		for i, m := range mentions {
+			marks[i] = "?" + strconv.Itoa(i+4)
+			args = append(args, m)
+		}
+		cond += " OR u.username IN (" + strings.Join(marks, ",") + ")"
+	}
+	return cond, args
 }
 
 // MissedBy returns what the user has not read and was not emailed yet: the

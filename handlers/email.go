@@ -299,11 +299,18 @@ func (s *Server) renderNotifications(c echo.Context, status int, ok, errMsg stri
 	return render(c, status, views.NotificationsPage(p, st, ok, errMsg))
 }
 
-// handleSetNotifications keeps when missed mentions and direct messages
-// are emailed: email off or mentions, after email_delay minutes.
+// handleSetNotifications keeps how the user is told of what they missed:
+// email off or mentions, after email_delay minutes; push on or off; a daily
+// quiet time (dnd_start, dnd_end as HH:MM in the reader's zone; both empty
+// for none). push and the quiet time are left as they are when not sent.
 func (s *Server) handleSetNotifications(c echo.Context) error {
 	u, _ := userFrom(c)
-	n := chat.NotifySettings{Email: c.FormValue("email"), EmailDelay: chat.DefaultNotifySettings.EmailDelay}
+	ctx := c.Request().Context()
+	n, err := s.store.NotifySettings(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	n.Email, n.EmailDelay = c.FormValue("email"), chat.DefaultNotifySettings.EmailDelay
 	if n.Email != chat.EmailOff && n.Email != chat.EmailMentions {
 		return s.renderNotifications(c, http.StatusUnprocessableEntity, "", "Email is off or mentions.")
 	}
@@ -314,8 +321,42 @@ func (s *Server) handleSetNotifications(c echo.Context) error {
 		}
 		n.EmailDelay = d
 	}
-	if err := s.store.SetNotifySettings(c.Request().Context(), u.ID, n); err != nil {
+	form, _ := c.FormParams()
+	if _, sent := form["push"]; sent {
+		if n.Push = form.Get("push"); n.Push != chat.PushOn && n.Push != chat.PushOff {
+			return s.renderNotifications(c, http.StatusUnprocessableEntity, "", "Push is on or off.")
+		}
+	}
+	_, sentStart := form["dnd_start"]
+	_, sentEnd := form["dnd_end"]
+	if sentStart || sentEnd {
+		start, okStart := clockMinutes(form.Get("dnd_start"))
+		end, okEnd := clockMinutes(form.Get("dnd_end"))
+		if !okStart || !okEnd || (start < 0) != (end < 0) || start >= 0 && start == end {
+			return s.renderNotifications(c, http.StatusUnprocessableEntity, "", "A quiet time is two different times of day, such as 22:00 and 07:00, or none (both empty).")
+		}
+		n.QuietStart, n.QuietEnd = start, end
+		if zone, ok := readerZone(c); ok {
+			n.Zone = zone.String()
+		}
+	}
+	if err := s.store.SetNotifySettings(ctx, u.ID, n); err != nil {
 		return err
 	}
 	return s.flashTo(c, "/settings/notifications", "Saved.")
+}
+
+// clockMinutes reads HH:MM (or HH:MM:SS, as some browsers send a time) as
+// minutes after midnight; "" is -1, none.
+func clockMinutes(v string) (int, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return -1, true
+	}
+	for _, layout := range []string{"15:04", "15:04:05"} {
+		if t, err := time.Parse(layout, v); err == nil {
+			return t.Hour()*60 + t.Minute(), true
+		}
+	}
+	return 0, false
 }

@@ -69,6 +69,7 @@ func (s *Server) send(ctx context.Context, u chat.User, room chat.Room, body, cl
 	if created {
 		s.queueWebhooks(ctx, m, room, u)
 		s.queueMissed(ctx, m, room)
+		s.queuePush(ctx, m, room, u)
 	}
 	return m, created, nil
 }

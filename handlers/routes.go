@@ -34,6 +34,7 @@ func (s *Server) routes() {
 	// (healthz with 503) when the database does not.
 	e.GET("/healthz", s.handleHealth)
 	e.GET("/assets/*", s.handleAsset)
+	e.GET("/sw.js", s.handleServiceWorker)
 
 	pages := e.Group("", s.loadSession)
 	pages.GET("/signup", s.handleSignupPage)
@@ -89,6 +90,9 @@ func (s *Server) routes() {
 	auth.POST("/settings/password", s.handleChangePassword)
 	auth.GET("/settings/email", s.handleEmailPage)
 	auth.POST("/settings/email", s.handleSetEmail)
+	auth.GET("/push/key", s.handlePushKey)
+	auth.POST("/push/subscriptions", s.handlePushSubscribe)
+	auth.POST("/push/subscriptions/delete", s.handlePushUnsubscribe)
 	auth.GET("/settings/notifications", s.handleNotificationsPage)
 	auth.POST("/settings/notifications", s.handleSetNotifications)
 	auth.GET("/settings/sessions", s.handleSessionsPage)

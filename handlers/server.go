@@ -109,6 +109,14 @@ type Config struct {
 	// Now is the clock statuses are told by (away after ten idle minutes,
 	// do not disturb until a time): time.Now unless a test moves its own.
 	Now func() time.Time
+	// PushSubject is the contact a push service is given in the VAPID
+	// token's sub (-push-subject: mailto:... or https://...), exactly.
+	PushSubject string
+	// PushPrivate lets push endpoints be on loopback and private addresses
+	// (-push-private), for a push service on this machine or network.
+	PushPrivate bool
+	// PushTimeout bounds one push, connection included. Default 10 s.
+	PushTimeout time.Duration
 	// OIDC, when set, signs people in with an OpenID Connect provider.
 	OIDC *OIDC
 	// NoPasswordLogin refuses password login and sign-up (403): with OIDC,
@@ -193,6 +201,7 @@ type Server struct {
 	accountsDone chan struct{}
 	statusDone   chan struct{}
 	status       *statusBook
+	push         *pushes
 }
 
 // flushEvery is how long a published frame may wait so that a busy room's
@@ -307,6 +316,7 @@ func New(cfg Config) *Server {
 		s.jobs, s.ownJobs = jobs.New(cfg.Store, jobs.Options{Log: s.log}), true
 	}
 	s.startWebhooks(cfg.WebhooksPrivate, cfg.WebhookTimeout)
+	s.startPush(cfg.PushSubject, cfg.PushPrivate, cfg.PushTimeout)
 	s.jobs.Handle(jobEmail, s.sendEmail)
 	s.jobs.Handle(jobMissed, s.sendMissed)
 	if s.missedGrace <= 0 {

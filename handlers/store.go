@@ -26,6 +26,7 @@ type store interface {
 	jobStore
 	emailStore
 	statusStore
+	pushStore
 	export.Store
 }
 
@@ -204,4 +205,15 @@ type statusStore interface {
 	Status(ctx context.Context, userID int64) (chat.Status, error)
 	Statuses(ctx context.Context, userIDs []int64) (map[int64]chat.Status, error)
 	TouchActive(ctx context.Context, userID int64, at time.Time) error
+}
+
+// pushStore is what Web Push asks: browsers' subscriptions, and whom a
+// message is pushed to.
+type pushStore interface {
+	AddPushSubscription(ctx context.Context, userID int64, sub chat.PushSubscription) error
+	DeletePushSubscription(ctx context.Context, userID int64, endpoint string) error
+	DropPushSubscription(ctx context.Context, id int64) error
+	PushSubscriptionByID(ctx context.Context, id int64) (chat.PushSubscription, error)
+	PushSubscriptions(ctx context.Context, userID int64) ([]chat.PushSubscription, error)
+	PushTargets(ctx context.Context, roomID, authorID int64, dm bool, mentions []string) ([]chat.PushSubscription, map[int64]chat.NotifySettings, error)
 }

@@ -1,6 +1,7 @@
 package views
 
 import (
+	"fmt"
 	"time"
 
 	"agora/chat"
@@ -57,4 +58,24 @@ var notifyOptions = []struct{ level, label string }{
 	{chat.NotifyAll, "Every message"},
 	{chat.NotifyMentions, "Mentions of me"},
 	{chat.NotifyNothing, "Nothing (no unread count)"},
+}
+
+// clockText is minutes after midnight as HH:MM, "" for none.
+func clockText(m int) string {
+	if m < 0 {
+		return ""
+	}
+	return fmt.Sprintf("%02d:%02d", m/60, m%60)
+}
+
+// quietHint says what the quiet time does, and in which zone it is kept.
+func quietHint(n chat.NotifySettings) string {
+	zone := n.Zone
+	if zone == "" {
+		zone = "UTC"
+	}
+	if n.QuietStart < 0 {
+		return "No pushes in this time (for example 22:00 to 07:00). Times are in your zone, " + zone + "."
+	}
+	return "No pushes from " + clockText(n.QuietStart) + " to " + clockText(n.QuietEnd) + ", " + zone + ". Leave both empty for none."
 }
