@@ -405,7 +405,7 @@ func StatusChange(u chat.User, inRoom bool) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = memberItem(u, true, true).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = MemberStatus(u, true).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
