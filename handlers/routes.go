@@ -110,6 +110,7 @@ func (s *Server) routes() {
 	api.POST("/messages/:id/reactions", s.handleAPIReaction)
 	api.GET("/dm/:username/messages", s.handleAPIDMMessages)
 	api.POST("/dm/:username/messages", s.handleAPIDMPost)
+	api.GET("/search", s.handleAPISearch)
 
 	// Every admin route is in this group, behind its one guard.
 	admin := auth.Group("/admin", s.requireAdmin)

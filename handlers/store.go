@@ -112,7 +112,7 @@ type messageStore interface {
 	RoomSeq(ctx context.Context, roomID int64) (int64, error)
 	RoomSeqs(ctx context.Context, ids []int64) (map[int64]int64, error)
 	RoomVersion(ctx context.Context, roomID int64) (seq, people int64, err error)
-	Search(ctx context.Context, userID int64, q string, limit int) ([]chat.SearchHit, error)
+	Search(ctx context.Context, userID int64, q chat.SearchQuery, limit int) ([]chat.SearchHit, error)
 	SeqAt(ctx context.Context, roomID, id int64) (int64, error)
 	ToggleReaction(ctx context.Context, id int64, by chat.User, emoji string) (chat.Message, error)
 }
