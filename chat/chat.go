@@ -125,6 +125,14 @@ type RoomChange struct {
 	Name     string  `json:"name,omitempty"`     // the new name; "" when unchanged
 	Topic    *string `json:"topic,omitempty"`    // the new topic ("" clears it); nil when unchanged
 	Archived *bool   `json:"archived,omitempty"` // archived (read-only) or open again; nil when unchanged
+	// Pin pins a message of the room, or unpins it; nil when unchanged.
+	Pin *PinChange `json:"pin,omitempty"`
+}
+
+// PinChange is a message of the room pinned for everyone in it, or unpinned.
+type PinChange struct {
+	Message int64 `json:"message"`
+	Pinned  bool  `json:"pinned"`
 }
 
 // ErrArchived refuses anything that would write into an archived room.

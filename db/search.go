@@ -17,29 +17,47 @@ func (s *Store) Search(ctx context.Context, userID int64, q chat.SearchQuery, li
 	if q.Empty() {
 		return nil, nil
 	}
-	args := []any{userID}
-	arg := func(v any) string {
-		args = append(args, v)
-		return "?" + strconv.Itoa(len(args))
-	}
+	args, arg := queryArgs(userID)
 	from, snippet, match := s.engine.searchText(q, arg)
-	conds := []string{"m.kind = 'text'", "m.deleted_at IS NULL", readableSQL}
+	var conds []string
 	if match != "" {
 		conds = append(conds, match)
 	}
 	conds = append(conds, searchFilters(q, arg)...)
-	query := `SELECT ` + messageColumns + `, ` + roomColumns + `, ` + snippet + `,
+	snip := func(h *chat.SearchHit) { h.Snippet = leadingWords(h.Snippet, 24) }
+	if q.HasText() {
+		snip = func(h *chat.SearchHit) { h.Snippet = s.engine.snippet(h.Message.Body, h.Snippet) }
+	}
+	hits, err := s.hits(ctx, hitQuery{from: from, snippet: snippet, conds: conds, order: "m.id DESC"}, limit, arg, args, snip)
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	return hits, nil
+}
+
+// hitQuery is a list of messages in the shape of search hits: from names
+// the message m, conds are ANDed (?1 is the reader).
+type hitQuery struct {
+	from, snippet, order string
+	conds                []string
+}
+
+// hits runs hq, adding the reader's access policy, and finishes each hit's
+// snippet with finish.
+func (s *Store) hits(ctx context.Context, hq hitQuery, limit int, arg func(any) string, args *[]any, finish func(*chat.SearchHit)) ([]chat.SearchHit, error) {
+	conds := append([]string{"m.kind = 'text'", "m.deleted_at IS NULL", readableSQL}, hq.conds...)
+	query := `SELECT ` + messageColumns + `, ` + roomColumns + `, ` + hq.snippet + `,
 		coalesce(p.id, 0), coalesce(p.username, ''), coalesce(p.display_name, '')
-	FROM ` + from + `
+	FROM ` + hq.from + `
 		JOIN users u ON u.id = m.author_id
 		JOIN rooms r ON r.id = m.room_id
 		LEFT JOIN users p ON r.kind = 'dm' AND p.id = coalesce(
 			(SELECT o.user_id FROM memberships o WHERE o.room_id = r.id AND o.user_id != ?1 LIMIT 1), ?1)
 	WHERE ` + strings.Join(conds, "\n\t\tAND ") + `
-	ORDER BY m.id DESC LIMIT ` + arg(limit)
-	rows, err := s.query(ctx, query, args...)
+	ORDER BY ` + hq.order + ` LIMIT ` + arg(limit)
+	rows, err := s.query(ctx, query, *args...)
 	if err != nil {
-		return nil, fmt.Errorf("search: %w", err)
+		return nil, err
 	}
 	defer rows.Close()
 	var hits []chat.SearchHit
@@ -49,20 +67,23 @@ func (s *Store) Search(ctx context.Context, userID int64, q chat.SearchQuery, li
 		h.Message, err = scanMessage(rows, &h.Room.ID, &h.Room.Slug, &h.Room.Name, &h.Room.Kind, &h.Room.Private,
 			&h.Room.CreatedBy, &roomCreated, &h.Room.Archived, &h.Snippet, &h.Peer.ID, &h.Peer.Username, &h.Peer.DisplayName)
 		if err != nil {
-			return nil, fmt.Errorf("search: %w", err)
+			return nil, err
 		}
 		h.Room.CreatedAt = fromDB(roomCreated)
-		if q.HasText() {
-			h.Snippet = s.engine.snippet(h.Message.Body, h.Snippet)
-		} else {
-			h.Snippet = leadingWords(h.Snippet, 24)
-		}
+		finish(&h)
 		hits = append(hits, h)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("search: %w", err)
+	return hits, rows.Err()
+}
+
+// args makes the argument list of a query whose ?1 is the reader, and the
+// function that adds one more and gives its placeholder.
+func queryArgs(userID int64) (*[]any, func(any) string) {
+	args := []any{userID}
+	return &args, func(v any) string {
+		args = append(args, v)
+		return "?" + strconv.Itoa(len(args))
 	}
-	return hits, nil
 }
 
 // plainSnippetSQL is a message's text with its file's name, the snippet of a

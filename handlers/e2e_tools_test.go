@@ -13,10 +13,12 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// resultsShown are the texts of the search page's results.
-func (b *browser) resultsShown() []string {
+// resultsShown are the texts of the messages listed in #results (search),
+// or in the list with the id given (#pins, #saved).
+func (b *browser) resultsShown(list ...string) []string {
 	b.t.Helper()
-	return evalJS[[]string](b, `[...document.querySelectorAll('#results a.result-link')].map(a => a.textContent.trim())`)
+	id := append(list, "results")[0]
+	return evalJS[[]string](b, `[...document.querySelectorAll('#`+id+` a.result-link')].map(a => a.textContent.trim())`)
 }
 
 // TestE2ESearchFilters: the search page's filter fields narrow a search,
@@ -81,4 +83,101 @@ func TestE2ESearchFilters(t *testing.T) {
 		bob.shootAs("ux-search-error-" + scheme + "-desktop.png")
 	}
 	bob.setColorScheme("light")
+}
+
+// TestE2EPinsAndSaved: alice pins a message from its menu and bob sees the
+// notice arrive live; bob saves it and finds it at /saved; carol, without
+// JavaScript, pins and unpins from the message's page. The pins and saved
+// pages pass axe in both schemes at both widths.
+func TestE2EPinsAndSaved(t *testing.T) {
+	srv, alice, bob := twoUsers(t)
+	alice.openRoom(srv, "general")
+	bob.openRoom(srv, "general")
+	const rule = "rule one: be kind"
+	alice.send(rule)
+	id := alice.messageIDOf(rule)
+	if id == "" {
+		t.Fatalf("alice's page lacks %q", rule)
+	}
+	bob.waitJS("bob sees the rule", hasMessageJS(rule), liveWait)
+
+	alice.showActions(id)
+	alice.do("pin it", chromedp.Click(chromedp.CSS("#"+id+" .menu form.pin button")))
+	alice.waitJS("the menu offers Unpin", `(document.querySelector("#`+id+` .menu form.pin button")?.textContent || "").trim() === "Unpin"`, liveWait)
+	bob.waitJS("the notice reaches bob live", `[...document.querySelectorAll("#messages .notice")].some(n => n.textContent.includes("alice pinned a message"))`, liveWait)
+	if href := evalJS[string](bob, `[...document.querySelectorAll("#messages .notice .pinned-link")].pop()?.getAttribute("href") || ""`); href != "/messages/"+strings.TrimPrefix(id, "message-") {
+		t.Errorf("the notice links to %q", href)
+	}
+
+	bob.showActions(id)
+	bob.do("save it", chromedp.Click(chromedp.CSS("#"+id+" .menu form.save button")))
+	bob.waitJS("the menu offers Unsave", `(document.querySelector("#`+id+` .menu form.save button")?.textContent || "").trim() === "Unsave"`, liveWait)
+	if status := bob.navigate("open saved", chromedp.Click(chromedp.ID("saved-link"))); status != http.StatusOK {
+		t.Fatalf("/saved answered %d", status)
+	}
+	if got := bob.resultsShown("saved"); len(got) != 1 || got[0] != rule {
+		t.Errorf("bob's saved list shows %q", got)
+	}
+	bob.openRoom(srv, "general")
+	if status := bob.navigate("open the pins", chromedp.Click(chromedp.ID("pins-link"))); status != http.StatusOK {
+		t.Fatalf("the pins answered %d", status)
+	}
+	if got := bob.resultsShown("pins"); len(got) != 1 || got[0] != rule {
+		t.Errorf("general's pins show %q", got)
+	}
+
+	// Without JavaScript: the message's page has the forms.
+	carol := newBrowser(t, alice.ctx, "carol", false)
+	carol.signUp(srv, "carol")
+	carol.navigate("join general", chromedp.Navigate(srv.url("/rooms/general")))
+	if evalJS[bool](carol, `!!document.querySelector('form[action$="/join"] button')`) {
+		carol.navigate("join", chromedp.Click(chromedp.CSS(`form[action$="/join"] button`)))
+	}
+	msgPage := "/messages/" + strings.TrimPrefix(id, "message-")
+	carol.navigate("open the message's page", chromedp.Navigate(srv.url(msgPage)))
+	if status := carol.navigate("unpin", chromedp.Click(chromedp.CSS(`form.pin button`))); status != http.StatusOK {
+		t.Fatalf("carol's unpin landed on %d\n%s", status, carol.pageSummary())
+	}
+	alice.waitJS("carol's unpin reaches alice live", `[...document.querySelectorAll("#messages .notice")].some(n => n.textContent.includes("carol unpinned a message"))`, liveWait)
+	carol.navigate("open the pins", chromedp.Navigate(srv.url("/rooms/general/pins")))
+	if n := evalJS[int](carol, `document.querySelectorAll('#pins li').length`); n != 0 {
+		t.Errorf("after carol's unpin, %d pins are listed", n)
+	}
+	carol.navigate("open the message's page", chromedp.Navigate(srv.url(msgPage)))
+	if status := carol.navigate("pin again", chromedp.Click(chromedp.CSS(`form.pin button`))); status != http.StatusOK {
+		t.Fatalf("carol's pin landed on %d", status)
+	}
+	carol.navigate("open the pins", chromedp.Navigate(srv.url("/rooms/general/pins")))
+	if n := evalJS[int](carol, `document.querySelectorAll('#pins li').length`); n != 1 {
+		t.Errorf("after carol's pin, %d pins are listed", n)
+	}
+
+	bob.auditPage(srv, "pins", "/rooms/general/pins", false)
+	bob.auditPage(srv, "saved", "/saved", false)
+	bob.showActionsAudit(srv, id)
+}
+
+// showActionsAudit opens a message's menu in the room and runs axe on the
+// page with it open, saving screenshots.
+func (b *browser) showActionsAudit(srv *agoraServer, id string) {
+	b.t.Helper()
+	b.openRoom(srv, "general")
+	for _, scheme := range []string{"light", "dark"} {
+		b.setColorScheme(scheme)
+		for _, phone := range []bool{false, true} {
+			size := "desktop"
+			if phone {
+				size = "phone"
+				b.phoneViewport()
+			} else {
+				b.desktopViewport()
+			}
+			b.openRoom(srv, "general")
+			b.showActions(id)
+			b.checkAxe("the message menu (" + scheme + ", " + size + ")")
+			b.shootAs("ux-message-menu-" + scheme + "-" + size + ".png")
+		}
+	}
+	b.desktopViewport()
+	b.setColorScheme("light")
 }

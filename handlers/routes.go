@@ -74,6 +74,10 @@ func (s *Server) routes() {
 	auth.GET("/messages/:id/delete", s.handleDeletePage)
 	auth.POST("/messages/:id/delete", s.handleDelete)
 	auth.POST("/messages/:id/reactions", s.handleReaction)
+	auth.POST("/messages/:id/pin", s.handlePin)
+	auth.POST("/messages/:id/save", s.handleSave)
+	auth.GET("/rooms/:slug/pins", s.handlePins)
+	auth.GET("/saved", s.handleSaved)
 	auth.GET("/search", s.handleSearch)
 	auth.GET("/settings/profile", s.handleProfilePage)
 	auth.GET("/avatars/:username", s.handleAvatar)
@@ -111,6 +115,10 @@ func (s *Server) routes() {
 	api.GET("/dm/:username/messages", s.handleAPIDMMessages)
 	api.POST("/dm/:username/messages", s.handleAPIDMPost)
 	api.GET("/search", s.handleAPISearch)
+	api.POST("/messages/:id/pin", s.handleAPIPin)
+	api.POST("/messages/:id/save", s.handleAPISave)
+	api.GET("/rooms/:slug/pins", s.handleAPIPins)
+	api.GET("/saved", s.handleAPISaved)
 
 	// Every admin route is in this group, behind its one guard.
 	admin := auth.Group("/admin", s.requireAdmin)
