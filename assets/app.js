@@ -326,7 +326,9 @@
     var f = composer(), changed = false;
     outbox = outbox.filter(function (x) {
       var mine = $$('#messages [data-client-id="' + x.id + '"]').filter(function (e) { return e.dataset.author === me; });
-      if (!mine.length) return true;
+      // A command that sends no message is done when the server says so.
+      var said = $("#composer-said");
+      if (!mine.length && !(said && said.dataset.done === x.id)) return true;
       changed = true;
       if (f && f.elements.client_msg_id.value === x.id) f.elements.client_msg_id.value = newClientID();
       if (f && f.elements.body.value === x.text) {
@@ -570,31 +572,47 @@
     if (body) body.removeAttribute("aria-activedescendant");
   }
 
+  // commands are the composer's slash commands, listed by the server in
+  // #command-help: what the list offers once "/" starts the text.
+  function commands(q) {
+    return $$("#command-help li[data-command]").filter(function (li) {
+      return li.dataset.command.indexOf(q) === 0;
+    }).map(function (li) {
+      return {insert: "/" + li.dataset.command + " ", name: li.dataset.usage, handle: li.textContent, user: li.dataset.command};
+    });
+  }
+
   function updateMentions() {
     var body = $("#body"), list = $("#mention-list");
     if (!body || !list) return;
     var upto = body.value.slice(0, body.selectionStart);
-    var m = /(^|\s)@([A-Za-z0-9_-]{0,32})$/.exec(upto);
-    if (!m) { closeMentions(); return; }
-    var q = m[2].toLowerCase();
-    var items = members().filter(function (x) {
-      return x.user !== me && (x.user.indexOf(q) === 0 || x.name.toLowerCase().indexOf(q) === 0);
-    }).slice(0, 8);
+    var m = /(^|\s)@([A-Za-z0-9_-]{0,32})$/.exec(upto), c = /^\/([a-z]{0,20})$/.exec(upto);
+    if (!m && !c) { closeMentions(); return; }
+    var items;
+    if (c) {
+      items = commands(c[1]);
+    } else {
+      var q = m[2].toLowerCase();
+      items = members().filter(function (x) {
+        return x.user !== me && (x.user.indexOf(q) === 0 || x.name.toLowerCase().indexOf(q) === 0);
+      }).slice(0, 8);
+    }
     if (!items.length) { closeMentions(); return; }
-    mentionState = {start: upto.length - m[2].length - 1, end: upto.length, items: items, index: 0};
+    mentionState = {start: c ? 0 : upto.length - m[2].length - 1, end: upto.length, items: items, index: 0};
     list.textContent = "";
+    list.setAttribute("aria-label", c ? "Commands" : "Members to mention");
     items.forEach(function (x, i) {
       var li = document.createElement("li");
       li.id = "mention-opt-" + i;
       li.setAttribute("role", "option");
       li.dataset.user = x.user;
-      var av = x.li.querySelector(".avatar");
+      var av = x.li && x.li.querySelector(".avatar");
       if (av) li.appendChild(av.cloneNode(true));
       var name = document.createElement("span");
       name.textContent = x.name;
       var handle = document.createElement("span");
       handle.className = "member-handle";
-      handle.textContent = "@" + x.user;
+      handle.textContent = x.insert ? x.handle : "@" + x.user;
       li.appendChild(name);
       li.appendChild(handle);
       li.addEventListener("mousedown", function (e) { e.preventDefault(); mentionState.index = i; acceptMention(); });
@@ -616,7 +634,7 @@
     var body = $("#body");
     if (!mentionState || !body) return;
     var x = mentionState.items[mentionState.index];
-    var v = body.value, ins = "@" + x.user + " ";
+    var v = body.value, ins = x.insert || "@" + x.user + " ";
     body.value = v.slice(0, mentionState.start) + ins + v.slice(mentionState.end);
     var at = mentionState.start + ins.length;
     body.setSelectionRange(at, at);

@@ -181,3 +181,80 @@ func (b *browser) showActionsAudit(srv *agoraServer, id string) {
 	b.desktopViewport()
 	b.setColorScheme("light")
 }
+
+var pressArrowDown = pressKey("ArrowDown", "ArrowDown", 40, false)
+
+// TestE2ESlashCommands: typing "/" lists the commands (arrows and Enter
+// pick one); /topic changes the header for everyone and tells its caller
+// beside the composer, which it clears; an unknown command keeps its text
+// and says why; without JavaScript the form does the same.
+func TestE2ESlashCommands(t *testing.T) {
+	srv, alice, bob := twoUsers(t)
+	alice.openRoom(srv, "general")
+	bob.openRoom(srv, "general")
+
+	alice.do("type a slash", chromedp.Focus(chromedp.ID("body")), chromedp.SendKeys(chromedp.ID("body"), "/"))
+	alice.waitJS("the command list", `!document.getElementById("mention-list").hidden && document.querySelectorAll("#mention-list li").length >= 6`, liveWait)
+	if label := evalJS[string](alice, `document.getElementById("mention-list").getAttribute("aria-label")`); label != "Commands" {
+		t.Errorf("the list is labelled %q", label)
+	}
+	alice.checkAxe("the room with the command list open")
+	alice.shootAs("ux-commands-light-desktop.png")
+	alice.do("narrow to /sh", chromedp.SendKeys(chromedp.ID("body"), "sh"))
+	alice.waitJS("only /shrug is listed", `document.querySelectorAll("#mention-list li").length === 1`, liveWait)
+	alice.do("pick it", pressEnter)
+	if v := evalJS[string](alice, `document.getElementById("body").value`); v != "/shrug " {
+		t.Errorf("after picking, the composer holds %q", v)
+	}
+	evalJS[bool](alice, `(document.getElementById("body").value = "") === ""`)
+	alice.do("type /t and go down", chromedp.SendKeys(chromedp.ID("body"), "/"), pressArrowDown, pressArrowDown)
+	picked := evalJS[string](alice, `document.querySelector("#mention-list li[aria-selected=true]")?.dataset.user || ""`)
+	if picked != "topic" {
+		t.Errorf("two arrows down select %q, want topic", picked)
+	}
+	alice.do("pick with Enter", pressEnter)
+	alice.do("write the topic and send", chromedp.SendKeys(chromedp.ID("body"), "Ship it"), pressEnter)
+	bob.waitJS("bob's header shows the topic", `(document.getElementById("room-topic")?.textContent || "").includes("Ship it")`, liveWait)
+	alice.waitJS("alice is told", `(document.getElementById("composer-said")?.textContent || "").includes("Topic set.")`, liveWait)
+	alice.waitJS("the composer is cleared", `document.getElementById("body").value === ""`, liveWait)
+	if evalJS[bool](bob, `(document.getElementById("composer-said")?.textContent || "") !== ""`) {
+		t.Error("bob is told what alice's command did")
+	}
+
+	// An unknown command: refused beside the composer, the text kept.
+	alice.do("type an unknown command", chromedp.SetValue(chromedp.ID("body"), "/frobnicate the thing"), chromedp.Focus(chromedp.ID("body")), pressEnter)
+	alice.waitJS("the refusal", `(document.getElementById("composer-error")?.textContent || "").includes("/frobnicate is not a command")`, liveWait)
+	if v := evalJS[string](alice, `document.getElementById("body").value`); v != "/frobnicate the thing" {
+		t.Errorf("after the refusal the composer holds %q", v)
+	}
+	alice.checkAxe("the room with a refused command")
+	alice.phoneViewport()
+	alice.shootAs("ux-commands-refused-light-phone.png")
+	alice.setColorScheme("dark")
+	alice.shootAs("ux-commands-refused-dark-phone.png")
+	alice.desktopViewport()
+	alice.shootAs("ux-commands-refused-dark-desktop.png")
+	alice.setColorScheme("light")
+
+	// Without JavaScript: the form runs /help and the room says it.
+	carol := newBrowser(t, alice.ctx, "carol", false)
+	carol.signUp(srv, "carol")
+	carol.navigate("open general", chromedp.Navigate(srv.url("/rooms/general")))
+	if evalJS[bool](carol, `!!document.querySelector('form[action$="/join"] button')`) {
+		carol.navigate("join", chromedp.Click(chromedp.CSS(`form[action$="/join"] button`)))
+	}
+	carol.do("type /help", chromedp.SendKeys(chromedp.ID("body"), "/help"))
+	if status := carol.navigate("send /help", chromedp.Click(chromedp.CSS(`#composer button[type="submit"]`))); status != http.StatusOK {
+		t.Fatalf("/help without JavaScript landed on %d", status)
+	}
+	if said := evalJS[string](carol, `document.getElementById("composer-said")?.textContent || ""`); !strings.Contains(said, "/invite @user") {
+		t.Errorf("/help without JavaScript says %q", said)
+	}
+	carol.do("type /nope", chromedp.SendKeys(chromedp.ID("body"), "/nope"))
+	if status := carol.navigate("send /nope", chromedp.Click(chromedp.CSS(`#composer button[type="submit"]`))); status != http.StatusUnprocessableEntity {
+		t.Errorf("/nope without JavaScript landed on %d", status)
+	}
+	if v := evalJS[string](carol, `document.getElementById("body").value`); v != "/nope" {
+		t.Errorf("without JavaScript the refused command left %q in the composer", v)
+	}
+}

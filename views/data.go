@@ -138,6 +138,7 @@ type RoomView struct {
 	ClientMsgID string // fresh for every render: a resend of the same form is stored once
 	Draft       string // the text of a refused message, kept for another try
 	Error       string
+	Said        string // what the reader's last command did, told beside the composer
 	// Clock is how the reader's times and days are shown (see Clock); Now
 	// is when the page is made (the zero time: the clock's).
 	Clock Clock
