@@ -140,3 +140,34 @@ func TestSearchFiltersOnBothEngines(t *testing.T) {
 		}
 	})
 }
+
+// People matches the quick switcher's subsequence patterns, escaped, on
+// both engines; deactivated accounts and guests are not offered.
+func TestPeopleOnBothEngines(t *testing.T) {
+	eachStore(t, func(t *testing.T, s *db.Store) {
+		ctx := context.Background()
+		mustUser(t, s, "devon")
+		mustUser(t, s, "dana_x")
+		if _, err := s.SetDisplayName(ctx, mustUser(t, s, "bob").ID, "Dee Bee"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.CreateUser(ctx, "guest-dee", "Dee", "", true); err != nil {
+			t.Fatal(err)
+		}
+		for q, want := range map[string][]string{
+			"dv": {"devon"}, "D": {"bob", "dana_x", "devon"}, "_": {"dana_x"}, "%": nil, `\`: nil, "dee": {"bob"},
+		} {
+			people, err := s.People(ctx, chat.SubsequencePattern(q), 10)
+			if err != nil {
+				t.Fatalf("%q: %v", q, err)
+			}
+			var got []string
+			for _, p := range people {
+				got = append(got, p.Username)
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("People(%q) = %v, want %v", q, got, want)
+			}
+		}
+	})
+}

@@ -6,10 +6,13 @@
 package handlers_test
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 )
 
@@ -257,4 +260,74 @@ func TestE2ESlashCommands(t *testing.T) {
 	if v := evalJS[string](carol, `document.getElementById("body").value`); v != "/nope" {
 		t.Errorf("without JavaScript the refused command left %q in the composer", v)
 	}
+}
+
+// pressCtrlK is Ctrl+K as a keyboard sends it.
+var pressCtrlK = chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+	for _, typ := range []input.DispatchKeyEventType{input.DispatchKeyEventTypeRawKeyDown, input.DispatchKeyEventTypeKeyUp} {
+		if _, err := cdp.Call(ctx, t, input.DispatchKeyEvent, input.DispatchKeyEventParams{
+			Type: typ, Key: "k", Code: "KeyK", WindowsVirtualKeyCode: 75, NativeVirtualKeyCode: 75, Modifiers: 2,
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+})
+
+// TestE2EQuickSwitcher: Ctrl+K opens the switcher over the room; typing
+// narrows it, arrows choose, Enter opens; Esc closes it. Without JavaScript
+// the sidebar's link is the /go page of links.
+func TestE2EQuickSwitcher(t *testing.T) {
+	srv, alice, bob := twoUsers(t)
+	alice.openRoom(srv, "general")
+	alice.postForms("general", []string{"hello"})
+	for _, name := range []string{"design-review", "deploys"} {
+		alice.navigate("make "+name, chromedp.Navigate(srv.url("/rooms/general")))
+		alice.do("name "+name, chromedp.SendKeys(chromedp.ID("new-room-name"), name))
+		alice.navigate("create "+name, chromedp.Click(chromedp.CSS(`form.new-room button[type="submit"]`)))
+	}
+	bob.openRoom(srv, "general")
+	bob.do("press Ctrl+K", chromedp.Focus(chromedp.ID("body")), pressCtrlK)
+	bob.waitJS("the switcher opens with its box focused", `document.getElementById("switcher").open && document.activeElement.id === "switcher-q"`, liveWait)
+	bob.waitJS("it lists what bob may open", `document.querySelectorAll("#switcher-list [role=option][data-href]").length >= 3`, liveWait)
+	bob.do("type dr", chromedp.SendKeys(chromedp.ID("switcher-q"), "dr"))
+	bob.waitJS("design-review first", `document.querySelector("#switcher-list [role=option]")?.dataset.href === "/rooms/design-review"`, liveWait)
+	bob.checkAxe("the room with the quick switcher open")
+	bob.shootAs("ux-switcher-light-desktop.png")
+	bob.setColorScheme("dark")
+	bob.phoneViewport()
+	bob.shootAs("ux-switcher-dark-phone.png")
+	bob.checkAxe("the quick switcher (dark, phone)")
+	bob.desktopViewport()
+	bob.setColorScheme("light")
+	bob.do("clear and type dpl", chromedp.Evaluate[chromedp.Void](`(() => { const i = document.getElementById("switcher-q"); i.value = ""; })()`),
+		chromedp.SendKeys(chromedp.ID("switcher-q"), "d"))
+	bob.waitJS("several d matches", `document.querySelectorAll("#switcher-list [role=option][data-href]").length >= 2`, liveWait)
+	bob.do("go down", pressArrowDown)
+	second := evalJS[string](bob, `document.querySelector("#switcher-list [aria-selected=true]")?.dataset.href || ""`)
+	if active := evalJS[string](bob, `document.getElementById("switcher-q").getAttribute("aria-activedescendant") || ""`); active != "switcher-opt-1" {
+		t.Errorf("after one arrow down the active option is %q", active)
+	}
+	if status := bob.navigate("open it with Enter", pressEnter); status != http.StatusOK {
+		t.Fatalf("Enter landed on %d", status)
+	}
+	if loc := bob.location(); loc != srv.url(second) {
+		t.Errorf("Enter opened %s, want %s", loc, second)
+	}
+	bob.do("press Ctrl+K again", pressCtrlK)
+	bob.waitJS("open again", `document.getElementById("switcher").open`, liveWait)
+	bob.do("press Esc", pressEscape)
+	bob.waitJS("closed by Esc", `!document.getElementById("switcher").open`, liveWait)
+
+	carol := newBrowser(t, alice.ctx, "carol", false)
+	carol.signUp(srv, "carol")
+	carol.navigate("open /go", chromedp.Click(chromedp.ID("go-link")))
+	carol.do("type dep", chromedp.SendKeys(chromedp.ID("go-q"), "dep"))
+	if status := carol.navigate("find", chromedp.Click(chromedp.CSS(`.search-form button[type="submit"]`))); status != http.StatusOK {
+		t.Fatalf("/go without JavaScript landed on %d", status)
+	}
+	if first := evalJS[string](carol, `document.querySelector("#go-results a")?.getAttribute("href") || ""`); first != "/rooms/deploys" {
+		t.Errorf("without JavaScript /go?q=dep offers %q first", first)
+	}
+	bob.auditPage(srv, "go", "/go?q=d", false)
 }

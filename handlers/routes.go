@@ -78,6 +78,7 @@ func (s *Server) routes() {
 	auth.POST("/messages/:id/save", s.handleSave)
 	auth.GET("/rooms/:slug/pins", s.handlePins)
 	auth.GET("/saved", s.handleSaved)
+	auth.GET("/go", s.handleGo)
 	auth.GET("/search", s.handleSearch)
 	auth.GET("/settings/profile", s.handleProfilePage)
 	auth.GET("/avatars/:username", s.handleAvatar)

@@ -52,6 +52,7 @@ type accountStore interface {
 	Invites(ctx context.Context, limit int) ([]chat.Invite, error)
 	NameLooksTaken(ctx context.Context, name string, except int64) (bool, error)
 	PasswordLinkUser(ctx context.Context, tokenHash []byte) (chat.User, error)
+	People(ctx context.Context, pattern string, limit int) ([]chat.User, error)
 	RevokeInvite(ctx context.Context, id int64) error
 	RevokeToken(ctx context.Context, userID, tokenID int64) error
 	SessionUser(ctx context.Context, tokenHash []byte) (chat.User, error)
