@@ -869,6 +869,9 @@
     setState("offline");
     // Refused for good (1008: removed from the room, left it, signed out):
     // say why, instead of a page that quietly stopped.
+    // Nothing waiting is sent again on a later socket: not a message to a
+    // room one is out of, and never a "/leave" once one has rejoined.
+    if (code === 1008) { outbox = []; saveOutbox(); }
     if (code === 1008 && ev.reason) {
       var banner = $("#room-banner");
       if (banner) {

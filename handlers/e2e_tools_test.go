@@ -239,6 +239,15 @@ func TestE2ESlashCommands(t *testing.T) {
 	alice.shootAs("ux-commands-refused-dark-desktop.png")
 	alice.setColorScheme("light")
 
+	// /leave over the socket: the room says so, and nothing waits to be sent
+	// again on a later socket (which would leave again).
+	bob.do("type /leave", chromedp.Focus(chromedp.ID("body")), chromedp.SendKeys(chromedp.ID("body"), "/leave"), pressEscape, pressEnter)
+	bob.waitJS("bob is told he left", `(document.getElementById("room-banner")?.textContent || "").includes("you left this room")`, liveWait)
+	if left := evalJS[string](bob, `sessionStorage.getItem("agora:outbox:general") || ""`); left != "" {
+		t.Errorf("after /leave the outbox still holds %s", left)
+	}
+	alice.waitJS("alice sees bob leave", `[...document.querySelectorAll("#messages .notice")].some(n => n.textContent.includes("bob left #general"))`, liveWait)
+
 	// Without JavaScript: the form runs /help and the room says it.
 	carol := newBrowser(t, alice.ctx, "carol", false)
 	carol.signUp(srv, "carol")
