@@ -145,25 +145,15 @@ type Reaction struct {
 	Names []string // their display names, same order
 }
 
-// ReactionEmoji is the fixed set of reactions, in the order they are
-// offered: the first QuickReactions in a message's menu, the rest a click
-// further. Only these are accepted.
+// ReactionEmoji are the reactions offered first, in this order: the first
+// QuickReactions in a message's menu, the rest a click further. Any emoji
+// of the catalogue (see emoji.go) is accepted.
 var ReactionEmoji = []string{"👍", "❤️", "😂", "🎉", "😮", "👀",
 	"🙏", "🔥", "✅", "👏", "🚀", "💯", "😄", "😅", "🤔", "😢", "👎", "❌",
 	"🙌", "👋", "💡", "⭐", "☕", "🎂"}
 
 // QuickReactions is how many of ReactionEmoji a message's menu shows at once.
 const QuickReactions = 6
-
-// ValidateEmoji accepts only the emoji of ReactionEmoji.
-func ValidateEmoji(e string) error {
-	for _, x := range ReactionEmoji {
-		if x == e {
-			return nil
-		}
-	}
-	return Errorf(EInvalid, "That reaction is not one of the offered ones.")
-}
 
 // NavRoom is a room or direct conversation as the sidebar lists it for one user.
 type NavRoom struct {

@@ -80,6 +80,7 @@ func (s *Server) routes() {
 	auth.GET("/saved", s.handleSaved)
 	auth.GET("/go", s.handleGo)
 	auth.GET("/search", s.handleSearch)
+	auth.GET("/emoji", s.handleEmoji)
 	auth.GET("/settings/profile", s.handleProfilePage)
 	auth.GET("/avatars/:username", s.handleAvatar)
 	auth.POST("/settings/profile", s.handleProfile)

@@ -298,7 +298,8 @@ func reactionUsers(r chat.Reaction) string { return strings.Join(r.Users, " ") }
 
 func reactionCount(r chat.Reaction) string { return strconv.Itoa(len(r.Users)) }
 
-// reactionsOf returns the message's reactions in the order of the offered set.
+// reactionsOf returns the message's reactions: those of the offered set in
+// its order, then any other emoji in the order they came.
 func reactionsOf(m chat.Message) []chat.Reaction {
 	out := make([]chat.Reaction, 0, len(m.Reactions))
 	for _, e := range chat.ReactionEmoji {
@@ -306,6 +307,11 @@ func reactionsOf(m chat.Message) []chat.Reaction {
 			if r.Emoji == e && len(r.Users) > 0 {
 				out = append(out, r)
 			}
+		}
+	}
+	for _, r := range m.Reactions {
+		if len(r.Users) > 0 && !slices.Contains(chat.ReactionEmoji, r.Emoji) {
+			out = append(out, r)
 		}
 	}
 	return out
