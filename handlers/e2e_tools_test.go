@@ -78,14 +78,9 @@ func TestE2ESearchFilters(t *testing.T) {
 
 	bob.auditPage(srv, "search-filters", "/search?q=launch&from=alice&has=link", false)
 	bob.auditPage(srv, "search-notice", "/search?q=launch+body:x", false)
-	// The refused search (422) in both schemes.
+	// The refused search (422) in both schemes at both widths.
 	bob.navigate("a refused search", chromedp.Navigate(srv.url("/search?q=launch+has:video")))
-	for _, scheme := range []string{"light", "dark"} {
-		bob.setColorScheme(scheme)
-		bob.checkAxe("/search?q=launch+has:video (" + scheme + ")")
-		bob.shootAs("ux-search-error-" + scheme + "-desktop.png")
-	}
-	bob.setColorScheme("light")
+	bob.auditAsShown("search-error", `!!document.getElementById("form-error")`)
 }
 
 // TestE2EPinsAndSaved: alice pins a message from its menu and bob sees the
@@ -160,6 +155,32 @@ func TestE2EPinsAndSaved(t *testing.T) {
 	bob.showActionsAudit(srv, id)
 }
 
+// auditAsShown runs axe on the page as it is now (a list or dialog open),
+// in light and dark at 1280 and 390 px, saving ux-{name}-{scheme}-{size}.png;
+// still, when given, says what must still show at each, which the test
+// checks before it looks.
+func (b *browser) auditAsShown(name, still string) {
+	b.t.Helper()
+	for _, scheme := range []string{"light", "dark"} {
+		b.setColorScheme(scheme)
+		for _, size := range []string{"desktop", "phone"} {
+			if size == "phone" {
+				b.phoneViewport()
+			} else {
+				b.desktopViewport()
+			}
+			where := name + " (" + scheme + ", " + size + ")"
+			if still != "" && !evalJS[bool](b, still) {
+				b.t.Fatalf("%s: %s is no longer shown", b.name, where)
+			}
+			b.checkAxe(where)
+			b.shootAs("ux-" + name + "-" + scheme + "-" + size + ".png")
+		}
+	}
+	b.desktopViewport()
+	b.setColorScheme("light")
+}
+
 // showActionsAudit opens a message's menu in the room and runs axe on the
 // page with it open, saving screenshots.
 func (b *browser) showActionsAudit(srv *agoraServer, id string) {
@@ -201,8 +222,7 @@ func TestE2ESlashCommands(t *testing.T) {
 	if label := evalJS[string](alice, `document.getElementById("mention-list").getAttribute("aria-label")`); label != "Commands" {
 		t.Errorf("the list is labelled %q", label)
 	}
-	alice.checkAxe("the room with the command list open")
-	alice.shootAs("ux-commands-light-desktop.png")
+	alice.auditAsShown("commands", `!document.getElementById("mention-list").hidden`)
 	alice.do("narrow to /sh", chromedp.SendKeys(chromedp.ID("body"), "sh"))
 	alice.waitJS("only /shrug is listed", `document.querySelectorAll("#mention-list li").length === 1`, liveWait)
 	alice.do("pick it", pressEnter)
@@ -230,14 +250,7 @@ func TestE2ESlashCommands(t *testing.T) {
 	if v := evalJS[string](alice, `document.getElementById("body").value`); v != "/frobnicate the thing" {
 		t.Errorf("after the refusal the composer holds %q", v)
 	}
-	alice.checkAxe("the room with a refused command")
-	alice.phoneViewport()
-	alice.shootAs("ux-commands-refused-light-phone.png")
-	alice.setColorScheme("dark")
-	alice.shootAs("ux-commands-refused-dark-phone.png")
-	alice.desktopViewport()
-	alice.shootAs("ux-commands-refused-dark-desktop.png")
-	alice.setColorScheme("light")
+	alice.auditAsShown("commands-refused", `!!document.getElementById("composer-error")?.textContent`)
 
 	// /leave over the socket: the room says so, and nothing waits to be sent
 	// again on a later socket (which would leave again).
@@ -301,14 +314,7 @@ func TestE2EQuickSwitcher(t *testing.T) {
 	bob.waitJS("it lists what bob may open", `document.querySelectorAll("#switcher-list [role=option][data-href]").length >= 3`, liveWait)
 	bob.do("type dr", chromedp.SendKeys(chromedp.ID("switcher-q"), "dr"))
 	bob.waitJS("design-review first", `document.querySelector("#switcher-list [role=option]")?.dataset.href === "/rooms/design-review"`, liveWait)
-	bob.checkAxe("the room with the quick switcher open")
-	bob.shootAs("ux-switcher-light-desktop.png")
-	bob.setColorScheme("dark")
-	bob.phoneViewport()
-	bob.shootAs("ux-switcher-dark-phone.png")
-	bob.checkAxe("the quick switcher (dark, phone)")
-	bob.desktopViewport()
-	bob.setColorScheme("light")
+	bob.auditAsShown("switcher", `document.getElementById("switcher").open`)
 	bob.do("clear and type dpl", chromedp.Evaluate[chromedp.Void](`(() => { const i = document.getElementById("switcher-q"); i.value = ""; })()`),
 		chromedp.SendKeys(chromedp.ID("switcher-q"), "d"))
 	bob.waitJS("several d matches", `document.querySelectorAll("#switcher-list [role=option][data-href]").length >= 2`, liveWait)
