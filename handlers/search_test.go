@@ -154,3 +154,43 @@ func TestSearchFilters(t *testing.T) {
 		t.Errorf("API search without a token: %d", r.status)
 	}
 }
+
+// A result shows the message as the room does (bold, code, a quote, a
+// mention) with the words found marked; a link in it is text, since the
+// whole result links to the message; a matched word in markup-looking text
+// stays text.
+func TestSearchResultsKeepFormatting(t *testing.T) {
+	ts := newTestServer(t)
+	ann := ts.client(t).signup("ann")
+	ts.client(t).signup("bob")
+	ann.postMessage("general", "**rollout** today, ask @bob, see `rollout.sh` and https://example.com/rollout")
+	ann.postMessage("general", "> rollout quoted\n<script>alert(1)</script> rollout")
+
+	page := doc(t, ann.get("/search?q=rollout").body)
+	links := findAll(page, func(n *html.Node) bool { c, _ := attr(n, "class"); return c == "result-link" })
+	if len(links) != 2 {
+		t.Fatalf("%d results for rollout, want 2", len(links))
+	}
+	tags := func(n *html.Node) map[string]int {
+		seen := map[string]int{}
+		for _, el := range findAll(n, func(n *html.Node) bool { return n.Type == html.ElementNode }) {
+			seen[el.Data]++
+		}
+		return seen
+	}
+	quoted, formatted := links[0], links[1]
+	got := tags(formatted)
+	if got["strong"] != 1 || got["code"] != 1 || got["a"] != 0 || got["mark"] < 2 {
+		t.Errorf("the formatted result has %v; want a strong, a code, marks and no link inside the link", got)
+	}
+	if !strings.Contains(text(formatted), "https://example.com/rollout") || !strings.Contains(text(formatted), "@bob") {
+		t.Errorf("the formatted result reads %q", text(formatted))
+	}
+	got = tags(quoted)
+	if got["blockquote"] != 1 || got["script"] != 0 || got["mark"] < 1 {
+		t.Errorf("the quoted result has %v; want a blockquote, marks and no script", got)
+	}
+	if !strings.Contains(text(quoted), "<script>alert(1)</script>") {
+		t.Errorf("the quoted result reads %q; want the script shown as text", text(quoted))
+	}
+}

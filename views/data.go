@@ -317,33 +317,6 @@ func reactionsOf(m chat.Message) []chat.Reaction {
 	return out
 }
 
-// snippetPart is a run of a search snippet, matched or not.
-type snippetPart struct {
-	text string
-	hit  bool
-}
-
-// snippetParts cuts a snippet at the markers SQLite put around matches.
-func snippetParts(s string) []snippetPart {
-	var parts []snippetPart
-	hit := false
-	for s != "" {
-		marker := chat.SnippetStart
-		if hit {
-			marker = chat.SnippetEnd
-		}
-		i := strings.Index(s, marker)
-		if i < 0 {
-			parts = append(parts, snippetPart{text: s, hit: hit})
-			break
-		}
-		if i > 0 {
-			parts = append(parts, snippetPart{text: s[:i], hit: hit})
-		}
-		s, hit = s[i+len(marker):], !hit
-	}
-	return parts
-}
 
 // hitURL opens a search hit in its room, scrolled to the message.
 func hitURL(h chat.SearchHit) string { return permalink(h.Room, h.Message.ID) }
