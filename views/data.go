@@ -317,7 +317,6 @@ func reactionsOf(m chat.Message) []chat.Reaction {
 	return out
 }
 
-
 // hitURL opens a search hit in its room, scrolled to the message.
 func hitURL(h chat.SearchHit) string { return permalink(h.Room, h.Message.ID) }
 
