@@ -62,7 +62,16 @@ func (s *Server) runCommand(ctx context.Context, u chat.User, room chat.Room, cm
 		if cmd.Arg == "" {
 			return composed{}, chat.Errorf(chat.EInvalid, "/me needs what you do, as in /me waves.")
 		}
-		return send("_" + strings.Trim(cmd.Arg, "_") + "_")
+		// Italics end at a line's end, so each line is wrapped on its own:
+		// wrapped whole, a second line would show its underscores.
+		lines := strings.Split(cmd.Arg, "\n")
+		for i, l := range lines {
+			if l = strings.TrimSpace(strings.Trim(strings.TrimSpace(l), "_")); l != "" {
+				l = "_" + l + "_"
+			}
+			lines[i] = l
+		}
+		return send(strings.Join(lines, "\n"))
 	case "shrug":
 		return send(strings.TrimSpace(cmd.Arg + " " + chat.Shrug))
 	case "topic":

@@ -28,6 +28,14 @@ func TestSlashCommands(t *testing.T) {
 	if !strings.Contains(bobSock.text.String(), "<em>waves</em>") {
 		t.Errorf("/me did not send an action:\n%.600s", bobSock.text.String())
 	}
+	// Italics end at a line's end: each line of a /me is an action (an
+	// underscore inside stays as typed).
+	annGeneral.send(composerFrame("/me waves\r\n\n and _smiles_", "cmd-me-2"))
+	frame := bobSock.readUntil(`data-client-id="cmd-me-2"`)
+	frame = frame[strings.Index(frame, `data-client-id="cmd-me-2"`):]
+	if !strings.Contains(frame, "<em>waves</em>") || !strings.Contains(frame, "<em>and _smiles</em>") || strings.Contains(frame, "_waves") {
+		t.Errorf("a /me of two lines reached bob as:\n%.800s", frame)
+	}
 	annGeneral.send(composerFrame("/shrug fine", "cmd-shrug-1"))
 	bobSock.readUntil("fine " + chat.Shrug)
 	annGeneral.send(composerFrame("/topic Launch week", "cmd-topic-1"))
