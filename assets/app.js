@@ -326,7 +326,9 @@
     var f = composer(), changed = false;
     outbox = outbox.filter(function (x) {
       var mine = $$('#messages [data-client-id="' + x.id + '"]').filter(function (e) { return e.dataset.author === me; });
-      if (!mine.length) return true;
+      // A command that sends no message is done when the server says so.
+      var said = $("#composer-said");
+      if (!mine.length && !(said && said.dataset.done === x.id)) return true;
       changed = true;
       if (f && f.elements.client_msg_id.value === x.id) f.elements.client_msg_id.value = newClientID();
       if (f && f.elements.body.value === x.text) {
@@ -570,31 +572,47 @@
     if (body) body.removeAttribute("aria-activedescendant");
   }
 
+  // commands are the composer's slash commands, listed by the server in
+  // #command-help: what the list offers once "/" starts the text.
+  function commands(q) {
+    return $$("#command-help li[data-command]").filter(function (li) {
+      return li.dataset.command.indexOf(q) === 0;
+    }).map(function (li) {
+      return {insert: "/" + li.dataset.command + " ", name: li.dataset.usage, handle: li.textContent, user: li.dataset.command};
+    });
+  }
+
   function updateMentions() {
     var body = $("#body"), list = $("#mention-list");
     if (!body || !list) return;
     var upto = body.value.slice(0, body.selectionStart);
-    var m = /(^|\s)@([A-Za-z0-9_-]{0,32})$/.exec(upto);
-    if (!m) { closeMentions(); return; }
-    var q = m[2].toLowerCase();
-    var items = members().filter(function (x) {
-      return x.user !== me && (x.user.indexOf(q) === 0 || x.name.toLowerCase().indexOf(q) === 0);
-    }).slice(0, 8);
+    var m = /(^|\s)@([A-Za-z0-9_-]{0,32})$/.exec(upto), c = /^\/([a-z]{0,20})$/.exec(upto);
+    if (!m && !c) { closeMentions(); return; }
+    var items;
+    if (c) {
+      items = commands(c[1]);
+    } else {
+      var q = m[2].toLowerCase();
+      items = members().filter(function (x) {
+        return x.user !== me && (x.user.indexOf(q) === 0 || x.name.toLowerCase().indexOf(q) === 0);
+      }).slice(0, 8);
+    }
     if (!items.length) { closeMentions(); return; }
-    mentionState = {start: upto.length - m[2].length - 1, end: upto.length, items: items, index: 0};
+    mentionState = {start: c ? 0 : upto.length - m[2].length - 1, end: upto.length, items: items, index: 0};
     list.textContent = "";
+    list.setAttribute("aria-label", c ? "Commands" : "Members to mention");
     items.forEach(function (x, i) {
       var li = document.createElement("li");
       li.id = "mention-opt-" + i;
       li.setAttribute("role", "option");
       li.dataset.user = x.user;
-      var av = x.li.querySelector(".avatar");
+      var av = x.li && x.li.querySelector(".avatar");
       if (av) li.appendChild(av.cloneNode(true));
       var name = document.createElement("span");
       name.textContent = x.name;
       var handle = document.createElement("span");
       handle.className = "member-handle";
-      handle.textContent = "@" + x.user;
+      handle.textContent = x.insert ? x.handle : "@" + x.user;
       li.appendChild(name);
       li.appendChild(handle);
       li.addEventListener("mousedown", function (e) { e.preventDefault(); mentionState.index = i; acceptMention(); });
@@ -616,7 +634,7 @@
     var body = $("#body");
     if (!mentionState || !body) return;
     var x = mentionState.items[mentionState.index];
-    var v = body.value, ins = "@" + x.user + " ";
+    var v = body.value, ins = x.insert || "@" + x.user + " ";
     body.value = v.slice(0, mentionState.start) + ins + v.slice(mentionState.end);
     var at = mentionState.start + ins.length;
     body.setSelectionRange(at, at);
@@ -851,6 +869,9 @@
     setState("offline");
     // Refused for good (1008: removed from the room, left it, signed out):
     // say why, instead of a page that quietly stopped.
+    // Nothing waiting is sent again on a later socket: not a message to a
+    // room one is out of, and never a "/leave" once one has rejoined.
+    if (code === 1008) { outbox = []; saveOutbox(); }
     if (code === 1008 && ev.reason) {
       var banner = $("#room-banner");
       if (banner) {
@@ -883,6 +904,75 @@
     var err = $("#composer-error");
     if (err) err.textContent = "";
   });
+
+  // ---- Emoji picker ----------------------------------------------------------
+
+  // The picker's dialog opens from the composer's emoji button (the emoji
+  // chosen goes into the message box at the cursor) or from a message's
+  // "All emoji…" (the emoji chosen is a reaction, posted by htmx). Its grid
+  // is fetched as it opens; the composer's is kept once fetched.
+  var emojiBack = null;
+  function openEmoji(forID, from) {
+    var d = $("#emoji-dialog"), results = $("#emoji-results");
+    if (!d || !d.showModal || !window.htmx) return false;
+    var f = d.querySelector(".emoji-search");
+    emojiBack = from;
+    f.elements["for"].value = forID;
+    var q = f.elements.q, had = results && results.dataset.for === (forID === "0" ? "composer" : forID);
+    if (!had || q.value) {
+      q.value = "";
+      htmx.ajax("GET", "/emoji?for=" + forID, {target: "#emoji-results", swap: "outerHTML"});
+    }
+    d.showModal();
+    q.focus();
+    return true;
+  }
+
+  function closeEmoji() {
+    var d = $("#emoji-dialog");
+    if (d && d.open) d.close();
+  }
+
+  function insertAtCursor(ta, text) {
+    ta.setRangeText(text, ta.selectionStart, ta.selectionEnd, "end");
+    ta.dispatchEvent(new Event("input", {bubbles: true}));
+  }
+
+  // A choice in the dialog is taken here, before htmx sees the submit (a
+  // grid swapped in a moment ago may not be htmx's yet): in the composer's
+  // picker the emoji goes into the message box; in a message's, it is posted
+  // as a reaction, and the room shows it live.
+  document.addEventListener("submit", function (e) {
+    var grid = e.target.closest && e.target.closest("#emoji-dialog .emoji-results");
+    if (!grid) return;
+    e.preventDefault();
+    e.stopPropagation();
+    var body = $("#body"), emoji = e.submitter && e.submitter.value;
+    if (!emoji) return;
+    if (grid.dataset.for !== "composer") {
+      htmx.ajax("POST", grid.getAttribute("action"), {values: {emoji: emoji}, swap: "none"}).then(closeEmoji);
+      return;
+    }
+    emojiBack = body; // the message box has the focus after, not the button
+    closeEmoji();
+    if (body) { body.focus(); insertAtCursor(body, emoji); }
+  }, true);
+
+  document.addEventListener("close", function (e) {
+    if (e.target && e.target.id === "emoji-dialog" && emojiBack && document.contains(emojiBack)) emojiBack.focus();
+  }, true);
+
+  // Arrow keys move through the grid: left and right by one, up and down
+  // by a row.
+  function emojiKeys(e) {
+    var btn = e.target.closest && e.target.closest(".emoji-results .emoji-grid button");
+    if (!btn || ["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown"].indexOf(e.key) < 0) return false;
+    var all = $$(".emoji-grid button", btn.closest(".emoji-results")), i = all.indexOf(btn);
+    var cols = all.filter(function (b) { return b.parentNode === btn.parentNode && b.offsetTop === btn.parentNode.firstElementChild.offsetTop; }).length || 1;
+    var to = {ArrowLeft: i - 1, ArrowRight: i + 1, ArrowUp: i - cols, ArrowDown: i + cols}[e.key];
+    if (to >= 0 && to < all.length) { e.preventDefault(); all[to].focus(); }
+    return true;
+  }
 
   document.addEventListener("submit", function (e) {
     if (e.target && e.target.id === "composer") chooseClientID(e.target);
@@ -920,6 +1010,14 @@
       var m = edit.closest("[id^='message-']");
       if (m) startEdit(m.id, null);
     }
+    if (e.target.closest && e.target.closest("#emoji-button")) { openEmoji("0", e.target.closest("#emoji-button")); return; }
+    if (e.target.closest && e.target.closest("#emoji-dialog [data-close]")) { closeEmoji(); return; }
+    var all = e.target.closest && e.target.closest(".menu .all-emoji");
+    if (all && !e.ctrlKey && !e.metaKey && !e.shiftKey) {
+      var msgOf = all.closest("[id^='message-']");
+      if (msgOf && openEmoji(msgOf.dataset.id, msgOf.querySelector(".more") || all)) e.preventDefault();
+      return;
+    }
     var link = e.target.closest && e.target.closest("#jump-latest");
     if (link) { var s = scroller(); if (s) s.scrollTop = 0; unseen = 0; updateJump(); var b = $("#body"); if (b) b.focus(); }
   });
@@ -927,6 +1025,7 @@
   document.addEventListener("keydown", function (e) {
     var t = e.target;
     if (e.isComposing) return;
+    if (emojiKeys(e)) return;
     if (t && t.id === "body") {
       if (mentionState) {
         if (e.key === "ArrowDown") { e.preventDefault(); selectMention(mentionState.index + 1); return; }
@@ -1002,6 +1101,8 @@
     setupNotifySettings();
     var hint = $(".composer .hint");
     if (hint) hint.hidden = false; // Enter sends only with this script
+    var emojiButton = $("#emoji-button");
+    if (emojiButton && window.HTMLDialogElement) emojiButton.hidden = false;
     var body = $("#body");
     if (body) {
       body.setAttribute("aria-autocomplete", "list");

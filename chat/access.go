@@ -84,6 +84,10 @@ func (a Rights) CanDelete(u User, m Message) bool {
 	return CanDelete(u, m) && (a.Act && m.AuthorID == u.ID || a.Moderate)
 }
 
+// CanPin reports whether someone with rights a may pin m for everyone in
+// its conversation, or unpin it: who may post there, a live text message.
+func (a Rights) CanPin(m Message) bool { return a.Post && CanReact(m) }
+
 // CanReact reports whether someone with rights a may react to m.
 func (a Rights) CanReact(m Message) bool { return a.Act && CanReact(m) }
 

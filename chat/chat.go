@@ -129,6 +129,14 @@ type RoomChange struct {
 	Name     string  `json:"name,omitempty"`     // the new name; "" when unchanged
 	Topic    *string `json:"topic,omitempty"`    // the new topic ("" clears it); nil when unchanged
 	Archived *bool   `json:"archived,omitempty"` // archived (read-only) or open again; nil when unchanged
+	// Pin pins a message of the room, or unpins it; nil when unchanged.
+	Pin *PinChange `json:"pin,omitempty"`
+}
+
+// PinChange is a message of the room pinned for everyone in it, or unpinned.
+type PinChange struct {
+	Message int64 `json:"message"`
+	Pinned  bool  `json:"pinned"`
 }
 
 // ErrArchived refuses anything that would write into an archived room.
@@ -141,25 +149,15 @@ type Reaction struct {
 	Names []string // their display names, same order
 }
 
-// ReactionEmoji is the fixed set of reactions, in the order they are
-// offered: the first QuickReactions in a message's menu, the rest a click
-// further. Only these are accepted.
+// ReactionEmoji are the reactions offered first, in this order: the first
+// QuickReactions in a message's menu, the rest a click further. Any emoji
+// of the catalogue (see emoji.go) is accepted.
 var ReactionEmoji = []string{"👍", "❤️", "😂", "🎉", "😮", "👀",
 	"🙏", "🔥", "✅", "👏", "🚀", "💯", "😄", "😅", "🤔", "😢", "👎", "❌",
 	"🙌", "👋", "💡", "⭐", "☕", "🎂"}
 
 // QuickReactions is how many of ReactionEmoji a message's menu shows at once.
 const QuickReactions = 6
-
-// ValidateEmoji accepts only the emoji of ReactionEmoji.
-func ValidateEmoji(e string) error {
-	for _, x := range ReactionEmoji {
-		if x == e {
-			return nil
-		}
-	}
-	return Errorf(EInvalid, "That reaction is not one of the offered ones.")
-}
 
 // NavRoom is a room or direct conversation as the sidebar lists it for one user.
 type NavRoom struct {

@@ -111,7 +111,7 @@ func TestReadableSQLIsTheAccessPolicy(t *testing.T) {
 					}
 				}
 			}
-			hits, err := s.Search(ctx, u.ID, "findme", 100)
+			hits, err := s.Search(ctx, u.ID, chat.SearchQuery{Words: []string{"findme"}}, 100)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -235,7 +235,7 @@ func TestSearchIsTheSameOnBothEngines(t *testing.T) {
 			{bob, `' \ ! & | :*`, nil},
 			{bob, "needle", []int64{long}},
 		} {
-			hits, err := s.Search(ctx, tc.who.ID, tc.q, 50)
+			hits, err := search(s, tc.who.ID, tc.q)
 			if err != nil {
 				t.Errorf("%s searches %q: %v", tc.who.Username, tc.q, err)
 				continue
@@ -249,7 +249,7 @@ func TestSearchIsTheSameOnBothEngines(t *testing.T) {
 			}
 		}
 
-		hits, err := s.Search(ctx, bob.ID, "cafe", 50)
+		hits, err := search(s, bob.ID, "cafe")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -270,7 +270,7 @@ func TestSearchIsTheSameOnBothEngines(t *testing.T) {
 				t.Errorf("snippet of %d = %q, want %q", id, snippets[id], want)
 			}
 		}
-		hits, _ = s.Search(ctx, bob.ID, "needle", 50)
+		hits, _ = search(s, bob.ID, "needle")
 		if len(hits) != 1 || !strings.HasPrefix(hits[0].Snippet, "…") || !strings.HasSuffix(hits[0].Snippet, "…") ||
 			!strings.Contains(hits[0].Snippet, mark("needle")) || len(strings.Fields(hits[0].Snippet)) > 30 {
 			t.Errorf("a long message's snippet = %q, want a marked excerpt cut with … at both ends", snippetsOf(hits))

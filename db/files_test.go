@@ -71,7 +71,7 @@ func TestFilesOnEachEngine(t *testing.T) {
 			t.Fatalf("thumbnail %q %q %v", ct, thumb, err)
 		}
 		for _, q := range []string{"budget", "numbers"} {
-			if hits, err := s.Search(ctx, ann.ID, q, 10); err != nil || len(hits) != 1 {
+			if hits, err := search(s, ann.ID, q); err != nil || len(hits) != 1 {
 				t.Errorf("search %q: %d hits, %v", q, len(hits), err)
 			}
 		}
@@ -93,7 +93,7 @@ func TestFilesOnEachEngine(t *testing.T) {
 		if _, err := io.ReadAll(s.FileContent(ctx, stored)); !errors.Is(err, io.ErrUnexpectedEOF) {
 			t.Errorf("its chunks outlived it: %v", err)
 		}
-		if hits, _ := s.Search(ctx, ann.ID, "budget", 10); len(hits) != 0 {
+		if hits, _ := search(s, ann.ID, "budget"); len(hits) != 0 {
 			t.Error("the deleted file's name is still found")
 		}
 		if st, _ := s.Storage(ctx, ann.ID); st.Used != 0 {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/url"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -121,24 +122,47 @@ func (postgresEngine) lockRows() string { return " FOR UPDATE" }
 // The generated tsvector columns follow the tables by themselves.
 func (postgresEngine) indexBatch(context.Context, *sql.Tx, int64, int64) error { return nil }
 
-// postgresSearch matches messages.search, a generated tsvector (see the
+// searchText matches messages.search, a generated tsvector (see the
 // migrations) with the words FTS5's unicode61 tokenizer would find, accents
-// removed; or the attached file's name, indexed likewise.
-var postgresSearch = `SELECT ` + messageColumns + `, ` + roomColumns + `,
-		ts_headline('agora_search', m.body || coalesce(' ' || f.name, ''), to_tsquery('agora_search', ?2),
-			'StartSel=` + chat.SnippetStart + `, StopSel=` + chat.SnippetEnd + `, MaxWords=24, MinWords=12, ShortWord=0'),
-		coalesce(p.id, 0), coalesce(p.username, ''), coalesce(p.display_name, '')
-	FROM messages m LEFT JOIN files f ON f.message_id = m.id` + strings.Replace(searchRest, "%s",
-	"(m.search @@ to_tsquery('agora_search', ?2) OR f.search @@ to_tsquery('agora_search', ?2))", 1)
-
-// search makes a tsquery: each word quoted, all of them required, the last
-// a prefix.
-func (postgresEngine) search(words []string) (string, string) {
-	q := make([]string, len(words))
-	for i, w := range words {
-		q[i] = "'" + w + "'"
+// removed; or the attached file's name, indexed likewise. Every word is
+// quoted, so nothing in it is tsquery syntax; a phrase is its words joined
+// by <->.
+func (postgresEngine) searchText(q chat.SearchQuery, arg func(any) string) (from, snippet, where string) {
+	from, snippet = "messages m LEFT JOIN files f ON f.message_id = m.id", plainSnippetSQL
+	var conds []string
+	if q.HasText() {
+		terms := slices.Clone(q.Phrases)
+		for _, w := range q.Words {
+			terms = append(terms, []string{w})
+		}
+		p := arg(tsTerms(terms, q.Prefix && len(q.Words) > 0, " & "))
+		conds = append(conds, "(m.search @@ to_tsquery('agora_search', "+p+") OR f.search @@ to_tsquery('agora_search', "+p+"))")
+		snippet = `ts_headline('agora_search', m.body || coalesce(' ' || f.name, ''), to_tsquery('agora_search', ` + p + `),
+			'StartSel=` + chat.SnippetStart + `, StopSel=` + chat.SnippetEnd + `, MaxWords=24, MinWords=12, ShortWord=0')`
 	}
-	return postgresSearch, strings.Join(q, " & ") + ":*"
+	if len(q.Exclude) > 0 {
+		n := arg(tsTerms(q.Exclude, false, " | "))
+		conds = append(conds, "NOT (coalesce(m.search @@ to_tsquery('agora_search', "+n+"), false) OR coalesce(f.search @@ to_tsquery('agora_search', "+n+"), false))")
+	}
+	return from, snippet, strings.Join(conds, " AND ")
+}
+
+// tsTerms quotes each term (a word, or a phrase's words joined by <->) for
+// to_tsquery, the last as a prefix if asked, joined by op.
+func tsTerms(terms [][]string, prefix bool, op string) string {
+	q := make([]string, len(terms))
+	for i, t := range terms {
+		ws := make([]string, len(t))
+		for j, w := range t {
+			ws[j] = "'" + w + "'"
+		}
+		q[i] = "(" + strings.Join(ws, " <-> ") + ")"
+	}
+	if prefix && len(q) > 0 {
+		last := terms[len(terms)-1]
+		q[len(q)-1] = "'" + last[0] + "':*"
+	}
+	return strings.Join(q, op)
 }
 
 // snippet marks a cut with "…", as FTS5 does: ts_headline cuts without

@@ -130,7 +130,7 @@ func TestRoomChangesOnBothEngines(t *testing.T) {
 
 		// Deleting takes the room and its messages out of search; the rest
 		// of the index stays right.
-		if hits, _ := s.Search(ctx, ann.ID, "findme", 10); len(hits) != 2 {
+		if hits, _ := search(s, ann.ID, "findme"); len(hits) != 2 {
 			t.Fatalf("before deleting, %d hits", len(hits))
 		}
 		if err := s.DeleteRoom(ctx, room.ID); err != nil {
@@ -139,7 +139,7 @@ func TestRoomChangesOnBothEngines(t *testing.T) {
 		if _, err := s.RoomBySlug(ctx, "plans"); chat.ErrorCode(err) != chat.ENotFound {
 			t.Errorf("the deleted room: %v", err)
 		}
-		hits, err := s.Search(ctx, ann.ID, "findme", 10)
+		hits, err := search(s, ann.ID, "findme")
 		if err != nil || len(hits) != 1 || hits[0].Message.Body != "findme beta" {
 			t.Errorf("after deleting, search finds %+v, %v", hits, err)
 		}
@@ -189,7 +189,7 @@ func TestDeletingARoomKeepsTheIndexExact(t *testing.T) {
 	if err := s.DeleteRoom(ctx, room.ID); err != nil {
 		t.Fatal(err)
 	}
-	if hits, _ := s.Search(ctx, ann.ID, "budget", 10); len(hits) != 0 {
+	if hits, _ := search(s, ann.ID, "budget"); len(hits) != 0 {
 		t.Errorf("the deleted room's file is still found: %+v", hits)
 	}
 	raw, err := sql.Open("sqlite", path)

@@ -6,10 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
+
+	"agora/chat"
 )
 
 // sqliteEngine is SQLite's part of the store: one file, a single writer
@@ -67,20 +70,43 @@ func (sqliteEngine) indexBatch(ctx context.Context, tx *sql.Tx, first, last int6
 	return err
 }
 
-var sqliteSearch = `SELECT ` + messageColumns + `, ` + roomColumns + `,
-		snippet(messages_fts, 0, char(2), char(3), '…', 24),
-		coalesce(p.id, 0), coalesce(p.username, ''), coalesce(p.display_name, '')
-	FROM messages_fts f
-	JOIN messages m ON m.id = f.rowid` + strings.Replace(searchRest, "%s", "messages_fts MATCH ?2", 1)
-
-// search quotes each word for FTS5 (so nothing in it is syntax), the last a
-// prefix.
-func (sqliteEngine) search(words []string) (string, string) {
-	q := make([]string, len(words))
-	for i, w := range words {
-		q[i] = `"` + w + `"`
+// searchText matches FTS5's index, whose content is a text message's body
+// with its file's name (0007). Every word is quoted, so nothing in it is
+// FTS5's syntax; a phrase is quoted whole; exclusions are NOT (...), or,
+// with nothing to match, the messages the index does not find for them.
+func (sqliteEngine) searchText(q chat.SearchQuery, arg func(any) string) (from, snippet, where string) {
+	exclude := ftsTerms(q.Exclude, false, " OR ")
+	if !q.HasText() {
+		if exclude != "" {
+			where = "m.id NOT IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH " + arg(exclude) + ")"
+		}
+		return "messages m", plainSnippetSQL, where
 	}
-	return sqliteSearch, strings.Join(q, " ") + "*"
+	terms := slices.Clone(q.Phrases)
+	for _, w := range q.Words {
+		terms = append(terms, []string{w})
+	}
+	// The last word typed is the one that may be a prefix: put it last.
+	match := ftsTerms(terms, q.Prefix && len(q.Words) > 0, " ")
+	if exclude != "" {
+		match = "(" + match + ") NOT (" + exclude + ")"
+	}
+	return "messages_fts f JOIN messages m ON m.id = f.rowid",
+		"snippet(messages_fts, 0, char(2), char(3), '…', 24)",
+		"messages_fts MATCH " + arg(match)
+}
+
+// ftsTerms quotes each term (a word or a phrase) for FTS5, the last as a
+// prefix if asked, joined by sep.
+func ftsTerms(terms [][]string, prefix bool, sep string) string {
+	q := make([]string, len(terms))
+	for i, t := range terms {
+		q[i] = `"` + strings.Join(t, " ") + `"`
+	}
+	if prefix && len(q) > 0 {
+		q[len(q)-1] += "*"
+	}
+	return strings.Join(q, sep)
 }
 
 // FTS5 marks a cut with "…" itself.

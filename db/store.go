@@ -87,11 +87,12 @@ type engine interface {
 	// indexBatch indexes the new messages with ids in [first, last] for
 	// search, where the index does not follow the table by itself.
 	indexBatch(ctx context.Context, tx *sql.Tx, first, last int64) error
-	// search is the query that finds messages with words (?1 the reader's
-	// user id, ?2 the text query, ?3 the limit; the columns are
-	// messageColumns, roomColumns, the snippet and the direct
-	// conversation's peer) and its text query.
-	search(words []string) (query, arg string)
+	// searchText is how the engine finds messages by their words: the
+	// FROM clause (naming the message m), the snippet column and a
+	// condition, for q's words, phrases and exclusions; arg adds an
+	// argument and gives its placeholder. A q without words or phrases
+	// gives a snippet of the body and at most the exclusions' condition.
+	searchText(q chat.SearchQuery, arg func(any) string) (from, snippet, where string)
 	// snippet finishes a snippet the engine made for body.
 	snippet(body, s string) string
 	// isUniqueViolation reports whether err is the engine refusing a

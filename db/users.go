@@ -191,3 +191,26 @@ func (s *Store) UserByID(ctx context.Context, id int64) (chat.User, error) {
 	}
 	return u, nil
 }
+
+// People lists the active accounts (not guests) whose username or display
+// name holds pattern (a LIKE pattern over lower case, escaped with \), by
+// username: the quick switcher's people.
+func (s *Store) People(ctx context.Context, pattern string, limit int) ([]chat.User, error) {
+	rows, err := s.query(ctx, `SELECT `+userColumns+` FROM users
+		WHERE deactivated_at IS NULL AND is_guest = 0
+			AND (lower(username) LIKE ?1 ESCAPE '\' OR lower(display_name) LIKE ?1 ESCAPE '\')
+		ORDER BY lower(username) LIMIT ?2`, pattern, limit)
+	if err != nil {
+		return nil, fmt.Errorf("people: %w", err)
+	}
+	defer rows.Close()
+	var out []chat.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("people: %w", err)
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}

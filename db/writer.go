@@ -483,7 +483,7 @@ func insertMessage(ctx context.Context, b *batch, m chat.Message) (chat.Message,
 	// transaction; anything else is refused by an archived room.
 	var change any
 	if m.Change != nil {
-		c, err := applyRoomChange(ctx, b, m.RoomID, *m.Change)
+		c, err := applyRoomChange(ctx, b, m.RoomID, m.AuthorID, *m.Change)
 		if err != nil {
 			return chat.Message{}, false, err
 		}
@@ -545,7 +545,7 @@ func insertMessage(ctx context.Context, b *batch, m chat.Message) (chat.Message,
 
 // applyRoomChange writes a notice's change to its room, and returns the
 // change as the notice stores it.
-func applyRoomChange(ctx context.Context, b *batch, roomID int64, c chat.RoomChange) (string, error) {
+func applyRoomChange(ctx context.Context, b *batch, roomID, pinner int64, c chat.RoomChange) (string, error) {
 	r, err := b.room(ctx, roomID)
 	if err != nil {
 		return "", err
@@ -553,6 +553,12 @@ func applyRoomChange(ctx context.Context, b *batch, roomID int64, c chat.RoomCha
 	enc, err := json.Marshal(c)
 	if err != nil {
 		return "", err
+	}
+	if c.Pin != nil {
+		// Checked before anything is written: a refusal leaves nothing.
+		if err := pinnable(ctx, b, roomID, *c.Pin); err != nil {
+			return "", err
+		}
 	}
 	var failed error
 	set := func(q string, args ...any) {
@@ -574,11 +580,34 @@ func applyRoomChange(ctx context.Context, b *batch, roomID int64, c chat.RoomCha
 		}
 		r.archived = *c.Archived
 	}
+	if p := c.Pin; p != nil && p.Pinned {
+		set(`INSERT INTO pins (message_id, room_id, user_id, pinned_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (message_id) DO NOTHING`, p.Message, roomID, pinner, b.now)
+	} else if p != nil {
+		set("DELETE FROM pins WHERE message_id = ?", p.Message)
+	}
 	if failed != nil {
 		// What was set before the failure stands: the batch cannot commit.
 		return "", &partialWrite{failed}
 	}
 	return string(enc), nil
+}
+
+// pinnable refuses a pin in an archived room, of a message of another
+// room, or of one that is not a live text message (unpinning one deleted
+// since is fine).
+func pinnable(ctx context.Context, b *batch, roomID int64, p chat.PinChange) error {
+	if err := b.writable(ctx, roomID); err != nil {
+		return err
+	}
+	m, err := b.message(ctx, p.Message)
+	if err != nil {
+		return err
+	}
+	if m.RoomID != roomID || (p.Pinned && !chat.CanReact(m)) {
+		return chat.Errorf(chat.EInvalid, "Only a message of the room that is not deleted can be pinned.")
+	}
+	return nil
 }
 
 // partialWrite is a failure after a request wrote part of itself: the batch

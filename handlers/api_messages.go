@@ -124,6 +124,11 @@ func readPost(c echo.Context) (apiPost, error) {
 	if in.Body == nil {
 		return in, chat.Errorf(chat.EInvalid, "The message needs a body.")
 	}
+	if cmd, _, ok := chat.ParseCommand(*in.Body); ok {
+		if err := cmd.Check(); err != nil {
+			return in, err
+		}
+	}
 	if _, err := chat.ValidateBody(*in.Body); err != nil {
 		return in, err
 	}
@@ -154,12 +159,17 @@ func (s *Server) handleAPIPost(c echo.Context) error {
 }
 
 func (s *Server) postAPIMessage(c echo.Context, u chat.User, room chat.Room, in apiPost) error {
-	m, created, err := s.sendMessage(c.Request().Context(), u, room, *in.Body, in.ClientMsgID)
+	res, err := s.compose(c.Request().Context(), u, room, *in.Body, in.ClientMsgID)
 	if chat.ErrorCode(err) == chat.ERateLimit {
 		return tooFast(c, s.postLimits.Delay(strconv.FormatInt(u.ID, 10)), chat.ErrorMessage(err))
 	}
 	if err != nil {
 		return err
+	}
+	m, created := res.msg, res.created
+	if res.command != "" && m.ID == 0 {
+		// A command that sent no message: what it did.
+		return c.JSON(http.StatusOK, apiCommand{Command: res.command, Said: res.said})
 	}
 	if created {
 		return c.JSON(http.StatusCreated, toAPIMessage(m, room))
@@ -168,6 +178,13 @@ func (s *Server) postAPIMessage(c echo.Context, u chat.User, room chat.Room, in 
 		return chat.Errorf(chat.EConflict, "That client_msg_id was used for a message elsewhere; use a fresh one for every message.")
 	}
 	return c.JSON(http.StatusOK, toAPIMessage(m, room))
+}
+
+// apiCommand is the answer to a body that was a command sending no message
+// (/topic, /invite, /leave, /help).
+type apiCommand struct {
+	Command string `json:"command"`
+	Said    string `json:"said"`
 }
 
 // apiMessageFor loads the message in the path: one in a room the user cannot

@@ -532,7 +532,7 @@ func TestAPIEditDeleteAndReactHaveTheFormsRights(t *testing.T) {
 	if len(reacted.Reactions) != 0 {
 		t.Fatalf("second toggle left %+v", reacted.Reactions)
 	}
-	r = carlAPI.call("POST", path+"/reactions", map[string]string{"emoji": "🦄"})
+	r = carlAPI.call("POST", path+"/reactions", map[string]string{"emoji": "🦄🦄"})
 	expectAPI(t, r, http.StatusUnprocessableEntity)
 
 	// An admin may delete anyone's message, as with the form.

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -189,5 +190,44 @@ func TestProfileTheme(t *testing.T) {
 	expectStatus(t, ann.post("/settings/profile", url.Values{"theme": {"system"}}), http.StatusSeeOther)
 	if strings.Contains(ann.get("/").body, "data-theme=") {
 		t.Error("back to the system's theme, the page still pins one")
+	}
+}
+
+// The emoji picker without JavaScript: a message's menu links the whole
+// catalogue, searchable by name, and each emoji there is a reaction form;
+// any emoji may be a reaction, anything else is refused.
+func TestEmojiPickerAndAnyEmojiReaction(t *testing.T) {
+	ts := newTestServer(t)
+	ann := ts.client(t).signup("ann")
+	ann.postMessage("general", "react to me")
+	id := strconv.FormatInt(ann.lastMessageIDOf(t, "general"), 10)
+	if !strings.Contains(ann.get("/messages/"+id).body, `href="/emoji?for=`+id+`"`) {
+		t.Error("the message's menu does not lead to every emoji")
+	}
+	all := ann.get("/emoji?for=" + id)
+	expectStatus(t, all, http.StatusOK)
+	if n := strings.Count(all.body, `name="emoji"`); n < 1500 {
+		t.Errorf("the picker offers %d emoji", n)
+	}
+	found := ann.get("/emoji?for=" + id + "&q=flamingo")
+	if !strings.Contains(found.body, `value="🦩"`) || strings.Count(found.body, `name="emoji"`) > 3 || !strings.Contains(found.body, `action="/messages/`+id+`/reactions"`) {
+		t.Fatalf("searching flamingo:\n%.1500s", found.body)
+	}
+	if frag := ann.do("GET", "/emoji?q=party", nil, map[string]string{"HX-Request": "true"}); !strings.HasPrefix(frag.body, `<form id="emoji-results"`) || !strings.Contains(frag.body, "🎉") || !strings.Contains(frag.body, `data-for="composer"`) {
+		t.Errorf("htmx's search gets:\n%.600s", frag.body)
+	}
+	if none := ann.get("/emoji?q=" + url.QueryEscape("no such thing at all")); !strings.Contains(none.body, "No emoji") {
+		t.Error("a search that finds nothing does not say so")
+	}
+	expectStatus(t, ann.get("/emoji?for=minus"), http.StatusUnprocessableEntity)
+
+	expectStatus(t, ann.post("/messages/"+id+"/reactions", url.Values{"emoji": {"🦩"}}), http.StatusSeeOther)
+	if !strings.Contains(ann.get("/rooms/general").body, "🦩") {
+		t.Error("a reaction from the whole catalogue does not show")
+	}
+	for _, bad := range []string{"x", "🦩🦩", "<b>", ""} {
+		if res := ann.post("/messages/"+id+"/reactions", url.Values{"emoji": {bad}}); res.status != http.StatusUnprocessableEntity {
+			t.Errorf("reaction %q: %d", bad, res.status)
+		}
 	}
 }

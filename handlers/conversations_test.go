@@ -13,6 +13,8 @@ import (
 
 	"github.com/coder/websocket"
 	"golang.org/x/net/html"
+
+	"agora/chat"
 )
 
 // lastMessage returns the id of the newest message on a room page.
@@ -505,7 +507,7 @@ func TestGuests(t *testing.T) {
 	expectStatus(t, g.post("/rooms", url.Values{"name": {"guestroom"}}), http.StatusForbidden)
 	expectStatus(t, g.get("/dm/ann"), http.StatusForbidden)
 	// A guest account has no password to log in with.
-	guests, err := ts.store.Search(context.Background(), 1, "guest", 10)
+	guests, err := ts.store.Search(context.Background(), 1, chat.SearchQuery{Words: []string{"guest"}}, 10)
 	if err != nil {
 		t.Fatal(err)
 	}

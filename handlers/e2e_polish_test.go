@@ -335,3 +335,55 @@ func avatarFixture(t *testing.T) []byte {
 	}
 	return buf.Bytes()
 }
+
+// TestE2EEmojiPickerByKeyboard: the composer's emoji button opens the
+// picker, a search finds an emoji by name, arrow keys and Enter put it in
+// the message box at the cursor; a message's "All emoji…" opens it to react
+// with any emoji, and the reaction shows. Keys only; axe is clean with the
+// dialog open.
+func TestE2EEmojiPickerByKeyboard(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	srv := newServer(t)
+	alice := newBrowser(t, ctx, "alice", true)
+	alice.signUp(srv, "alice")
+	alice.openRoom(srv, "general")
+	alice.sendComposed("pick an emoji for me", "pick an emoji")
+	id := alice.messageIDOf("pick an emoji")
+
+	alice.do("type, then focus the emoji button",
+		chromedp.SendKeys(chromedp.ID("body"), "party "),
+		chromedp.Focus(chromedp.ID("emoji-button")))
+	alice.do("Enter on the emoji button", pressEnterKey)
+	alice.waitJS("the picker open, its search focused, its grid in", `document.querySelector("#emoji-dialog").open && document.activeElement.id === "emoji-q" && document.querySelectorAll("#emoji-results button").length > 1500`, liveWait)
+	alice.checkAxe("the emoji picker")
+	alice.shots("emoji-picker")
+	alice.do("search for party", chromedp.SendKeys(chromedp.ID("emoji-q"), "party"))
+	alice.waitJS("party popper found", `(b => b.length > 0 && b.length < 10 && [...b].some(x => x.value === "🎉"))(document.querySelectorAll("#emoji-results button"))`, liveWait)
+	alice.tabTo("#emoji-results button", 3)
+	for range 5 {
+		if evalJS[string](alice, `document.activeElement.value`) == "🎉" {
+			break
+		}
+		alice.do("ArrowRight", pressKey("ArrowRight", "ArrowRight", 39, false))
+	}
+	alice.do("Enter on 🎉", pressEnterKey)
+	alice.waitJS("🎉 in the composer, the picker closed", `!document.querySelector("#emoji-dialog").open && document.activeElement.id === "body" && document.activeElement.value === "party 🎉"`, liveWait)
+
+	// A reaction with any emoji, from the message's menu.
+	alice.do("empty the composer", chromedp.Evaluate[chromedp.Void](`document.querySelector("#body").value = ""`))
+	alice.do("focus the Members button", chromedp.Focus(chromedp.CSS(".room-menu summary")))
+	alice.tabTo("#"+id, 1)
+	alice.tabTo("#"+id+" .more", 1)
+	alice.do("Enter on the actions", pressEnterKey)
+	alice.waitJS("the menu", fmt.Sprintf(`!!document.querySelector(%s)`, jsString("#"+id+" .menu")), liveWait)
+	alice.do("open more reactions", chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector(%s).open = true`, jsString("#"+id+" .more-emoji"))))
+	alice.tabTo("#"+id+" .all-emoji", 40)
+	alice.do("Enter on All emoji", pressEnterKey)
+	alice.waitJS("the picker for the message", fmt.Sprintf(`document.querySelector("#emoji-dialog").open && document.querySelector('#emoji-results').dataset.for === %s`, jsString(strings.TrimPrefix(id, "message-"))), liveWait)
+	alice.do("search for flamingo", chromedp.SendKeys(chromedp.ID("emoji-q"), "flamingo"))
+	alice.waitJS("the flamingo found", `(b => b.length === 1 && b[0].value === "🦩")(document.querySelectorAll("#emoji-results button"))`, liveWait)
+	alice.tabTo("#emoji-results button", 3)
+	alice.do("Enter on 🦩", pressEnterKey)
+	alice.waitJS("the 🦩 reaction on the message, the picker closed", fmt.Sprintf(`!document.querySelector("#emoji-dialog").open && (document.querySelector(%s)?.textContent || "").includes("🦩")`, jsString("#"+id+" .reactions")), liveWait)
+}

@@ -307,7 +307,7 @@ func TestGroupsAndGuests(t *testing.T) {
 		t.Fatalf("a guest's request added %v to design", got)
 	}
 	g.postMessage("general", "who made this? @design")
-	hits, err := ts.store.Search(context.Background(), 1, "who made this", 10)
+	hits, err := ts.store.Search(context.Background(), 1, chat.SearchQuery{Words: []string{"who", "made", "this"}}, 10)
 	if err != nil || len(hits) != 1 {
 		t.Fatalf("the guest's message: %v, %v", hits, err)
 	}

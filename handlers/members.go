@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -20,35 +21,45 @@ func (s *Server) handleAddMember(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if _, err := s.addMember(ctx, u, a, c.FormValue("username")); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/rooms/"+a.room.Slug)
+}
+
+// addMember adds the user named (with or without @) to the room, by u (the
+// form and /invite): only who may invite, only someone who could read the
+// room as a member. It reports whether they were added (false: already in).
+func (s *Server) addMember(ctx context.Context, u chat.User, a access, name string) (bool, error) {
 	room := a.room
 	if !a.Invite {
-		return a.deny("Only members can add people to " + views.RoomTitle(room) + ".")
+		return false, a.deny("Only members can add people to " + views.RoomTitle(room) + ".")
 	}
-	name := strings.TrimPrefix(strings.TrimSpace(c.FormValue("username")), "@")
+	name = strings.TrimPrefix(strings.TrimSpace(name), "@")
 	other, err := s.store.UserByUsername(ctx, name)
 	if err != nil {
-		return err
+		return false, err
 	}
 	// Nobody is made a member of a room they could not read as one.
 	if !chat.Access(other, room, true).Read {
 		if chat.Guest(other) {
-			return chat.Errorf(chat.EInvalid, "Guests cannot join private rooms.")
+			return false, chat.Errorf(chat.EInvalid, "Guests cannot join private rooms.")
 		}
-		return chat.Errorf(chat.EInvalid, "%s cannot be added to %s.", other.Username, views.RoomTitle(room))
+		return false, chat.Errorf(chat.EInvalid, "%s cannot be added to %s.", other.Username, views.RoomTitle(room))
 	}
 	if !s.noticeLimits.Allow(strconv.FormatInt(u.ID, 10)) {
-		return errTooManyNotices
+		return false, errTooManyNotices
 	}
 	added, err := s.store.Join(ctx, room.ID, other.ID)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if added {
 		if err := s.notice(ctx, other, room, u.Name()+" added "+other.Name()+" to "+views.RoomTitle(room)); err != nil {
-			return err
+			return false, err
 		}
 	}
-	return c.Redirect(http.StatusSeeOther, "/rooms/"+room.Slug)
+	return added, nil
 }
 
 // handleRemoveMember lets the creator of a private room (or an admin) take
@@ -104,9 +115,18 @@ func (s *Server) handleLeave(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := s.leaveRoom(ctx, u, a); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/")
+}
+
+// leaveRoom takes u out of the room (the form and /leave), with a notice;
+// their sockets there close. Not a member: nothing to do.
+func (s *Server) leaveRoom(ctx context.Context, u chat.User, a access) error {
 	room := a.room
 	if !a.member {
-		return c.Redirect(http.StatusSeeOther, "/")
+		return nil
 	}
 	if !a.Leave {
 		return a.deny("You cannot leave " + views.RoomTitle(room) + ".")
@@ -122,5 +142,5 @@ func (s *Server) handleLeave(c echo.Context) error {
 		return err
 	}
 	s.closer.CloseUserInRoom(room.ID, u.ID, live.ClosePolicy, "you left this room")
-	return c.Redirect(http.StatusSeeOther, "/")
+	return nil
 }

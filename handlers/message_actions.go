@@ -31,16 +31,26 @@ func (s *Server) handleMessage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	room := a.room
-	canEdit, canDelete := a.CanEdit(u, m), a.CanDelete(u, m)
-	if isHTMX(c) {
-		return render(c, http.StatusOK, views.MessageMenu(m, room, canEdit, canDelete))
-	}
-	p, err := s.page(c, "Message", room.ID)
+	return s.renderMenu(c, u, m, a, "")
+}
+
+// renderMenu shows the reader's actions on m: the menu in place (htmx), or
+// the message's page; said is what the last action did.
+func (s *Server) renderMenu(c echo.Context, u chat.User, m chat.Message, a access, said string) error {
+	pinned, saved, err := s.store.Marks(c.Request().Context(), u.ID, m.ID)
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, views.MessagePage(p, room, m, canEdit, canDelete))
+	act := views.MenuActions{CanEdit: a.CanEdit(u, m), CanDelete: a.CanDelete(u, m), CanPin: a.CanPin(m),
+		Pinned: pinned, Saved: saved, Said: said}
+	if isHTMX(c) {
+		return render(c, http.StatusOK, views.MessageMenu(m, a.room, act))
+	}
+	p, err := s.page(c, "Message", a.room.ID)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.MessagePage(p, a.room, m, act))
 }
 
 func (s *Server) handleViewMessage(c echo.Context) error {

@@ -170,7 +170,7 @@ func (s *Server) handlePostMessage(c echo.Context) error {
 	}
 	room := a.room
 	body := c.FormValue("body")
-	_, _, err = s.sendMessage(c.Request().Context(), u, room, body, c.FormValue("client_msg_id"))
+	res, err := s.compose(c.Request().Context(), u, room, body, c.FormValue("client_msg_id"))
 	switch code := chat.ErrorCode(err); code {
 	case "":
 	case chat.EInvalid, chat.ERateLimit:
@@ -181,6 +181,13 @@ func (s *Server) handlePostMessage(c echo.Context) error {
 	}
 	if isHTMX(c) {
 		return c.NoContent(http.StatusNoContent)
+	}
+	switch {
+	case res.left:
+		return c.Redirect(http.StatusSeeOther, "/")
+	case res.command != "" && res.msg.ID == 0:
+		// The room again, saying what the command did.
+		return s.adminDone(c, "/rooms/"+room.Slug, res.said)
 	}
 	return c.Redirect(http.StatusSeeOther, "/rooms/"+room.Slug)
 }

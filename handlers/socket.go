@@ -450,7 +450,12 @@ func (s *Server) handleFrame(ctx context.Context, sub *live.Subscriber, room cha
 	var err error
 	switch f.Headers["HX-Trigger"] {
 	case "composer":
-		_, _, err = s.sendMessage(ctx, u, room, f.Body, f.ClientMsgID)
+		var res composed
+		res, err = s.compose(ctx, u, room, f.Body, f.ClientMsgID)
+		if err == nil && res.command != "" && res.msg.ID == 0 && !res.left {
+			// Told to the caller alone; the text leaves their composer.
+			sub.Send(live.Frame{Data: renderBytes(views.CommandSaid(f.ClientMsgID, res.said))})
+		}
 	case "typing-signal":
 		var a access
 		if a, err = s.accessTo(ctx, u, room); err == nil && !a.Post {

@@ -57,6 +57,7 @@ type accountStore interface {
 	NameLooksTaken(ctx context.Context, name string, except int64) (bool, error)
 	CreatePasswordLink(ctx context.Context, userID int64, tokenHash []byte, expires time.Time) error
 	PasswordLinkUser(ctx context.Context, tokenHash []byte) (chat.User, error)
+	People(ctx context.Context, pattern string, limit int) ([]chat.User, error)
 	RevokeInvite(ctx context.Context, id int64) error
 	RevokeToken(ctx context.Context, userID, tokenID int64) error
 	SessionUser(ctx context.Context, tokenHash []byte) (chat.User, error)
@@ -109,17 +110,21 @@ type messageStore interface {
 	EventsSince(ctx context.Context, after int64, limit int) ([]chat.Event, error)
 	LatestEventID(ctx context.Context) (int64, error)
 	LatestID(ctx context.Context, roomID int64) (int64, error)
+	Marks(ctx context.Context, userID, messageID int64) (pinned, saved bool, err error)
 	MessageByID(ctx context.Context, id int64) (chat.Message, error)
 	Messages(ctx context.Context, roomID, before int64, limit int) ([]chat.Message, error)
 	MessagesAfter(ctx context.Context, roomID, after int64, limit int) ([]chat.Message, error)
 	MessagesAround(ctx context.Context, roomID, id int64, limit int) ([]chat.Message, error)
 	OnCommit(fn func([]chat.Event))
+	Pins(ctx context.Context, userID, roomID int64, limit int) ([]chat.SearchHit, error)
 	RoomSeq(ctx context.Context, roomID int64) (int64, error)
 	RoomSeqs(ctx context.Context, ids []int64) (map[int64]int64, error)
 	RoomVersion(ctx context.Context, roomID int64) (seq, people int64, err error)
-	Search(ctx context.Context, userID int64, q string, limit int) ([]chat.SearchHit, error)
+	Saved(ctx context.Context, userID int64, limit int) ([]chat.SearchHit, error)
+	Search(ctx context.Context, userID int64, q chat.SearchQuery, limit int) ([]chat.SearchHit, error)
 	SeqAt(ctx context.Context, roomID, id int64) (int64, error)
 	ToggleReaction(ctx context.Context, id int64, by chat.User, emoji string) (chat.Message, error)
+	ToggleSaved(ctx context.Context, userID, messageID int64) (bool, error)
 }
 
 // fileStore is what handlers ask of files and the storage they take.

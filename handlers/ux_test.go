@@ -243,12 +243,12 @@ func TestShortcodesAndMoreReactions(t *testing.T) {
 	id, _ := attr(last, "data-id")
 	res := c.post("/messages/"+id+"/reactions", url.Values{"emoji": {"🚀"}})
 	expectStatus(t, res, http.StatusSeeOther)
-	res = c.post("/messages/"+id+"/reactions", url.Values{"emoji": {"🦄"}})
+	res = c.post("/messages/"+id+"/reactions", url.Values{"emoji": {"🦄🦄"}})
 	expectStatus(t, res, http.StatusUnprocessableEntity)
 	page = doc(t, c.get("/rooms/general").body)
 	body := text(byID(page, "message-"+id))
 	if !strings.Contains(body, "🚀 1") || strings.Contains(body, "🦄") {
-		t.Errorf("after reacting with 🚀 and 🦄 the message reads %q", body)
+		t.Errorf("after reacting with 🚀 and 🦄🦄 the message reads %q", body)
 	}
 	// The menu offers the six at once and the rest a click away.
 	menu := c.get("/messages/" + id)

@@ -139,6 +139,7 @@ type RoomView struct {
 	ClientMsgID string // fresh for every render: a resend of the same form is stored once
 	Draft       string // the text of a refused message, kept for another try
 	Error       string
+	Said        string // what the reader's last command did, told beside the composer
 	// Clock is how the reader's times and days are shown (see Clock); Now
 	// is when the page is made (the zero time: the clock's).
 	Clock Clock
@@ -314,7 +315,8 @@ func reactionUsers(r chat.Reaction) string { return strings.Join(r.Users, " ") }
 
 func reactionCount(r chat.Reaction) string { return strconv.Itoa(len(r.Users)) }
 
-// reactionsOf returns the message's reactions in the order of the offered set.
+// reactionsOf returns the message's reactions: those of the offered set in
+// its order, then any other emoji in the order they came.
 func reactionsOf(m chat.Message) []chat.Reaction {
 	out := make([]chat.Reaction, 0, len(m.Reactions))
 	for _, e := range chat.ReactionEmoji {
@@ -324,35 +326,12 @@ func reactionsOf(m chat.Message) []chat.Reaction {
 			}
 		}
 	}
-	return out
-}
-
-// snippetPart is a run of a search snippet, matched or not.
-type snippetPart struct {
-	text string
-	hit  bool
-}
-
-// snippetParts cuts a snippet at the markers SQLite put around matches.
-func snippetParts(s string) []snippetPart {
-	var parts []snippetPart
-	hit := false
-	for s != "" {
-		marker := chat.SnippetStart
-		if hit {
-			marker = chat.SnippetEnd
+	for _, r := range m.Reactions {
+		if len(r.Users) > 0 && !slices.Contains(chat.ReactionEmoji, r.Emoji) {
+			out = append(out, r)
 		}
-		i := strings.Index(s, marker)
-		if i < 0 {
-			parts = append(parts, snippetPart{text: s, hit: hit})
-			break
-		}
-		if i > 0 {
-			parts = append(parts, snippetPart{text: s[:i], hit: hit})
-		}
-		s, hit = s[i+len(marker):], !hit
 	}
-	return parts
+	return out
 }
 
 // hitURL opens a search hit in its room, scrolled to the message.
