@@ -387,3 +387,33 @@ func TestE2EEmojiPickerByKeyboard(t *testing.T) {
 	alice.do("Enter on 🦩", pressEnterKey)
 	alice.waitJS("the 🦩 reaction on the message, the picker closed", fmt.Sprintf(`!document.querySelector("#emoji-dialog").open && (document.querySelector(%s)?.textContent || "").includes("🦩")`, jsString("#"+id+" .reactions")), liveWait)
 }
+
+// TestE2EMenuClickedAsItAppears: a reaction clicked the moment the actions
+// menu is swapped in is posted by htmx, in place; the page is not loaded
+// again (with htmx's settle delay, the new form was the browser's for 20 ms
+// and a quick click posted it as a page load).
+func TestE2EMenuClickedAsItAppears(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	srv := newServer(t)
+	alice := newBrowser(t, ctx, "alice", true)
+	alice.signUp(srv, "alice")
+	alice.openRoom(srv, "general")
+	alice.sendComposed("click me fast", "click me fast")
+	id := alice.messageIDOf("click me fast")
+	// The click comes from a MutationObserver: as soon as the menu's first
+	// reaction is in the page, before anything else runs.
+	alice.do("watch for the menu", chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => {
+		window.samePage = true;
+		const m = document.getElementById(%s);
+		new MutationObserver((_, o) => {
+			const b = m.querySelector(".menu form button");
+			if (b) { o.disconnect(); b.click(); }
+		}).observe(m, {childList: true, subtree: true});
+	})()`, jsString(id))))
+	alice.showActions(id)
+	alice.waitJS("the reaction shown", fmt.Sprintf(`!!document.querySelector(%s)`, jsString("#"+id+" .reactions .reaction")), liveWait)
+	if !evalJS[bool](alice, `window.samePage === true`) {
+		t.Fatal("the reaction was posted as a page load")
+	}
+}
