@@ -64,3 +64,35 @@ type GroupMember struct {
 	User   User
 	Member bool
 }
+
+// Stats is what the admins' dashboard shows of a span of whole days (UTC):
+// each day's activity and storage, oldest first, and the span's totals.
+// A message counts on the day it was written (a deleted one too: it was
+// written); notices do not. People are the authors who wrote that day, bots
+// aside.
+type Stats struct {
+	Days         []DayStats
+	Messages     int64 // written in the span
+	ActivePeople int64 // who wrote in the span, each once
+	BusiestRooms []RoomStats
+	StorageBytes int64 // the files kept now
+	Files        int64
+}
+
+// DayStats is one day of Stats. StorageBytes is what the files kept now
+// took at the day's end: a file deleted since counts on no day.
+type DayStats struct {
+	Day          time.Time // its midnight, UTC
+	Messages     int64
+	ActivePeople int64
+	StorageBytes int64
+}
+
+// RoomStats is a room with how many messages were written in it in the
+// span of Stats. Direct conversations are never listed.
+type RoomStats struct {
+	Slug     string
+	Name     string
+	Private  bool
+	Messages int64
+}

@@ -167,7 +167,3 @@ func (s *Server) adminUsersError(c echo.Context, err error) error {
 	}
 	return s.renderAdminUsers(c, statusOf[code], "", chat.ErrorMessage(err))
 }
-
-func (s *Server) handleAdminHome(c echo.Context) error {
-	return c.Redirect(http.StatusSeeOther, "/admin/users")
-}

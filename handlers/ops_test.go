@@ -308,7 +308,10 @@ func TestClientAbortIsNotAnError(t *testing.T) {
 // the others see it go offline; a client that keeps reading stays.
 func TestHeartbeatClosesSilentClients(t *testing.T) {
 	m := metrics.New()
-	ts := startServerConfig(t, live.HubConfig{}, handlers.Config{Metrics: m, PingEvery: 100 * time.Millisecond})
+	// A pong has as long as the interval to come back: a second, so that
+	// bob's, answered by a reader the race detector slows on a loaded
+	// machine, is not taken for silence (100 ms was, once in a while).
+	ts := startServerConfig(t, live.HubConfig{}, handlers.Config{Metrics: m, PingEvery: time.Second})
 	ms := httptest.NewServer(m.Handler())
 	defer ms.Close()
 	ann, bob := ts.client(t).signup("ann"), ts.client(t).signup("bob")

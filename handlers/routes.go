@@ -139,6 +139,7 @@ func (s *Server) routes() {
 	api.POST("/messages/:id/save", s.handleAPISave)
 	api.GET("/rooms/:slug/pins", s.handleAPIPins)
 	api.GET("/saved", s.handleAPISaved)
+	api.GET("/admin/stats", s.handleAPIAdminStats)
 
 	// Every admin route is in this group, behind its one guard.
 	admin := auth.Group("/admin", s.requireAdmin)

@@ -155,6 +155,7 @@ type adminStore interface {
 	SetAdmin(ctx context.Context, userID int64, admin bool) error
 	SetDeactivated(ctx context.Context, userID int64, deactivated bool) error
 	SetStorageLimit(ctx context.Context, userID, maxBytes int64) error
+	Stats(ctx context.Context, from time.Time, days, rooms int) (chat.Stats, error)
 	StorageByUser(ctx context.Context) ([]db.UserStorage, error)
 	Users(ctx context.Context) ([]chat.User, error)
 }

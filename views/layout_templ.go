@@ -535,7 +535,7 @@ func sidebar(p Page) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		if chat.MayAdminister(*p.User) {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 50, "<a href=\"/admin/users\" id=\"admin-link\" class=\"me-link\">Admin</a>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 50, "<a href=\"/admin\" id=\"admin-link\" class=\"me-link\">Admin</a>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
