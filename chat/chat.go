@@ -104,11 +104,48 @@ type Message struct {
 	// page of the room, and every one catching up later, updates its header
 	// in the room's own order.
 	Change *RoomChange
+	// ThreadID is the root of the thread a reply belongs to; 0 for a
+	// message of the room itself. InRoom says a reply was also sent to the
+	// room's list.
+	ThreadID int64
+	InRoom   bool
+	// Thread is, for a root, its replies' summary (nil while it has none);
+	// for a reply, its root's summary as it stands after the reply.
+	Thread *ThreadSummary
 	// Spans is the body parsed (chat/markup.Message does it, and sets
 	// Mentions from the same parse): a text message is parsed once when it
 	// is sent, and the store, the renderer and notifications use the
 	// result. nil until parsed, as for a message read from the store.
 	Spans []Span
+}
+
+// ThreadSummary is what a root shows of its thread: how many replies, when
+// the last one came, and the latest few who replied.
+type ThreadSummary struct {
+	RootID   int64
+	Count    int
+	LastAt   time.Time
+	Repliers []User // newest first, at most MaxRepliers; Username and DisplayName only
+}
+
+// MaxRepliers is how many repliers' faces a thread's summary shows.
+const MaxRepliers = 3
+
+// IsReply reports whether the message belongs to a thread.
+func (m Message) IsReply() bool { return m.ThreadID != 0 }
+
+// InRoomList reports whether the message shows in its room's list: every
+// message but a reply not also sent to the room.
+func (m Message) InRoomList() bool { return m.ThreadID == 0 || m.InRoom }
+
+// NavThread is a thread a user follows, as their feed counts it.
+type NavThread struct {
+	RootID   int64
+	Room     Room
+	Member   bool // of the root's room
+	Unread   int  // replies by others after the user's last read
+	LatestID int64
+	LastAt   time.Time // of its last reply; zero when it has none
 }
 
 // Span is one piece of a message body: text, a link, a mention, code, bold

@@ -34,6 +34,10 @@ const (
 	UserJoined = "joined" // they became a member of the room
 	UserLeft   = "left"   // they are no longer a member
 	UserNotify = "notify" // they changed the room's notification level
+	// UserThreadRead: they read the thread Thread up to UpTo.
+	UserThreadRead = "thread-read"
+	// UserFollow: they began or stopped following the thread Thread.
+	UserFollow = "follow"
 )
 
 // UserEvent is a change of one user's relation to a room: the sidebars of
@@ -42,5 +46,6 @@ type UserEvent struct {
 	Kind   string
 	UserID int64
 	RoomID int64
-	UpTo   int64 // for UserRead: the id of the last message read
+	UpTo   int64 // for UserRead and UserThreadRead: the id of the last message read
+	Thread int64 // for UserThreadRead and UserFollow: the thread's root
 }

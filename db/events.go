@@ -96,10 +96,7 @@ func (s *Store) eventReactions(ctx context.Context, events []chat.Event) error {
 			msgs = append(msgs, e.Message)
 		}
 	}
-	if err := withReactions(ctx, s.query, msgs); err != nil {
-		return err
-	}
-	if err := withFiles(ctx, s.query, msgs); err != nil {
+	if err := withDetails(ctx, s.query, msgs); err != nil {
 		return err
 	}
 	for i := range events {

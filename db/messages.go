@@ -12,17 +12,23 @@ import (
 )
 
 const messageColumns = `m.id, m.room_id, m.kind, m.author_id, u.username, u.display_name, u.is_guest, u.is_bot, m.body,
-	coalesce(m.client_msg_id, ''), m.seq, m.created_at, m.edited_at, m.deleted_at, m.room_change, u.avatar_at, m.mention_groups`
+	coalesce(m.client_msg_id, ''), m.seq, m.created_at, m.edited_at, m.deleted_at, m.room_change, u.avatar_at, m.mention_groups,
+	coalesce(m.thread_id, 0), m.in_room, m.reply_count, m.last_reply_at`
 
 func scanMessage(row interface{ Scan(...any) error }, extra ...any) (chat.Message, error) {
 	var m chat.Message
 	var created int64
 	var edited, deleted sql.NullInt64
 	var change, groups sql.NullString
+	var replies int
+	var lastReply sql.NullInt64
 	err := row.Scan(append([]any{&m.ID, &m.RoomID, &m.Kind, &m.AuthorID, &m.Author, &m.AuthorName, &m.AuthorGuest, &m.AuthorBot, &m.Body,
-		&m.ClientMsgID, &m.Seq, &created, &edited, &deleted, &change, &m.AuthorAvatar, &groups}, extra...)...)
+		&m.ClientMsgID, &m.Seq, &created, &edited, &deleted, &change, &m.AuthorAvatar, &groups, &m.ThreadID, &m.InRoom, &replies, &lastReply}, extra...)...)
 	if err != nil {
 		return chat.Message{}, err
+	}
+	if replies > 0 {
+		m.Thread = &chat.ThreadSummary{RootID: m.ID, Count: replies, LastAt: fromNullDB(lastReply)}
 	}
 	if change.Valid {
 		m.Change = new(chat.RoomChange)
@@ -54,10 +60,7 @@ func (s *Store) MessageByID(ctx context.Context, id int64) (chat.Message, error)
 		return chat.Message{}, fmt.Errorf("message by id: %w", err)
 	}
 	msgs := []chat.Message{m}
-	if err := withReactions(ctx, s.query, msgs); err != nil {
-		return chat.Message{}, err
-	}
-	if err := withFiles(ctx, s.query, msgs); err != nil {
+	if err := withDetails(ctx, s.query, msgs); err != nil {
 		return chat.Message{}, err
 	}
 	return msgs[0], nil
@@ -84,7 +87,7 @@ func (s *Store) Messages(ctx context.Context, roomID, before int64, limit int) (
 	}
 	msgs, err := s.queryMessages(ctx, `SELECT * FROM (SELECT `+messageColumns+`
 		FROM messages m JOIN users u ON u.id = m.author_id
-		WHERE m.room_id = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?) AS page ORDER BY id`, roomID, before, limit)
+		WHERE m.room_id = ? AND m.id < ? AND `+inRoomList+` ORDER BY m.id DESC LIMIT ?) AS page ORDER BY id`, roomID, before, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list messages: %w", err)
 	}
@@ -95,12 +98,20 @@ func (s *Store) Messages(ctx context.Context, roomID, before int64, limit int) (
 func (s *Store) MessagesAfter(ctx context.Context, roomID, after int64, limit int) ([]chat.Message, error) {
 	msgs, err := s.queryMessages(ctx, `SELECT `+messageColumns+`
 		FROM messages m JOIN users u ON u.id = m.author_id
-		WHERE m.room_id = ? AND m.id > ? ORDER BY m.id LIMIT ?`, roomID, after, limit)
+		WHERE m.room_id = ? AND m.id > ? AND `+inRoomList+` ORDER BY m.id LIMIT ?`, roomID, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list messages after: %w", err)
 	}
 	return msgs, nil
 }
+
+// inRoomList keeps the messages a room's list shows (m being messages):
+// replies stay in their thread unless also sent to the room.
+const inRoomList = "(m.thread_id IS NULL OR m.in_room = 1)"
+
+// inRoomListX is inRoomList for messages named x: a reply in a thread
+// counts in its thread (for those who follow it), not in the room's badge.
+const inRoomListX = "(x.thread_id IS NULL OR x.in_room = 1)"
 
 func (s *Store) queryMessages(ctx context.Context, query string, args ...any) ([]chat.Message, error) {
 	rows, err := s.query(ctx, query, args...)
@@ -120,10 +131,19 @@ func (s *Store) queryMessages(ctx context.Context, query string, args ...any) ([
 		return nil, err
 	}
 	rows.Close()
-	if err := withReactions(ctx, s.query, msgs); err != nil {
-		return nil, err
+	return msgs, withDetails(ctx, s.query, msgs)
+}
+
+// withDetails fills in what msgs carry beside their row: reactions, files
+// and thread summaries.
+func withDetails(ctx context.Context, query querier, msgs []chat.Message) error {
+	if err := withReactions(ctx, query, msgs); err != nil {
+		return err
 	}
-	return msgs, withFiles(ctx, s.query, msgs)
+	if err := withFiles(ctx, query, msgs); err != nil {
+		return err
+	}
+	return withThreads(ctx, query, msgs)
 }
 
 // mentionGroups is how a message's Groups are stored: NULL for none.

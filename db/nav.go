@@ -16,9 +16,9 @@ import (
 func (s *Store) Nav(ctx context.Context, userID int64) ([]chat.NavRoom, error) {
 	rows, err := s.query(ctx, `SELECT `+roomColumns+`, m.user_id IS NOT NULL,
 			coalesce((SELECT count(*) FROM messages x WHERE x.room_id = r.id AND x.id > m.last_read_id
-				AND x.author_id != m.user_id AND x.kind = 'text' AND x.deleted_at IS NULL), 0),
+				AND x.author_id != m.user_id AND x.kind = 'text' AND x.deleted_at IS NULL AND `+inRoomListX+`), 0),
 			coalesce((SELECT count(*) FROM mentions mn JOIN messages x ON x.id = mn.message_id
-				WHERE mn.user_id = m.user_id AND x.room_id = r.id AND x.id > m.last_read_id AND x.deleted_at IS NULL), 0),
+				WHERE mn.user_id = m.user_id AND x.room_id = r.id AND x.id > m.last_read_id AND x.deleted_at IS NULL AND `+inRoomListX+`), 0),
 			coalesce(p.id, 0), coalesce(p.username, ''), coalesce(p.display_name, ''),
 			coalesce((SELECT max(x.id) FROM messages x WHERE x.room_id = r.id), 0), coalesce(m.notify, '')
 		FROM rooms r

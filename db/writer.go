@@ -122,6 +122,12 @@ func (s *Store) DeleteMessage(ctx context.Context, id int64, by chat.User) (chat
 		if _, err := b.tx.ExecContext(ctx, "UPDATE messages SET body = '', deleted_at = ? WHERE id = ?", b.now, id); err != nil {
 			return m, "", err
 		}
+		if m.ThreadID != 0 {
+			// The root counts the replies its thread shows.
+			if _, err := b.tx.ExecContext(ctx, "UPDATE messages SET reply_count = reply_count - 1 WHERE id = ? AND reply_count > 0", m.ThreadID); err != nil {
+				return m, "", err
+			}
+		}
 		for _, q := range []string{"DELETE FROM mentions WHERE message_id = ?", "DELETE FROM reactions WHERE message_id = ?",
 			"DELETE FROM files WHERE message_id = ?"} {
 			if _, err := b.tx.ExecContext(ctx, q, id); err != nil {
@@ -260,6 +266,7 @@ type batch struct {
 	authors map[int64]chat.User
 	rooms   map[int64]*batchRoom
 	events  []chat.Event
+	users   []chat.UserEvent // per-user changes (follows, thread reads) it made
 }
 
 // batchRoom is a room as a batch sees it: read once per batch, and written
@@ -337,10 +344,7 @@ func (b *batch) message(ctx context.Context, id int64) (chat.Message, error) {
 	query := func(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
 		return b.tx.QueryContext(ctx, q, args...)
 	}
-	if err := withReactions(ctx, query, msgs); err != nil {
-		return chat.Message{}, err
-	}
-	err = withFiles(ctx, query, msgs)
+	err = withDetails(ctx, query, msgs)
 	return msgs[0], err
 }
 
@@ -350,23 +354,31 @@ func (b *batch) message(ctx context.Context, id int64) (chat.Message, error) {
 // transaction instead, so a batch it refused is written again one request
 // per transaction. A commit whose outcome is unknown fails them all.
 func (s *Store) commitBatch(reqs []*writeReq) {
-	events, again, err := s.writeBatch(reqs)
+	events, users, again, err := s.writeBatch(reqs)
 	if err != nil && again && len(reqs) > 1 {
-		events, err = nil, nil
+		events, users, err = nil, nil, nil
 		for _, r := range reqs {
-			ev, _, rerr := s.writeBatch([]*writeReq{r})
+			ev, us, _, rerr := s.writeBatch([]*writeReq{r})
 			if rerr != nil {
 				failed(r, rerr)
 			}
 			events = append(events, ev...)
+			users = append(users, us...)
 		}
 	}
 	if err != nil {
 		for _, r := range reqs {
 			failed(r, err)
 		}
-	} else if s.onCommit != nil && len(events) > 0 {
-		s.onCommit(events)
+	} else {
+		if s.onCommit != nil && len(events) > 0 {
+			s.onCommit(events)
+		}
+		if s.onUser != nil {
+			for _, ev := range users {
+				s.onUser(ev)
+			}
+		}
 	}
 	for _, r := range reqs {
 		close(r.done)
@@ -384,11 +396,11 @@ func failed(r *writeReq, err error) {
 // writeBatch runs reqs in one transaction and returns the events it
 // committed. When it fails, again says whether the transaction is known
 // not to have committed, so that writing the requests again is safe.
-func (s *Store) writeBatch(reqs []*writeReq) (events []chat.Event, again bool, err error) {
+func (s *Store) writeBatch(reqs []*writeReq) (events []chat.Event, users []chat.UserEvent, again bool, err error) {
 	ctx := context.Background()
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, true, err
+		return nil, nil, true, err
 	}
 	defer tx.Rollback()
 	b := &batch{
@@ -400,12 +412,12 @@ func (s *Store) writeBatch(reqs []*writeReq) (events []chat.Event, again bool, e
 		},
 	}
 	if err := s.fillBatch(ctx, b, reqs); err != nil {
-		return nil, true, err
+		return nil, nil, true, err
 	}
 	if err := tx.Commit(); err != nil {
-		return nil, s.engine.isRolledBack(err), err
+		return nil, nil, s.engine.isRolledBack(err), err
 	}
-	return b.events, false, nil
+	return b.events, b.users, false, nil
 }
 
 func (s *Store) fillBatch(ctx context.Context, b *batch, reqs []*writeReq) error {
@@ -460,8 +472,8 @@ func (s *Store) fillBatch(ctx context.Context, b *batch, reqs []*writeReq) error
 // The statements of the write path are prepared once on the writer
 // connection: preparing them for every row was a third of a message's cost.
 const (
-	insertMessageSQL = `INSERT INTO messages (room_id, author_id, kind, body, client_msg_id, created_at, seq, room_change, mention_groups)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`
+	insertMessageSQL = `INSERT INTO messages (room_id, author_id, kind, body, client_msg_id, created_at, seq, room_change, mention_groups, thread_id, in_room)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`
 	messageAuthorSQL = "SELECT " + userColumns + " FROM users WHERE id = ?"
 	insertEventSQL   = "INSERT INTO events (room_id, seq, kind, message_id, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id"
 	roomSeqSQL       = "SELECT seq, archived_at IS NOT NULL FROM rooms WHERE id = ?"
@@ -491,11 +503,25 @@ func insertMessage(ctx context.Context, b *batch, m chat.Message) (chat.Message,
 	} else if err := b.writable(ctx, m.RoomID); err != nil {
 		return chat.Message{}, false, err
 	}
+	var rootAuthor int64
+	if m.ThreadID != 0 {
+		root, author, err := b.threadRoot(ctx, m.RoomID, m.ThreadID)
+		if err != nil {
+			return chat.Message{}, false, err
+		}
+		m.ThreadID, rootAuthor = root, author
+	} else {
+		m.InRoom = false
+	}
+	var threadID any
+	if m.ThreadID != 0 {
+		threadID = m.ThreadID
+	}
 	seq, err := b.nextSeq(ctx, m.RoomID)
 	if err != nil {
 		return chat.Message{}, false, err
 	}
-	err = b.stmts.insert.QueryRowContext(ctx, m.RoomID, m.AuthorID, m.Kind, m.Body, clientID, b.now, seq, change, mentionGroups(m.Groups)).Scan(&m.ID)
+	err = b.stmts.insert.QueryRowContext(ctx, m.RoomID, m.AuthorID, m.Kind, m.Body, clientID, b.now, seq, change, mentionGroups(m.Groups), threadID, m.InRoom).Scan(&m.ID)
 	if err != nil {
 		b.rooms[m.RoomID].seq = seq - 1 // not used: the next change takes it
 	}
@@ -537,6 +563,11 @@ func insertMessage(ctx context.Context, b *batch, m chat.Message) (chat.Message,
 	}
 	m.Author, m.AuthorName, m.AuthorGuest, m.AuthorBot, m.AuthorAvatar = author.Username, author.Name(), author.IsGuest, author.IsBot, author.Avatar
 	m.CreatedAt = fromDB(b.now)
+	if m.ThreadID != 0 {
+		if err := b.addReply(ctx, &m, rootAuthor); err != nil {
+			return chat.Message{}, false, &partialWrite{err}
+		}
+	}
 	if err := b.event(ctx, chat.EventMessage, m, seq); err != nil {
 		return chat.Message{}, false, &partialWrite{err}
 	}
