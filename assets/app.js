@@ -1056,6 +1056,7 @@
   });
 
   function afterChange() {
+    dedupeReplies();
     localTimes();
     decorate();
     rove();
@@ -1068,6 +1069,37 @@
     var now = JSON.stringify(sidebarCounts());
     if (now !== JSON.stringify(lastCounts)) sidebarChanged();
   }
+
+  // ---- Threads ----------------------------------------------------------
+
+  // A reply the server took (htmx posts the reply composer: 204) comes
+  // back over the socket: the composer empties, with a fresh id for the
+  // next one. A refused one keeps its text (the reason shows above it).
+  document.addEventListener("htmx:afterRequest", function (e) {
+    var f = e.detail.elt;
+    if (!f || f.id !== "reply-composer" || !e.detail.successful) return;
+    f.elements.body.value = "";
+    f.elements.client_msg_id.value = newClientID();
+    var err = $("#reply-error");
+    if (err) err.textContent = "";
+  });
+
+  // A reconnect catches up from the room's list, so a reply the open
+  // thread already shows may come again: the first copy stays.
+  function dedupeReplies() {
+    var seen = {};
+    $$("#thread-replies > [id]").forEach(function (el) {
+      if (seen[el.id]) el.remove(); else seen[el.id] = true;
+    });
+  }
+
+  // In the reply box, Enter sends (Shift+Enter is a new line), as in the composer.
+  document.addEventListener("keydown", function (e) {
+    var t = e.target;
+    if (!t || t.id !== "reply-body" || e.key !== "Enter" || e.shiftKey || e.altKey || e.ctrlKey || e.metaKey || e.isComposing) return;
+    e.preventDefault();
+    if (t.value.trim() !== "") t.form.requestSubmit();
+  });
 
   document.addEventListener("htmx:afterSettle", afterChange);
   document.addEventListener("htmx:wsAfterMessage", function () { afterChange(); refused(); });

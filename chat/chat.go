@@ -125,7 +125,7 @@ type ThreadSummary struct {
 	RootID   int64
 	Count    int
 	LastAt   time.Time
-	Repliers []User // newest first, at most MaxRepliers; Username and DisplayName only
+	Repliers []User // newest first, at most MaxRepliers; Username, DisplayName and Avatar only
 }
 
 // MaxRepliers is how many repliers' faces a thread's summary shows.

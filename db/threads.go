@@ -45,16 +45,16 @@ func withThreads(ctx context.Context, query querier, msgs []chat.Message) error 
 		if t.Count == 0 {
 			continue
 		}
-		rows, err := query(ctx, `SELECT u.username, u.display_name FROM messages x JOIN users u ON u.id = x.author_id
+		rows, err := query(ctx, `SELECT u.username, u.display_name, u.avatar_at FROM messages x JOIN users u ON u.id = x.author_id
 			WHERE x.thread_id = ? AND x.deleted_at IS NULL
-			GROUP BY u.id, u.username, u.display_name ORDER BY max(x.id) DESC LIMIT 3`, id)
+			GROUP BY u.id, u.username, u.display_name, u.avatar_at ORDER BY max(x.id) DESC LIMIT 3`, id)
 		if err != nil {
 			return fmt.Errorf("thread repliers: %w", err)
 		}
 		t.Repliers = t.Repliers[:0]
 		for rows.Next() {
 			var u chat.User
-			if err := rows.Scan(&u.Username, &u.DisplayName); err != nil {
+			if err := rows.Scan(&u.Username, &u.DisplayName, &u.Avatar); err != nil {
 				rows.Close()
 				return fmt.Errorf("thread repliers: %w", err)
 			}

@@ -25,6 +25,9 @@ type apiMessage struct {
 	EditedAt    *time.Time    `json:"edited_at"`
 	Deleted     bool          `json:"deleted"`
 	Reactions   []apiReaction `json:"reactions"`
+	ThreadID    *int64        `json:"thread_id"`    // the root of a reply's thread; null for a message of the room
+	AlsoToRoom  bool          `json:"also_to_room"` // a reply also shown in the room's list
+	ReplyCount  int           `json:"reply_count"`  // a root's replies
 }
 
 type apiReaction struct {
@@ -45,6 +48,12 @@ func toAPIMessage(m chat.Message, room chat.Room) apiMessage {
 	for _, r := range m.Reactions {
 		out.Reactions = append(out.Reactions, apiReaction{Emoji: r.Emoji, Users: r.Users})
 	}
+	if m.ThreadID != 0 {
+		id := m.ThreadID
+		out.ThreadID, out.AlsoToRoom = &id, m.InRoom
+	} else if m.Thread != nil {
+		out.ReplyCount = m.Thread.Count
+	}
 	return out
 }
 
@@ -55,6 +64,8 @@ type apiMessages struct {
 type apiPost struct {
 	Body        *string `json:"body"`
 	ClientMsgID string  `json:"client_msg_id"`
+	ThreadID    int64   `json:"thread_id"`    // a reply in that message's thread
+	AlsoToRoom  bool    `json:"also_to_room"` // a reply shown in the room's list too
 }
 
 // apiRoomFor loads the room in the path for reading: a private room (or
@@ -90,12 +101,9 @@ func (s *Server) listMessages(c echo.Context, room chat.Room) error {
 	if before > 0 && after > 0 {
 		return chat.Errorf(chat.EInvalid, "Ask for messages before an id or after one, not both.")
 	}
-	limit := apiPageSize
-	if v := c.QueryParam("limit"); v != "" {
-		if limit, err = strconv.Atoi(v); err != nil || limit < 1 {
-			return chat.Errorf(chat.EInvalid, "limit is a number from 1 to %d.", apiMaxPage)
-		}
-		limit = min(limit, apiMaxPage)
+	limit, err := apiLimit(c)
+	if err != nil {
+		return err
 	}
 	ctx := c.Request().Context()
 	var msgs []chat.Message
@@ -123,6 +131,9 @@ func readPost(c echo.Context) (apiPost, error) {
 	}
 	if in.Body == nil {
 		return in, chat.Errorf(chat.EInvalid, "The message needs a body.")
+	}
+	if in.ThreadID < 0 {
+		return in, chat.Errorf(chat.EInvalid, "thread_id must be a message id.")
 	}
 	if cmd, _, ok := chat.ParseCommand(*in.Body); ok {
 		if err := cmd.Check(); err != nil {
@@ -159,7 +170,7 @@ func (s *Server) handleAPIPost(c echo.Context) error {
 }
 
 func (s *Server) postAPIMessage(c echo.Context, u chat.User, room chat.Room, in apiPost) error {
-	res, err := s.compose(c.Request().Context(), u, room, *in.Body, in.ClientMsgID)
+	res, err := s.compose(c.Request().Context(), u, room, *in.Body, in.ClientMsgID, inThread{root: in.ThreadID, inRoom: in.AlsoToRoom})
 	if chat.ErrorCode(err) == chat.ERateLimit {
 		return tooFast(c, s.postLimits.Delay(strconv.FormatInt(u.ID, 10)), chat.ErrorMessage(err))
 	}
@@ -185,6 +196,47 @@ func (s *Server) postAPIMessage(c echo.Context, u chat.User, room chat.Room, in 
 type apiCommand struct {
 	Command string `json:"command"`
 	Said    string `json:"said"`
+}
+
+// handleAPIReplies lists a thread's replies oldest first: ?after= (a
+// reply's id) and ?limit= page through them. A reply's id stands for its
+// root's thread.
+func (s *Server) handleAPIReplies(c echo.Context) error {
+	u, _ := userFrom(c)
+	root, a, err := s.threadRoot(c, u)
+	if err != nil {
+		return err
+	}
+	after, err := optionalID(c, "after")
+	if err != nil {
+		return err
+	}
+	limit, err := apiLimit(c)
+	if err != nil {
+		return err
+	}
+	msgs, err := s.store.Replies(c.Request().Context(), root.ID, after, limit)
+	if err != nil {
+		return err
+	}
+	out := apiMessages{Messages: make([]apiMessage, 0, len(msgs))}
+	for _, m := range msgs {
+		out.Messages = append(out.Messages, toAPIMessage(m, a.room))
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// apiLimit reads ?limit=: the page size, apiPageSize unless asked.
+func apiLimit(c echo.Context) (int, error) {
+	v := c.QueryParam("limit")
+	if v == "" {
+		return apiPageSize, nil
+	}
+	limit, err := strconv.Atoi(v)
+	if err != nil || limit < 1 {
+		return 0, chat.Errorf(chat.EInvalid, "limit is a number from 1 to %d.", apiMaxPage)
+	}
+	return min(limit, apiMaxPage), nil
 }
 
 // apiMessageFor loads the message in the path: one in a room the user cannot

@@ -22,13 +22,14 @@ type composed struct {
 
 // compose is the composer's door onto the message path, the same for the
 // socket, the form and the API: a body that starts with "/" is a command,
-// anything else (and "//...", as "/...") a message through sendMessage.
+// anything else (and "//...", as "/...") a message through send, in the
+// thread in names if any (a command acts on the room, wherever it is typed).
 // Webhooks and bots' replies go to sendMessage directly: their text is
 // never a command.
-func (s *Server) compose(ctx context.Context, u chat.User, room chat.Room, body, clientID string) (composed, error) {
+func (s *Server) compose(ctx context.Context, u chat.User, room chat.Room, body, clientID string, in inThread) (composed, error) {
 	cmd, text, ok := chat.ParseCommand(body)
 	if !ok {
-		m, created, err := s.sendMessage(ctx, u, room, text, clientID)
+		m, created, err := s.send(ctx, u, room, text, clientID, nil, in)
 		return composed{msg: m, created: created}, err
 	}
 	res, err := s.runCommand(ctx, u, room, cmd, clientID)

@@ -129,7 +129,7 @@ func (s *Server) handleUpload(c echo.Context) error {
 	if err != nil {
 		return s.uploadFailed(c, u, a, err)
 	}
-	if _, _, err := s.send(ctx, u, room, caption, "", &f); err != nil {
+	if _, _, err := s.send(ctx, u, room, caption, "", &f, inThread{}); err != nil {
 		s.store.DeleteFile(context.WithoutCancel(ctx), f.ID)
 		return s.uploadFailed(c, u, a, err)
 	}

@@ -15,12 +15,16 @@ import (
 )
 
 // backToRoom answers a form post about a message: htmx needs nothing (the
-// change comes back over the socket), a plain browser goes back to the room.
-func backToRoom(c echo.Context, room chat.Room, id int64) error {
+// change comes back over the socket), a plain browser goes back to the room,
+// or to the thread of a reply.
+func backToRoom(c echo.Context, room chat.Room, m chat.Message) error {
 	if isHTMX(c) {
 		return c.NoContent(http.StatusNoContent)
 	}
-	return c.Redirect(http.StatusSeeOther, "/rooms/"+room.Slug+"#message-"+strconv.FormatInt(id, 10))
+	if m.ThreadID != 0 {
+		return c.Redirect(http.StatusSeeOther, threadPath(m.ThreadID)+"#message-"+strconv.FormatInt(m.ID, 10))
+	}
+	return c.Redirect(http.StatusSeeOther, "/rooms/"+room.Slug+"#message-"+strconv.FormatInt(m.ID, 10))
 }
 
 // handleMessage shows what the reader may do with a message: as a menu in
@@ -109,7 +113,7 @@ func (s *Server) handleEdit(c echo.Context) error {
 		// The editor's form becomes the message again.
 		return render(c, http.StatusOK, views.Message(m))
 	}
-	return backToRoom(c, room, m.ID)
+	return backToRoom(c, room, m)
 }
 
 func (s *Server) handleDelete(c echo.Context) error {
@@ -121,7 +125,7 @@ func (s *Server) handleDelete(c echo.Context) error {
 	if m, err = s.deleteMessage(c.Request().Context(), u, a, m); err != nil {
 		return err
 	}
-	return backToRoom(c, a.room, m.ID)
+	return backToRoom(c, a.room, m)
 }
 
 // handleDeletePage asks before deleting, for a browser without JavaScript:
@@ -156,7 +160,7 @@ func (s *Server) handleReaction(c echo.Context) error {
 	if m, err = s.toggleReaction(ctx, u, a, m, emoji); err != nil {
 		return err
 	}
-	return backToRoom(c, a.room, m.ID)
+	return backToRoom(c, a.room, m)
 }
 
 // The changes to a message, for the forms and the API alike: each asks the

@@ -22,12 +22,20 @@ import (
 // once, publish. It reports whether the message is new (false for a resend
 // of a client_msg_id already stored, which returns the stored message).
 func (s *Server) sendMessage(ctx context.Context, u chat.User, room chat.Room, body, clientID string) (chat.Message, bool, error) {
-	return s.send(ctx, u, room, body, clientID, nil)
+	return s.send(ctx, u, room, body, clientID, nil, inThread{})
+}
+
+// inThread is where a message goes in a thread: the root of its thread (0
+// for a message of the room), and whether it is also sent to the room.
+type inThread struct {
+	root   int64
+	inRoom bool
 }
 
 // send is sendMessage with an optional file (stored by Store.CreateFile, not
-// yet sent), which the message carries; its body is then an optional caption.
-func (s *Server) send(ctx context.Context, u chat.User, room chat.Room, body, clientID string, file *chat.File) (chat.Message, bool, error) {
+// yet sent), which the message carries (its body is then an optional
+// caption), and the thread it replies in, if any.
+func (s *Server) send(ctx context.Context, u chat.User, room chat.Room, body, clientID string, file *chat.File, in inThread) (chat.Message, bool, error) {
 	// Asked again for every message, not only when a socket opened: a user
 	// removed, or a room archived, since is stopped at once. (The store
 	// refuses a room archived since, too.)
@@ -55,7 +63,7 @@ func (s *Server) send(ctx context.Context, u chat.User, room chat.Room, body, cl
 	// mentions notified from the same parse); committed, then rendered once
 	// by the relay and delivered.
 	m, err := s.mentionGroups(ctx, u, room, markup.Message(chat.Message{RoomID: room.ID, AuthorID: u.ID, Kind: chat.MessageText,
-		Body: body, ClientMsgID: clientID, File: file}))
+		Body: body, ClientMsgID: clientID, File: file, ThreadID: in.root, InRoom: in.inRoom}))
 	if err != nil {
 		return chat.Message{}, false, err
 	}
@@ -130,22 +138,25 @@ func (r eventRenderer) Render(e chat.Event) live.Event {
 	// (the store, another node).
 	e.Message = markup.Message(e.Message)
 	if e.IsUpdate() {
-		ev.Data = s.renderFrame(views.MessageUpdate(e.Message, e.Seq))
+		ev.Data = s.renderFrame(views.UpdateFrame(e.Message, e.Seq))
 		return ev
 	}
 	ev.MsgID = e.Message.ID
-	ev.Data = s.renderFrame(views.MessageFrame(e.Message))
+	ev.Data = s.renderFrame(views.NewMessageFrame(e.Message))
 	if ch := e.Message.Change; ch != nil && (ch.Name != "" || ch.Archived != nil) {
 		ev.Relist = true // renamed, archived or open again: listed anew
 	}
 	if e.Message.Kind == chat.MessageText {
-		ev.Unread, ev.Author = true, e.Message.AuthorID
+		// A reply counts for those who follow its thread; in the room's
+		// badge only when it was sent to the room too.
+		ev.Unread, ev.Author = e.Message.InRoomList(), e.Message.AuthorID
 		ev.Mentioned = e.Message.Mentions
 		if len(e.Message.GroupMembers) > 0 {
 			// Those a group mention reached: known when it was sent (the
 			// store keeps them as mentions, for the counts read later).
 			ev.Mentioned = append(slices.Clip(ev.Mentioned), e.Message.GroupMembers...)
 		}
+		ev.Thread = e.Message.ThreadID
 	}
 	return ev
 }
@@ -154,8 +165,13 @@ func (r eventRenderer) Render(e chat.Event) live.Event {
 // user and per tick, never per message (see live's feed).
 type sidebarRenderer struct{}
 
-func (sidebarRenderer) Lists(u chat.User, rooms []chat.NavRoom, current int64, online map[int64]bool) []byte {
-	return renderBytes(views.NavLists(views.Nav{Rooms: rooms, Current: current, Online: online, Creates: chat.MayCreateRooms(u) && chat.MayHoldDMs(u)}, true))
+func (sidebarRenderer) Lists(u chat.User, rooms []chat.NavRoom, current int64, online map[int64]bool, threads int) []byte {
+	return renderBytes(views.NavLists(views.Nav{Rooms: rooms, Current: current, Online: online, Creates: chat.MayCreateRooms(u) && chat.MayHoldDMs(u),
+		Threads: threads}, true))
+}
+
+func (sidebarRenderer) Threads(unread int) []byte {
+	return renderBytes(views.ThreadsCount(unread, true))
 }
 
 func (sidebarRenderer) Counts(room chat.NavRoom) []byte {
@@ -169,8 +185,15 @@ func (s *Server) handlePostMessage(c echo.Context) error {
 		return err
 	}
 	room := a.room
+	in, err := replyTo(c)
+	if err != nil {
+		return err
+	}
+	if in.root != 0 {
+		return s.postReply(c, u, a, in)
+	}
 	body := c.FormValue("body")
-	res, err := s.compose(c.Request().Context(), u, room, body, c.FormValue("client_msg_id"))
+	res, err := s.compose(c.Request().Context(), u, room, body, c.FormValue("client_msg_id"), inThread{})
 	switch code := chat.ErrorCode(err); code {
 	case "":
 	case chat.EInvalid, chat.ERateLimit:

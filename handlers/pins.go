@@ -32,7 +32,7 @@ func (s *Server) handlePin(c echo.Context) error {
 	case c.FormValue("back") == "pins":
 		return c.Redirect(http.StatusSeeOther, "/rooms/"+a.room.Slug+"/pins")
 	}
-	return backToRoom(c, a.room, m.ID)
+	return backToRoom(c, a.room, m)
 }
 
 // togglePin pins m, or unpins it if it is pinned, with a notice by u that
@@ -77,7 +77,7 @@ func (s *Server) handleSave(c echo.Context) error {
 	case c.FormValue("back") == "saved":
 		return c.Redirect(http.StatusSeeOther, "/saved")
 	}
-	return backToRoom(c, a.room, m.ID)
+	return backToRoom(c, a.room, m)
 }
 
 // toggleSaved saves m (which u may read) for u, or unsaves it.

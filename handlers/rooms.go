@@ -118,9 +118,18 @@ var errTooManyNotices = chat.Errorf(chat.ERateLimit, "You are joining and leavin
 // in it. Opening a public room joins it, unless another site's link opened it.
 func (s *Server) roomFor(c echo.Context, u chat.User) (access, error) {
 	a, err := s.pathAccess(c, u)
-	if err != nil || a.member || a.room.Archived {
-		// An archived room is read by whoever may read it, and nobody joins it.
+	if err != nil {
 		return a, err
+	}
+	return s.opened(c, u, a)
+}
+
+// opened is u's standing in a room they open (its page, a thread of it):
+// opening a public room joins it, unless another site's link opened it.
+func (s *Server) opened(c echo.Context, u chat.User, a access) (access, error) {
+	if a.member || a.room.Archived {
+		// An archived room is read by whoever may read it, and nobody joins it.
+		return a, nil
 	}
 	if !a.Join {
 		return a, errNoRoom
@@ -185,18 +194,23 @@ func (s *Server) handleRoom(c echo.Context) error {
 	a, err := s.roomFor(c, u)
 	room := a.room
 	if err == errConfirmJoin {
-		p, err := s.page(c, views.RoomTitle(room), 0)
-		if err != nil {
-			return err
-		}
-		return render(c, http.StatusOK, views.ConfirmOpenPage(p, views.RoomTitle(room),
-			"You are not in "+views.RoomTitle(room)+" yet. Join it to read and post messages.",
-			"/rooms/"+room.Slug+"/join", "Join "+views.RoomTitle(room)))
+		return s.confirmJoin(c, room)
 	}
 	if err != nil {
 		return err
 	}
 	return s.showRoom(c, u, a)
+}
+
+// confirmJoin asks before joining a room another site's link opened.
+func (s *Server) confirmJoin(c echo.Context, room chat.Room) error {
+	p, err := s.page(c, views.RoomTitle(room), 0)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.ConfirmOpenPage(p, views.RoomTitle(room),
+		"You are not in "+views.RoomTitle(room)+" yet. Join it to read and post messages.",
+		"/rooms/"+room.Slug+"/join", "Join "+views.RoomTitle(room)))
 }
 
 // showRoom answers GET for a room or direct conversation: the latest
@@ -227,8 +241,12 @@ func (s *Server) showRoom(c echo.Context, u chat.User, a access) error {
 	return s.renderRoom(c, http.StatusOK, u, a, window{before: before, around: around}, draft, "")
 }
 
-// window is which messages a room page shows: the latest by default.
-type window struct{ before, around int64 }
+// window is which messages a room page shows: the latest by default; and
+// the thread open beside them, if any.
+type window struct {
+	before, around int64
+	thread         *views.ThreadView
+}
 
 // renderRoom renders the room page, with a refused draft and its error when
 // a post failed. Showing the latest messages marks the room read; the
@@ -286,7 +304,11 @@ func (s *Server) renderRoom(c echo.Context, status int, u chat.User, a access, w
 		return err
 	}
 	v.ClientMsgID = clientID[:22]
-	p, err := s.page(c, v.Title(), room.ID)
+	title := v.Title()
+	if v.Thread = w.thread; v.Thread != nil {
+		title = "Thread in " + title
+	}
+	p, err := s.page(c, title, room.ID)
 	if err != nil {
 		return err
 	}

@@ -460,8 +460,12 @@ func (s *Server) nav(ctx context.Context, u chat.User, current int64) (views.Nav
 			j++
 		}
 	}
+	threads, err := s.threadsUnread(ctx, u)
+	if err != nil {
+		return views.Nav{}, err
+	}
 	return views.Nav{Rooms: rooms, Current: current, Online: online,
-		Creates: chat.MayCreateRooms(u) && chat.MayHoldDMs(u)}, nil
+		Creates: chat.MayCreateRooms(u) && chat.MayHoldDMs(u), Threads: threads}, nil
 }
 
 // versionOf fingerprints the static files, so their URLs change when they do

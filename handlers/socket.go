@@ -59,6 +59,10 @@ func (s *Server) handleSocket(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	thread, err := s.socketThread(c, room)
+	if err != nil {
+		return err
+	}
 	// Refused before the upgrade, while a page can still say why.
 	release, refused := s.sockets.acquire(u.ID, c.RealIP())
 	if refused != "" {
@@ -74,7 +78,7 @@ func (s *Server) handleSocket(c echo.Context) error {
 	// From here on the connection is hijacked: never return an error to Echo.
 	conn.SetReadLimit(socketReadLimit)
 	s.touchActive(c.Request().Context(), u) // opening a room is activity: they show as active as they arrive
-	sub, err := s.hub.Subscribe(room.ID, u, sessionFrom(c))
+	sub, err := s.hub.SubscribeThread(room.ID, thread, u, sessionFrom(c))
 	if err != nil {
 		release()
 		conn.Close(websocket.StatusServiceRestart, "server restarting")
@@ -130,7 +134,7 @@ func (s *Server) closeSocket(k *socket, room *chat.Room, code websocket.StatusCo
 	// subscriber first (shutdown, eviction, logout): one close, one reason.
 	k.sub.Close(int(code), reason)
 	<-k.closed
-	s.markReadOnClose(*room, k.sub.User)
+	s.markReadOnClose(*room, k.sub.User, k.sub.Thread)
 }
 
 // openSocket sets up the write side of a socket. (Out of serveSocket, as
@@ -163,12 +167,18 @@ func (k *socket) release() {
 // markReadOnClose marks what arrived while the room was open as seen: it is
 // not unread when the reader moves on. (A function of its own, as is
 // handleFrame: what it needs is not held on the stack of every idle socket.)
-func (s *Server) markReadOnClose(room chat.Room, u chat.User) {
+func (s *Server) markReadOnClose(room chat.Room, u chat.User, thread int64) {
 	mctx, mcancel := context.WithTimeout(context.Background(), writeWait)
 	defer mcancel()
 	latest, err := s.store.LatestID(mctx, room.ID)
 	if err == nil {
 		_, err = s.store.MarkRead(mctx, room.ID, u.ID, latest)
+	}
+	if err == nil && thread != 0 {
+		// The thread open beside the room was read as it came too.
+		if latest, err = s.store.LatestReplyID(mctx, thread); err == nil && latest > 0 {
+			err = s.store.MarkThreadRead(mctx, u.ID, thread, latest)
+		}
 	}
 	if err != nil {
 		s.log.Error("mark read on close", "room", room.Slug, "user", u.Username, "err", err)
@@ -363,12 +373,12 @@ func backlogFrame(events []chat.Event, after int64) []byte {
 		case !e.IsUpdate():
 			if sentNew[m.ID] {
 				m.Seq = lastSeq[m.ID] // it stands as of its last event
-				buf.Write(renderBytes(views.MessageFrame(m)))
+				buf.Write(renderBytes(views.NewMessageFrame(m)))
 			}
 		case sentNew[m.ID], lastSeq[m.ID] != e.Seq:
 			// Sent above as it stands, or changed again later in this backlog.
 		default:
-			buf.Write(renderBytes(views.MessageUpdate(m, e.Seq)))
+			buf.Write(renderBytes(views.UpdateFrame(m, e.Seq)))
 		}
 	}
 	return buf.Bytes()
@@ -451,7 +461,7 @@ func (s *Server) handleFrame(ctx context.Context, sub *live.Subscriber, room cha
 	switch f.Headers["HX-Trigger"] {
 	case "composer":
 		var res composed
-		res, err = s.compose(ctx, u, room, f.Body, f.ClientMsgID)
+		res, err = s.compose(ctx, u, room, f.Body, f.ClientMsgID, inThread{})
 		if err == nil && res.command != "" && res.msg.ID == 0 && !res.left {
 			// Told to the caller alone; the text leaves their composer.
 			sub.Send(live.Frame{Data: renderBytes(views.CommandSaid(f.ClientMsgID, res.said))})

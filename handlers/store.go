@@ -19,6 +19,7 @@ type store interface {
 	accountStore
 	roomStore
 	messageStore
+	threadStore
 	fileStore
 	adminStore
 	botStore
@@ -125,6 +126,17 @@ type messageStore interface {
 	SeqAt(ctx context.Context, roomID, id int64) (int64, error)
 	ToggleReaction(ctx context.Context, id int64, by chat.User, emoji string) (chat.Message, error)
 	ToggleSaved(ctx context.Context, userID, messageID int64) (bool, error)
+}
+
+// threadStore is what handlers ask of threads: their replies, who follows
+// them and how far each has read.
+type threadStore interface {
+	Following(ctx context.Context, userID, rootID int64) (bool, error)
+	LatestReplyID(ctx context.Context, rootID int64) (int64, error)
+	MarkThreadRead(ctx context.Context, userID, rootID, upTo int64) error
+	Replies(ctx context.Context, rootID, after int64, limit int) ([]chat.Message, error)
+	SetFollowing(ctx context.Context, userID, rootID int64, follow bool) error
+	ThreadNav(ctx context.Context, userID int64) ([]chat.NavThread, error)
 }
 
 // fileStore is what handlers ask of files and the storage they take.

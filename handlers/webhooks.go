@@ -192,7 +192,8 @@ func (s *Server) deliverWebhook(ctx context.Context, j chat.Job) error {
 	}
 	// The reply's client id is tied to the message, so a delivery made twice
 	// is answered once.
-	_, _, err = s.sendMessage(ctx, bot.User, job.Room, r.Body, chat.BotReplyIDStart+strconv.FormatInt(job.Message.ID, 10))
+	// A bot mentioned in a thread answers in the thread.
+	_, _, err = s.send(ctx, bot.User, job.Room, r.Body, chat.BotReplyIDStart+strconv.FormatInt(job.Message.ID, 10), nil, inThread{root: job.Message.ThreadID})
 	if err != nil {
 		fail("the reply was refused: " + chat.ErrorMessage(err))
 	}

@@ -60,6 +60,7 @@ type Nav struct {
 	Current int64          // id of the room being shown, or 0
 	Online  map[int64]bool // users with a socket open, for the dots beside direct conversations
 	Creates bool           // may make rooms and direct conversations (guests may not)
+	Threads int            // unread replies in the threads the user follows
 }
 
 // rooms are the rooms the sidebar lists: those the user is a member of.
@@ -148,6 +149,8 @@ type RoomView struct {
 	// with the same ListLook, and RenderedMembers RoomMembers(v) with the
 	// same members online: the page writes them as they are.
 	Rendered, RenderedMembers []byte
+	// Thread, when set, is a thread open beside the room (/threads/{id}).
+	Thread *ThreadView
 }
 
 // ListLook is everything of one reader that RoomMessages depends on besides

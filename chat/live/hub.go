@@ -44,6 +44,8 @@ type Event struct {
 	Unread    bool
 	Author    int64
 	Mentioned []string // lower-case usernames the new message mentions
+	// Thread is the root of a new reply: those who follow the thread count it.
+	Thread int64
 	// Relist says the room changed how sidebars list it: renamed, archived
 	// or opened again.
 	Relist bool
@@ -182,8 +184,15 @@ func (h *Hub) dropRoomLocked(roomID int64) {
 // published to the room from now on, in order, until it is closed, and its
 // user's sidebar as it changes (see StartFeed).
 func (h *Hub) Subscribe(roomID int64, user chat.User, session string) (*Subscriber, error) {
+	return h.SubscribeThread(roomID, 0, user, session)
+}
+
+// SubscribeThread is Subscribe for a page that has a thread of the room
+// open beside it: its replies are read as they come, not counted unread.
+func (h *Hub) SubscribeThread(roomID, thread int64, user chat.User, session string) (*Subscriber, error) {
 	s := &Subscriber{
 		RoomID:  roomID,
+		Thread:  thread,
 		User:    user,
 		Session: session,
 		userKey: strings.ToLower(user.Username),

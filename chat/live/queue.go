@@ -11,6 +11,7 @@ import (
 // queue up in it until its writer drains them.
 type Subscriber struct {
 	RoomID  int64
+	Thread  int64 // the root of the thread open beside the room, or 0
 	User    chat.User
 	Session string // which session opened it, so logging out can close it
 

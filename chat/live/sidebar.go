@@ -25,6 +25,8 @@ import (
 // stand: the store.
 type SidebarSource interface {
 	Nav(ctx context.Context, userID int64) ([]chat.NavRoom, error)
+	// ThreadNav lists the threads the user follows with their unread counts.
+	ThreadNav(ctx context.Context, userID int64) ([]chat.NavThread, error)
 }
 
 // SidebarRenderer renders the sidebar's fragments. The same bytes go to
@@ -32,10 +34,13 @@ type SidebarSource interface {
 type SidebarRenderer interface {
 	// Lists renders the whole lists for a socket with room current open,
 	// to replace its own.
-	Lists(u chat.User, rooms []chat.NavRoom, current int64, online map[int64]bool) []byte
+	Lists(u chat.User, rooms []chat.NavRoom, current int64, online map[int64]bool, threads int) []byte
 	// Counts renders a room's unread and mention counts, to replace them
 	// wherever the room is listed.
 	Counts(r chat.NavRoom) []byte
+	// Threads renders the unread replies of the threads the user follows,
+	// to replace the Threads entry's count.
+	Threads(unread int) []byte
 }
 
 const (
@@ -57,6 +62,7 @@ type feed struct {
 	users  map[int64]*userFeed
 	rooms  map[int64]map[*userFeed]struct{} // room -> the loaded feeds that count it
 	peers  map[int64]map[*userFeed]struct{} // user -> the loaded feeds listing a conversation with them
+	thrds  map[int64]map[*userFeed]struct{} // thread root -> the loaded feeds that follow it
 	dirty  []*userFeed
 	recent []newMessage // a ring of the last recentLen new messages
 	next   int
@@ -66,6 +72,8 @@ type feed struct {
 type newMessage struct {
 	room, id, author int64
 	mentioned        []string
+	unread           bool  // counts in its room's badge
+	thread           int64 // the root of a reply: counts for the thread's followers
 }
 
 // userFeed is one user's sidebar state on this node.
@@ -78,6 +86,10 @@ type userFeed struct {
 	queued bool           // in feed.dirty
 	rooms  []chat.NavRoom // as listed, in order; their counts are in counts
 	counts map[int64]*roomCount
+	// threads are the counts of the threads the user follows (and may
+	// read), by root; threadsChanged says their total is to be sent.
+	threads        map[int64]*roomCount
+	threadsChanged bool
 	// What the next tick sends: the counts of changed rooms; the whole
 	// lists to fresh sockets (just opened), or to all when redraw.
 	changed map[int64]struct{}
@@ -105,6 +117,7 @@ func (c *roomCount) apply(r chat.NavRoom) chat.NavRoom {
 func (h *Hub) StartFeed(src SidebarSource, r SidebarRenderer, onErr func(error)) {
 	h.feed = &feed{src: src, render: r, onErr: onErr, users: make(map[int64]*userFeed),
 		rooms: make(map[int64]map[*userFeed]struct{}), peers: make(map[int64]map[*userFeed]struct{}),
+		thrds: make(map[int64]map[*userFeed]struct{}),
 		recent: make([]newMessage, recentLen)}
 	go h.feedLoop()
 }
@@ -185,6 +198,14 @@ func (f *feed) unindexLocked(uf *userFeed) {
 			}
 		}
 	}
+	for id := range uf.threads {
+		if set := f.thrds[id]; set != nil {
+			delete(set, uf)
+			if len(set) == 0 {
+				delete(f.thrds, id)
+			}
+		}
+	}
 	for _, r := range uf.rooms {
 		if r.IsDM() {
 			if set := f.peers[r.Peer.ID]; set != nil {
@@ -199,7 +220,7 @@ func (f *feed) unindexLocked(uf *userFeed) {
 
 // event moves the counts a room event changes.
 func (f *feed) event(ev Event) {
-	if !ev.Unread && !ev.Relist {
+	if !ev.Unread && !ev.Relist && ev.Thread == 0 {
 		return
 	}
 	f.mu.Lock()
@@ -213,20 +234,58 @@ func (f *feed) event(ev Event) {
 		}
 		return
 	}
-	m := newMessage{room: ev.RoomID, id: ev.MsgID, author: ev.Author, mentioned: ev.Mentioned}
+	m := newMessage{room: ev.RoomID, id: ev.MsgID, author: ev.Author, mentioned: ev.Mentioned, unread: ev.Unread, thread: ev.Thread}
 	f.recent[f.next%recentLen] = m
 	f.next++
-	for uf := range f.rooms[ev.RoomID] {
-		if uf.count(m) {
-			f.markLocked(uf)
+	if m.unread {
+		for uf := range f.rooms[ev.RoomID] {
+			if uf.countRoom(m) {
+				f.markLocked(uf)
+			}
+		}
+	}
+	if m.thread != 0 {
+		for uf := range f.thrds[m.thread] {
+			if uf.countThread(m) {
+				f.markLocked(uf)
+			}
 		}
 	}
 }
 
-// count adds a new message to the user's counts of its room, unless it is
-// theirs, was counted by the store already, or the user has the room open
-// (they are reading it as it comes).
+// count adds a new message to the user's counts: of its room, and of its
+// thread for a reply.
 func (uf *userFeed) count(m newMessage) bool {
+	changed := m.unread && uf.countRoom(m)
+	return (m.thread != 0 && uf.countThread(m)) || changed
+}
+
+// countThread adds a new reply to the count of its thread, unless it is the
+// user's, was counted by the store already, or the user has the thread open.
+func (uf *userFeed) countThread(m newMessage) bool {
+	c := uf.threads[m.thread]
+	if c == nil || m.id <= c.snap || m.author == uf.user.ID {
+		return false
+	}
+	for _, s := range uf.socks {
+		if s.Thread == m.thread {
+			return false
+		}
+	}
+	c.ids = append(c.ids, m.id)
+	if len(c.ids) > maxIDs {
+		c.unread += maxIDs / 2
+		c.snap = c.ids[maxIDs/2-1]
+		c.ids = slices.Delete(c.ids, 0, maxIDs/2)
+	}
+	uf.threadsChanged = true
+	return true
+}
+
+// countRoom adds a new message to the user's counts of its room, unless it
+// is theirs, was counted by the store already, or the user has the room
+// open (they are reading it as it comes).
+func (uf *userFeed) countRoom(m newMessage) bool {
 	c := uf.counts[m.room]
 	if c == nil || m.id <= c.snap || m.author == uf.user.ID {
 		return false
@@ -280,8 +339,22 @@ func (f *feed) user(ev chat.UserEvent) {
 		c.ids = slices.DeleteFunc(c.ids, func(id int64) bool { return id <= ev.UpTo })
 		c.mids = slices.DeleteFunc(c.mids, func(id int64) bool { return id <= ev.UpTo })
 		uf.changed[ev.RoomID] = struct{}{}
-	case chat.UserJoined, chat.UserLeft:
-		uf.reload = true // a room comes into the lists or leaves them
+	case chat.UserThreadRead:
+		c := uf.threads[ev.Thread]
+		if c == nil {
+			return
+		}
+		if ev.UpTo >= c.snap {
+			c.unread = 0
+		} else if c.unread > 0 {
+			uf.reload = true
+		}
+		c.ids = slices.DeleteFunc(c.ids, func(id int64) bool { return id <= ev.UpTo })
+		uf.threadsChanged = true
+	case chat.UserJoined, chat.UserLeft, chat.UserFollow:
+		// A room comes into the lists or leaves them; a thread is followed
+		// or no longer.
+		uf.reload = true
 	case chat.UserNotify:
 		uf.reload = true // the room's counts show as its new level says
 	default:
@@ -303,10 +376,24 @@ func (f *feed) online(userID int64) {
 
 // install puts what the store said of a user's sidebar in place, and counts
 // the new messages it may have been read too early to see.
-func (f *feed) installLocked(uf *userFeed, rooms []chat.NavRoom) {
+func (f *feed) installLocked(uf *userFeed, rooms []chat.NavRoom, threads []chat.NavThread) {
 	f.unindexLocked(uf)
 	uf.rooms = rooms
 	uf.counts = make(map[int64]*roomCount)
+	uf.threads = make(map[int64]*roomCount)
+	for _, t := range threads {
+		if !chat.Access(uf.user, t.Room, t.Member).Read {
+			continue // followed once, no longer readable: nothing of it shows
+		}
+		uf.threads[t.RootID] = &roomCount{snap: t.LatestID, unread: t.Unread}
+		set := f.thrds[t.RootID]
+		if set == nil {
+			set = make(map[*userFeed]struct{})
+			f.thrds[t.RootID] = set
+		}
+		set[uf] = struct{}{}
+	}
+	uf.threadsChanged = true
 	for _, r := range rooms {
 		if r.IsDM() && r.Peer.ID != uf.user.ID {
 			set := f.peers[r.Peer.ID]
@@ -345,6 +432,19 @@ type sideWork struct {
 	lists  []*Subscriber  // those that get the whole lists
 	rooms  []chat.NavRoom // the lists, with counts, when some do
 	counts []chat.NavRoom // the rooms whose counts changed
+	// threads is the unread replies of the followed threads, sent to
+	// every socket when threadsSent (the lists carry it too).
+	threads     int
+	threadsSent bool
+}
+
+// threadTotal is the unread replies of all the threads the user follows.
+func (uf *userFeed) threadTotal() int {
+	n := 0
+	for _, c := range uf.threads {
+		n += c.unread + len(c.ids)
+	}
+	return n
 }
 
 // feedTick reads the feeds that need it from the store, then sends each
@@ -365,6 +465,10 @@ func (h *Hub) feedTick() {
 	for _, uf := range loads {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		rooms, err := f.src.Nav(ctx, uf.user.ID)
+		var threads []chat.NavThread
+		if err == nil {
+			threads, err = f.src.ThreadNav(ctx, uf.user.ID)
+		}
 		cancel()
 		f.mu.Lock()
 		if err != nil {
@@ -376,7 +480,7 @@ func (h *Hub) feedTick() {
 			continue
 		}
 		if f.users[uf.user.ID] == uf {
-			f.installLocked(uf, rooms)
+			f.installLocked(uf, rooms, threads)
 		}
 		f.mu.Unlock()
 	}
@@ -410,7 +514,9 @@ func (h *Hub) feedTick() {
 			}
 			clear(uf.changed)
 		}
-		if len(w.lists) > 0 || len(w.counts) > 0 {
+		w.threads, w.threadsSent = uf.threadTotal(), uf.threadsChanged
+		uf.threadsChanged = false
+		if len(w.lists) > 0 || len(w.counts) > 0 || w.threadsSent {
 			work = append(work, w)
 		}
 	}
@@ -442,14 +548,18 @@ func (h *Hub) sendSidebar(w sideWork) {
 		for _, s := range w.lists {
 			data, ok := byRoom[s.RoomID]
 			if !ok {
-				data = f.render.Lists(w.user, rooms, s.RoomID, online)
+				data = f.render.Lists(w.user, rooms, s.RoomID, online, w.threads)
 				byRoom[s.RoomID] = data
 			}
 			s.push(Frame{Data: data}, h.cfg.QueueLen)
 		}
 	}
-	if len(w.counts) == 0 {
+	if len(w.counts) == 0 && !w.threadsSent {
 		return
+	}
+	var threads []byte
+	if w.threadsSent {
+		threads = f.render.Threads(w.threads)
 	}
 	parts := make([][]byte, len(w.counts))
 	var all []byte
@@ -457,21 +567,23 @@ func (h *Hub) sendSidebar(w sideWork) {
 		parts[i] = f.render.Counts(r)
 		all = append(all, parts[i]...)
 	}
+	all = append(all, threads...)
 	for _, s := range w.socks {
 		if slices.Contains(w.lists, s) {
 			continue // the whole lists carry the counts
 		}
 		data := all
 		if i := slices.IndexFunc(w.counts, func(r chat.NavRoom) bool { return r.ID == s.RoomID }); i >= 0 {
-			if len(w.counts) == 1 {
-				continue
-			}
 			data = nil
 			for j, p := range parts {
 				if j != i {
 					data = append(data, p...)
 				}
 			}
+			data = append(data, threads...)
+		}
+		if len(data) == 0 {
+			continue
 		}
 		s.push(Frame{Data: data}, h.cfg.QueueLen)
 	}

@@ -15,8 +15,9 @@ import (
 
 // navStore is a store of sidebars: what Nav would read for each user.
 type navStore struct {
-	mu    sync.Mutex
-	rooms map[int64][]chat.NavRoom
+	mu      sync.Mutex
+	rooms   map[int64][]chat.NavRoom
+	threads map[int64][]chat.NavThread
 	reads int
 	fail  bool
 }
@@ -31,6 +32,12 @@ func (n *navStore) Nav(_ context.Context, userID int64) ([]chat.NavRoom, error) 
 	return slices.Clone(n.rooms[userID]), nil
 }
 
+func (n *navStore) ThreadNav(_ context.Context, userID int64) ([]chat.NavThread, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return slices.Clone(n.threads[userID]), nil
+}
+
 func (n *navStore) set(userID int64, rooms ...chat.NavRoom) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -41,7 +48,7 @@ func (n *navStore) set(userID int64, rooms ...chat.NavRoom) {
 // a room's counts as <id:unread/mentions>.
 type textSidebar struct{}
 
-func (textSidebar) Lists(_ chat.User, rooms []chat.NavRoom, current int64, online map[int64]bool) []byte {
+func (textSidebar) Lists(_ chat.User, rooms []chat.NavRoom, current int64, online map[int64]bool, threads int) []byte {
 	var parts []string
 	for _, r := range rooms {
 		p := fmt.Sprintf("%d:%d/%d", r.ID, r.Unread, r.Mentions)
@@ -50,8 +57,14 @@ func (textSidebar) Lists(_ chat.User, rooms []chat.NavRoom, current int64, onlin
 		}
 		parts = append(parts, p)
 	}
+	if threads > 0 {
+		parts = append(parts, fmt.Sprintf("T%d", threads))
+	}
 	return fmt.Appendf(nil, "[%d|%s]", current, strings.Join(parts, " "))
 }
+
+// Threads renders the followed threads' unread replies as {T:n}.
+func (textSidebar) Threads(n int) []byte { return fmt.Appendf(nil, "{T:%d}", n) }
 
 func (textSidebar) Counts(r chat.NavRoom) []byte {
 	return fmt.Appendf(nil, "<%d:%d/%d>", r.ID, r.Unread, r.Mentions)
@@ -281,5 +294,70 @@ func TestSidebarRoomsAreServed(t *testing.T) {
 	h.Unsubscribe(s)
 	if h.Serves(12) || len(h.Rooms()) != 0 {
 		t.Errorf("still serves %v once ann left", h.Rooms())
+	}
+}
+
+// A reply counts for those who follow its thread (not in its room's badge),
+// on every socket of theirs but one that has the thread open; reading the
+// thread on one device clears it on all; a new follow reads the store again.
+func TestSidebarCountsFollowedThreads(t *testing.T) {
+	store := &navStore{rooms: map[int64][]chat.NavRoom{}, threads: map[int64][]chat.NavThread{}}
+	store.set(ann.ID, navRoom(10, 0, 0, 100), navRoom(11, 0, 0, 110))
+	store.threads[ann.ID] = []chat.NavThread{{RootID: 90, Room: chat.Room{ID: 10, Kind: chat.KindRoom}, Member: true, Unread: 1, LatestID: 95}}
+	h := feedHub(t, store)
+	phone, _ := h.Subscribe(11, ann, "phone")
+	laptop, _ := h.Subscribe(11, ann, "laptop")
+	h.feedTick()
+	for _, s := range []*Subscriber{phone, laptop} {
+		if got := frames(s); !slices.Equal(got, []string{"[11|10:0/0 11:0/0 T1]"}) {
+			t.Fatalf("first frames %q; want the lists with one unread thread reply", got)
+		}
+	}
+	h.feed.event(Event{RoomID: 10, MsgID: 101, Author: bob.ID, Thread: 90})
+	h.feed.event(Event{RoomID: 10, MsgID: 102, Author: bob.ID, Thread: 77}) // a thread ann does not follow
+	h.feed.event(Event{RoomID: 10, MsgID: 103, Author: ann.ID, Thread: 90}) // her own reply
+	h.feedTick()
+	for _, s := range []*Subscriber{phone, laptop} {
+		if got := frames(s); !slices.Equal(got, []string{"{T:2}"}) {
+			t.Fatalf("after a reply: %q; want {T:2} and no room count", got)
+		}
+	}
+	// Read on the phone (it opened the thread): cleared on both.
+	h.feed.user(chat.UserEvent{Kind: chat.UserThreadRead, UserID: ann.ID, Thread: 90, UpTo: 103})
+	h.feedTick()
+	for _, s := range []*Subscriber{phone, laptop} {
+		if got := frames(s); !slices.Equal(got, []string{"{T:0}"}) {
+			t.Fatalf("after reading: %q; want {T:0}", got)
+		}
+	}
+	// With the thread open on a socket, its replies are read as they come.
+	open, _ := h.SubscribeThread(10, 90, ann, "tablet")
+	h.feedTick()
+	frames(phone)
+	frames(laptop)
+	frames(open)
+	h.feed.event(Event{RoomID: 10, MsgID: 104, Author: bob.ID, Thread: 90})
+	h.feedTick()
+	if got := frames(laptop); len(got) != 0 {
+		t.Fatalf("a reply to a thread open on another device counted: %q", got)
+	}
+	// A new follow reads the threads again.
+	store.mu.Lock()
+	store.threads[ann.ID][0].Unread, store.threads[ann.ID][0].LatestID = 0, 104 // as the store has it now
+	store.threads[ann.ID] = append(store.threads[ann.ID], chat.NavThread{RootID: 80, Room: chat.Room{ID: 11, Kind: chat.KindRoom}, Member: true, Unread: 3, LatestID: 99})
+	store.mu.Unlock()
+	h.feed.user(chat.UserEvent{Kind: chat.UserFollow, UserID: ann.ID, Thread: 80})
+	h.feedTick()
+	if got := frames(laptop); len(got) != 1 || !strings.Contains(got[0], "T3") {
+		t.Fatalf("after a follow: %q; want the lists with 3 unread thread replies", got)
+	}
+	// A thread in a room ann may no longer read does not count.
+	store.mu.Lock()
+	store.threads[ann.ID] = append(store.threads[ann.ID], chat.NavThread{RootID: 70, Room: chat.Room{ID: 12, Kind: chat.KindRoom, Private: true}, Unread: 5, LatestID: 99})
+	store.mu.Unlock()
+	h.feed.user(chat.UserEvent{Kind: chat.UserFollow, UserID: ann.ID, Thread: 70})
+	h.feedTick()
+	if got := frames(laptop); len(got) != 1 || !strings.Contains(got[0], "T3]") {
+		t.Fatalf("a thread of a private room she left counted: %q", got)
 	}
 }
