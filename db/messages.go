@@ -94,13 +94,26 @@ func (s *Store) Messages(ctx context.Context, roomID, before int64, limit int) (
 	return msgs, nil
 }
 
-// MessagesAfter returns up to limit messages of the room with ids above after, oldest first.
+// MessagesAfter returns up to limit messages of the room's list (replies
+// only when sent to the room too) with ids above after, oldest first.
 func (s *Store) MessagesAfter(ctx context.Context, roomID, after int64, limit int) ([]chat.Message, error) {
 	msgs, err := s.queryMessages(ctx, `SELECT `+messageColumns+`
 		FROM messages m JOIN users u ON u.id = m.author_id
 		WHERE m.room_id = ? AND m.id > ? AND `+inRoomList+` ORDER BY m.id LIMIT ?`, roomID, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list messages after: %w", err)
+	}
+	return msgs, nil
+}
+
+// AllMessagesAfter is MessagesAfter with every reply too: the whole room,
+// as an export takes it.
+func (s *Store) AllMessagesAfter(ctx context.Context, roomID, after int64, limit int) ([]chat.Message, error) {
+	msgs, err := s.queryMessages(ctx, `SELECT `+messageColumns+`
+		FROM messages m JOIN users u ON u.id = m.author_id
+		WHERE m.room_id = ? AND m.id > ? ORDER BY m.id LIMIT ?`, roomID, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list all messages after: %w", err)
 	}
 	return msgs, nil
 }

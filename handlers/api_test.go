@@ -129,6 +129,7 @@ type apiMsg struct {
 	CreatedAt   string  `json:"created_at"`
 	EditedAt    *string `json:"edited_at"`
 	Deleted     bool    `json:"deleted"`
+	ThreadID    *int64  `json:"thread_id"`
 	Reactions   []struct {
 		Emoji string   `json:"emoji"`
 		Users []string `json:"users"`

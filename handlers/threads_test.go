@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"golang.org/x/net/html"
+
+	"agora/chat/live"
+	"agora/chat/live/cluster"
 )
 
 // replyIn posts a reply through the no-JavaScript form and returns its id,
@@ -227,7 +230,6 @@ func slicesContains(s []string, v string) bool {
 	return false
 }
 
-
 // Every door refuses a reply that should not be: a message one cannot
 // read, one of another room, a deleted root, an archived room, a bad id.
 func TestThreadRefusals(t *testing.T) {
@@ -281,5 +283,150 @@ func TestThreadRefusals(t *testing.T) {
 	// Nothing refused was stored.
 	if replies := childIDs(t, ann.get("/threads/"+root).body, "thread-replies"); len(replies) != 0 {
 		t.Fatalf("refused replies were stored: %v", replies)
+	}
+}
+
+// Threads on two nodes of one cluster: the watcher and ann's phone on A,
+// bob and ann's laptop on B.
+func TestThreadsOnTwoNodes(t *testing.T) {
+	ns := startNATS(t)
+	a := newTestServer(t)
+	b := startTestServer(t, a.path, live.HubConfig{}, false)
+	joinCluster(t, a, ns, cluster.Options{})
+	joinCluster(t, b, ns, cluster.Options{})
+	checkThreads(t, a, b)
+}
+
+// The API: message JSON carries thread_id and reply_count, a post takes
+// thread_id, the replies route lists a thread, SSE events carry thread_id,
+// and a bot mentioned in a thread answers in the thread.
+func TestThreadsThroughTheAPI(t *testing.T) {
+	var logs syncBuffer
+	ts := newHookServer(t, true, 0, &logs)
+	ann := ts.client(t).signup("ann")
+	bob := ts.client(t).signup("bob")
+	bot := newTestBot(t, func(c hookCall) string { return "on it, @" + c.Message.Author })
+	_, secret := ann.makeBot("helper", bot.URL+"/hook")
+	bot.secret.Store(secret)
+	annAPI, bobAPI := ts.api(t, ann.makeToken("a")), ts.api(t, bob.makeToken("b"))
+	ann.get("/rooms/general")
+	bob.get("/rooms/general")
+	stream := bobAPI.events("")
+
+	res, root := annAPI.post("general", "a question", "")
+	expectAPI(t, res, http.StatusCreated)
+	stream.expect("message", "a question")
+	var reply threadMsg
+	r := bobAPI.call("POST", "/api/v1/rooms/general/messages", map[string]any{"body": "an answer", "thread_id": root.ID})
+	expectAPI(t, r, http.StatusCreated)
+	r.json(t, &reply)
+	if reply.ThreadID == nil || *reply.ThreadID != root.ID {
+		t.Fatalf("the reply's thread_id = %v; want %d", reply.ThreadID, root.ID)
+	}
+	ev := stream.next()
+	if !strings.Contains(ev.Raw, `"thread_id":`+strconv.FormatInt(root.ID, 10)) {
+		t.Fatalf("the SSE event of a reply does not carry its thread_id: %s", ev.Raw)
+	}
+	// The root carries its count; a room message's thread_id is null.
+	var rootNow threadMsg
+	list := annAPI.call("GET", "/api/v1/rooms/general/messages", nil)
+	var page struct {
+		Messages []map[string]any `json:"messages"`
+	}
+	list.json(t, &page)
+	for _, m := range page.Messages {
+		if v, ok := m["thread_id"]; !ok || v != nil {
+			t.Fatalf("a room message's thread_id is %v (present %v); want null", v, ok)
+		}
+		if int64(m["id"].(float64)) == root.ID {
+			rootNow.ReplyCount = int(m["reply_count"].(float64))
+		}
+		if int64(m["id"].(float64)) == reply.ID {
+			t.Fatal("the room's messages list a reply not sent to the room")
+		}
+	}
+	if rootNow.ReplyCount != 1 {
+		t.Fatalf("the root's reply_count = %d; want 1", rootNow.ReplyCount)
+	}
+	// Hostile: another room's message, none, a bad id.
+	expectAPI(t, bob.ts.api(t, "").call("GET", "/api/v1/messages/"+strconv.FormatInt(root.ID, 10)+"/replies", nil), http.StatusUnauthorized)
+	bob.post("/rooms", url.Values{"name": {"elsewhere"}})
+	res, other := bobAPI.post("elsewhere", "over here", "")
+	expectAPI(t, res, http.StatusCreated)
+	if r := bobAPI.call("POST", "/api/v1/rooms/general/messages", map[string]any{"body": "x", "thread_id": other.ID}); r.status != http.StatusNotFound || r.errCode(t) == "" {
+		t.Fatalf("a reply to another room's message: %d %s", r.status, r.body)
+	}
+	if r := bobAPI.call("POST", "/api/v1/rooms/general/messages", map[string]any{"body": "x", "thread_id": -1}); r.status != http.StatusUnprocessableEntity {
+		t.Fatalf("a negative thread_id: %d %s", r.status, r.body)
+	}
+	expectAPI(t, bobAPI.call("GET", "/api/v1/messages/99999999/replies", nil), http.StatusNotFound)
+
+	// A bot mentioned in a thread hears it with its thread_id, and answers there.
+	r = bobAPI.call("POST", "/api/v1/rooms/general/messages", map[string]any{"body": "@helper can you check?", "thread_id": root.ID})
+	expectAPI(t, r, http.StatusCreated)
+	if call := bot.next(t); call.Message.Body != "@helper can you check?" || call.Message.ThreadID == nil || *call.Message.ThreadID != root.ID {
+		t.Fatalf("the bot heard %+v", call)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var replies struct {
+			Messages []threadMsg `json:"messages"`
+		}
+		rr := bobAPI.call("GET", "/api/v1/messages/"+strconv.FormatInt(root.ID, 10)+"/replies", nil)
+		expectAPI(t, rr, http.StatusOK)
+		rr.json(t, &replies)
+		if n := len(replies.Messages); n == 3 && replies.Messages[2].Author == "helper" && *replies.Messages[2].ThreadID == root.ID {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the bot's answer is not in the thread: %s", rr.body)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// Paging: after the first reply, two.
+	var after struct {
+		Messages []threadMsg `json:"messages"`
+	}
+	bobAPI.call("GET", "/api/v1/messages/"+strconv.FormatInt(root.ID, 10)+"/replies?after="+strconv.FormatInt(reply.ID, 10)+"&limit=5", nil).json(t, &after)
+	if len(after.Messages) != 2 {
+		t.Fatalf("replies after the first: %d; want 2", len(after.Messages))
+	}
+}
+
+// threadMsg is a message's JSON as far as threads go.
+type threadMsg struct {
+	ID         int64  `json:"id"`
+	Author     string `json:"author"`
+	ThreadID   *int64 `json:"thread_id"`
+	ReplyCount int    `json:"reply_count"`
+}
+
+// A reply is searched (its result opens the thread at the reply) and
+// exported with its root.
+func TestRepliesAreSearchedAndExported(t *testing.T) {
+	ts := newTestServer(t)
+	admin := ts.client(t).signup("admin")
+	admin.get("/rooms/general")
+	admin.postMessage("general", "the root of it")
+	root, _ := strconv.ParseInt(admin.lastMessage("/rooms/general"), 10, 64)
+	reply := admin.replyIn("general", root, "zanzibar is the answer", false)
+
+	res := admin.get("/search?q=zanzibar")
+	expectStatus(t, res, http.StatusOK)
+	want := "/threads/" + strconv.FormatInt(root, 10) + "#" + msgID(reply)
+	if !strings.Contains(res.body, `href="`+want+`"`) {
+		t.Fatalf("the search result does not open the thread at the reply (%s):\n%.2000s", want, res.body)
+	}
+
+	files := readZip(t, admin.get("/admin/export"))
+	lines := files["messages/general.jsonl"]
+	var found bool
+	for _, line := range strings.Split(lines, "\n") {
+		if strings.Contains(line, "zanzibar") {
+			found = strings.Contains(line, `"thread_id":`+strconv.FormatInt(root, 10))
+		}
+	}
+	if !found {
+		t.Fatalf("the export has no reply with its thread_id:\n%s", lines)
 	}
 }

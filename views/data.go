@@ -338,7 +338,13 @@ func reactionsOf(m chat.Message) []chat.Reaction {
 }
 
 // hitURL opens a search hit in its room, scrolled to the message.
-func hitURL(h chat.SearchHit) string { return permalink(h.Room, h.Message.ID) }
+func hitURL(h chat.SearchHit) string {
+	if h.Message.ThreadID != 0 {
+		// A reply is found in its thread.
+		return threadURL(h.Message.ThreadID) + "#" + messageDOMID(h.Message.ID)
+	}
+	return permalink(h.Room, h.Message.ID)
+}
 
 // permalink is a message's lasting address: its room, opened around it.
 func permalink(r chat.Room, msgID int64) string {

@@ -117,7 +117,7 @@ func (c *roomCount) apply(r chat.NavRoom) chat.NavRoom {
 func (h *Hub) StartFeed(src SidebarSource, r SidebarRenderer, onErr func(error)) {
 	h.feed = &feed{src: src, render: r, onErr: onErr, users: make(map[int64]*userFeed),
 		rooms: make(map[int64]map[*userFeed]struct{}), peers: make(map[int64]map[*userFeed]struct{}),
-		thrds: make(map[int64]map[*userFeed]struct{}),
+		thrds:  make(map[int64]map[*userFeed]struct{}),
 		recent: make([]newMessage, recentLen)}
 	go h.feedLoop()
 }

@@ -18,8 +18,8 @@ type navStore struct {
 	mu      sync.Mutex
 	rooms   map[int64][]chat.NavRoom
 	threads map[int64][]chat.NavThread
-	reads int
-	fail  bool
+	reads   int
+	fail    bool
 }
 
 func (n *navStore) Nav(_ context.Context, userID int64) ([]chat.NavRoom, error) {

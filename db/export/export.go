@@ -81,6 +81,10 @@ type Message struct {
 	DeletedAt *time.Time `json:"deleted_at,omitempty"`
 	Reactions []Reaction `json:"reactions,omitempty"`
 	File      *File      `json:"file,omitempty"`
+	// ThreadID is the root (in the same file, before it) of a reply's
+	// thread; AlsoToRoom says the reply showed in the room's list too.
+	ThreadID   int64 `json:"thread_id,omitempty"`
+	AlsoToRoom bool  `json:"also_to_room,omitempty"`
 }
 
 // Reaction is an emoji and who reacted with it, in order.
@@ -105,7 +109,7 @@ type Store interface {
 	UsersAfter(ctx context.Context, after int64, limit int) ([]chat.User, error)
 	MemberNames(ctx context.Context, roomID int64) ([]string, error)
 	AuthorMessagesAfter(ctx context.Context, roomID, authorID, after int64, limit int) ([]chat.Message, error)
-	MessagesAfter(ctx context.Context, roomID, after int64, limit int) ([]chat.Message, error)
+	AllMessagesAfter(ctx context.Context, roomID, after int64, limit int) ([]chat.Message, error)
 	FileByID(ctx context.Context, id int64) (chat.File, error)
 	FileContent(ctx context.Context, f chat.File) io.Reader
 }
@@ -246,14 +250,14 @@ func (e *exporter) messages(ctx context.Context, r chat.Room) error {
 		if own {
 			msgs, err = e.store.AuthorMessagesAfter(ctx, r.ID, e.opt.UserID, after, page)
 		} else {
-			msgs, err = e.store.MessagesAfter(ctx, r.ID, after, page)
+			msgs, err = e.store.AllMessagesAfter(ctx, r.ID, after, page)
 		}
 		if err != nil {
 			return err
 		}
 		for _, m := range msgs {
 			line := Message{ID: m.ID, Author: m.Author, Kind: m.Kind, Body: m.Body, CreatedAt: m.CreatedAt,
-				EditedAt: timeOrNil(m.EditedAt), DeletedAt: timeOrNil(m.DeletedAt)}
+				EditedAt: timeOrNil(m.EditedAt), DeletedAt: timeOrNil(m.DeletedAt), ThreadID: m.ThreadID, AlsoToRoom: m.InRoom}
 			for _, re := range m.Reactions {
 				line.Reactions = append(line.Reactions, Reaction{Emoji: re.Emoji, Users: re.Users})
 			}
