@@ -1087,6 +1087,8 @@
   // A reconnect catches up from the room's list, so a reply the open
   // thread already shows may come again: the first copy stays.
   function dedupeReplies() {
+    var sink = $("#reply-sink");
+    if (sink) sink.textContent = ""; // replies to threads this page does not show
     var seen = {};
     $$("#thread-replies > [id]").forEach(function (el) {
       if (seen[el.id]) el.remove(); else seen[el.id] = true;

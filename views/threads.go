@@ -46,9 +46,11 @@ func threadURL(rootID int64) string { return "/threads/" + strconv.FormatInt(roo
 func summaryDOMID(rootID int64) string { return "summary-" + strconv.FormatInt(rootID, 10) }
 
 // repliesTarget is where a new reply goes: the replies of its own thread,
-// wherever that thread is open.
+// wherever that thread is open; and #reply-sink, which every room page
+// has, so that a page without the thread open has a target too (htmx
+// reports an out-of-band swap that finds none; app.js empties the sink).
 func repliesTarget(rootID int64) string {
-	return "beforeend:[data-thread-replies='" + strconv.FormatInt(rootID, 10) + "']"
+	return "beforeend:[data-thread-replies='" + strconv.FormatInt(rootID, 10) + "'], #reply-sink"
 }
 
 func replyCount(n int) string {
