@@ -459,9 +459,12 @@ func (s *Server) handleFrame(ctx context.Context, sub *live.Subscriber, room cha
 	// it for a message, and a typing signal checks it here.
 	var err error
 	switch f.Headers["HX-Trigger"] {
-	case "composer":
+	case "composer", "reply-composer":
 		var res composed
-		res, err = s.compose(ctx, u, room, f.Body, f.ClientMsgID, inThread{})
+		var in inThread
+		if in, err = threadOf(f.ThreadID, f.AlsoToRoom); err == nil {
+			res, err = s.compose(ctx, u, room, f.Body, f.ClientMsgID, in)
+		}
 		if err == nil && res.command != "" && res.msg.ID == 0 && !res.left {
 			// Told to the caller alone; the text leaves their composer.
 			sub.Send(live.Frame{Data: renderBytes(views.CommandSaid(f.ClientMsgID, res.said))})

@@ -120,15 +120,19 @@ func (s *Server) postReply(c echo.Context, u chat.User, a access, in inThread) e
 // replyTo reads where a posted message goes in a thread: thread_id (a
 // message id) and also_to_room; none for a message of the room.
 func replyTo(c echo.Context) (inThread, error) {
-	v := c.FormValue("thread_id")
-	if v == "" {
+	return threadOf(c.FormValue("thread_id"), c.FormValue("also_to_room"))
+}
+
+// threadOf reads thread_id and also_to_room as a form (or a socket frame)
+// sends them.
+func threadOf(thread, also string) (inThread, error) {
+	if thread == "" {
 		return inThread{}, nil
 	}
-	id, err := strconv.ParseInt(v, 10, 64)
+	id, err := strconv.ParseInt(thread, 10, 64)
 	if err != nil || id <= 0 {
 		return inThread{}, chat.Errorf(chat.EInvalid, "thread_id must be a message id.")
 	}
-	also := c.FormValue("also_to_room")
 	return inThread{root: id, inRoom: also == "1" || also == "on" || also == "true"}, nil
 }
 

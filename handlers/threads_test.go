@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -429,4 +430,26 @@ func TestRepliesAreSearchedAndExported(t *testing.T) {
 	if !found {
 		t.Fatalf("the export has no reply with its thread_id:\n%s", lines)
 	}
+}
+
+// The composer's socket frame takes thread_id too: a reply over the socket
+// goes the same one path; a bad one is told to the sender alone.
+func TestReplyOverTheSocket(t *testing.T) {
+	ts := newTestServer(t)
+	ann := ts.client(t).signup("ann")
+	ann.get("/rooms/general")
+	ann.postMessage("general", "root over here")
+	root := ann.lastMessage("/rooms/general")
+	s := ann.dial("general", -1)
+	frame, _ := json.Marshal(map[string]any{"body": "a reply by socket", "client_msg_id": newClientID(), "thread_id": root,
+		"HEADERS": map[string]string{"HX-Request": "true", "HX-Trigger": "composer"}})
+	s.send(frame)
+	s.readUntil(`id="summary-` + root + `"`)
+	if got := childIDs(t, ann.get("/threads/"+root).body, "thread-replies"); len(got) != 1 {
+		t.Fatalf("the thread holds %v after a reply by socket", got)
+	}
+	bad, _ := json.Marshal(map[string]any{"body": "x", "client_msg_id": newClientID(), "thread_id": "nope",
+		"HEADERS": map[string]string{"HX-Request": "true", "HX-Trigger": "composer"}})
+	s.send(bad)
+	s.readUntil(`id="composer-error"`)
 }

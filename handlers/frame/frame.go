@@ -21,6 +21,8 @@ const (
 type Frame struct {
 	Body        string            `json:"body"`
 	ClientMsgID string            `json:"client_msg_id"`
+	ThreadID    string            `json:"thread_id"`    // a reply: the root's id (a form value, so a string)
+	AlsoToRoom  string            `json:"also_to_room"` // "1": a reply shown in the room's list too
 	Headers     map[string]string `json:"HEADERS"`
 }
 

@@ -32,6 +32,9 @@ type loadSpec struct {
 	busy bool
 	// beforeClose, if set, runs after the last delivery, sockets still open.
 	beforeClose func()
+	// replyEvery, when above 0, makes every replyEvery-th message of a
+	// stream a reply in the thread of the last message its socket saw.
+	replyEvery int
 }
 
 // stream sends messages to one room at a fixed period, starting at offset,
@@ -178,6 +181,11 @@ func runLoad(ctx context.Context, tg *target, spec loadSpec, logf func(string, .
 				tl.from[g] = uint8(s.tg.node)
 				ns := time.Now().UnixNano()
 				frame := composerFrame(body(g, ns), fmt.Sprintf("lg-%d-%d", g, ns), pageURL)
+				if spec.replyEvery > 0 && k%spec.replyEvery == spec.replyEvery-1 {
+					if root := s.lastMsg.Load(); root > 0 {
+						frame = replyFrame(body(g, ns), fmt.Sprintf("lg-%d-%d", g, ns), pageURL, root)
+					}
+				}
 				if err := s.conn.Load().write(0x1, frame); err != nil {
 					sendErrs.Add(1)
 				} else {
@@ -331,7 +339,7 @@ func oneRoomSpec(cfg settings, users []*user, pg pageState, rate float64, label,
 	spec := loadSpec{
 		label: label, seats: oneRoom(users, 0, clients, pg), roomOf: func(int) int { return 0 }, rooms: 1,
 		rate:   float64(cfg.senders) * rate,
-		window: cfg.fanout, grace: cfg.grace,
+		window: cfg.fanout, grace: cfg.grace, replyEvery: cfg.replies,
 		streams: func(socks []*sock) []stream {
 			if len(socks) < cfg.senders {
 				return nil

@@ -81,6 +81,7 @@ type settings struct {
 	senders        int           // room: users that send
 	rate           float64       // room: messages per second per sender
 	lowRate        float64       // room: run first at this lower rate too (0: not)
+	replies        int           // room: every replies-th message is a reply in a thread (0: none)
 	fanout         time.Duration // room: send window
 	grace          time.Duration // room: wait for the last deliveries
 
@@ -158,6 +159,7 @@ func parseSettings(args []string, stderr io.Writer) (settings, string, error) {
 	seconds := fs.Int("seconds", 20, "room: length of the send window in seconds (max 120)")
 	fs.Float64Var(&s.rate, "rate", 3, "room: messages/s per sender, 100 senders (max 6: the server allows 8 per user)")
 	fs.Float64Var(&s.lowRate, "low-rate", 1, "room: the same fan-out first at this rate per sender (0: skip)")
+	fs.IntVar(&s.replies, "replies", 0, "room: every Nth message is a reply in a thread, to the last message its sender saw (3: a third; 0: none)")
 	teamSeconds := fs.Int("team-seconds", 20, "team: length of the send window in seconds (max 120)")
 	fs.Float64Var(&s.teamRate, "team-rate", 300, "team: messages/s over all rooms (max 1000)")
 	pageSeconds := fs.Int("page-seconds", 5, "page: seconds the 16 clients load the room page, per Accept-Encoding (max 60)")

@@ -83,12 +83,14 @@ type seat struct {
 // and, in the measured phases, every delivery's latency and the sidebar
 // updates it is sent.
 type sock struct {
-	tg      *target
-	seat    seat
-	room    int    // index of the room in the phase (the team phase's message → room map)
-	tally   *tally // measured phases, or nil
-	conn    atomic.Pointer[wsConn]
-	lastID  int64 // reader goroutine only
+	tg     *target
+	seat   seat
+	room   int    // index of the room in the phase (the team phase's message → room map)
+	tally  *tally // measured phases, or nil
+	conn   atomic.Pointer[wsConn]
+	lastID int64 // reader goroutine only
+	// lastMsg is lastID for the senders: the message a reply goes under.
+	lastMsg atomic.Int64
 	lastSeq int64 // reader goroutine only
 	done    chan struct{}
 
@@ -269,6 +271,7 @@ func (s *sock) scan(data []byte, now int64) {
 		}
 		if id > s.lastID {
 			s.lastID = id
+			s.lastMsg.Store(id)
 		}
 		if s.trackIDs {
 			s.mu.Lock()

@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -162,12 +163,20 @@ func (w *wsConn) write(op byte, payload []byte) error {
 // close ends the connection at once, without a close handshake.
 func (w *wsConn) close() { w.c.Close() }
 
+// replyFrame is composerFrame for a reply in the thread of message root.
+func replyFrame(body, clientID, pageURL string, root int64) []byte {
+	return composerFields(map[string]any{"body": body, "client_msg_id": clientID, "thread_id": strconv.FormatInt(root, 10)}, pageURL)
+}
+
 // composerFrame is what htmx-ext-ws sends when the composer is submitted.
 func composerFrame(body, clientID, pageURL string) []byte {
-	b, _ := json.Marshal(map[string]any{
-		"body": body, "client_msg_id": clientID,
-		"HEADERS": map[string]string{"HX-Request": "true", "HX-Trigger": "composer", "HX-Trigger-Name": "",
-			"HX-Target": "composer", "HX-Current-URL": pageURL},
-	})
+	return composerFields(map[string]any{"body": body, "client_msg_id": clientID}, pageURL)
+}
+
+// composerFields is the composer's frame with these form values.
+func composerFields(fields map[string]any, pageURL string) []byte {
+	fields["HEADERS"] = map[string]string{"HX-Request": "true", "HX-Trigger": "composer", "HX-Trigger-Name": "",
+		"HX-Target": "composer", "HX-Current-URL": pageURL}
+	b, _ := json.Marshal(fields)
 	return b
 }
