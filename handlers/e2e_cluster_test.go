@@ -66,6 +66,14 @@ func TestE2EClusterTwoNodes(t *testing.T) {
 	checkTwoNodes(t, remote(nodes[0]), remote(nodes[1]))
 }
 
+// Threads on two agora processes on one PostgreSQL and one NATS: what
+// TestThreadsOnTwoNodes checks in process, with PostgreSQL's own SQL for
+// replies, summaries and followers.
+func TestE2EClusterThreads(t *testing.T) {
+	_, nodes, _ := startCluster(t, 2, 1)
+	checkThreads(t, remote(nodes[0]), remote(nodes[1]))
+}
+
 // follower is a browser-like socket that keeps a room open across node
 // deaths: on a dropped connection it reconnects, to the next node, with
 // ?after= the last message id it has.
