@@ -110,6 +110,7 @@ type results struct {
 	agIdle, blIdle idleResult
 	agLow, blLow   loadResult
 	agRoom, blRoom loadResult
+	agThreads      loadResult // the room phase again, some messages replies in threads
 	bnLow, bnRoom  loadResult // the Bun peer, when it ran
 	bunVersion     string
 	agTeam, blTeam loadResult
@@ -192,8 +193,9 @@ func (b *bench) idle(ctx context.Context, users []*user) (ag, bl idleResult, err
 	return ag, bl, err
 }
 
-// room runs the one-room fan-out (at the low rate first), then storage and
-// the page on the same agora process, then the fan-out against the baseline.
+// room runs the one-room fan-out (at the low rate first, then with replies
+// in threads after), then storage and the page on the same agora process,
+// then the fan-out against the baseline.
 func (b *bench) room(ctx context.Context, users []*user, res *results) error {
 	cfg := b.cfg
 	p, err := b.startAgora(ctx, "agora-room")
@@ -220,6 +222,21 @@ func (b *bench) room(ctx context.Context, users []*user, res *results) error {
 			return err
 		}
 		res.agRoom.committed = countRows(b.dbPath, "lg %", b.logf) - rows
+		rows += res.agRoom.committed
+		if cfg.replies > 0 {
+			// The same fan-out, a reply every cfg.replies messages: a reply
+			// goes to every socket of the room as the plain message does
+			// (into the thread where it is open) with its root's summary.
+			if pg, err = readPage(p.addr, users[0], "general"); err != nil {
+				return err
+			}
+			spec := oneRoomSpec(cfg, users, pg, cfg.rate, "agora-threads", b.benchDir, false)
+			spec.replyEvery = cfg.replies
+			if res.agThreads, err = runLoad(ctx, newTarget(p, true), spec, b.logf); err != nil {
+				return err
+			}
+			res.agThreads.committed = countRows(b.dbPath, "lg %", b.logf) - rows
+		}
 	}
 	if cfg.phases["storage"] {
 		if res.store, err = runStorage(ctx, newTarget(p, true), users, cfg, b.dbPath, b.logf); err != nil {

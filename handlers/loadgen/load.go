@@ -52,6 +52,7 @@ type loadResult struct {
 	clients, connectFailed    int
 	rooms                     int
 	sent                      int64
+	replies                   int64 // of sent, replies in a thread
 	sendErrs, refused         int64
 	window, drain             time.Duration
 	offered                   float64 // messages/s actually sent
@@ -148,7 +149,7 @@ func runLoad(ctx context.Context, tg *target, spec loadSpec, logf func(string, .
 		s.frames.Store(0)
 	}
 
-	var sendErrs atomic.Int64
+	var sendErrs, replies atomic.Int64
 	var wg sync.WaitGroup
 	refused0 := sum(func(t *target) int64 { return t.composerErrs.Load() })
 	writes := func(t *target) int64 { return t.proc.writes() }
@@ -181,8 +182,9 @@ func runLoad(ctx context.Context, tg *target, spec loadSpec, logf func(string, .
 				tl.from[g] = uint8(s.tg.node)
 				ns := time.Now().UnixNano()
 				frame := composerFrame(body(g, ns), fmt.Sprintf("lg-%d-%d", g, ns), pageURL)
+				var root int64
 				if spec.replyEvery > 0 && k%spec.replyEvery == spec.replyEvery-1 {
-					if root := s.lastMsg.Load(); root > 0 {
+					if root = s.lastMsg.Load(); root > 0 {
 						frame = replyFrame(body(g, ns), fmt.Sprintf("lg-%d-%d", g, ns), pageURL, root)
 					}
 				}
@@ -190,6 +192,9 @@ func runLoad(ctx context.Context, tg *target, spec loadSpec, logf func(string, .
 					sendErrs.Add(1)
 				} else {
 					tl.sent[g].Store(true)
+					if root > 0 {
+						replies.Add(1)
+					}
 				}
 				next = next.Add(st.period)
 			}
@@ -238,7 +243,7 @@ func runLoad(ctx context.Context, tg *target, spec loadSpec, logf func(string, .
 	}
 	closeAll(tg, socks)
 
-	r.clients, r.connectFailed, r.sent, r.sendErrs = len(socks), failed, sent, sendErrs.Load()
+	r.clients, r.connectFailed, r.sent, r.sendErrs, r.replies = len(socks), failed, sent, sendErrs.Load(), replies.Load()
 	r.refused = sum(func(t *target) int64 { return t.composerErrs.Load() }) - refused0
 	r.window, r.drain, r.offered = window, drained-window, float64(sent)/window.Seconds()
 	r.reconnects = sum(func(t *target) int64 { return t.reconnects.Load() })
@@ -339,7 +344,7 @@ func oneRoomSpec(cfg settings, users []*user, pg pageState, rate float64, label,
 	spec := loadSpec{
 		label: label, seats: oneRoom(users, 0, clients, pg), roomOf: func(int) int { return 0 }, rooms: 1,
 		rate:   float64(cfg.senders) * rate,
-		window: cfg.fanout, grace: cfg.grace, replyEvery: cfg.replies,
+		window: cfg.fanout, grace: cfg.grace,
 		streams: func(socks []*sock) []stream {
 			if len(socks) < cfg.senders {
 				return nil

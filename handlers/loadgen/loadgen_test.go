@@ -295,3 +295,61 @@ func TestCapacityUsersRejoinGeneral(t *testing.T) {
 		t.Fatalf("%d of 4 sockets open after joining again, %d failed: %v", len(socks), failed, err)
 	}
 }
+
+// The room phase's threads run against the real server, in process: every
+// other message a reply in a thread, each reaches every socket of the room
+// once (into the thread where it is open, with its root's summary), none is
+// refused, and all are stored.
+func TestRepliesUnderLoad(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "load.db")
+	store, err := db.Open(context.Background(), dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := handlers.New(handlers.Config{Store: store, Hub: handlers.NewHub(live.HubConfig{}), Assets: assets.FS})
+	ts := httptest.NewServer(app)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		app.Shutdown(ctx)
+		ts.Close()
+		store.Close()
+	})
+	addr := strings.TrimPrefix(ts.URL, "http://")
+	users, err := signup(addr, 3, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pg, err := readPage(addr, users[0], "general")
+	if err != nil {
+		t.Fatal(err)
+	}
+	self, err := os.FindProcess(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg := newTarget(&proc{name: "agora", addr: addr, cmd: &exec.Cmd{Process: self}}, true)
+	spec := loadSpec{
+		label: "replies", seats: oneRoom(users, 0, 6, pg), roomOf: func(int) int { return 0 }, rooms: 1, rate: 10,
+		window: 2 * time.Second, grace: 10 * time.Second, busy: true, replyEvery: 2,
+		streams: func(socks []*sock) []stream {
+			return []stream{{socks: socks[0:1], period: 200 * time.Millisecond}, {socks: socks[1:2], period: 200 * time.Millisecond, offset: 100 * time.Millisecond}}
+		},
+	}
+	r, err := runLoad(context.Background(), tg, spec, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.replies == 0 || r.replies > r.sent/2 {
+		t.Fatalf("%d replies of %d messages; want about half", r.replies, r.sent)
+	}
+	if r.refused != 0 || r.sendErrs != 0 {
+		t.Fatalf("%d refused, %d send errors", r.refused, r.sendErrs)
+	}
+	if r.lost != 0 || r.dups != 0 || r.delivered != 6*r.sent {
+		t.Fatalf("sent %d, delivered %d, lost %d, duplicated %d: want every message and reply on all 6 sockets once", r.sent, r.delivered, r.lost, r.dups)
+	}
+	if n := countRows(dbPath, "lg %", t.Logf); n != r.sent {
+		t.Fatalf("%d of %d messages stored", n, r.sent)
+	}
+}

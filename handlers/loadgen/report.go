@@ -128,6 +128,9 @@ func (res *results) table(cfg settings) string {
 			row(lr+" other processes' CPU", fmt.Sprintf("%.1f s", al.otherCPU.Seconds()), fmt.Sprintf("%.1f s", bl.otherCPU.Seconds()), "", "~0", "")
 			row(lr+" messages committed / sent", fmt.Sprintf("%d/%d", al.committed, al.sent), "n/a", "", "all", "")
 		}
+		if cfg.replies > 0 {
+			res.threadRows(row, cfg.replies)
+		}
 	}
 	if cfg.phases["team"] {
 		at, bt := res.agTeam, res.blTeam
@@ -252,4 +255,26 @@ func (res *results) table(cfg settings) string {
 	}
 	fmt.Fprintf(&b, "load generator run time %v\n", res.took.Round(time.Second))
 	return b.String()
+}
+
+// threadRows are the one-room fan-out again with every nth message a reply
+// in a thread, beside the plain run (a) in the second column: a reply costs
+// what a message of the room costs, within 10 %, or threads make busy
+// rooms slower.
+func (res *results) threadRows(row func(metric, a, bl, rt, target, v string), n int) {
+	at, af := res.agThreads, res.agRoom
+	tag := "(t)"
+	row(fmt.Sprintf("%s the fan-out (a), 1 in %d a reply", tag, n), "agora", "(a) plain", "ratio", "", "")
+	row(tag+" messages sent / replies", fmt.Sprintf("%d / %d", at.sent, at.replies), fmt.Sprintf("%d / 0", af.sent), "", "", "")
+	row(tag+" deliveries received / expected", fmt.Sprintf("%d/%d", at.delivered, at.expected), fmt.Sprintf("%d/%d", af.delivered, af.expected), "", "", "")
+	row(tag+" lost / duplicated / evictions", fmt.Sprintf("%d/%d/%d", at.lost, at.dups, at.evictions), fmt.Sprintf("%d/%d/%d", af.lost, af.dups, af.evictions), "", "0/0/0",
+		verdict(at.lost == 0 && at.dups == 0))
+	row(tag+" latency per delivery p50 / p99", ms(at.p50)+" / "+ms(at.p99), ms(af.p50)+" / "+ms(af.p99), ratio(float64(at.p99), float64(af.p99)), "", "")
+	row(tag+" send -> last receiver p99", lastMs(at.lastP99), lastMs(af.lastP99), ratio(float64(at.lastP99), float64(af.lastP99)), "", "")
+	row(tag+" server CPU per delivery", fmt.Sprintf("%.2f µs", at.cpuPerDelivery), fmt.Sprintf("%.2f µs", af.cpuPerDelivery), ratio(at.cpuPerDelivery, af.cpuPerDelivery),
+		"<= 1.10x (a)", verdict(at.delivered > 0 && at.cpuPerDelivery <= 1.1*af.cpuPerDelivery))
+	row(tag+" server write syscalls per delivery", fmt.Sprintf("%.3f", at.writesPerDelivery), fmt.Sprintf("%.3f", af.writesPerDelivery), ratio(at.writesPerDelivery, af.writesPerDelivery), "", "")
+	row(tag+" bytes received per message (all sockets)", fmt.Sprintf("%.0f", at.perMessage(at.bytesRx)), fmt.Sprintf("%.0f", af.perMessage(af.bytesRx)), ratio(at.perMessage(at.bytesRx), af.perMessage(af.bytesRx)), "", "")
+	row(tag+" other processes' CPU (contention)", pct(at.otherCPU, at.window+at.drain), pct(af.otherCPU, af.window+af.drain), "", "~0", "")
+	row(tag+" messages committed / sent", fmt.Sprintf("%d/%d", at.committed, at.sent), fmt.Sprintf("%d/%d", af.committed, af.sent), "", "all", verdict(at.committed == at.sent))
 }
