@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"agora/chat"
@@ -135,14 +136,15 @@ func (b *batch) addReply(ctx context.Context, m *chat.Message, rootAuthor int64)
 			return err
 		}
 	}
-	if len(m.Mentions) > 0 {
-		// Those mentioned who are in the room: a mention reaches nobody else.
+	// Those mentioned, by name or through a group, who are in the room: a
+	// mention reaches nobody else.
+	if mentioned := append(slices.Clip(m.Mentions), m.GroupMembers...); len(mentioned) > 0 {
 		args := []any{m.RoomID}
-		for _, u := range m.Mentions {
+		for _, u := range mentioned {
 			args = append(args, u)
 		}
 		rows, err := b.tx.QueryContext(ctx, `SELECT u.id FROM users u JOIN memberships ms ON ms.user_id = u.id AND ms.room_id = ?
-			WHERE u.username IN (?`+strings.Repeat(",?", len(m.Mentions)-1)+`)`, args...)
+			WHERE u.username IN (?`+strings.Repeat(",?", len(mentioned)-1)+`)`, args...)
 		if err != nil {
 			return err
 		}

@@ -160,5 +160,15 @@ func TestThreadsOnBothEngines(t *testing.T) {
 		if err != nil || len(after) != 3 {
 			t.Fatalf("refusals changed the thread: %d replies, %v", len(after), err)
 		}
+		// A group's mention reaches its members: eve, reached through @design, follows.
+		eve := mustUser(t, s, "eve")
+		if _, err := s.Join(ctx, general.ID, eve.ID); err != nil {
+			t.Fatal(err)
+		}
+		post(chat.Message{AuthorID: cat.ID, Body: "@design have a look", ThreadID: root.ID,
+			Mentions: []string{"design"}, Groups: []string{"design"}, GroupMembers: []string{"eve"}})
+		if got := unread(eve); got[root.ID] != 3 {
+			t.Fatalf("eve, reached by a group's mention, has %v unread; want the thread's 3 replies", got)
+		}
 	})
 }
