@@ -224,9 +224,10 @@ func (s *Store) Replies(ctx context.Context, rootID, after int64, limit int) ([]
 	return msgs, nil
 }
 
-// threadNavSQL lists the threads a user follows with the unread replies
-// (others', not deleted) after their last read, newest activity first.
-const threadNavSQL = `SELECT f.root_id, ` + roomColumns + `, ms.user_id IS NOT NULL,
+// threadNavColumns are a followed thread's room, the unread replies
+// (others', not deleted) after the follower's last read, its newest reply
+// and when it came; f is the follow.
+const threadNavColumns = `SELECT f.root_id, ` + roomColumns + `, ms.user_id IS NOT NULL,
 		coalesce((SELECT count(*) FROM messages x WHERE x.thread_id = f.root_id AND x.id > f.last_read_id
 			AND x.author_id != f.user_id AND x.deleted_at IS NULL), 0),
 		coalesce((SELECT max(x.id) FROM messages x WHERE x.thread_id = f.root_id), 0),
@@ -234,18 +235,47 @@ const threadNavSQL = `SELECT f.root_id, ` + roomColumns + `, ms.user_id IS NOT N
 	FROM thread_follows f
 	JOIN messages root ON root.id = f.root_id
 	JOIN rooms r ON r.id = root.room_id
-	LEFT JOIN memberships ms ON ms.room_id = r.id AND ms.user_id = f.user_id
+	LEFT JOIN memberships ms ON ms.room_id = r.id AND ms.user_id = f.user_id`
+
+// threadNavSQL lists the threads a user follows, newest activity first.
+const threadNavSQL = threadNavColumns + `
 	WHERE f.user_id = ? AND f.following = 1
 	ORDER BY coalesce(root.last_reply_at, root.created_at) DESC, f.root_id DESC`
+
+// followedThreadSQL is one thread of threadNavSQL.
+const followedThreadSQL = threadNavColumns + `
+	WHERE f.user_id = ? AND f.root_id = ? AND f.following = 1`
 
 // ThreadNav lists the threads the user follows, newest activity first, with
 // their unread counts and the id of each one's newest reply, which the
 // counts go up to. Whether the user may still read each is the caller's to
 // ask (chat.Access with its Room and Member).
 func (s *Store) ThreadNav(ctx context.Context, userID int64) ([]chat.NavThread, error) {
-	rows, err := s.query(ctx, threadNavSQL, userID)
+	out, err := s.threadNav(ctx, threadNavSQL, userID)
 	if err != nil {
 		return nil, fmt.Errorf("thread nav: %w", err)
+	}
+	return out, nil
+}
+
+// FollowedThread is ThreadNav's entry for one thread, and false when the
+// user does not follow it: what a user's feed reads again when they begin
+// or stop following it, rather than everything they follow.
+func (s *Store) FollowedThread(ctx context.Context, userID, rootID int64) (chat.NavThread, bool, error) {
+	out, err := s.threadNav(ctx, followedThreadSQL, userID, rootID)
+	if err != nil || len(out) == 0 {
+		if err != nil {
+			err = fmt.Errorf("followed thread: %w", err)
+		}
+		return chat.NavThread{}, false, err
+	}
+	return out[0], true, nil
+}
+
+func (s *Store) threadNav(ctx context.Context, query string, args ...any) ([]chat.NavThread, error) {
+	rows, err := s.query(ctx, query, args...)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	var out []chat.NavThread
@@ -256,15 +286,12 @@ func (s *Store) ThreadNav(ctx context.Context, userID int64) ([]chat.NavThread, 
 		var room chat.Room
 		room, err = scanRoomAfter(rows, &root, &t.Member, &t.Unread, &t.LatestID, &last)
 		if err != nil {
-			return nil, fmt.Errorf("thread nav: %w", err)
+			return nil, err
 		}
 		t.RootID, t.Room, t.LastAt = root, room, fromNullDB(last)
 		out = append(out, t)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("thread nav: %w", err)
-	}
-	return out, nil
+	return out, rows.Err()
 }
 
 // scanRoomAfter scans one leading column into first, then the room's

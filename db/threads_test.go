@@ -170,5 +170,12 @@ func TestThreadsOnBothEngines(t *testing.T) {
 		if got := unread(eve); got[root.ID] != 3 {
 			t.Fatalf("eve, reached by a group's mention, has %v unread; want the thread's 3 replies", got)
 		}
+		// One thread alone, as a feed reads it after a follow: eve's as ThreadNav has it, none for dan.
+		if one, ok, err := s.FollowedThread(ctx, eve.ID, root.ID); err != nil || !ok || one.Unread != 3 || one.RootID != root.ID || one.Room.ID != general.ID || !one.Member {
+			t.Fatalf("eve's followed thread = %+v, %v, %v; want it, 3 unread, in general, a member", one, ok, err)
+		}
+		if _, ok, err := s.FollowedThread(ctx, dan.ID, root.ID); err != nil || ok {
+			t.Fatalf("dan's followed thread: %v, %v; want none", ok, err)
+		}
 	})
 }

@@ -132,6 +132,7 @@ type messageStore interface {
 // them and how far each has read.
 type threadStore interface {
 	Following(ctx context.Context, userID, rootID int64) (bool, error)
+	FollowedThread(ctx context.Context, userID, rootID int64) (chat.NavThread, bool, error)
 	LatestReplyID(ctx context.Context, rootID int64) (int64, error)
 	MarkThreadRead(ctx context.Context, userID, rootID, upTo int64) error
 	Replies(ctx context.Context, rootID, after int64, limit int) ([]chat.Message, error)

@@ -2,6 +2,7 @@ package live
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -27,6 +28,9 @@ type SidebarSource interface {
 	Nav(ctx context.Context, userID int64) ([]chat.NavRoom, error)
 	// ThreadNav lists the threads the user follows with their unread counts.
 	ThreadNav(ctx context.Context, userID int64) ([]chat.NavThread, error)
+	// FollowedThread is ThreadNav's entry for one thread, false when the
+	// user does not follow it.
+	FollowedThread(ctx context.Context, userID, rootID int64) (chat.NavThread, bool, error)
 }
 
 // SidebarRenderer renders the sidebar's fragments. The same bytes go to
@@ -90,6 +94,10 @@ type userFeed struct {
 	// read), by root; threadsChanged says their total is to be sent.
 	threads        map[int64]*roomCount
 	threadsChanged bool
+	// follows are the threads the user began or stopped following: each is
+	// read again alone (a reply makes its author and its root's follow, so
+	// reading everything each time would cost the most in busy rooms).
+	follows map[int64]struct{}
 	// What the next tick sends: the counts of changed rooms; the whole
 	// lists to fresh sockets (just opened), or to all when redraw.
 	changed map[int64]struct{}
@@ -351,10 +359,13 @@ func (f *feed) user(ev chat.UserEvent) {
 		}
 		c.ids = slices.DeleteFunc(c.ids, func(id int64) bool { return id <= ev.UpTo })
 		uf.threadsChanged = true
-	case chat.UserJoined, chat.UserLeft, chat.UserFollow:
-		// A room comes into the lists or leaves them; a thread is followed
-		// or no longer.
-		uf.reload = true
+	case chat.UserJoined, chat.UserLeft:
+		uf.reload = true // a room comes into the lists or leaves them
+	case chat.UserFollow:
+		if uf.follows == nil {
+			uf.follows = make(map[int64]struct{})
+		}
+		uf.follows[ev.Thread] = struct{}{}
 	case chat.UserNotify:
 		uf.reload = true // the room's counts show as its new level says
 	default:
@@ -382,16 +393,7 @@ func (f *feed) installLocked(uf *userFeed, rooms []chat.NavRoom, threads []chat.
 	uf.counts = make(map[int64]*roomCount)
 	uf.threads = make(map[int64]*roomCount)
 	for _, t := range threads {
-		if !chat.Access(uf.user, t.Room, t.Member).Read {
-			continue // followed once, no longer readable: nothing of it shows
-		}
-		uf.threads[t.RootID] = &roomCount{snap: t.LatestID, unread: t.Unread}
-		set := f.thrds[t.RootID]
-		if set == nil {
-			set = make(map[*userFeed]struct{})
-			f.thrds[t.RootID] = set
-		}
-		set[uf] = struct{}{}
+		f.indexThreadLocked(uf, t)
 	}
 	uf.threadsChanged = true
 	for _, r := range rooms {
@@ -422,6 +424,44 @@ func (f *feed) installLocked(uf *userFeed, rooms []chat.NavRoom, threads []chat.
 	// changed; read for the first time, what changed since each page was
 	// served is not known.
 	uf.loaded, uf.reload, uf.redraw = true, false, true
+}
+
+// indexThreadLocked counts a thread the user follows, if they may read it:
+// followed once, no longer readable, nothing of it shows.
+func (f *feed) indexThreadLocked(uf *userFeed, t chat.NavThread) bool {
+	if !chat.Access(uf.user, t.Room, t.Member).Read {
+		return false
+	}
+	uf.threads[t.RootID] = &roomCount{snap: t.LatestID, unread: t.Unread}
+	set := f.thrds[t.RootID]
+	if set == nil {
+		set = make(map[*userFeed]struct{})
+		f.thrds[t.RootID] = set
+	}
+	set[uf] = struct{}{}
+	return true
+}
+
+// installThreadLocked puts what the store said of one thread in place of
+// what the feed had of it, and counts the new replies it may have been
+// read too early to see.
+func (f *feed) installThreadLocked(uf *userFeed, root int64, t chat.NavThread, following bool) {
+	if set := f.thrds[root]; set != nil {
+		delete(set, uf)
+		if len(set) == 0 {
+			delete(f.thrds, root)
+		}
+	}
+	delete(uf.threads, root)
+	uf.threadsChanged = true
+	if !following || !f.indexThreadLocked(uf, t) {
+		return
+	}
+	for i := max(0, f.next-recentLen); i < f.next; i++ {
+		if m := f.recent[i%recentLen]; m.thread == root {
+			uf.countThread(m)
+		}
+	}
 }
 
 // sideWork is what one user's sockets get at a tick.
@@ -455,13 +495,46 @@ func (h *Hub) feedTick() {
 	due := f.dirty
 	f.dirty = nil
 	var loads []*userFeed
+	type threadLoad struct {
+		uf    *userFeed
+		roots []int64
+	}
+	var threadLoads []threadLoad
 	for _, uf := range due {
 		uf.queued = false
-		if uf.reload && len(uf.socks) > 0 {
-			loads = append(loads, uf)
+		switch {
+		case len(uf.socks) == 0:
+		case uf.reload:
+			loads = append(loads, uf) // what they follow is read with the rest
+			clear(uf.follows)
+		case len(uf.follows) > 0:
+			threadLoads = append(threadLoads, threadLoad{uf, slices.Collect(maps.Keys(uf.follows))})
+			clear(uf.follows)
 		}
 	}
 	f.mu.Unlock()
+	for _, l := range threadLoads {
+		for _, root := range l.roots {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			t, following, err := f.src.FollowedThread(ctx, l.uf.user.ID, root)
+			cancel()
+			f.mu.Lock()
+			switch {
+			case err != nil:
+				if l.uf.follows == nil {
+					l.uf.follows = make(map[int64]struct{})
+				}
+				l.uf.follows[root] = struct{}{}
+				f.markLocked(l.uf) // next tick
+			case f.users[l.uf.user.ID] == l.uf && l.uf.loaded && !l.uf.reload:
+				f.installThreadLocked(l.uf, root, t, following)
+			}
+			f.mu.Unlock()
+			if err != nil && f.onErr != nil {
+				f.onErr(err)
+			}
+		}
+	}
 	for _, uf := range loads {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		rooms, err := f.src.Nav(ctx, uf.user.ID)

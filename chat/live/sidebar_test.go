@@ -19,7 +19,9 @@ type navStore struct {
 	rooms   map[int64][]chat.NavRoom
 	threads map[int64][]chat.NavThread
 	reads   int
-	fail    bool
+	// threadReads counts FollowedThread's.
+	threadReads int
+	fail        bool
 }
 
 func (n *navStore) Nav(_ context.Context, userID int64) ([]chat.NavRoom, error) {
@@ -36,6 +38,20 @@ func (n *navStore) ThreadNav(_ context.Context, userID int64) ([]chat.NavThread,
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return slices.Clone(n.threads[userID]), nil
+}
+
+func (n *navStore) FollowedThread(_ context.Context, userID, rootID int64) (chat.NavThread, bool, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.fail {
+		return chat.NavThread{}, false, errors.New("store down")
+	}
+	n.threadReads++
+	i := slices.IndexFunc(n.threads[userID], func(t chat.NavThread) bool { return t.RootID == rootID })
+	if i < 0 {
+		return chat.NavThread{}, false, nil
+	}
+	return n.threads[userID][i], true, nil
 }
 
 func (n *navStore) set(userID int64, rooms ...chat.NavRoom) {
@@ -299,7 +315,8 @@ func TestSidebarRoomsAreServed(t *testing.T) {
 
 // A reply counts for those who follow its thread (not in its room's badge),
 // on every socket of theirs but one that has the thread open; reading the
-// thread on one device clears it on all; a new follow reads the store again.
+// thread on one device clears it on all; a new follow or unfollow reads
+// that thread again, alone.
 func TestSidebarCountsFollowedThreads(t *testing.T) {
 	store := &navStore{rooms: map[int64][]chat.NavRoom{}, threads: map[int64][]chat.NavThread{}}
 	store.set(ann.ID, navRoom(10, 0, 0, 100), navRoom(11, 0, 0, 110))
@@ -341,15 +358,25 @@ func TestSidebarCountsFollowedThreads(t *testing.T) {
 	if got := frames(laptop); len(got) != 0 {
 		t.Fatalf("a reply to a thread open on another device counted: %q", got)
 	}
-	// A new follow reads the threads again.
+	// A new follow reads that thread alone: the Threads count, not the lists.
 	store.mu.Lock()
-	store.threads[ann.ID][0].Unread, store.threads[ann.ID][0].LatestID = 0, 104 // as the store has it now
 	store.threads[ann.ID] = append(store.threads[ann.ID], chat.NavThread{RootID: 80, Room: chat.Room{ID: 11, Kind: chat.KindRoom}, Member: true, Unread: 3, LatestID: 99})
+	navReads := store.reads
 	store.mu.Unlock()
 	h.feed.user(chat.UserEvent{Kind: chat.UserFollow, UserID: ann.ID, Thread: 80})
 	h.feedTick()
-	if got := frames(laptop); len(got) != 1 || !strings.Contains(got[0], "T3") {
-		t.Fatalf("after a follow: %q; want the lists with 3 unread thread replies", got)
+	if got := frames(laptop); !slices.Equal(got, []string{"{T:3}"}) {
+		t.Fatalf("after a follow: %q; want {T:3}", got)
+	}
+	// A reply the tick had not seen when the store was read counts once.
+	store.mu.Lock()
+	store.threads[ann.ID][1].Unread, store.threads[ann.ID][1].LatestID = 4, 105
+	store.mu.Unlock()
+	h.feed.event(Event{RoomID: 11, MsgID: 105, Author: bob.ID, Thread: 80})
+	h.feed.user(chat.UserEvent{Kind: chat.UserFollow, UserID: ann.ID, Thread: 80})
+	h.feedTick()
+	if got := frames(laptop); !slices.Equal(got, []string{"{T:4}"}) {
+		t.Fatalf("a reply and the store's count of it: %q; want {T:4}", got)
 	}
 	// A thread in a room ann may no longer read does not count.
 	store.mu.Lock()
@@ -357,7 +384,40 @@ func TestSidebarCountsFollowedThreads(t *testing.T) {
 	store.mu.Unlock()
 	h.feed.user(chat.UserEvent{Kind: chat.UserFollow, UserID: ann.ID, Thread: 70})
 	h.feedTick()
-	if got := frames(laptop); len(got) != 1 || !strings.Contains(got[0], "T3]") {
+	if got := frames(laptop); !slices.Equal(got, []string{"{T:4}"}) {
 		t.Fatalf("a thread of a private room she left counted: %q", got)
+	}
+	// An unfollow takes the thread's count away; replies to it count no more.
+	store.mu.Lock()
+	store.threads[ann.ID] = slices.DeleteFunc(store.threads[ann.ID], func(t chat.NavThread) bool { return t.RootID == 80 })
+	store.mu.Unlock()
+	h.feed.user(chat.UserEvent{Kind: chat.UserFollow, UserID: ann.ID, Thread: 80})
+	h.feedTick()
+	h.feed.event(Event{RoomID: 11, MsgID: 106, Author: bob.ID, Thread: 80})
+	h.feedTick()
+	if got := frames(laptop); !slices.Equal(got, []string{"{T:0}"}) {
+		t.Fatalf("after unfollowing: %q; want {T:0} alone", got)
+	}
+	// A store that fails is asked again at the next tick.
+	store.mu.Lock()
+	store.fail = true
+	store.threads[ann.ID] = append(store.threads[ann.ID], chat.NavThread{RootID: 60, Room: chat.Room{ID: 11, Kind: chat.KindRoom}, Member: true, Unread: 2, LatestID: 107})
+	store.mu.Unlock()
+	h.feed.user(chat.UserEvent{Kind: chat.UserFollow, UserID: ann.ID, Thread: 60})
+	h.feedTick()
+	if got := frames(laptop); len(got) != 0 {
+		t.Fatalf("a failed read sent %q", got)
+	}
+	store.mu.Lock()
+	store.fail = false
+	store.mu.Unlock()
+	h.feedTick()
+	if got := frames(laptop); !slices.Equal(got, []string{"{T:2}"}) {
+		t.Fatalf("after the store came back: %q; want {T:2}", got)
+	}
+	store.mu.Lock()
+	defer store.mu.Unlock()
+	if store.reads != navReads || store.threadReads != 5 {
+		t.Fatalf("%d sidebar reads and %d thread reads for the follows; want none and 5 (the failed one is not counted)", store.reads-navReads, store.threadReads)
 	}
 }
