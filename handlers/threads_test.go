@@ -453,3 +453,47 @@ func TestReplyOverTheSocket(t *testing.T) {
 	s.send(bad)
 	s.readUntil(`id="composer-error"`)
 }
+
+// A thread in a direct conversation: its two people reply and read it,
+// the reply stays out of the conversation's list, and a third person can
+// neither read it, follow it nor reply to it from a room of theirs.
+func TestThreadInADirectConversation(t *testing.T) {
+	ts := newTestServer(t)
+	ann := ts.client(t).signup("ann")
+	bob := ts.client(t).signup("bob")
+	cat := ts.client(t).signup("cat")
+	cat.get("/rooms/general")
+	ann.get("/dm/bob")
+	ann.postMessage("dm-1-2", "lunch on friday?")
+	root, _ := strconv.ParseInt(ann.lastMessage("/dm/bob"), 10, 64)
+	rootID := strconv.FormatInt(root, 10)
+
+	tp := bob.get("/threads/" + rootID)
+	expectStatus(t, tp, http.StatusOK)
+	if act, _ := attr(byID(doc(t, tp.body), "reply-composer"), "action"); act != "/rooms/dm-1-2/messages" {
+		t.Fatalf("the DM thread's composer posts to %q", act)
+	}
+	reply := bob.replyIn("dm-1-2", root, "yes, the usual place", false)
+	if ids := childIDs(t, ann.get("/dm/bob").body, "messages"); slicesContains(ids, msgID(reply)) {
+		t.Fatal("a reply in a DM's thread shows in the conversation's list")
+	}
+	if got := childIDs(t, ann.get("/threads/"+rootID).body, "thread-replies"); len(got) != 1 || got[0] != msgID(reply) {
+		t.Fatalf("ann's thread holds %v", got)
+	}
+	// ann, the root's author, follows it; /threads names the conversation by bob.
+	items := findAll(byID(doc(t, bob.get("/threads").body), "threads"), func(n *html.Node) bool { _, ok := attr(n, "data-thread"); return ok })
+	if len(items) != 1 {
+		t.Fatalf("bob follows %d threads; want the DM's", len(items))
+	}
+	if !strings.Contains(text(byID(doc(t, ann.get("/threads").body), "threads")), "bob") {
+		t.Error("ann's /threads does not name the conversation by bob")
+	}
+	// cat: 404 everywhere, nothing stored.
+	expectStatus(t, cat.get("/threads/"+rootID), http.StatusNotFound)
+	expectStatus(t, cat.post("/threads/"+rootID+"/follow", nil), http.StatusNotFound)
+	expectStatus(t, cat.post("/rooms/general/messages", url.Values{"body": {"me too"}, "thread_id": {rootID}}), http.StatusNotFound)
+	expectStatus(t, cat.post("/rooms/dm-1-2/messages", url.Values{"body": {"me too"}, "thread_id": {rootID}}), http.StatusNotFound)
+	if got := childIDs(t, ann.get("/threads/"+rootID).body, "thread-replies"); len(got) != 1 {
+		t.Fatalf("refused replies were stored: %v", got)
+	}
+}
