@@ -411,7 +411,12 @@ func TestE2EMenuClickedAsItAppears(t *testing.T) {
 			if (b) { o.disconnect(); b.click(); }
 		}).observe(m, {childList: true, subtree: true});
 	})()`, jsString(id))))
-	alice.showActions(id)
+	// The menu may come and go (a reaction closes it) before anyone looks:
+	// open it and wait for what the click did, not for the menu.
+	alice.hover("#" + id)
+	alice.waitJS("the actions link shown on hover", fmt.Sprintf(
+		`(e => !!e && getComputedStyle(e).visibility === "visible")(document.querySelector(%s))`, jsString("#"+id+" .more")), liveWait)
+	alice.do("open the actions", chromedp.Click(chromedp.CSS("#"+id+" .more")))
 	alice.waitJS("the reaction shown", fmt.Sprintf(`!!document.querySelector(%s)`, jsString("#"+id+" .reactions .reaction")), liveWait)
 	if !evalJS[bool](alice, `window.samePage === true`) {
 		t.Fatal("the reaction was posted as a page load")
