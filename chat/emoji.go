@@ -57,11 +57,15 @@ var catalogue = sync.OnceValue(func() emojiCatalogue {
 	// Unicode's order: by subgroup where we know it (smiling faces first,
 	// as every picker opens), then by code point, the newer (supplementary)
 	// ones first: faces before the older symbols.
+	ranks := make(map[string]int, len(emojiSubgroupOrder))
+	for i, sub := range emojiSubgroupOrder {
+		ranks[sub] = i + 1
+	}
 	rank := func(sub string) int {
-		if i := slices.Index(emojiSubgroupOrder, sub); i >= 0 {
-			return i
+		if r := ranks[sub]; r > 0 {
+			return r
 		}
-		return len(emojiSubgroupOrder)
+		return len(emojiSubgroupOrder) + 1
 	}
 	slices.SortFunc(list, func(a, b gomoji.Emoji) int {
 		if c := rank(a.SubGroup) - rank(b.SubGroup); c != 0 {
@@ -149,22 +153,13 @@ func SearchEmoji(q string, limit int) []Emoji {
 	}
 	var out []Emoji
 	for _, e := range catalogue().all {
-		if all(words, func(w string) bool { return strings.Contains(e.find, w) }) {
+		if !slices.ContainsFunc(words, func(w string) bool { return !strings.Contains(e.find, w) }) {
 			if out = append(out, e); len(out) == limit {
 				break
 			}
 		}
 	}
 	return out
-}
-
-func all(words []string, ok func(string) bool) bool {
-	for _, w := range words {
-		if !ok(w) {
-			return false
-		}
-	}
-	return true
 }
 
 // ValidateEmoji accepts an emoji of the catalogue, in any of its forms.

@@ -230,10 +230,7 @@ func (s *Server) handleAPIEvents(c echo.Context) error {
 			continue
 		}
 		for _, e := range events {
-			ok, err := e.about == u.ID, error(nil)
-			if !ok {
-				ok, err = reader.mayRead(ctx, e.room)
-			}
+			ok, err := reader.mayRead(ctx, e)
 			if err != nil {
 				return nil
 			}

@@ -210,8 +210,9 @@ type membershipSeen struct {
 	member bool
 }
 
-func (r *streamReader) mayRead(ctx context.Context, room chat.Room) (bool, error) {
-	if chat.Access(r.user, room, false).Read {
+func (r *streamReader) mayRead(ctx context.Context, e tailEvent) (bool, error) {
+	room := e.room
+	if e.about == r.user.ID || chat.Access(r.user, room, false).Read {
 		return true, nil
 	}
 	epoch := r.tail.epoch(room.ID)
