@@ -72,5 +72,10 @@ func TestConversationToolsAcrossNodes(t *testing.T) {
 	bobCrew := bob.dial("crew", -1)
 	bobCrew.send(composerFrame("/leave", "across-leave"))
 	annCrew.readUntil("bob left #crew")
+	// The notice is posted while bob is still a member; his socket in the
+	// room closes once he is not, and only then is the room closed to him.
+	if code := bobCrew.closeCode(); code != live.ClosePolicy {
+		t.Errorf("bob's socket in #crew closed with %d after /leave, want %d", code, live.ClosePolicy)
+	}
 	expectStatus(t, bob.get("/rooms/crew"), http.StatusNotFound)
 }
