@@ -69,9 +69,7 @@
     var now = new Date(), y = new Date(now.getFullYear(), now.getMonth(), now.getDate() - 1);
     if (dayKey(d) === dayKey(now)) return "Today";
     if (dayKey(d) === dayKey(y)) return "Yesterday";
-    var opts = {weekday: "long", day: "numeric", month: "long"};
-    if (d.getFullYear() !== now.getFullYear()) opts.year = "numeric";
-    return d.toLocaleDateString([], opts);
+    return fmtDay(d, d.getFullYear() !== now.getFullYear());
   }
 
   // Formatting a time with toLocale*String makes a formatter each call: one
@@ -79,7 +77,15 @@
   // are made when first needed: the first costs the browser its time-zone
   // and language data (some 15 ms here, four times that on a phone), and a
   // room page whose times came written for this reader needs none.
-  var timeFmt = null, fullFmt = null, dateFmt = null;
+  var timeFmt = null, fullFmt = null, dateFmt = null, dayFmt = null, yearDayFmt = null;
+  function fmtDay(d, withYear) {
+    if (withYear) {
+      if (!yearDayFmt) yearDayFmt = new Intl.DateTimeFormat([], {weekday: "long", day: "numeric", month: "long", year: "numeric"});
+      return yearDayFmt.format(d);
+    }
+    if (!dayFmt) dayFmt = new Intl.DateTimeFormat([], {weekday: "long", day: "numeric", month: "long"});
+    return dayFmt.format(d);
+  }
   function fmtTime(d) {
     if (!timeFmt) timeFmt = new Intl.DateTimeFormat([], {hour: "2-digit", minute: "2-digit"});
     return timeFmt.format(d);
@@ -138,6 +144,22 @@
   function setCookie(name, value) {
     if (cookie(name) === value) return;
     document.cookie = name + "=" + value + "; path=/; max-age=31536000; samesite=lax" + (location.protocol === "https:" ? "; secure" : "");
+  }
+  // rememberClockSoon runs rememberClock now if this page has made a
+  // formatter anyway, and otherwise when the reader first touches a key or
+  // the screen, or leaves: the cookies serve the next page, and making the
+  // first formatter would cost the loading page its slowest task.
+  function rememberClockSoon() {
+    if (timeFmt || clockStale) { rememberClock(); return; }
+    var done = false;
+    function once() {
+      if (done) return;
+      done = true;
+      rememberClock();
+    }
+    document.addEventListener("pointerdown", once, {capture: true, passive: true, once: true});
+    document.addEventListener("keydown", once, {capture: true, once: true});
+    document.addEventListener("visibilitychange", function () { if (document.hidden) once(); });
   }
   function rememberClock() {
     var lang = navigator.language || "";
@@ -1126,17 +1148,15 @@
     localTimes();
     decorate();
     rove();
-    rememberClock();
+    rememberClockSoon();
     seenID = lastID();
     restoreDraft();
     loadOutbox();
     updateCount();
     updateUnread();
     setupNotifySettings();
-    var hint = $(".composer .hint");
-    if (hint) hint.hidden = false; // Enter sends only with this script
     var emojiButton = $("#emoji-button");
-    if (emojiButton && window.HTMLDialogElement) emojiButton.hidden = false;
+    if (emojiButton && !window.HTMLDialogElement) emojiButton.hidden = true;
     var body = $("#body");
     if (body) {
       body.setAttribute("aria-autocomplete", "list");

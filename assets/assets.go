@@ -13,7 +13,7 @@ import (
 // which holds a committed README, so that a checkout where `make assets` has
 // not run yet still builds and vets; Check says what such a build lacks.
 //
-//go:embed app.css app.js files.js push.js sw.js switcher.js icon.svg icon-192.png icon-512.png manifest.webmanifest vendor
+//go:embed app.css nojs.css app.js files.js push.js sw.js switcher.js icon.svg icon-192.png icon-512.png manifest.webmanifest vendor
 var FS embed.FS
 
 // fetched are the files `make assets` puts in vendor/.

@@ -25,13 +25,21 @@ const (
 // knows are kept, so it holds a few hundred at most.
 var zones sync.Map // string -> *time.Location
 
-// readerClock is the clock the request's cookies describe: UTC and not
-// known without them.
+// readerClock is the clock the request's cookies describe. A first visit
+// has neither cookie: its times are written in UTC in the way the browser's
+// language writes hours, when that way is one views.Clock can write, so that
+// app.js, finding UTC is the browser's zone too (data-off says so), keeps
+// them and makes no formatter while the page loads. Any other reader without
+// a zone gets UTC and not known: times are left to app.js.
 func readerClock(c echo.Context) views.Clock {
 	zone, ok := readerZone(c)
 	clock := views.Clock{Zone: zone}
 	if !ok {
-		return clock // times are left to app.js
+		if _, err := c.Cookie(hourCookie); err == nil {
+			return clock
+		}
+		clock.H12, clock.Known = firstVisitHours(c.Request().Header.Get("Accept-Language"))
+		return clock
 	}
 	if ck, err := c.Cookie(hourCookie); err == nil {
 		switch ck.Value[strings.LastIndexByte(ck.Value, ':')+1:] {
@@ -77,4 +85,27 @@ func zoneName(s string) bool {
 		}
 	}
 	return true
+}
+
+// hourCycles is how Chromium's formatter writes a two-digit time for the
+// language tags whose way views.Clock can write ("01:05 PM" or "13:05");
+// tags not listed (en-AU's "01:05 pm", da's "13.05", ko's "PM 01:05") are
+// left to app.js.
+var hourCycles = map[string]bool{ // tag -> counts hours to twelve
+	"en": true, "en-US": true,
+	"en-GB": false, "de": false, "de-DE": false, "de-AT": false, "de-CH": false,
+	"fr": false, "fr-FR": false, "it": false, "it-IT": false, "nl": false, "nl-NL": false,
+	"es": false, "es-ES": false, "pt": false, "pt-BR": false, "pt-PT": false,
+	"sv": false, "pl": false, "ru": false, "nb": false, "cs": false, "tr": false,
+	"uk": false, "ja": false, "zh": false,
+}
+
+// firstVisitHours reads the first language of an Accept-Language header
+// (the browser's own language) and says whether it counts hours to twelve
+// and whether its way of writing times is known at all.
+func firstVisitHours(accept string) (h12, known bool) {
+	tag, _, _ := strings.Cut(accept, ",")
+	tag, _, _ = strings.Cut(tag, ";")
+	h12, known = hourCycles[strings.TrimSpace(tag)]
+	return h12, known
 }

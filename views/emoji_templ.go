@@ -365,7 +365,7 @@ func emojiButton() templ.Component {
 			templ_7745c5c3_Var16 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 25, "<button type=\"button\" id=\"emoji-button\" class=\"emoji-button\" aria-haspopup=\"dialog\" aria-controls=\"emoji-dialog\" title=\"Emoji\" hidden><span aria-hidden=\"true\">☺</span> <span class=\"visually-hidden\">Emoji</span></button>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 25, "<button type=\"button\" id=\"emoji-button\" class=\"emoji-button\" aria-haspopup=\"dialog\" aria-controls=\"emoji-dialog\" title=\"Emoji\"><span aria-hidden=\"true\">☺</span> <span class=\"visually-hidden\">Emoji</span></button>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
