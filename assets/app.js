@@ -409,8 +409,18 @@
     var target = el && (focusAfter.sel ? el.querySelector(focusAfter.sel) : el);
     if (!target) return;
     focusAfter = null;
+    var menu = target.closest(".menu");
+    if (menu) fitMenu(menu);
     target.focus();
     if (target.tagName === "TEXTAREA") target.setSelectionRange(target.value.length, target.value.length);
+  }
+
+  // fitMenu opens a message's menu upwards when it would reach past the
+  // bottom of the list (the last message's, wrapped to rows on a phone).
+  function fitMenu(menu) {
+    var list = scroller();
+    if (!list) return;
+    if (menu.getBoundingClientRect().bottom > list.getBoundingClientRect().bottom) menu.classList.add("up");
   }
 
   function startEdit(id, back) {

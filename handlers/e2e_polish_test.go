@@ -422,3 +422,31 @@ func TestE2EMenuClickedAsItAppears(t *testing.T) {
 		t.Fatal("the reaction was posted as a page load")
 	}
 }
+
+// TestE2ELastMessageMenuFits: on a phone the menu of the last message wraps
+// to rows that would reach past the bottom of the list, under the composer;
+// it opens upwards instead, every button of it on screen.
+func TestE2ELastMessageMenuFits(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	srv := newServer(t)
+	alice := newBrowser(t, ctx, "alice", true)
+	alice.signUp(srv, "alice")
+	alice.phoneViewport()
+	alice.openRoom(srv, "general")
+	alice.sendComposed("first", "first")
+	alice.sendComposed("the last one", "the last one")
+	id := alice.messageIDOf("the last one")
+	alice.do("open the actions", chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector(%s).click()`, jsString("#"+id+" .more"))))
+	alice.waitJS("the menu shown", fmt.Sprintf(`!!document.querySelector(%s)`, jsString("#"+id+" .menu .delete button")), liveWait)
+	outside := evalJS[[]string](alice, fmt.Sprintf(`(() => {
+		const list = document.querySelector(".scroller").getBoundingClientRect();
+		return [...document.querySelectorAll(%s)].filter(b => {
+			const r = b.getBoundingClientRect();
+			return r.top < list.top || r.bottom > list.bottom;
+		}).map(b => b.textContent.trim());
+	})()`, jsString("#"+id+" .menu button")))
+	if len(outside) > 0 {
+		t.Errorf("buttons of the last message's menu outside the list on a phone: %q", outside)
+	}
+}
