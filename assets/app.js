@@ -1141,8 +1141,6 @@
     if (!document.hidden) { hiddenNew = 0; updateUnread(); }
   });
 
-  document.documentElement.classList.add("js");
-
   // A long press on a message (a touch screen's context menu) opens its
   // actions, as a tap on ⋯ does.
   document.addEventListener("contextmenu", function (e) {
