@@ -1135,6 +1135,14 @@
     if (t.value.trim() !== "") t.form.requestSubmit();
   });
 
+  // An out-of-band fragment equal to what the page shows already (the
+  // sidebar a socket is sent as it opens, a presence list that did not
+  // change) is not swapped in: replacing equal markup costs a phone a long
+  // task of parsing, processing and layout, and would move the focus.
+  document.addEventListener("htmx:oobBeforeSwap", function (e) {
+    var d = e.detail, next = d.fragment && d.fragment.firstElementChild;
+    if (next && !next.nextElementSibling && d.target.isEqualNode(next)) d.shouldSwap = false;
+  });
   document.addEventListener("htmx:afterSettle", afterChange);
   document.addEventListener("htmx:wsAfterMessage", function () { afterChange(); refused(); });
   document.addEventListener("visibilitychange", function () {

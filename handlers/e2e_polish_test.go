@@ -20,6 +20,7 @@ import (
 
 	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
@@ -449,4 +450,34 @@ func TestE2ELastMessageMenuFits(t *testing.T) {
 	if len(outside) > 0 {
 		t.Errorf("buttons of the last message's menu outside the list on a phone: %q", outside)
 	}
+}
+
+// TestE2EEqualSidebarNotSwapped: the sidebar a socket is sent as it opens is
+// the one the page shows already, and is not swapped in (a phone would pay
+// a long task for it, and the focus would move); a sidebar that did change,
+// a new conversation in it, still is.
+func TestE2EEqualSidebarNotSwapped(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	srv := newServer(t)
+	alice := newBrowser(t, ctx, "alice", true)
+	bob := newBrowser(t, ctx, "bob", true)
+	alice.signUp(srv, "alice")
+	bob.signUp(srv, "bob")
+	// Every page of alice's remembers its first sidebar and each
+	// out-of-band fragment offered to it.
+	alice.do("watch the sidebar", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: `
+			window.offered = [];
+			document.addEventListener("htmx:oobBeforeSwap", e => offered.push(e.detail.target.id));
+			document.addEventListener("DOMContentLoaded", () => { window.firstNav = document.getElementById("nav-lists"); });`})
+		return err
+	}))
+	alice.openRoom(srv, "general")
+	alice.waitJS("the sidebar sent as the socket opened", `window.offered.includes("nav-lists")`, liveWait)
+	if !evalJS[bool](alice, `window.firstNav === document.getElementById("nav-lists")`) {
+		t.Error("the sidebar the socket sent, equal to the page's, replaced it")
+	}
+	bob.postFormAt("/dm/alice", map[string]string{})
+	alice.waitJS("bob's conversation in alice's sidebar", `!!document.querySelector('#nav-lists a[href="/dm/bob"]')`, liveWait)
 }
