@@ -25,6 +25,11 @@ var Commands = []CommandInfo{
 	{"topic", "/topic TEXT", "Set the room's topic (empty clears it)"},
 	{"invite", "/invite @user", "Add someone to this room"},
 	{"leave", "/leave", "Leave this room"},
+	{"status", "/status [EMOJI] [TEXT]", "Say what you are up to (alone, it clears your status)"},
+	{"away", "/away", "Show as away, or as back when you were away"},
+	{"dnd", "/dnd 1h", "Do not disturb for 30m, 1h, 2h… or until tomorrow; /dnd off ends it"},
+	{"mute", "/mute", "No unread count or notifications from this room but mentions; again to undo"},
+	{"unmute", "/unmute", "Back to the room's unread count and mentions"},
 	{"help", "/help", "List these commands"},
 }
 

@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -112,4 +113,51 @@ type Presence struct {
 // Presence is how the person shows at now.
 func (s Status) Presence(online bool, now time.Time) Presence {
 	return Presence{State: s.State(online, now), Label: s.Label(), Emoji: s.Emoji}
+}
+
+// SplitStatus reads what /status was given: a first word that is an emoji
+// (📅, or a shortcode such as :calendar:) is the status emoji, the rest
+// its text. A first word of letters is text, emoji or not.
+func SplitStatus(arg string) (text, emoji string) {
+	arg = strings.TrimSpace(arg)
+	first, rest, _ := strings.Cut(arg, " ")
+	e := ReplaceShortcodes(first)
+	if first == "" || !strings.ContainsFunc(e, func(r rune) bool { return unicode.Is(unicode.So, r) }) {
+		return arg, ""
+	}
+	return strings.TrimSpace(rest), first
+}
+
+// DNDUntilTomorrow is the hour of the next morning that "/dnd tomorrow"
+// lasts until, in the person's zone.
+const DNDUntilTomorrow = 9
+
+// ParseDND reads how long /dnd was asked for: "30m", "1h", "2h30m", "3d",
+// or "tomorrow" (until DNDUntilTomorrow o'clock the next day in loc). A
+// length outside 1 minute to MaxDND is refused, saying what is taken.
+func ParseDND(arg string, now time.Time, loc *time.Location) (time.Duration, error) {
+	arg = strings.ToLower(strings.TrimSpace(arg))
+	if arg == "tomorrow" {
+		t := now.In(loc)
+		return time.Date(t.Year(), t.Month(), t.Day()+1, DNDUntilTomorrow, 0, 0, 0, loc).Sub(now), nil
+	}
+	var d time.Duration
+	var err error
+	if days, ok := strings.CutSuffix(arg, "d"); ok && days != "" && !strings.ContainsAny(days, "hms") {
+		var n float64
+		if n, err = strconv.ParseFloat(days, 64); err == nil && n <= 10000 {
+			d = time.Duration(n * 24 * float64(time.Hour))
+		} else if err == nil {
+			d = MaxDND + 1
+		}
+	} else {
+		d, err = time.ParseDuration(arg)
+	}
+	if arg == "" || err != nil {
+		return 0, Errorf(EInvalid, "/dnd takes how long, as in /dnd 30m, /dnd 1h, /dnd 2h or /dnd tomorrow; /dnd off ends it.")
+	}
+	if d < time.Minute || d > MaxDND {
+		return 0, Errorf(EInvalid, "Do not disturb lasts from 1 minute to 7 days.")
+	}
+	return d, nil
 }

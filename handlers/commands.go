@@ -120,6 +120,8 @@ func (s *Server) runCommand(ctx context.Context, u chat.User, room chat.Room, cm
 			return composed{}, err
 		}
 		return composed{said: "You left " + views.RoomTitle(room) + ".", left: true}, nil
+	case "status", "away", "dnd", "mute", "unmute":
+		return s.statusCommand(ctx, u, a, cmd)
 	default: // help
 		var b strings.Builder
 		b.WriteString("Commands: ")
