@@ -39,6 +39,23 @@ type JobCounts struct {
 	Queued, Running, Failed, Done int
 }
 
+// Add counts n more jobs in state.
+func (c *JobCounts) Add(state string, n int) {
+	switch state {
+	case JobQueued:
+		c.Queued += n
+	case JobRunning:
+		c.Running += n
+	case JobFailed:
+		c.Failed += n
+	case JobDone:
+		c.Done += n
+	}
+}
+
+// Total is how many jobs there are in all.
+func (c JobCounts) Total() int { return c.Queued + c.Running + c.Failed + c.Done }
+
 // Missed-activity email settings.
 const (
 	EmailOff      = "off"

@@ -268,6 +268,31 @@ func (s *Store) JobsIn(ctx context.Context, state string, limit int) ([]chat.Job
 	return out, nil
 }
 
+// CountJobsByKind counts the jobs of each kind in each state, in one
+// read (a job moving on between two reads would count twice or never).
+func (s *Store) CountJobsByKind(ctx context.Context) (map[string]chat.JobCounts, error) {
+	rows, err := s.read.QueryContext(ctx, "SELECT kind, state, count(*) FROM jobs GROUP BY kind, state")
+	if err != nil {
+		return nil, fmt.Errorf("count jobs by kind: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]chat.JobCounts{}
+	for rows.Next() {
+		var kind, state string
+		var n int
+		if err := rows.Scan(&kind, &state, &n); err != nil {
+			return nil, fmt.Errorf("count jobs by kind: %w", err)
+		}
+		c := out[kind]
+		c.Add(state, n)
+		out[kind] = c
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("count jobs by kind: %w", err)
+	}
+	return out, nil
+}
+
 // CountJobs counts the jobs in each state.
 func (s *Store) CountJobs(ctx context.Context) (chat.JobCounts, error) {
 	var c chat.JobCounts
@@ -282,16 +307,7 @@ func (s *Store) CountJobs(ctx context.Context) (chat.JobCounts, error) {
 		if err := rows.Scan(&state, &n); err != nil {
 			return c, fmt.Errorf("count jobs: %w", err)
 		}
-		switch state {
-		case chat.JobQueued:
-			c.Queued = n
-		case chat.JobRunning:
-			c.Running = n
-		case chat.JobFailed:
-			c.Failed = n
-		case chat.JobDone:
-			c.Done = n
-		}
+		c.Add(state, n)
 	}
 	if err := rows.Err(); err != nil {
 		return c, fmt.Errorf("count jobs: %w", err)

@@ -52,6 +52,16 @@ func (s *Store) RoomNotify(ctx context.Context, roomID, userID int64) (string, e
 	return level, nil
 }
 
+// RoomHasNotifyAll reports whether a member set the room to all: then
+// every message of it concerns someone.
+func (s *Store) RoomHasNotifyAll(ctx context.Context, roomID int64) (bool, error) {
+	var n int
+	if err := s.queryRow(ctx, "SELECT count(*) FROM memberships WHERE room_id = ? AND notify = 'all'", roomID).Scan(&n); err != nil {
+		return false, fmt.Errorf("room %d levels: %w", roomID, err)
+	}
+	return n > 0, nil
+}
+
 // SetStatus keeps what the user says of themselves: text, emoji,
 // do-not-disturb until, away. When they were last active stays.
 func (s *Store) SetStatus(ctx context.Context, userID int64, st chat.Status) error {

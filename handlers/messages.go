@@ -76,8 +76,7 @@ func (s *Server) send(ctx context.Context, u chat.User, room chat.Room, body, cl
 	s.typer.StopTyping(room.ID, u.ID)
 	if created {
 		s.queueWebhooks(ctx, m, room, u)
-		s.queueMissed(ctx, m, room)
-		s.queuePush(ctx, m, room, u)
+		s.queueNotify(ctx, m, room, u)
 	}
 	return m, created, nil
 }

@@ -46,18 +46,16 @@ type missedJob struct {
 }
 
 // queueMissed adds a missed-activity job for each member a new message
-// concerns who wants one. Jobs of one person due close together are one:
-// the first gathers what the others would.
-func (s *Server) queueMissed(ctx context.Context, m chat.Message, room chat.Room) {
+// concerns who wants one (the notify job calls it). Jobs of one person due
+// close together are one: the first gathers what the others would.
+func (s *Server) queueMissed(ctx context.Context, m chat.Message, room chat.Room) error {
 	if s.mail == nil || m.Kind != chat.MessageText {
-		return
+		return nil
 	}
-	ctx = context.WithoutCancel(ctx)
 	// A member of a mentioned group is mentioned too.
 	who, err := s.store.EmailRecipients(ctx, room.ID, m.AuthorID, room.IsDM(), append(slices.Clip(m.Mentions), m.GroupMembers...))
 	if err != nil {
-		s.log.Error("missed-activity email: recipients", "message", m.ID, "err", err)
-		return
+		return fmt.Errorf("missed-activity email: recipients: %w", err)
 	}
 	now := time.Now()
 	var batch []chat.Job
@@ -70,11 +68,12 @@ func (s *Server) queueMissed(ctx context.Context, m chat.Message, room chat.Room
 			Key:   fmt.Sprintf("missed:%d:%d", userID, at.UnixNano()/int64(max(wait, time.Millisecond)))})
 	}
 	if len(batch) == 0 {
-		return
+		return nil
 	}
 	if _, err := s.jobs.Enqueue(ctx, batch...); err != nil {
-		s.log.Error("missed-activity email lost: queueing failed", "message", m.ID, "err", err)
+		return fmt.Errorf("missed-activity email: queueing: %w", err)
 	}
+	return nil
 }
 
 // sendMissed runs a missed-activity job: one email of what the user has not

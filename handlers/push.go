@@ -97,21 +97,20 @@ func (s *Server) pushSender(ctx context.Context) (*webpush.Sender, webpush.Keys,
 }
 
 // queuePush adds a push job for each subscription of each member a new
-// message concerns, unless the member has the conversation open, does not
-// want to be disturbed, or is in their quiet time.
-func (s *Server) queuePush(ctx context.Context, m chat.Message, room chat.Room, author chat.User) {
+// message concerns (the notify job calls it), unless the member has the
+// conversation open, does not want to be disturbed, or is in their quiet
+// time.
+func (s *Server) queuePush(ctx context.Context, m chat.Message, room chat.Room, author chat.User) error {
 	if m.Kind != chat.MessageText {
-		return
+		return nil
 	}
-	ctx = context.WithoutCancel(ctx)
 	// A member of a mentioned group is mentioned too.
 	subs, settings, err := s.store.PushTargets(ctx, room.ID, m.AuthorID, room.IsDM(), append(slices.Clip(m.Mentions), m.GroupMembers...))
 	if err != nil {
-		s.log.Error("push: targets", "message", m.ID, "err", err)
-		return
+		return fmt.Errorf("push: targets: %w", err)
 	}
 	if len(subs) == 0 {
-		return
+		return nil
 	}
 	users := make([]int64, 0, len(settings))
 	for id := range settings {
@@ -120,8 +119,7 @@ func (s *Server) queuePush(ctx context.Context, m chat.Message, room chat.Room, 
 	open := s.hub.InRoom(room.ID, users)
 	sts, err := s.store.Statuses(ctx, users)
 	if err != nil {
-		s.log.Error("push: statuses", "message", m.ID, "err", err)
-		return
+		return fmt.Errorf("push: statuses: %w", err)
 	}
 	data, _ := json.Marshal(s.pushDataOf(m, room, author))
 	now := s.status.now()
@@ -135,11 +133,12 @@ func (s *Server) queuePush(ctx context.Context, m chat.Message, room chat.Room, 
 			Key: fmt.Sprintf("push:%d:%d", sub.ID, m.ID)})
 	}
 	if len(batch) == 0 {
-		return
+		return nil
 	}
 	if _, err := s.jobs.Enqueue(ctx, batch...); err != nil {
-		s.log.Error("push lost: queueing failed", "message", m.ID, "err", err)
+		return fmt.Errorf("push: queueing: %w", err)
 	}
+	return nil
 }
 
 // pushDataOf is what a push of m says: who wrote where, the start of the

@@ -180,9 +180,9 @@ func TestPushReachesTheMembersDevices(t *testing.T) {
 	sock := bob.dial("general", -1)
 	sock.readUntil(`id="presence-bob"`)
 	before = ts.app.JobsFinished()
-	c0, _ := ts.store.CountJobs(t.Context())
+	c0 := ts.notifiedJobs(t)
 	ann.postMessage("general", "@bob you are looking at this")
-	if c1, _ := ts.store.CountJobs(t.Context()); c1 != c0 {
+	if c1 := ts.notifiedJobs(t); !sameJobs(c0, c1) {
 		t.Fatalf("jobs %+v then %+v: a push for a conversation open on bob's screen", c0, c1)
 	}
 	sock.conn.Close(websocket.StatusNormalClosure, "")
@@ -190,14 +190,16 @@ func TestPushReachesTheMembersDevices(t *testing.T) {
 	// Do not disturb, then quiet time, then push off: no push queued.
 	expectStatus(t, bob.post("/settings/status", url.Values{"dnd_minutes": {"30"}}), http.StatusSeeOther)
 	ann.postMessage("general", "@bob during do not disturb")
+	ts.notifiedJobs(t) // decided while it lasts
 	expectStatus(t, bob.post("/settings/status", url.Values{"dnd_minutes": {"0"}}), http.StatusSeeOther)
 	now := time.Now().UTC()
 	from, to := now.Add(-time.Hour).Format("15:04"), now.Add(time.Hour).Format("15:04")
 	expectStatus(t, bob.post("/settings/notifications", url.Values{"email": {"mentions"}, "dnd_start": {from}, "dnd_end": {to}}), http.StatusSeeOther)
 	ann.postMessage("general", "@bob during quiet time")
+	ts.notifiedJobs(t)
 	expectStatus(t, bob.post("/settings/notifications", url.Values{"email": {"mentions"}, "dnd_start": {""}, "dnd_end": {""}, "push": {"off"}}), http.StatusSeeOther)
 	ann.postMessage("general", "@bob with push off")
-	if c1, _ := ts.store.CountJobs(t.Context()); c1 != c0 {
+	if c1 := ts.notifiedJobs(t); !sameJobs(c0, c1) {
 		t.Fatalf("jobs %+v then %+v: a push during do not disturb, quiet time or with push off", c0, c1)
 	}
 	expectStatus(t, bob.post("/settings/notifications", url.Values{"email": {"mentions"}, "push": {"on"}}), http.StatusSeeOther)

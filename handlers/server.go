@@ -201,6 +201,8 @@ type Server struct {
 	accountsDone chan struct{}
 	statusDone   chan struct{}
 	status       *statusBook
+	loud         loudRooms
+	notifyRuns   atomic.Int64 // runs of notify jobs, which JobsFinished leaves out
 	push         *pushes
 }
 
@@ -300,7 +302,10 @@ func New(cfg Config) *Server {
 	s.streams = newStreams(newEventTail(s.eventsSince, s.store.RoomByID, s.store.LatestEventID,
 		func(err error) { s.log.Error("read the event log for streams", "err", err) }))
 	s.hub.OnDeliver(s.streams.wake)
-	s.hub.OnUserEvent(s.streams.userEvent)
+	s.hub.OnUserEvent(func(ev chat.UserEvent) {
+		s.streams.userEvent(ev)
+		s.forgetLoud(ev)
+	})
 	s.hub.OnEnded(s.streams.end)
 	// The API takes bearer tokens only, never cookies: a request from
 	// another site's page carries nothing that would act for a user.
@@ -319,6 +324,8 @@ func New(cfg Config) *Server {
 	s.startPush(cfg.PushSubject, cfg.PushPrivate, cfg.PushTimeout)
 	s.jobs.Handle(jobEmail, s.sendEmail)
 	s.jobs.Handle(jobMissed, s.sendMissed)
+	s.jobs.Handle(jobNotify, s.runNotify)
+	s.loud.known = make(map[int64]bool)
 	if s.missedGrace <= 0 {
 		s.missedGrace = missedGrace
 	}

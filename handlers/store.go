@@ -219,6 +219,7 @@ type emailStore interface {
 // statusStore is what notification levels and statuses ask.
 type statusStore interface {
 	RoomNotify(ctx context.Context, roomID, userID int64) (string, error)
+	RoomHasNotifyAll(ctx context.Context, roomID int64) (bool, error)
 	SetRoomNotify(ctx context.Context, roomID, userID int64, level string) error
 	SetStatus(ctx context.Context, userID int64, st chat.Status) error
 	Status(ctx context.Context, userID int64) (chat.Status, error)

@@ -61,9 +61,11 @@ func (s *Server) startWebhooks(allowPrivate bool, timeout time.Duration) {
 	s.jobs.Handle(jobWebhook, s.deliverWebhook)
 }
 
-// JobsFinished is how many runs of jobs (webhook deliveries, emails) have
-// ended with their outcome stored, for tests that wait for them.
-func (s *Server) JobsFinished() int64 { return s.jobs.Finished() }
+// JobsFinished is how many runs of jobs that reach out (webhook
+// deliveries, emails, pushes) have ended with their outcome stored, for
+// tests that wait for them: a notify job's run (counted before its outcome
+// is) is not one of them.
+func (s *Server) JobsFinished() int64 { return s.jobs.Finished() - s.notifyRuns.Load() }
 
 // queueWebhooks adds a delivery job for each bot a new message concerns
 // and can read. Bots' own messages never concern bots: two cannot loop.

@@ -41,6 +41,10 @@ type Set struct {
 	// event streams: one per batch for all of a node's streams together,
 	// and one per batch of a stream's replay.
 	EventLogReads prometheus.Counter
+	// NotifyJobs counts messages that may concern someone personally, one
+	// notify job each; NotifyReads the store reads the message path made to
+	// tell (a room's members' levels, once per room a node did not know).
+	NotifyJobs, NotifyReads prometheus.Counter
 
 	httpRequests *prometheus.CounterVec
 	httpSeconds  *prometheus.HistogramVec
@@ -84,6 +88,14 @@ func New() *Set {
 			Name: "agora_event_log_reads_total",
 			Help: "Reads of the rooms' event log for the API's event streams (shared by a node's streams; replays read their own).",
 		}),
+		NotifyJobs: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "agora_notify_jobs_total",
+			Help: "Messages queued to find whom to push or email (mentions, direct messages, thread replies, rooms someone set to all).",
+		}),
+		NotifyReads: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "agora_notify_path_reads_total",
+			Help: "Store reads on the message path to tell whether a message concerns anyone (a room's levels, once per room and node).",
+		}),
 		httpRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "agora_http_requests_total",
 			Help: "HTTP requests by route pattern and status (499: the client went away first).",
@@ -98,7 +110,7 @@ func New() *Set {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.SocketsOpen, m.MessagesCreated, m.Deliveries, evictions,
-		m.CommitSeconds, m.FanoutSeconds, m.EventLogReads, m.httpRequests, m.httpSeconds,
+		m.CommitSeconds, m.FanoutSeconds, m.EventLogReads, m.NotifyJobs, m.NotifyReads, m.httpRequests, m.httpSeconds,
 	)
 	// Every reason is exported from the start, at zero.
 	return m
