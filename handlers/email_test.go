@@ -366,12 +366,13 @@ func TestMissedActivityEmail(t *testing.T) {
 	expectStatus(t, bob.get("/rooms/general"), http.StatusOK)
 	c, err := ts.store.CountJobs(t.Context())
 	if err != nil || c.Queued < 2 {
-		t.Fatalf("jobs %+v, %v: want the missed-activity jobs of bob and cy", c, err)
+		t.Fatalf("jobs %+v, %v: want the notify jobs of the mention and the direct message", c, err)
 	}
 	before := ts.app.JobsFinished()
 	runner.Start()
+	missed := ts.notifiedJobs(t)["missed"]
 	got := smtpd.Next(t)
-	ts.waitHooks(t, before+int64(c.Queued))
+	ts.waitHooks(t, before+int64(missed.Total()))
 	if len(got.To) != 1 || got.To[0] != "cy@example.com" {
 		t.Fatalf("emailed %v, want cy only", got.To)
 	}

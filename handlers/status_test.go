@@ -229,7 +229,7 @@ func TestDoNotDisturbHoldsTheEmail(t *testing.T) {
 	ann.postMessage("general", "@bob the build is red")
 	c, err := ts.store.CountJobs(t.Context())
 	if err != nil || c.Queued < 1 {
-		t.Fatalf("jobs %+v, %v: want bob's missed-activity job", c, err)
+		t.Fatalf("jobs %+v, %v: want the notify job of the mention", c, err)
 	}
 	before := ts.app.JobsFinished()
 	runner.Start()
