@@ -891,7 +891,16 @@
   // ---- Events ---------------------------------------------------------------
 
   document.addEventListener("htmx:wsConnecting", function () { setState("reconnecting", connected ? "reconnecting…" : "connecting…"); });
-  document.addEventListener("htmx:wsOpen", function () { connected = true; everConnected = true; setState("connected"); sendOutbox(); showOutbox(); });
+  document.addEventListener("htmx:wsOpen", function () { connected = true; everConnected = true; setState("connected"); sendOutbox(); showOutbox(); if (document.hidden) sendVisibility(); });
+
+  // The server pushes nothing of this room to a phone while this page shows
+  // it: the socket says when the page is hidden (another tab, minimised) or
+  // visible again. A socket is visible until it says otherwise.
+  function sendVisibility() {
+    if (!sock || sock.readyState !== 1) return;
+    sock.send(JSON.stringify({visible: document.hidden ? "0" : "1", HEADERS: {"HX-Request": "true", "HX-Trigger": "visibility"}}));
+  }
+  document.addEventListener("visibilitychange", sendVisibility);
   document.addEventListener("htmx:wsClose", function (e) {
     connected = false;
     showOutbox();

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
+
 	"agora/chat"
 	"agora/handlers"
 	"agora/handlers/metrics"
@@ -132,4 +134,62 @@ func TestMessagePathReadsNothingToNotify(t *testing.T) {
 	if n := after.Total() - before.Total(); n != 3 {
 		t.Errorf("3 messages of a room bob set to all pushed %d times, want 3", n)
 	}
+}
+
+// "Open" means a page one can see: while bob's socket in #general says
+// its page is hidden (another tab, the window minimised), a mention there
+// is pushed to his phone; once it says visible again, none is. Frames are
+// handled in order, so the answer to a command sent after the report
+// means the report was taken.
+func TestPushWhileTheOpenPageIsHidden(t *testing.T) {
+	ts := newServerWith(t, handlers.Config{PushPrivate: true, PushSubject: "mailto:ops@example.com"})
+	ps, devices := newPushService(t)
+	ann := ts.client(t).signup("ann")
+	bob := ts.client(t).signup("bob")
+	ann.get("/rooms/general")
+	bob.get("/rooms/general")
+	var key struct{ Key string }
+	json.Unmarshal([]byte(bob.get("/push/key").body), &key)
+	ps.mu.Lock()
+	ps.key = key.Key
+	ps.mu.Unlock()
+	phone := ps.subscribe(bob, devices, "bob-phone")
+	sock := bob.dial("general", -1)
+	report := func(visible string) {
+		t.Helper()
+		b, _ := json.Marshal(map[string]any{"visible": visible, "HEADERS": map[string]string{"HX-Request": "true", "HX-Trigger": "visibility"}})
+		sock.send(b)
+		id := newClientID()
+		sock.send(composerFrame("/help", id))
+		sock.readUntil(`data-done="` + id + `"`)
+	}
+
+	// Visible (as every socket is until it says otherwise): no push.
+	before := ts.notifiedJobs(t)
+	ann.postMessage("general", "@bob you can see this")
+	if after := ts.notifiedJobs(t); !sameJobs(before, after) {
+		t.Fatalf("jobs %+v then %+v: a push of what bob's visible page shows", before, after)
+	}
+
+	report("0")
+	ann.postMessage("general", "@bob your tab is in the background")
+	if got := <-ps.arrive; got != phone.path {
+		t.Fatalf("a push went to %s", got)
+	}
+	if got := ps.sent(phone.path); len(got) != 1 || got[0].data["body"] != "@bob your tab is in the background" {
+		t.Fatalf("bob's phone got %+v", got)
+	}
+
+	report("1")
+	before = ts.notifiedJobs(t)
+	ann.postMessage("general", "@bob back in front of you")
+	if after := ts.notifiedJobs(t); !sameJobs(before, after) {
+		t.Fatalf("jobs %+v then %+v: a push of what bob's page shows again", before, after)
+	}
+
+	// A report that is not what the page sends ("visible" not a string)
+	// is a bad frame like any other: closed with 1007, not to be retried.
+	b, _ := json.Marshal(map[string]any{"visible": 7, "HEADERS": map[string]string{"HX-Trigger": "visibility"}})
+	sock.send(b)
+	sock.expectClose(websocket.StatusInvalidFramePayloadData)
 }

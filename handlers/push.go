@@ -98,8 +98,8 @@ func (s *Server) pushSender(ctx context.Context) (*webpush.Sender, webpush.Keys,
 
 // queuePush adds a push job for each subscription of each member a new
 // message concerns (the notify job calls it), unless the member has the
-// conversation open, does not want to be disturbed, or is in their quiet
-// time.
+// conversation open on a page they can see, does not want to be disturbed,
+// or is in their quiet time.
 func (s *Server) queuePush(ctx context.Context, m chat.Message, room chat.Room, author chat.User) error {
 	if m.Kind != chat.MessageText {
 		return nil
@@ -116,7 +116,7 @@ func (s *Server) queuePush(ctx context.Context, m chat.Message, room chat.Room, 
 	for id := range settings {
 		users = append(users, id)
 	}
-	open := s.hub.InRoom(room.ID, users)
+	open := s.hub.LookingAt(room.ID, users)
 	sts, err := s.store.Statuses(ctx, users)
 	if err != nil {
 		return fmt.Errorf("push: statuses: %w", err)

@@ -453,12 +453,15 @@ func (s *Server) handleFrame(ctx context.Context, sub *live.Subscriber, room cha
 	if !limit.Allow() || !s.frameLimits.Allow(strconv.FormatInt(u.ID, 10)) {
 		return live.ClosePolicy, "too many frames"
 	}
-	s.touchActive(ctx, u) // anything the person sends is activity
+	trigger := f.Headers["HX-Trigger"]
+	if trigger != "visibility" || f.Visible != "0" {
+		s.touchActive(ctx, u) // anything the person sends is activity (but turning away)
+	}
 	// Membership is checked on every frame, not only at connect, so a
 	// user who left or was removed is stopped at once: sendMessage checks
 	// it for a message, and a typing signal checks it here.
 	var err error
-	switch f.Headers["HX-Trigger"] {
+	switch trigger {
 	case "composer", "reply-composer":
 		var res composed
 		var in inThread
@@ -469,6 +472,10 @@ func (s *Server) handleFrame(ctx context.Context, sub *live.Subscriber, room cha
 			// Told to the caller alone; the text leaves their composer.
 			sub.Send(live.Frame{Data: renderBytes(views.CommandSaid(f.ClientMsgID, res.said))})
 		}
+	case "visibility":
+		// No push of what this page shows while it is visible; hidden, it
+		// is as if closed (see Server.queuePush).
+		sub.SetHidden(f.Visible == "0")
 	case "typing-signal":
 		var a access
 		if a, err = s.accessTo(ctx, u, room); err == nil && !a.Post {

@@ -116,17 +116,24 @@ func (h *Hub) OnlineSet(userIDs []int64) map[int64]bool {
 	return out
 }
 
-// InRoom returns which of the users have the room open on some device, on
-// this node or, in a cluster, another: a push or email of the room's news
-// would tell them what they are looking at.
-func (h *Hub) InRoom(roomID int64, userIDs []int64) map[int64]bool {
+// LookingAt returns which of the users have the room open on a page they
+// can see: a socket of theirs in it here whose page is visible (see
+// Subscriber.SetHidden) or, in a cluster, the room open on another node,
+// whose pages' visibility this node is not told.
+func (h *Hub) LookingAt(roomID int64, userIDs []int64) map[int64]bool {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	out := make(map[int64]bool, len(userIDs))
-	r := h.rooms[roomID]
 	for _, id := range userIDs {
-		if r != nil && r.online[id] != nil || h.remote.rooms[roomID][id] != nil {
+		if h.remote.rooms[roomID][id] != nil {
 			out[id] = true
+			continue
+		}
+		for _, s := range h.users[id] {
+			if s.RoomID == roomID && !s.hidden.Load() {
+				out[id] = true
+				break
+			}
 		}
 	}
 	return out

@@ -21,6 +21,7 @@ type Subscriber struct {
 	wake   chan struct{}
 	notify atomic.Pointer[func()] // when set, called instead of sending on wake
 	done   chan struct{}
+	hidden atomic.Bool // its page said it is not visible (see SetHidden)
 
 	mu          sync.Mutex
 	queue       []Frame
@@ -31,6 +32,10 @@ type Subscriber struct {
 	closeCode   int
 	closeReason string
 }
+
+// SetHidden records what the page said of itself (the Page Visibility
+// API): a socket is visible until its page says otherwise.
+func (s *Subscriber) SetHidden(hidden bool) { s.hidden.Store(hidden) }
 
 // Wake receives when frames are waiting to be drained.
 func (s *Subscriber) Wake() <-chan struct{} { return s.wake }

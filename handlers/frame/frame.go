@@ -23,6 +23,7 @@ type Frame struct {
 	ClientMsgID string            `json:"client_msg_id"`
 	ThreadID    string            `json:"thread_id"`    // a reply: the root's id (a form value, so a string)
 	AlsoToRoom  string            `json:"also_to_room"` // "1": a reply shown in the room's list too
+	Visible     string            `json:"visible"`      // HX-Trigger "visibility": "0" the page is hidden, else visible
 	Headers     map[string]string `json:"HEADERS"`
 }
 
