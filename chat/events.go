@@ -38,6 +38,9 @@ const (
 	UserThreadRead = "thread-read"
 	// UserFollow: they began or stopped following the thread Thread.
 	UserFollow = "follow"
+	// UserStatus: they changed their status (text, emoji, do not disturb,
+	// away); RoomID is 0. Every node shows it wherever it shows them.
+	UserStatus = "status"
 )
 
 // UserEvent is a change of one user's relation to a room: the sidebars of

@@ -78,6 +78,7 @@ func (s *Store) SetStatus(ctx context.Context, userID int64, st chat.Status) err
 	if err != nil {
 		return fmt.Errorf("set status: %w", err)
 	}
+	s.userEvent(chat.UserStatus, userID, 0, 0)
 	return nil
 }
 

@@ -305,6 +305,7 @@ func New(cfg Config) *Server {
 	s.hub.OnUserEvent(func(ev chat.UserEvent) {
 		s.streams.userEvent(ev)
 		s.forgetLoud(ev)
+		s.statusEvent(ev)
 	})
 	s.hub.OnEnded(s.streams.end)
 	// The API takes bearer tokens only, never cookies: a request from
@@ -338,6 +339,11 @@ func New(cfg Config) *Server {
 	s.closer, s.typer = s.hub, s.hub
 	s.status = newStatusBook(cfg.Now)
 	s.hub.SetPresenceOf(s.status.presence)
+	s.hub.OnOnlineChange(func(u chat.User, online bool) {
+		if online {
+			s.refreshStatus(u.ID) // the hook has a goroutine of its own
+		}
+	})
 	s.hub.StartFeed(s.store, sidebarRenderer{}, func(err error) { s.log.Error("read a sidebar", "err", err) })
 	s.startRelay(cfg.TailEvery)
 	s.routes()

@@ -175,6 +175,36 @@ func (s *Server) sweepStatuses(ctx context.Context) {
 	s.publishShown(users)
 }
 
+// statusEvent is told of every per-user event, from this node or another:
+// a change of someone's status is shown wherever this node shows them, at
+// once rather than at the next sweep.
+func (s *Server) statusEvent(ev chat.UserEvent) {
+	if ev.Kind == chat.UserStatus {
+		go s.refreshStatus(ev.UserID)
+	}
+}
+
+// refreshStatus reads one person's status from the store (never on the
+// relay's or the hub's goroutine) and shows them as it says: after a
+// change of status, or as they come online on another node, whose
+// activity this node knows only from the store.
+func (s *Server) refreshStatus(userID int64) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	st, err := s.store.Status(ctx, userID)
+	if err != nil {
+		s.log.Error("read a status", "user", userID, "err", err)
+		return
+	}
+	u, err := s.store.UserByID(ctx, userID)
+	if err != nil {
+		s.log.Error("read a status", "user", userID, "err", err)
+		return
+	}
+	s.status.learn(map[int64]chat.Status{u.ID: st}, []int64{u.ID})
+	s.publishShown([]chat.User{u})
+}
+
 // StatusChange is a change of status; nil fields stay as they are.
 type StatusChange struct {
 	Text, Emoji *string

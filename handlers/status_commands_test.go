@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"agora/chat"
+	"agora/chat/live"
+	"agora/chat/live/cluster"
 )
 
 // /status, /away and /dnd answer their caller alone and change how they
@@ -183,4 +185,42 @@ func TestSlashMute(t *testing.T) {
 	if lvl, _ := ts.store.RoomNotify(t.Context(), design, mustUserID(t, ts, "bob")); lvl != chat.NotifyNothing {
 		t.Fatalf("after /mute by socket the level is %q", lvl)
 	}
+}
+
+// A status set on node A shows on node B at once (not at B's next sweep of
+// statuses, half a minute away): in presence and the member list of a room
+// open on B, and in the header of a direct conversation open on B; by the
+// slash commands and by the form alike.
+func TestStatusAcrossNodes(t *testing.T) {
+	ns := startNATS(t)
+	a := newTestServer(t)
+	b := startTestServer(t, a.path, live.HubConfig{}, false)
+	joinCluster(t, a, ns, cluster.Options{})
+	joinCluster(t, b, ns, cluster.Options{})
+	ann, bob := a.client(t).signup("ann"), b.client(t).signup("bob")
+	ann.post("/rooms/general/join", nil)
+	bob.post("/rooms/general/join", nil)
+	expectStatus(t, bob.post("/dm/ann", nil), http.StatusSeeOther)
+	annSock := ann.dial("general", 0)
+	bobSock := bob.dial("general", 0)
+	bobDM := bob.dial(dmSlugOf(t, bob, "ann"), 0)
+	bobSock.readUntil(`id="presence-ann" data-user="ann" data-status="active"`)
+
+	annSock.send(composerFrame("/dnd 2h", "across-dnd"))
+	annSock.readUntil(`data-done="across-dnd"`)
+	bobSock.readUntil(`id="presence-ann" data-user="ann" data-status="dnd"`)
+	bobSock.readUntil(`id="member-ann" class="member-state" data-status="dnd"`)
+	bobDM.readUntil(`id="dm-status-ann" class="dm-status" data-status="dnd"`)
+
+	annSock.send(composerFrame("/status :calendar: Planning on A", "across-status"))
+	annSock.readUntil(`data-done="across-status"`)
+	bobSock.readUntil("📅 Planning on A")
+	bobDM.readUntil("Planning on A")
+
+	expectStatus(t, ann.post("/settings/status", url.Values{"status_text": {"Back on A"}, "dnd_minutes": {"0"}}), http.StatusSeeOther)
+	bobSock.readUntil(`id="presence-ann" data-user="ann" data-status="active" title="@ann · active · Back on A"`)
+
+	// And the other way: bob's /away on B shows on A.
+	bobSock.send(composerFrame("/away", "across-away"))
+	annSock.readUntil(`id="presence-bob" data-user="bob" data-status="away"`)
 }
