@@ -26,6 +26,7 @@ func TestSlashStatusCommands(t *testing.T) {
 	dm := bob.dial(dmSlugOf(t, bob, "ann"), 0)
 	me := ann.dial("general", 0)
 	watch.readUntil(`id="presence-ann" data-user="ann" data-status="active"`)
+	dm.readUntil(`id="nav-lists"`) // bob's feed knows his conversations
 
 	said := func(body, want string) {
 		t.Helper()
@@ -205,6 +206,7 @@ func TestStatusAcrossNodes(t *testing.T) {
 	bobSock := bob.dial("general", 0)
 	bobDM := bob.dial(dmSlugOf(t, bob, "ann"), 0)
 	bobSock.readUntil(`id="presence-ann" data-user="ann" data-status="active"`)
+	bobDM.readUntil(`id="nav-lists"`) // bob's feed knows his conversations
 
 	annSock.send(composerFrame("/dnd 2h", "across-dnd"))
 	annSock.readUntil(`data-done="across-dnd"`)
