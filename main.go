@@ -59,6 +59,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			return command.Users(ctx, args[1:], getenv, stdout)
 		case "export":
 			return command.Export(ctx, args[1:], getenv, stdout)
+		case "import-slack":
+			return command.ImportSlack(ctx, args[1:], getenv, stdout)
 		}
 	}
 	fs, o, err := newFlags(args[0], getenv, stdout)
@@ -300,7 +302,7 @@ func newFlags(name string, getenv func(string) string, out io.Writer) (*flag.Fla
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(out)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: agora [flags]\n       agora backup [-db SOURCE] DEST\n       agora users list|create|reset-password|make-admin|deactivate [NAME] [-db SOURCE]\n       agora export [-db SOURCE] DEST.zip\n\nflags:\n")
+		fmt.Fprintf(fs.Output(), "usage: agora [flags]\n       agora backup [-db SOURCE] DEST\n       agora users list|create|reset-password|make-admin|deactivate [NAME] [-db SOURCE]\n       agora export [-db SOURCE] DEST.zip\n       agora import-slack [-db SOURCE] EXPORT.zip\n\nflags:\n")
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&o.addr, "addr", envOr(getenv, "CHAT_ADDR", "127.0.0.1:8080"), "address to listen on (env CHAT_ADDR)")

@@ -38,6 +38,7 @@ import (
 	"agora/chat"
 	"agora/db"
 	"agora/db/pgtest"
+	"agora/db/slackimport/slacktest"
 )
 
 // TestRunServesAndShutsDown starts the real program on a free port with its
@@ -1446,6 +1447,68 @@ func TestExportCommand(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "missing.db")); err == nil {
 		t.Error("exporting a missing database made one")
+	}
+}
+
+// TestImportSlackCommand runs `agora import-slack` on a Slack export's zip,
+// twice: plain progress lines (not a terminal), a summary, the skipped
+// things with their reasons, and nothing added the second time; then a
+// server on the database shows the history.
+func TestImportSlackCommand(t *testing.T) {
+	dir := t.TempDir()
+	slacktest.WriteFixture(t, filepath.Join(dir, "export"))
+	export := filepath.Join(dir, "export.zip")
+	slacktest.Zip(t, filepath.Join(dir, "export"), export, nil)
+	dbPath := filepath.Join(dir, "agora.db")
+	noEnv := func(string) string { return "" }
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"agora", "import-slack", "-db", dbPath, export}, noEnv, &out); err != nil {
+		t.Fatalf("import-slack: %v\n%s", err, out.String())
+	}
+	text := out.String()
+	for _, want := range []string{
+		// A line as each channel starts.
+		"import-slack: 1 of 5 day files, 10 messages (8 new, 0 already here); now #general\n",
+		"import-slack: 4 of 5 day files, 13 messages (11 new, 0 already here); now #random\n",
+		"import-slack: 5 of 5 day files, 14 messages (12 new, 0 already here); now #secret-plans\n",
+		"import-slack: imported " + export,
+		"3 accounts (0 matched by email), 3 bots, 3 rooms, 12 messages (3 replies, 1 edited, 1 deleted), 4 reactions, 1 file links",
+		"import-slack: skipped 1 files that are not valid JSON: general/2024-01-04.json",
+		"import-slack: skipped 1 messages by a user id that users.json does not have: general ",
+		"import-slack: skipped 2 channels whose name is not a valid room name (with their messages): \"../../etc\": It names a folder outside its own.; \"news\\u202ereversed\": ",
+		"agora users reset-password NAME",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the output lacks %q:\n%s", want, text)
+		}
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"agora", "import-slack", export, "-db", dbPath}, noEnv, &out); err != nil {
+		t.Fatalf("import-slack again: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "0 accounts (0 matched by email), 0 bots, 0 rooms, 0 messages") ||
+		!strings.Contains(out.String(), "already here from an earlier import: 4 accounts, 3 rooms, 12 messages") {
+		t.Errorf("the second import:\n%s", out.String())
+	}
+
+	r := startRun(t, map[string]string{"CHAT_DB": dbPath})
+	ann := newBrowser(t, r.base, nil).signup("newcomer")
+	if code, body := ann.get("/rooms/general"); code != http.StatusOK || !strings.Contains(body, "a thread starts") || !strings.Contains(body, "report.pdf") {
+		t.Errorf("the imported #general (%d) lacks its history:\n%.2000s", code, body)
+	}
+
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-db", dbPath}, "name one export"},
+		{[]string{"-db", dbPath, filepath.Join(dir, "missing.zip")}, "no such file"},
+	} {
+		out.Reset()
+		err := run(context.Background(), append([]string{"agora", "import-slack"}, c.args...), noEnv, &out)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("import-slack %v: %v, want an error saying %q", c.args, err, c.want)
+		}
 	}
 }
 

@@ -29,6 +29,9 @@ var errStoreClosed = errors.New("store closed")
 type writeReq struct {
 	m      chat.Message
 	change func(ctx context.Context, b *batch) (chat.Message, string, error)
+	// bulk writes many rows at once (an import), numbering them itself;
+	// any error fails the batch, as it may have written part of itself.
+	bulk func(ctx context.Context, b *batch) error
 
 	msg     chat.Message
 	created bool
@@ -427,6 +430,12 @@ func (s *Store) fillBatch(ctx context.Context, b *batch, reqs []*writeReq) error
 	var first, last int64
 	for _, r := range reqs {
 		r.err = nil
+		if r.bulk != nil {
+			if r.err = r.bulk(ctx, b); r.err != nil {
+				return r.err
+			}
+			continue
+		}
 		if r.change != nil {
 			var kind string
 			r.msg, kind, r.err = r.change(ctx, b)

@@ -163,6 +163,7 @@ func (s *Server) handleOIDCCallback(c echo.Context) error {
 		PreferredUsername string `json:"preferred_username"`
 		Name              string `json:"name"`
 		Email             string `json:"email"`
+		EmailVerified     bool   `json:"email_verified"`
 	}
 	if err := idt.Claims(&claims); err != nil {
 		return s.oidcFailed(c, http.StatusUnauthorized, "The identity the sign-in provider sent could not be read.", err)
@@ -173,7 +174,11 @@ func (s *Server) handleOIDCCallback(c echo.Context) error {
 			_ = info.Claims(&claims)
 		}
 	}
-	u, err := s.oidcAccount(ctx, idt.Issuer, idt.Subject, claims.PreferredUsername, claims.Email, claims.Name)
+	verified := ""
+	if claims.EmailVerified {
+		verified = claims.Email
+	}
+	u, err := s.oidcAccount(ctx, idt.Issuer, idt.Subject, claims.PreferredUsername, claims.Email, verified, claims.Name)
 	if err != nil {
 		return err
 	}
@@ -194,13 +199,26 @@ func (s *Server) handleOIDCCallback(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, next)
 }
 
-// oidcAccount is the account linked to the subject, or a new one named from
-// what the provider calls the person, made unique (ann, ann2, ann3...) and
-// never one that looks like an existing name.
-func (s *Server) oidcAccount(ctx context.Context, issuer, subject, preferred, email, name string) (chat.User, error) {
+// oidcAccount is the account linked to the subject; else the account a
+// Slack import made for the provider's verified email, unclaimed until now;
+// else a new one named from what the provider calls the person, made unique
+// (ann, ann2, ann3...) and never one that looks like an existing name.
+func (s *Server) oidcAccount(ctx context.Context, issuer, subject, preferred, email, verifiedEmail, name string) (chat.User, error) {
 	u, err := s.store.UserByOIDC(ctx, issuer, subject)
 	if chat.ErrorCode(err) != chat.ENotFound {
 		return u, err
+	}
+	if verifiedEmail != "" {
+		imported, err := s.store.ImportedAccountByEmail(ctx, verifiedEmail)
+		if err == nil {
+			err = s.store.LinkOIDC(ctx, imported.ID, issuer, subject)
+			if err == nil {
+				return imported, nil
+			}
+		}
+		if code := chat.ErrorCode(err); code != chat.ENotFound && code != chat.EConflict {
+			return chat.User{}, err
+		}
 	}
 	source := preferred
 	if source == "" {

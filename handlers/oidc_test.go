@@ -22,6 +22,8 @@ import (
 	"agora/assets"
 	"agora/chat/live"
 	"agora/db"
+	"agora/db/slackimport"
+	"agora/db/slackimport/slacktest"
 	"agora/handlers"
 )
 
@@ -59,6 +61,12 @@ func (u *opUsers) add(id, username, first, last string) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	u.users[id] = &storage.User{ID: id, Username: username, Password: "op-password", FirstName: first, LastName: last, EmailVerified: true}
+}
+
+func (u *opUsers) addEmail(id, username, email string, verified bool) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.users[id] = &storage.User{ID: id, Username: username, Password: "op-password", Email: email, EmailVerified: verified}
 }
 
 func (u *opUsers) rename(id, username string) {
@@ -394,5 +402,46 @@ func TestOIDCOnly(t *testing.T) {
 	}
 	if p := w.signIn(b, "erin"); p.url.Path != "/" {
 		t.Errorf("sign-in through the provider: %s", p.url)
+	}
+}
+
+// TestOIDCClaimsImportedAccount: people a Slack import made accounts for
+// sign in by the provider and get that account, history and all, when the
+// provider vouches for the same email; an unverified email claims nothing,
+// and an account claimed once is not claimed again by another subject.
+func TestOIDCClaimsImportedAccount(t *testing.T) {
+	w := startOIDCWorld(t, oidcOptions{})
+	export := filepath.Join(t.TempDir(), "export")
+	slacktest.WriteFixture(t, export)
+	if _, err := slackimport.Import(context.Background(), w.store, export, slackimport.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	w.users.addEmail("sub-bob", "robert", "Bob@Example.com", true)
+	w.users.addEmail("sub-ann", "ann", "ann@example.com", false)
+	w.users.addEmail("sub-bob-again", "bobby", "bob@example.com", true)
+
+	bob := w.browser()
+	if p := w.signIn(bob, "robert"); p.url.Path != "/" {
+		t.Fatalf("bob's sign-in ended at %s", p.url)
+	}
+	linked, err := w.store.UserByOIDC(context.Background(), w.issuer, "sub-bob")
+	if err != nil || linked.Username != "bob" {
+		t.Fatalf("the provider's bob got %+v, %v; want the imported account bob", linked, err)
+	}
+	if p := bob.get(w.agora.URL + "/rooms/general"); !strings.Contains(p.body, "a thread starts") {
+		t.Error("bob does not see the imported history of #general")
+	}
+
+	if p := w.signIn(w.browser(), "ann"); p.url.Path != "/" {
+		t.Fatalf("ann's sign-in ended at %s", p.url)
+	}
+	if u, err := w.store.UserByOIDC(context.Background(), w.issuer, "sub-ann"); err != nil || u.Username == "ann-lee" {
+		t.Errorf("an unverified email claimed the imported account: %+v, %v", u, err)
+	}
+	if p := w.signIn(w.browser(), "bobby"); p.url.Path != "/" {
+		t.Fatalf("bobby's sign-in ended at %s", p.url)
+	}
+	if u, err := w.store.UserByOIDC(context.Background(), w.issuer, "sub-bob-again"); err != nil || u.Username == "bob" {
+		t.Errorf("an account claimed once was claimed again: %+v, %v", u, err)
 	}
 }

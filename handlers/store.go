@@ -52,6 +52,8 @@ type accountStore interface {
 	EndOtherSessions(ctx context.Context, userID int64, keep []byte) ([][]byte, error)
 	EndSession(ctx context.Context, userID int64, id string) ([]byte, error)
 	HasAccounts(ctx context.Context) (bool, error)
+	ImportedAccountByEmail(ctx context.Context, email string) (chat.User, error)
+	LinkOIDC(ctx context.Context, userID int64, issuer, subject string) error
 	HasSessionFrom(ctx context.Context, userID int64, address string) (bool, error)
 	InviteByCode(ctx context.Context, codeHash []byte) (chat.Invite, error)
 	Invites(ctx context.Context, limit int) ([]chat.Invite, error)

@@ -22,20 +22,10 @@ import (
 // holds, as a zip, from SQLite or PostgreSQL, while agora runs. The zip is
 // made beside DEST and named DEST once whole, so DEST is whole or absent.
 func Export(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("agora export", flag.ContinueOnError)
-	fs.SetOutput(stdout)
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: agora export [-db SOURCE] DEST.zip\n\nWrites everything SOURCE holds to the new zip DEST: users.jsonl (never a password hash or a token),\nrooms.jsonl, messages/{room}.jsonl with reactions and edits, and files/. Safe while agora runs.")
-		fs.PrintDefaults()
-	}
-	source := fs.String("db", envOr(getenv, "CHAT_DB", "agora.db"), "the database: a SQLite file or a postgres:// URL (env CHAT_DB)")
-	words, err := parseAnywhere(fs, args[1:])
+	source, words, err := oneWord(args, getenv, stdout, "export", "name one destination file",
+		"usage: agora export [-db SOURCE] DEST.zip\n\nWrites everything SOURCE holds to the new zip DEST: users.jsonl (never a password hash or a token),\nrooms.jsonl, messages/{room}.jsonl with reactions and edits, and files/. Safe while agora runs.")
 	if err != nil || words == nil {
 		return err
-	}
-	if len(words) != 1 {
-		fs.Usage()
-		return errors.New("export: name one destination file")
 	}
 	dest := words[0]
 	if _, err := os.Stat(dest); err == nil {
@@ -43,12 +33,12 @@ func Export(ctx context.Context, args []string, getenv func(string) string, stdo
 	} else if !errors.Is(err, iofs.ErrNotExist) {
 		return fmt.Errorf("export: %w", err)
 	}
-	if isSQLiteFile(*source) {
-		if _, err := os.Stat(*source); err != nil {
+	if isSQLiteFile(source) {
+		if _, err := os.Stat(source); err != nil {
 			return fmt.Errorf("export: %w", err) // opening it would make an empty database
 		}
 	}
-	store, err := db.Open(ctx, *source)
+	store, err := db.Open(ctx, source)
 	if err != nil {
 		return err
 	}
@@ -82,6 +72,28 @@ func Export(ctx context.Context, args []string, getenv func(string) string, stdo
 	return nil
 }
 
+// oneWord parses the flags of `agora NAME [-db SOURCE] WORD`, flags before
+// or after the word, and returns the database and the word; nil words and
+// nil error mean -h was asked for.
+func oneWord(args []string, getenv func(string) string, stdout io.Writer, name, missing, usage string) (source string, words []string, err error) {
+	fs := flag.NewFlagSet("agora "+name, flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), usage)
+		fs.PrintDefaults()
+	}
+	db := fs.String("db", envOr(getenv, "CHAT_DB", "agora.db"), "the database: a SQLite file or a postgres:// URL (env CHAT_DB)")
+	words, err = parseAnywhere(fs, args[1:])
+	if err != nil || words == nil {
+		return "", nil, err
+	}
+	if len(words) != 1 {
+		fs.Usage()
+		return "", nil, errors.New(name + ": " + missing)
+	}
+	return *db, words, nil
+}
+
 // parseAnywhere parses flags before, between and after the words, and
 // returns the words; nil words and nil error mean -h was asked for.
 func parseAnywhere(fs *flag.FlagSet, args []string) ([]string, error) {
@@ -111,13 +123,18 @@ type progress struct {
 }
 
 func newProgress(out io.Writer) *progress {
-	p := &progress{out: out}
-	if f, ok := out.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		p.bar = progressbar.NewOptions64(-1, progressbar.OptionSetWriter(out), progressbar.OptionSetDescription("exporting"),
-			progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(100*time.Millisecond),
-			progressbar.OptionClearOnFinish())
+	return &progress{out: out, bar: terminalBar(out, "exporting")}
+}
+
+// terminalBar is a progress bar when out is a terminal, else nil: plain
+// lines then, which logs and pipes keep readable.
+func terminalBar(out io.Writer, what string) *progressbar.ProgressBar {
+	if f, ok := out.(*os.File); !ok || !term.IsTerminal(int(f.Fd())) {
+		return nil
 	}
-	return p
+	return progressbar.NewOptions64(-1, progressbar.OptionSetWriter(out), progressbar.OptionSetDescription(what),
+		progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionClearOnFinish())
 }
 
 func (p *progress) update(pr export.Progress) {
