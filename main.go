@@ -24,6 +24,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"agora/assets"
+	"agora/chat"
 	"agora/chat/jobs"
 	"agora/chat/live"
 	"agora/chat/live/cluster"
@@ -87,6 +88,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	if !o.passwordLogin && oidcCfg == nil {
 		return errors.New("-password-login=false needs -oidc-issuer: nobody could sign in")
+	}
+	if o.retention < 0 || o.retention > chat.MaxRetentionDays {
+		return fmt.Errorf("-retention must be a number of days from 1 to %d, or 0 to keep messages for ever, not %d", chat.MaxRetentionDays, o.retention)
 	}
 	if o.readTimeout <= 0 {
 		return errors.New("-read-timeout must be more than 0")
@@ -161,7 +165,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	app := handlers.New(handlers.Config{Store: store, Hub: hub, Log: log, Assets: assets.FS, Guests: o.guests, TrustProxy: o.trustProxy,
 		Metrics: counts, WebhooksPrivate: o.webhooksPrivate, MaxUpload: maxUpload, Signup: o.signup, Jobs: runner,
 		Mail: sender, PublicURL: publicURL, StorageQuota: quota, StorageTotal: total,
-		OIDC: oidcCfg, NoPasswordLogin: !o.passwordLogin, PushSubject: o.pushSubject, PushPrivate: o.pushPrivate})
+		OIDC: oidcCfg, NoPasswordLogin: !o.passwordLogin, Retention: o.retention, PushSubject: o.pushSubject, PushPrivate: o.pushPrivate})
 	runner.Start()
 	defer runner.Stop()
 	if o.natsURL != "" {
@@ -290,6 +294,7 @@ type options struct {
 	pushPrivate                          bool
 	oidcIssuer, oidcClientID, oidcSecret string
 	passwordLogin                        bool
+	retention                            int
 	readTimeout                          time.Duration
 	logLevel                             slog.Level
 }
@@ -329,8 +334,9 @@ func newFlags(name string, getenv func(string) string, out io.Writer) (*flag.Fla
 	fs.StringVar(&o.oidcClientID, "oidc-client-id", getenv("CHAT_OIDC_CLIENT_ID"), "agora's client id at the -oidc-issuer provider (env CHAT_OIDC_CLIENT_ID)")
 	fs.StringVar(&o.oidcSecret, "oidc-client-secret", getenv("CHAT_OIDC_CLIENT_SECRET"), "agora's client secret at the -oidc-issuer provider (env CHAT_OIDC_CLIENT_SECRET)")
 	fs.BoolVar(&o.passwordLogin, "password-login", getenv("CHAT_PASSWORD_LOGIN") != "0", "with -oidc-issuer: false refuses password login and sign-up (403), the provider being the only way in (env CHAT_PASSWORD_LOGIN=0)")
+	fs.IntVar(&o.retention, "retention", 0, "delete messages (and their files) older than this many days, at start and daily, in rooms without a retention of their own (set at /admin/rooms); 0 keeps them for ever (env CHAT_RETENTION)")
 	fs.TextVar(&o.logLevel, "log-level", slog.LevelInfo, "the least important log lines written: debug (every request, assets and health checks too), info, warn or error (env CHAT_LOG_LEVEL)")
-	for flagName, env := range map[string]string{"read-timeout": "CHAT_READ_TIMEOUT", "log-level": "CHAT_LOG_LEVEL"} {
+	for flagName, env := range map[string]string{"read-timeout": "CHAT_READ_TIMEOUT", "log-level": "CHAT_LOG_LEVEL", "retention": "CHAT_RETENTION"} {
 		if v := getenv(env); v != "" {
 			if err := fs.Set(flagName, v); err != nil {
 				return nil, nil, fmt.Errorf("%s: %w", env, err)

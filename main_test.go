@@ -110,6 +110,30 @@ func TestRunRejectsBadFlags(t *testing.T) {
 	if err == nil {
 		t.Fatal("a bad address was accepted")
 	}
+	// A retention that is negative, absurd or no number stops agora before
+	// anything could be deleted.
+	for _, c := range []struct {
+		args []string
+		env  string
+		want string
+	}{
+		{[]string{"-retention", "-1"}, "", "-retention must be a number of days"},
+		{[]string{"-retention", "99999"}, "", "-retention must be a number of days"},
+		{nil, "-5", "-retention must be a number of days"},
+		{nil, "a year", "CHAT_RETENTION"},
+	} {
+		env := func(k string) string {
+			if k == "CHAT_RETENTION" {
+				return c.env
+			}
+			return ""
+		}
+		args := append([]string{"agora", "-db", filepath.Join(t.TempDir(), "x.db"), "-addr", "127.0.0.1:0"}, c.args...)
+		err := run(context.Background(), args, env, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("retention %v %q: %v, want an error saying %q", c.args, c.env, err, c.want)
+		}
+	}
 }
 
 // TestRunHelp: `agora -h` prints the flags and succeeds.

@@ -34,6 +34,9 @@ type AdminRoom struct {
 	Room
 	Topic   string
 	Members int
+	// Retention is how many days the room keeps messages:
+	// RetentionServer follows the server's -retention, 0 keeps them for ever.
+	Retention int
 }
 
 // Session is one signed-in browser of a user, as the sessions page lists it.

@@ -113,7 +113,7 @@ func (s *Store) keepAnAdmin(ctx context.Context, tx *sql.Tx, userID int64) error
 
 // adminRoomsSQL selects rooms as the admins see them: with topic and member
 // count, and never a direct conversation, which is not the admins' business.
-const adminRoomsSQL = `SELECT ` + roomColumns + `, r.topic, (SELECT count(*) FROM memberships m WHERE m.room_id = r.id)
+const adminRoomsSQL = `SELECT ` + roomColumns + `, r.topic, (SELECT count(*) FROM memberships m WHERE m.room_id = r.id), coalesce(r.retention_days, -1)
 	FROM rooms r WHERE r.kind = 'room'`
 
 // AdminRooms lists every room, archived ones last, each group by name.
@@ -126,7 +126,7 @@ func (s *Store) AdminRooms(ctx context.Context) ([]chat.AdminRoom, error) {
 	var out []chat.AdminRoom
 	for rows.Next() {
 		var a chat.AdminRoom
-		if a.Room, err = scanRoom(rows, &a.Topic, &a.Members); err != nil {
+		if a.Room, err = scanRoom(rows, &a.Topic, &a.Members, &a.Retention); err != nil {
 			return nil, fmt.Errorf("admin rooms: %w", err)
 		}
 		out = append(out, a)
@@ -141,7 +141,7 @@ func (s *Store) AdminRooms(ctx context.Context) ([]chat.AdminRoom, error) {
 func (s *Store) AdminRoom(ctx context.Context, slug string) (chat.AdminRoom, error) {
 	var a chat.AdminRoom
 	var err error
-	a.Room, err = scanRoom(s.queryRow(ctx, adminRoomsSQL+` AND r.slug = ?`, slug), &a.Topic, &a.Members)
+	a.Room, err = scanRoom(s.queryRow(ctx, adminRoomsSQL+` AND r.slug = ?`, slug), &a.Topic, &a.Members, &a.Retention)
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, chat.Errorf(chat.ENotFound, "There is no such room.")
 	}

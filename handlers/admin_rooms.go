@@ -31,7 +31,7 @@ func (s *Server) renderAdminRooms(c echo.Context, status int, ok, errMsg string)
 	if err != nil {
 		return err
 	}
-	return render(c, status, views.AdminRoomsPage(p, rooms, audit, ok, errMsg))
+	return render(c, status, views.AdminRoomsPage(p, rooms, s.retention, audit, ok, errMsg))
 }
 
 // adminRoomsError shows the rooms page with the reason an action was refused.

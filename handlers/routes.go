@@ -159,6 +159,7 @@ func (s *Server) routes() {
 	admin.GET("/rooms", s.handleAdminRooms)
 	admin.POST("/rooms/:slug/rename", s.handleAdminRenameRoom)
 	admin.POST("/rooms/:slug/topic", s.handleAdminRoomTopic)
+	admin.POST("/rooms/:slug/retention", s.handleAdminRoomRetention)
 	admin.POST("/rooms/:slug/archive", s.handleAdminArchiveRoom)
 	admin.POST("/rooms/:slug/unarchive", s.handleAdminUnarchiveRoom)
 	admin.GET("/rooms/:slug/delete", s.handleAdminDeleteRoomPage)

@@ -106,6 +106,10 @@ type Config struct {
 	// online, to show who went away or changed their status on another
 	// node. Default 30 s.
 	StatusEvery time.Duration
+	// Retention is how many days messages (and their files) are kept in
+	// rooms without a retention of their own (-retention); 0 keeps them for
+	// ever. The job queue deletes older ones at start and daily.
+	Retention int
 	// Now is the clock statuses are told by (away after ten idle minutes,
 	// do not disturb until a time): time.Now unless a test moves its own.
 	Now func() time.Time
@@ -163,6 +167,7 @@ type Server struct {
 	missedGrace   time.Duration
 	unsub         unsubscribeKeys
 	ownJobs       bool         // the runner is the server's own, started and stopped with it
+	retention     int          // days, for rooms without their own; 0: for ever
 	streams       *streams     // the API's event streams
 	streamCount   *socketCount // open event streams per user and per client address
 	replayLimits  *limiterSet  // event stream replays (Last-Event-ID behind the latest) per user
@@ -327,6 +332,7 @@ func New(cfg Config) *Server {
 	s.jobs.Handle(jobMissed, s.sendMissed)
 	s.jobs.Handle(jobNotify, s.runNotify)
 	s.loud.known = make(map[int64]bool)
+	s.startRetention(cfg.Retention)
 	if s.missedGrace <= 0 {
 		s.missedGrace = missedGrace
 	}

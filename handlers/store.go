@@ -167,6 +167,9 @@ type adminStore interface {
 	Audit(ctx context.Context, actor chat.User, action, target, detail string) error
 	AuditLog(ctx context.Context, limit int) ([]chat.AuditEntry, error)
 	DeleteRoom(ctx context.Context, roomID int64) error
+	DeleteExpired(ctx context.Context, now time.Time, serverDays, limit int) (db.Expired, error)
+	HasRoomRetention(ctx context.Context) (bool, error)
+	SetRoomRetention(ctx context.Context, roomID int64, days int) error
 	SetAdmin(ctx context.Context, userID int64, admin bool) error
 	SetDeactivated(ctx context.Context, userID int64, deactivated bool) error
 	SetStorageLimit(ctx context.Context, userID, maxBytes int64) error
