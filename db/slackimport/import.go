@@ -117,6 +117,7 @@ const (
 	SkipOrphan        = "replies whose thread start is not in the export (stored as messages of the room)"
 	SkipNoFolder      = "channels without a folder of messages"
 	SkipUser          = "users that could not be made"
+	SkipDirect        = "direct and group direct conversations (dms.json, mpims.json): not imported, being private to their members"
 )
 
 type importer struct {
@@ -150,6 +151,7 @@ func Import(ctx context.Context, store Store, path string, opt Options) (Report,
 	if err != nil {
 		return im.rep, err
 	}
+	im.countDirect()
 	if im.rooms, err = store.SlackIDs(ctx, db.SlackChannel, ""); err != nil {
 		return im.rep, err
 	}
@@ -324,6 +326,29 @@ func (im *importer) channels() ([]slackChannel, error) {
 		}
 	}
 	return out, nil
+}
+
+// countDirect reports the export's direct conversations as skipped: an
+// export has them only when Slack's owner chose to, and their members
+// never agreed to have them copied.
+func (im *importer) countDirect() {
+	for _, name := range []string{"dms.json", "mpims.json"} {
+		if !im.src.exists(name) {
+			continue
+		}
+		data, err := im.src.readFile(name)
+		if err != nil {
+			continue
+		}
+		list, err := decodeList[slackChannel](data)
+		if err != nil {
+			im.rep.skip(SkipBadJSON, name+": "+err.Error())
+			continue
+		}
+		for _, d := range list {
+			im.rep.skip(SkipDirect, name+" "+d.ID)
+		}
+	}
 }
 
 // validChannel checks that a channel's name makes a room name and names a

@@ -136,7 +136,7 @@ func TestImportFixture(t *testing.T) {
 			}
 			want := map[string]int{
 				slackimport.SkipBadChannel: 2, slackimport.SkipBadJSON: 1, slackimport.SkipUnknownUser: 1,
-				slackimport.SkipNotice: 1, slackimport.SkipEmoji: 1, slackimport.SkipUnknownMember: 2,
+				slackimport.SkipNotice: 1, slackimport.SkipEmoji: 1, slackimport.SkipUnknownMember: 2, slackimport.SkipDirect: 1,
 			}
 			if got := skipped(rep); !reflect.DeepEqual(got, want) {
 				t.Errorf("skipped %v,\nwant %v", got, want)
@@ -199,7 +199,7 @@ func checkImported(t *testing.T, s *db.Store, lines []string) {
 			t.Errorf("the import lacks\n%s\nin\n%s", want, text)
 		}
 	}
-	if strings.Contains(text, "who am I") || strings.Contains(text, "should never be read") || strings.Contains(text, "has joined") {
+	if strings.Contains(text, "who am I") || strings.Contains(text, "just between us") || strings.Contains(text, "should never be read") || strings.Contains(text, "has joined") {
 		t.Errorf("a skipped message was imported:\n%s", text)
 	}
 	// The import is searchable like any message.

@@ -62,6 +62,8 @@ func WriteFixture(t testing.TB, dir string) {
 	write("groups.json", []m{
 		{"id": "G1", "name": "secret-plans", "created": 1704000003, "creator": "U1", "members": []string{"U1"}},
 	})
+	write("dms.json", []m{{"id": "D1", "members": []string{"U1", "U2"}}})
+	write("D1/2024-01-02.json", []m{{"type": "message", "ts": ts(9, 0), "user": "U1", "text": "just between us"}})
 	write("general/2024-01-02.json", []m{
 		// Out of order on purpose: the day's messages are sorted by ts.
 		{"type": "message", "ts": ts(20, 0), "user": "U2", "text": "edited text", "edited": m{"user": "U2", "ts": ts(600, 0)}},
