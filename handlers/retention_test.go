@@ -81,7 +81,7 @@ func TestRetentionAtStartAndPerRoom(t *testing.T) {
 		t.Errorf("after the run at start #general shows:\n%.3000s", page.body)
 	}
 	li := roomsPage(t, admin)["general"]
-	if li == nil || !strings.Contains(text(li), "follows the server: keeps messages for 30 days") {
+	if li == nil || !strings.Contains(text(li), "Now it follows the server's setting: 30 days") {
 		t.Errorf("the rooms page does not say the room follows the server's 30 days")
 	}
 
@@ -104,7 +104,7 @@ func TestRetentionAtStartAndPerRoom(t *testing.T) {
 	if page := admin.get("/rooms/general"); strings.Contains(page.body, "ten days ago") || !strings.Contains(page.body, "written today") {
 		t.Errorf("after the room's 7 days #general shows (ten days ago %v, today %v):\n%.300s", strings.Contains(page.body, "ten days ago"), strings.Contains(page.body, "written today"), page.body)
 	}
-	if li := roomsPage(t, admin)["general"]; li == nil || !strings.Contains(text(li), "keeps messages for 7 days") {
+	if li := roomsPage(t, admin)["general"]; li == nil || !strings.Contains(text(li), "Now it keeps messages for 7 days") {
 		t.Error("the rooms page does not say the room keeps 7 days")
 	}
 	waitAudit(t, ts.store, "set the retention of")

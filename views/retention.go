@@ -11,20 +11,20 @@ import (
 func RetentionText(days, serverDays int) string {
 	switch {
 	case days == chat.RetentionServer && serverDays > 0:
-		return "follows the server: keeps messages " + daysText(serverDays)
+		return "follows the server's setting: " + daysText(serverDays)
 	case days == chat.RetentionServer:
-		return "follows the server: keeps messages for ever"
+		return "follows the server's setting: for ever"
 	case days == 0:
 		return "keeps messages for ever"
 	}
-	return "keeps messages " + daysText(days)
+	return "keeps messages for " + daysText(days)
 }
 
 func daysText(n int) string {
 	if n == 1 {
-		return "for 1 day"
+		return "1 day"
 	}
-	return "for " + strconv.Itoa(n) + " days"
+	return strconv.Itoa(n) + " days"
 }
 
 // retentionValue is a room's retention as its form shows it: empty when it
