@@ -195,4 +195,20 @@ func TestE2EAdminDashboard(t *testing.T) {
 	}
 	alice.do("close it", chromedp.Click(chromedp.CSS("#chart-messages summary")))
 	alice.auditPage(srv, "admin-dashboard", "/admin", false)
+	// The page scrolls in its main pane, so a shot holds one screenful: the
+	// lower charts (busiest rooms, storage) are shot scrolled into view.
+	for _, phone := range []bool{false, true} {
+		size := "desktop"
+		if phone {
+			size = "phone"
+			alice.phoneViewport()
+		}
+		for _, scheme := range []string{"light", "dark"} {
+			alice.setColorScheme(scheme)
+			alice.do("scroll to the busiest rooms", chromedp.ScrollIntoView(chromedp.CSS("#chart-rooms")))
+			alice.shootAs(fmt.Sprintf("ux-admin-dashboard-lower-%s-%s.png", scheme, size))
+		}
+	}
+	alice.desktopViewport()
+	alice.setColorScheme("light")
 }
