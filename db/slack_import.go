@@ -58,6 +58,8 @@ type ImportUser struct {
 	Admin       bool
 	Bot         bool
 	Deactivated bool
+	// MatchOnly makes nothing: only the account that has Email, if any.
+	MatchOnly bool
 }
 
 // ImportSlackUser makes the account of a Slack member, without a password
@@ -79,6 +81,9 @@ func (s *Store) ImportSlackUser(ctx context.Context, in ImportUser) (u chat.User
 			if !errors.Is(err, sql.ErrNoRows) {
 				return err
 			}
+		}
+		if in.MatchOnly {
+			return chat.Errorf(chat.ENotFound, "No account has that email.")
 		}
 		if err := groupNameTaken(ctx, tx, in.Username); err != nil {
 			return err

@@ -250,6 +250,15 @@ func (im *importer) makeAccount(ctx context.Context, in db.ImportUser, name, dis
 			in.DisplayName = d
 		}
 	}
+	if in.Email != "" {
+		// The account that has the email, whatever its name.
+		match := in
+		match.MatchOnly = true
+		u, matched, err := im.store.ImportSlackUser(ctx, match)
+		if chat.ErrorCode(err) != chat.ENotFound {
+			return u, matched, err
+		}
+	}
 	base := chat.CleanUsername(name)
 	for i := 1; i <= 100; i++ {
 		in.Username = base
@@ -258,7 +267,7 @@ func (im *importer) makeAccount(ctx context.Context, in db.ImportUser, name, dis
 		}
 		if taken, err := im.store.NameLooksTaken(ctx, in.Username, 0); err != nil {
 			return chat.User{}, false, err
-		} else if taken && in.Email == "" {
+		} else if taken {
 			continue
 		}
 		u, matched, err := im.store.ImportSlackUser(ctx, in)
