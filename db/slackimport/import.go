@@ -211,6 +211,9 @@ func (im *importer) importUsers(ctx context.Context) error {
 			continue
 		}
 		if id, ok := im.users[u.ID]; ok {
+			if u.IsBot && u.Profile.BotID != "" {
+				im.bots[u.Profile.BotID] = id
+			}
 			im.rep.Already.Users++
 			if acct, err := im.store.UserByID(ctx, id); err == nil {
 				im.names[u.ID] = acct.Username
@@ -227,6 +230,11 @@ func (im *importer) importUsers(ctx context.Context) error {
 		}
 		im.users[u.ID] = acct.ID
 		im.names[u.ID] = acct.Username
+		if u.IsBot && u.Profile.BotID != "" {
+			// Its messages may carry only its bot_id: they are its own,
+			// not a second account's.
+			im.bots[u.Profile.BotID] = acct.ID
+		}
 		switch {
 		case matched:
 			im.rep.MatchedUsers++

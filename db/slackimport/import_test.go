@@ -319,3 +319,30 @@ func TestImportMatchesAccountsByEmail(t *testing.T) {
 		t.Errorf("boss's own account is offered to claim: %v", err)
 	}
 }
+
+// TestImportBotUserPostsAsItself: a bot that users.json lists (with its
+// bot_id in its profile) and whose messages name only that bot_id is one
+// account, not two, on the first import and the second.
+func TestImportBotUserPostsAsItself(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "export")
+	files := map[string]string{
+		"users.json": `[{"id": "U1", "name": "ann", "profile": {"display_name": "ann"}},
+			{"id": "U9", "name": "deploybot", "is_bot": true, "profile": {"real_name": "Deploy Bot", "bot_id": "B9"}}]`,
+		"channels.json":           `[{"id": "C1", "name": "general", "created": 1704186000, "creator": "U1", "members": ["U1", "U9"]}]`,
+		"general/2024-01-02.json": `[{"type": "message", "ts": "1704186000.000100", "subtype": "bot_message", "bot_id": "B9", "username": "deploybot", "text": "deployed v1.3"}]`,
+	}
+	for name, body := range files {
+		os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755)
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := open(t, filepath.Join(t.TempDir(), "agora.db"))
+	for range 2 {
+		importOK(t, s, dir)
+		text := strings.Join(dump(t, s), "\n")
+		if strings.Contains(text, "deploybot2") || !strings.Contains(text, `deploybot "deployed v1.3"`) {
+			t.Fatalf("the bot's message is not its own account's:\n%s", text)
+		}
+	}
+}

@@ -27,6 +27,7 @@ type slackUser struct {
 		Email       string `json:"email"`
 		RealName    string `json:"real_name"`
 		DisplayName string `json:"display_name"`
+		BotID       string `json:"bot_id"` // a bot user's: its messages may name only this
 	} `json:"profile"`
 }
 
