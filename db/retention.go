@@ -60,25 +60,16 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time, serverDays, li
 		const day = int64(24 * time.Hour / time.Millisecond)
 		// Casts keep PostgreSQL's arithmetic in 64 bits.
 		cutoff := `CAST(? AS BIGINT) - CAST(coalesce(r.retention_days, ?) AS BIGINT) * ` + fmt.Sprint(day)
-		rows, err := b.tx.QueryContext(ctx, `SELECT m.id FROM messages m JOIN rooms r ON r.id = m.room_id
+		found, err := scanIDs(b.tx.QueryContext(ctx, `SELECT m.id FROM messages m JOIN rooms r ON r.id = m.room_id
 			WHERE coalesce(r.retention_days, ?) > 0 AND m.thread_id IS NULL
 			  AND m.created_at < `+cutoff+` AND coalesce(m.last_reply_at, 0) < `+cutoff+`
-			ORDER BY m.id LIMIT ?`, serverDays, toDB(now), serverDays, toDB(now), serverDays, limit)
-		if err != nil {
+			ORDER BY m.id LIMIT ?`, serverDays, toDB(now), serverDays, toDB(now), serverDays, limit))
+		if err != nil || len(found) == 0 {
 			return err
 		}
-		var ids []any
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			ids = append(ids, id)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil || len(ids) == 0 {
-			return err
+		ids := make([]any, len(found))
+		for i, id := range found {
+			ids[i] = id
 		}
 		in := "?" + strings.Repeat(",?", len(ids)-1)
 		if err := b.tx.QueryRowContext(ctx, "SELECT count(*) FROM messages WHERE id IN ("+in+") OR thread_id IN ("+in+")",
