@@ -249,8 +249,10 @@
     showOutbox();
   }
 
-  function queue(id, text) {
-    if (!outboxHas(id)) outbox.push({id: id, text: text});
+  // at is the composer's "send later" time, if any: a message waiting to
+  // be scheduled is sent again as one.
+  function queue(id, text, at) {
+    if (!outboxHas(id)) outbox.push(at ? {id: id, text: text, at: at} : {id: id, text: text});
     saveOutbox();
   }
 
@@ -284,7 +286,7 @@
   function sendOutbox() {
     if (!sock || sock.readyState !== 1) return;
     outbox.forEach(function (x) {
-      sock.send(JSON.stringify({body: x.text, client_msg_id: x.id,
+      sock.send(JSON.stringify({body: x.text, client_msg_id: x.id, send_at: x.at || "",
         HEADERS: {"HX-Request": "true", "HX-Trigger": "composer", "HX-Current-URL": location.href}}));
     });
   }
@@ -355,6 +357,9 @@
       if (f && f.elements.client_msg_id.value === x.id) f.elements.client_msg_id.value = newClientID();
       if (f && f.elements.body.value === x.text) {
         f.elements.body.value = "";
+        if (f.elements.send_at) f.elements.send_at.value = "";
+        var later = $("#send-later");
+        if (later) later.open = false;
         var err = $("#composer-error");
         if (err) err.textContent = "";
         saveDraft();
@@ -930,14 +935,16 @@
   document.addEventListener("htmx:wsConfigSend", function (e) {
     var form = e.target;
     if (connected) {
-      if (form && form.id === "composer") queue(form.elements.client_msg_id.value, form.elements.body.value);
+      if (form && form.id === "composer") queue(form.elements.client_msg_id.value, form.elements.body.value, sendAtOf(form));
       return;
     }
     e.preventDefault();
     if (form.id !== "composer") return;
-    if (outbox.length) queue(form.elements.client_msg_id.value, form.elements.body.value);
+    if (outbox.length) queue(form.elements.client_msg_id.value, form.elements.body.value, sendAtOf(form));
     else postPlain(form);
   });
+
+  function sendAtOf(form) { return form.elements.send_at ? form.elements.send_at.value : ""; }
 
   document.addEventListener("htmx:wsAfterSend", function (e) {
     var form = e.target;

@@ -30,6 +30,7 @@ var Commands = []CommandInfo{
 	{"dnd", "/dnd 1h", "Do not disturb for 30m, 1h, 2h… or until tomorrow; /dnd off ends it"},
 	{"mute", "/mute", "No unread count or notifications from this room but mentions; again to undo"},
 	{"unmute", "/unmute", "Back to the room's unread count and mentions"},
+	{"remind", "/remind me in 20m to TEXT", "A reminder, in your conversation with agora: in 20m, at 15:00, tomorrow"},
 	{"help", "/help", "List these commands"},
 }
 

@@ -31,6 +31,9 @@ func (s *Store) HasAccounts(ctx context.Context) (bool, error) {
 // of chat.NameKeys); or is another account's display name in any letter case;
 // or could be mistaken for a group's name in the same ways (see groups.go).
 func (s *Store) NameLooksTaken(ctx context.Context, name string, except int64) (bool, error) {
+	if chat.IsSystemName(name) {
+		return true, nil
+	}
 	keys := chat.NameKeys(name)
 	args := []any{except, name}
 	in := "NULL"

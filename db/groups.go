@@ -30,8 +30,12 @@ func keyArgs(name string) (string, []any) {
 	return "?" + strings.Repeat(", ?", len(keys)-1), args
 }
 
-// groupNameTaken refuses a username a group's name could be mistaken for.
+// groupNameTaken refuses a username a group's name could be mistaken for,
+// and the system account's name (which SystemAccount alone takes).
 func groupNameTaken(ctx context.Context, tx *sql.Tx, username string) error {
+	if chat.IsSystemName(username) {
+		return chat.Errorf(chat.EConflict, "%q is the server's own account (or looks like it): choose another name.", username)
+	}
 	in, args := keyArgs(username)
 	var taken bool
 	if err := tx.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM user_groups WHERE name_key IN ("+in+"))", args...).Scan(&taken); err != nil {
@@ -59,7 +63,7 @@ func (s *Store) CreateGroup(ctx context.Context, name string, by int64) (chat.Gr
 		switch {
 		case err != nil:
 			return err
-		case user:
+		case user || chat.IsSystemName(name):
 			return chat.Errorf(chat.EConflict, "%q is a username (or looks like one): a group needs a name of its own.", name)
 		case group:
 			return chat.Errorf(chat.EConflict, "There is a group called %q (or one that looks like it) already.", name)

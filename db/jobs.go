@@ -49,20 +49,7 @@ func (s *Store) EnqueueJobs(ctx context.Context, jobs ...chat.Job) (int, error) 
 			if j.RunAt.IsZero() {
 				j.RunAt = now
 			}
-			var key any
-			if j.Key != "" {
-				key = j.Key
-			}
-			if j.Payload == nil {
-				j.Payload = []byte{}
-			}
-			res, err := tx.ExecContext(ctx, `INSERT INTO jobs (kind, queue, payload, state, run_at, max_attempts, created_at, unique_key)
-				VALUES (?, ?, ?, 'queued', ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-				j.Kind, j.Queue, j.Payload, toDB(j.RunAt), j.MaxAttempts, toDB(now), key)
-			if err != nil {
-				return err
-			}
-			n, err := res.RowsAffected()
+			n, err := insertJob(ctx, tx, j, now)
 			if err != nil {
 				return err
 			}
@@ -74,6 +61,25 @@ func (s *Store) EnqueueJobs(ctx context.Context, jobs ...chat.Job) (int, error) 
 		return 0, fmt.Errorf("enqueue jobs: %w", err)
 	}
 	return added, nil
+}
+
+// insertJob adds j in tx, unless its key is taken: it returns how many
+// rows it added.
+func insertJob(ctx context.Context, tx *sql.Tx, j chat.Job, now time.Time) (int64, error) {
+	var key any
+	if j.Key != "" {
+		key = j.Key
+	}
+	if j.Payload == nil {
+		j.Payload = []byte{}
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO jobs (kind, queue, payload, state, run_at, max_attempts, created_at, unique_key)
+		VALUES (?, ?, ?, 'queued', ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		j.Kind, j.Queue, j.Payload, toDB(j.RunAt), j.MaxAttempts, toDB(now), key)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }
 
 // ClaimJob takes the next due job of one of kinds for worker, marking it

@@ -66,6 +66,7 @@ type apiPost struct {
 	ClientMsgID string  `json:"client_msg_id"`
 	ThreadID    int64   `json:"thread_id"`    // a reply in that message's thread
 	AlsoToRoom  bool    `json:"also_to_room"` // a reply shown in the room's list too
+	SendAt      string  `json:"send_at"`      // sent later: YYYY-MM-DDTHH:MM in the user's zone, or RFC 3339
 }
 
 // apiRoomFor loads the room in the path for reading: a private room (or
@@ -165,6 +166,9 @@ func (s *Server) handleAPIPost(c echo.Context) error {
 	}
 	if a, err = s.join(c.Request().Context(), u, a); err != nil {
 		return err
+	}
+	if in.SendAt != "" {
+		return s.postAPILater(c, u, a.room, in)
 	}
 	return s.postAPIMessage(c, u, a.room, in)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"time"
 
 	"agora/chat"
 	"agora/views"
@@ -115,6 +116,13 @@ func (s *Server) runCommand(ctx context.Context, u chat.User, room chat.Room, cm
 			return composed{said: "@" + name + " is in " + views.RoomTitle(room) + " already."}, nil
 		}
 		return composed{said: "@" + name + " is added."}, nil
+	case "remind":
+		r, err := chat.ParseRemind(cmd.Arg, time.Now(), s.zoneOf(ctx, u))
+		if err != nil {
+			return composed{}, err
+		}
+		said, err := s.remind(ctx, u, r.At, r.Text, 0)
+		return composed{said: said}, err
 	case "leave":
 		if err := s.leaveRoom(ctx, u, a); err != nil {
 			return composed{}, err

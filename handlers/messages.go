@@ -184,6 +184,9 @@ func (s *Server) handlePostMessage(c echo.Context) error {
 		return err
 	}
 	room := a.room
+	if strings.TrimSpace(c.FormValue("send_at")) != "" {
+		return s.postLater(c, u, a)
+	}
 	in, err := replyTo(c)
 	if err != nil {
 		return err

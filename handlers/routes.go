@@ -85,6 +85,10 @@ func (s *Server) routes() {
 	auth.POST("/messages/:id/save", s.handleSave)
 	auth.GET("/rooms/:slug/pins", s.handlePins)
 	auth.GET("/saved", s.handleSaved)
+	auth.GET("/scheduled", s.handleScheduled)
+	auth.POST("/scheduled/:id/edit", s.handleEditScheduled)
+	auth.POST("/scheduled/:id/cancel", s.handleCancelScheduled)
+	auth.POST("/messages/:id/remind", s.handleRemindMessage)
 	auth.GET("/go", s.handleGo)
 	auth.GET("/threads", s.handleThreads)
 	auth.GET("/threads/:id", s.handleThread)
@@ -144,6 +148,10 @@ func (s *Server) routes() {
 	api.POST("/messages/:id/save", s.handleAPISave)
 	api.GET("/rooms/:slug/pins", s.handleAPIPins)
 	api.GET("/saved", s.handleAPISaved)
+	api.GET("/scheduled", s.handleAPIScheduled)
+	api.PATCH("/scheduled/:id", s.handleAPIEditScheduled)
+	api.DELETE("/scheduled/:id", s.handleAPICancelScheduled)
+	api.POST("/messages/:id/remind", s.handleAPIRemind)
 	api.GET("/admin/stats", s.handleAPIAdminStats)
 
 	// Every admin route is in this group, behind its one guard.

@@ -333,6 +333,7 @@ func New(cfg Config) *Server {
 	s.jobs.Handle(jobNotify, s.runNotify)
 	s.loud.known = make(map[int64]bool)
 	s.startRetention(cfg.Retention)
+	s.startLater()
 	if s.missedGrace <= 0 {
 		s.missedGrace = missedGrace
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -86,7 +87,7 @@ func (s *Server) handleSocket(c echo.Context) error {
 	}
 	s.metrics.SocketsOpen.Inc()
 	// The socket outlives the request: its context is its own.
-	sctx, cancel := context.WithCancel(context.Background())
+	sctx, cancel := context.WithCancel(withReaderZone(context.Background(), c))
 	if after >= 0 || seq >= 0 {
 		if err := s.sendBacklog(sctx, conn, sub, room, after, seq); err != nil {
 			s.log.Error("socket backlog", "room", room.Slug, "user", u.Username, "err", err)
@@ -465,7 +466,18 @@ func (s *Server) handleFrame(ctx context.Context, sub *live.Subscriber, room cha
 	case "composer", "reply-composer":
 		var res composed
 		var in inThread
-		if in, err = threadOf(f.ThreadID, f.AlsoToRoom); err == nil {
+		in, err = threadOf(f.ThreadID, f.AlsoToRoom)
+		switch {
+		case err != nil:
+		case strings.TrimSpace(f.SendAt) != "" && in.root != 0:
+			err = chat.Errorf(chat.EInvalid, "A reply in a thread is sent at once: clear the time to send it.")
+		case strings.TrimSpace(f.SendAt) != "":
+			// Scheduled: told to the caller alone, as a command is.
+			var said string
+			if _, said, err = s.scheduleMessage(ctx, u, room, f.Body, f.SendAt); err == nil {
+				sub.Send(live.Frame{Data: renderBytes(views.CommandSaid(f.ClientMsgID, said))})
+			}
+		default:
 			res, err = s.compose(ctx, u, room, f.Body, f.ClientMsgID, in)
 		}
 		if err == nil && res.command != "" && res.msg.ID == 0 && !res.left {

@@ -28,6 +28,7 @@ type store interface {
 	emailStore
 	statusStore
 	pushStore
+	laterStore
 	export.Store
 }
 
@@ -241,4 +242,16 @@ type pushStore interface {
 	PushSubscriptionByID(ctx context.Context, id int64) (chat.PushSubscription, error)
 	PushSubscriptions(ctx context.Context, userID int64) ([]chat.PushSubscription, error)
 	PushTargets(ctx context.Context, roomID, authorID int64, dm bool, mentions []string) ([]chat.PushSubscription, map[int64]chat.NotifySettings, error)
+}
+
+// laterStore is what send later and reminders ask: the rows the user sees
+// on /scheduled (each with its job), and the account the server speaks as.
+type laterStore interface {
+	CancelScheduled(ctx context.Context, userID, id int64) error
+	EditScheduled(ctx context.Context, userID, id int64, body string, at time.Time) (chat.Scheduled, error)
+	FinishScheduled(ctx context.Context, id int64, state string, sentID int64, why string) error
+	Schedule(ctx context.Context, sc chat.Scheduled, job chat.Job) (chat.Scheduled, error)
+	ScheduledByID(ctx context.Context, id int64) (chat.Scheduled, error)
+	ScheduledOf(ctx context.Context, userID int64) ([]chat.Scheduled, error)
+	SystemAccount(ctx context.Context, name string) (chat.User, error)
 }

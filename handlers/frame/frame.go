@@ -24,6 +24,7 @@ type Frame struct {
 	ThreadID    string            `json:"thread_id"`    // a reply: the root's id (a form value, so a string)
 	AlsoToRoom  string            `json:"also_to_room"` // "1": a reply shown in the room's list too
 	Visible     string            `json:"visible"`      // HX-Trigger "visibility": "0" the page is hidden, else visible
+	SendAt      string            `json:"send_at"`      // the composer's "send later" time, if set
 	Headers     map[string]string `json:"HEADERS"`
 }
 
