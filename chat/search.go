@@ -45,7 +45,7 @@ func (q SearchQuery) Notice() string {
 // The values has: and is: take.
 var (
 	SearchHas = []string{"file", "image", "link"}
-	SearchIs  = []string{"pinned", "saved"}
+	SearchIs  = []string{"pinned", "saved", "thread"}
 )
 
 // SearchFilters are the operators ParseSearch knows, in the order the
@@ -69,7 +69,7 @@ func (q SearchQuery) HasText() bool { return len(q.Words) > 0 || len(q.Phrases) 
 // ParseSearch reads what a person typed into a search box: words (the last
 // one as a prefix), "exact phrases", -exclusions and the filters
 // from:username, in:#room, in:@username, has:file|image|link,
-// before:/after:/on:YYYY-MM-DD (days in zone) and is:pinned|saved.
+// before:/after:/on:YYYY-MM-DD (days in zone) and is:pinned|saved|thread.
 // Anything else is words: quotes, stars, parentheses and operators of the
 // engines' syntaxes are only ever searched for as text, and so is name:value
 // where name is not a filter (q.Unknown lists them, for a notice). A filter

@@ -38,7 +38,7 @@ func TestParseSearch(t *testing.T) {
 			t.Errorf("%q:\n got %+v\nwant %+v", tc.text, got, tc.want)
 		}
 	}
-	for _, text := range []string{`from:`, `from:a/b`, `in:#`, `in:@`, `has:video`, `is:thread`, `before:2026-1-1`, `on:today`, `after:2026-02-30`} {
+	for _, text := range []string{`from:`, `from:a/b`, `in:#`, `in:@`, `has:video`, `is:unread`, `before:2026-1-1`, `on:today`, `after:2026-02-30`} {
 		if text == `from:` || text == `in:#` || text == `in:@` {
 			// "from:" alone is a word; "in:#" and "in:@" name nothing.
 			if q, err := ParseSearch(text, paris); text != `from:` && ErrorCode(err) != EInvalid {

@@ -133,6 +133,9 @@ func searchFilters(q chat.SearchQuery, arg func(any) string) []string {
 			conds = append(conds, "EXISTS (SELECT 1 FROM pins ip WHERE ip.message_id = m.id)")
 		case "saved":
 			conds = append(conds, "EXISTS (SELECT 1 FROM saved_messages isv WHERE isv.message_id = m.id AND isv.user_id = ?1)")
+		case "thread":
+			// A reply, or the root of a thread (it has replies).
+			conds = append(conds, "(m.thread_id IS NOT NULL OR m.reply_count > 0)")
 		}
 	}
 	if !q.After.IsZero() {

@@ -171,3 +171,44 @@ func TestPeopleOnBothEngines(t *testing.T) {
 		}
 	})
 }
+
+// is:thread finds the replies of threads and their roots, not the rest, on
+// both engines.
+func TestSearchIsThreadOnBothEngines(t *testing.T) {
+	eachStore(t, func(t *testing.T, s *db.Store) {
+		ctx := context.Background()
+		ann, bob := mustUser(t, s, "ann"), mustUser(t, s, "bob")
+		general, _ := s.RoomBySlug(ctx, "general")
+		post := func(author chat.User, body string, root int64) chat.Message {
+			t.Helper()
+			m, _, err := s.CreateMessage(ctx, chat.Message{RoomID: general.ID, AuthorID: author.ID, Kind: chat.MessageText, Body: body, ThreadID: root})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return m
+		}
+		root := post(ann, "the budget question", 0)
+		post(bob, "the budget alone", 0)
+		reply := post(bob, "budget answer in the thread", root.ID)
+		for q, want := range map[string][]int64{
+			"is:thread":                {reply.ID, root.ID},
+			"is:thread budget":         {reply.ID, root.ID},
+			"is:thread from:bob":       {reply.ID},
+			"is:thread -answer":        {root.ID},
+			"is:thread is:saved":       nil,
+			`is:thread "budget alone"`: nil,
+		} {
+			hits, err := search(s, ann.ID, q)
+			if err != nil {
+				t.Fatalf("%q: %v", q, err)
+			}
+			var got []int64
+			for _, h := range hits {
+				got = append(got, h.Message.ID)
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("%q: got %v, want %v", q, got, want)
+			}
+		}
+	})
+}

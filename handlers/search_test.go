@@ -83,7 +83,7 @@ func TestSearchFilters(t *testing.T) {
 		"q=deploy+before:yesterday": "YYYY-MM-DD",
 		"q=deploy&on=2026-02-30":    "YYYY-MM-DD",
 		"q=has:photo":               "file, image or link",
-		"q=is:starred":              "pinned or saved",
+		"q=is:starred":              "pinned, saved or thread",
 		"q=from:ann%3Cscript%3E":    "username",
 	} {
 		res := bob.get("/search?" + q)
