@@ -587,6 +587,7 @@
   }
 
   document.addEventListener("focusin", function (e) {
+    if (e.target && e.target.id === "body") completes(e.target);
     var entry = e.target.closest && e.target.closest("#messages > [data-id]");
     if (entry && entry.id !== feedActive) activate(entry, false);
   });
@@ -619,9 +620,18 @@
     });
   }
 
+  // completes marks the composer as offering a list, once it is used:
+  // nothing is done for it at load.
+  function completes(body) {
+    if (body.hasAttribute("aria-controls")) return;
+    body.setAttribute("aria-autocomplete", "list");
+    body.setAttribute("aria-controls", "mention-list");
+  }
+
   function updateMentions() {
     var body = $("#body"), list = $("#mention-list");
     if (!body || !list) return;
+    completes(body);
     var upto = body.value.slice(0, body.selectionStart);
     var m = /(^|\s)@([A-Za-z0-9_-]{0,32})$/.exec(upto), c = /^\/([a-z]{0,20})$/.exec(upto);
     if (!m && !c) { closeMentions(); return; }
@@ -1189,11 +1199,6 @@
     setupNotifySettings();
     var emojiButton = $("#emoji-button");
     if (emojiButton && !window.HTMLDialogElement) emojiButton.hidden = true;
-    var body = $("#body");
-    if (body) {
-      body.setAttribute("aria-autocomplete", "list");
-      body.setAttribute("aria-controls", "mention-list");
-    }
     var s = scroller();
     if (s) s.addEventListener("scroll", updateJump, {passive: true});
   });

@@ -20,6 +20,14 @@ func (s *Server) renderBots(c echo.Context, status int, v views.BotsView) error 
 		return err
 	}
 	v.Bots = bots
+	cmds, err := s.store.BotCommands(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	v.Commands = map[int64][]chat.BotCommand{}
+	for _, k := range cmds {
+		v.Commands[k.BotID] = append(v.Commands[k.BotID], k)
+	}
 	p, err := s.page(c, "Bots", 0)
 	if err != nil {
 		return err
@@ -29,7 +37,7 @@ func (s *Server) renderBots(c echo.Context, status int, v views.BotsView) error 
 }
 
 func (s *Server) handleBotsPage(c echo.Context) error {
-	return s.renderBots(c, http.StatusOK, views.BotsView{})
+	return s.renderBots(c, http.StatusOK, views.BotsView{OK: s.takeFlash(c)})
 }
 
 func (s *Server) handleCreateBot(c echo.Context) error {

@@ -125,7 +125,7 @@ func (s *Server) listMessages(c echo.Context, room chat.Room) error {
 
 // readPost reads and checks a new message before anything is stored, so a
 // refused one leaves no trace (not even a join).
-func readPost(c echo.Context) (apiPost, error) {
+func (s *Server) readPost(c echo.Context) (apiPost, error) {
 	var in apiPost
 	if err := readJSON(c, &in); err != nil {
 		return in, err
@@ -137,7 +137,7 @@ func readPost(c echo.Context) (apiPost, error) {
 		return in, chat.Errorf(chat.EInvalid, "thread_id must be a message id.")
 	}
 	if cmd, _, ok := chat.ParseCommand(*in.Body); ok {
-		if err := cmd.Check(); err != nil {
+		if err := s.checkCommand(c.Request().Context(), cmd); err != nil {
 			return in, err
 		}
 	}
@@ -157,7 +157,7 @@ func (s *Server) handleAPIPost(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	in, err := readPost(c)
+	in, err := s.readPost(c)
 	if err != nil {
 		return err
 	}
@@ -347,7 +347,7 @@ func (s *Server) handleAPIDMPost(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	in, err := readPost(c)
+	in, err := s.readPost(c)
 	if err != nil {
 		return err
 	}

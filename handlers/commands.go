@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -45,7 +46,7 @@ func (s *Server) compose(ctx context.Context, u chat.User, room chat.Room, body,
 }
 
 func (s *Server) runCommand(ctx context.Context, u chat.User, room chat.Room, cmd chat.Command, clientID string) (composed, error) {
-	if err := cmd.Check(); err != nil {
+	if err := s.checkCommand(ctx, cmd); err != nil {
 		return composed{}, err
 	}
 	a, err := s.accessTo(ctx, u, room)
@@ -54,6 +55,16 @@ func (s *Server) runCommand(ctx context.Context, u chat.User, room chat.Room, cm
 	}
 	if !a.Post {
 		return composed{}, a.deny("You are not a member of " + views.RoomTitle(room) + ".")
+	}
+	if !cmd.Builtin() {
+		bc, ok, err := s.botCommandNamed(ctx, cmd.Name)
+		if err != nil {
+			return composed{}, err
+		}
+		if !ok { // removed since it was checked
+			return composed{}, cmd.Check()
+		}
+		return s.runBotCommand(ctx, u, a, bc, cmd.Arg)
 	}
 	send := func(body string) (composed, error) {
 		m, created, err := s.sendMessage(ctx, u, room, body, clientID)
@@ -133,7 +144,7 @@ func (s *Server) runCommand(ctx context.Context, u chat.User, room chat.Room, cm
 	default: // help
 		var b strings.Builder
 		b.WriteString("Commands: ")
-		for i, k := range chat.Commands {
+		for i, k := range append(slices.Clip(chat.Commands), s.commandInfos(ctx)...) {
 			if i > 0 {
 				b.WriteString(" · ")
 			}

@@ -255,7 +255,7 @@ func (s *Server) renderRoom(c echo.Context, status int, u chat.User, a access, w
 	ctx := c.Request().Context()
 	room := a.room
 	v := views.RoomView{Room: room, Me: u.ID, Draft: draft, Error: errMsg, MaxUpload: s.maxUpload,
-		CanManage: a.Manage, Clock: readerClock(c), Said: s.takeFlash(c)}
+		CanManage: a.Manage, Clock: readerClock(c), Said: s.takeFlash(c), BotCommands: s.commandInfos(ctx)}
 	if !room.Archived {
 		v.Online = s.hub.Online(room.ID) // an archived room's page has no socket, and shows nobody as here
 	}

@@ -179,6 +179,8 @@ func (s *Server) routes() {
 	admin.POST("/jobs/:id/retry", s.handleRetryJob)
 	admin.GET("/bots", s.handleBotsPage)
 	admin.POST("/bots", s.handleCreateBot)
+	admin.POST("/bots/:username/commands", s.handleAddBotCommand)
+	admin.POST("/bots/:username/commands/:name/remove", s.handleRemoveBotCommand)
 	admin.GET("/storage", s.handleStoragePage)
 	admin.POST("/storage/:username", s.handleSetStorageLimit)
 	admin.GET("/export", s.handleAdminExport)

@@ -166,6 +166,7 @@ type Server struct {
 	mailLimits    *limiterSet // links mailed per user and per client address
 	missedGrace   time.Duration
 	unsub         unsubscribeKeys
+	botCmds       botCommands  // the commands bots registered, kept a short while
 	ownJobs       bool         // the runner is the server's own, started and stopped with it
 	retention     int          // days, for rooms without their own; 0: for ever
 	streams       *streams     // the API's event streams

@@ -181,6 +181,9 @@ type adminStore interface {
 
 // botStore is what handlers ask of bots and their webhooks' deliveries.
 type botStore interface {
+	AddBotCommand(ctx context.Context, botID int64, name, description string) error
+	BotCommands(ctx context.Context) ([]chat.BotCommand, error)
+	RemoveBotCommand(ctx context.Context, botID int64, name string) error
 	BotByID(ctx context.Context, userID int64) (chat.Bot, error)
 	Bots(ctx context.Context) ([]chat.Bot, error)
 	BotsNamed(ctx context.Context, usernames []string) ([]chat.Bot, error)

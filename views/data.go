@@ -141,6 +141,9 @@ type RoomView struct {
 	Draft       string // the text of a refused message, kept for another try
 	Error       string
 	Said        string // what the reader's last command did, told beside the composer
+	// BotCommands are the commands bots registered, listed after the
+	// built-ins.
+	BotCommands []chat.CommandInfo
 	// Clock is how the reader's times and days are shown (see Clock); Now
 	// is when the page is made (the zero time: the clock's).
 	Clock Clock
