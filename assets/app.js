@@ -298,7 +298,9 @@
   function postPlain(f) {
     var id = f.elements.client_msg_id.value, text = f.elements.body.value;
     var s = store("sessionStorage");
-    fetch(f.action, {method: "POST", body: new URLSearchParams(new FormData(f)), credentials: "same-origin"}).then(function (res) {
+    var data = new FormData(f);
+    if (data.get("send_at")) data.set("send_at", sendAtOf(f));
+    fetch(f.action, {method: "POST", body: new URLSearchParams(data), credentials: "same-origin"}).then(function (res) {
       if (res.ok) {
         if (s) s.removeItem(draftKey());
         location.assign(res.url || location.href);
@@ -945,7 +947,10 @@
   document.addEventListener("htmx:wsConfigSend", function (e) {
     var form = e.target;
     if (connected) {
-      if (form && form.id === "composer") queue(form.elements.client_msg_id.value, form.elements.body.value, sendAtOf(form));
+      if (form && form.id === "composer") {
+        queue(form.elements.client_msg_id.value, form.elements.body.value, sendAtOf(form));
+        if (e.detail.parameters.send_at) e.detail.parameters.send_at = sendAtOf(form);
+      }
       return;
     }
     e.preventDefault();
@@ -954,7 +959,14 @@
     else postPlain(form);
   });
 
-  function sendAtOf(form) { return form.elements.send_at ? form.elements.send_at.value : ""; }
+  // sendAtOf is the composer's "send later" time as an absolute one: the
+  // field's is the browser's local time, which the server need not guess
+  // (the zone's cookie may not be written yet).
+  function sendAtOf(form) {
+    var v = form.elements.send_at ? form.elements.send_at.value : "";
+    var d = v ? new Date(v) : null;
+    return d && !isNaN(d) ? d.toISOString() : v;
+  }
 
   document.addEventListener("htmx:wsAfterSend", function (e) {
     var form = e.target;
