@@ -639,7 +639,9 @@
     if (!m && !c) { closeMentions(); return; }
     var items;
     if (c) {
-      items = commands(c[1]);
+      // Bots' commands could make it long: at most as many as a phone
+      // shows unscrolled; typing narrows it, and /help lists them all.
+      items = commands(c[1]).slice(0, 16);
     } else {
       var q = m[2].toLowerCase();
       items = members().filter(function (x) {
