@@ -55,6 +55,24 @@ func TestE2ESendLater(t *testing.T) {
 		t.Fatalf("/scheduled lists %d pending", n)
 	}
 	alice.auditPage(srv, "scheduled", "/scheduled", false)
+	// The sidebar's foot: Log out beside the name, the page links (Saved,
+	// Scheduled, Admin) on one line of their own; the link Scheduled added
+	// once pushed Log out onto a line alone. On a phone the sidebar is
+	// the lobby's.
+	footJS := `(() => { const box = e => e.getBoundingClientRect();
+		const links = [...document.querySelectorAll(".me .me-link")].map(e => Math.round(box(e).top));
+		const out = box(document.querySelector('.me form[action="/logout"] button')), name = box(document.querySelector(".me .me-name"));
+		return links.length === 3 && links.every(y => y === links[0]) && out.top < name.bottom && out.bottom > name.top })()`
+	if !evalJS[bool](alice, footJS) {
+		t.Error("at 1280 px the sidebar's foot wraps: Log out is not beside the name, or the links take two lines")
+	}
+	alice.navigate("open the lobby", chromedp.Navigate(srv.url("/")))
+	alice.phoneViewport()
+	if !evalJS[bool](alice, footJS) {
+		t.Error("at 390 px the lobby's sidebar foot wraps")
+	}
+	alice.desktopViewport()
+	alice.navigate("back to /scheduled", chromedp.Navigate(srv.url("/scheduled")))
 
 	// Its text changed by the edit form.
 	alice.do("change the text", chromedp.SetValue(chromedp.CSS(`#scheduled textarea[name="body"]`), "the plan, edited"))
