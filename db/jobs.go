@@ -176,48 +176,50 @@ func pickJob(ctx context.Context, tx *sql.Tx, e engine, kinds, busy []string, no
 }
 
 // FinishJob marks a job worker ran as done. A job whose lease another runner
-// has since taken is left to that runner.
+// has since taken (or that failed when its lease ran out) is not changed: the
+// answer is then a conflict (chat.EConflict), and this run's outcome is lost.
 func (s *Store) FinishJob(ctx context.Context, id int64, worker string) error {
-	err := s.withTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE jobs SET state = 'done', finished_at = ?, locked_by = '', locked_until = NULL
+	return s.settleJob(ctx, "finish", id, worker, `UPDATE jobs SET state = 'done', finished_at = ?, locked_by = '', locked_until = NULL
 			WHERE id = ? AND state = 'running' AND locked_by = ?`, toDB(time.Now()), id, worker)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("finish job %d: %w", id, err)
-	}
-	return nil
 }
 
 // FailJob records why a run of the job failed. With attempts left and not
 // final, the job is queued again for retryAt; else it has failed, and waits
-// for an admin.
+// for an admin. A job no longer worker's is a conflict, as for FinishJob.
 func (s *Store) FailJob(ctx context.Context, id int64, worker, reason string, retryAt time.Time, final bool) error {
-	err := s.withTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE jobs SET last_error = ?1, locked_by = '', locked_until = NULL,
+	return s.settleJob(ctx, "fail", id, worker, `UPDATE jobs SET last_error = ?1, locked_by = '', locked_until = NULL,
 				state = CASE WHEN ?2 = 1 OR attempts >= max_attempts THEN 'failed' ELSE 'queued' END,
 				finished_at = CASE WHEN ?2 = 1 OR attempts >= max_attempts THEN CAST(?3 AS BIGINT) ELSE NULL END,
 				run_at = ?4
 			WHERE id = ?5 AND state = 'running' AND locked_by = ?6`,
-			reason, final, toDB(time.Now()), toDB(retryAt), id, worker)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("fail job %d: %w", id, err)
-	}
-	return nil
+		reason, final, toDB(time.Now()), toDB(retryAt), id, worker)
 }
 
 // ReleaseJob gives back a job its runner stopped during a run (the process
-// is shutting down): queued again, due now, the attempt not counted.
+// is shutting down): queued again, due now, the attempt not counted. A job
+// no longer worker's is a conflict, as for FinishJob.
 func (s *Store) ReleaseJob(ctx context.Context, id int64, worker string) error {
-	err := s.withTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE jobs SET state = 'queued', attempts = attempts - 1, locked_by = '', locked_until = NULL, run_at = ?
+	return s.settleJob(ctx, "release", id, worker, `UPDATE jobs SET state = 'queued', attempts = attempts - 1, locked_by = '', locked_until = NULL, run_at = ?
 			WHERE id = ? AND state = 'running' AND locked_by = ?`, toDB(time.Now()), id, worker)
+}
+
+// settleJob stores the outcome of worker's run of job id with query, which
+// changes the job only while worker still holds it.
+func (s *Store) settleJob(ctx context.Context, what string, id int64, worker, query string, args ...any) error {
+	var n int64
+	err := s.withTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("release job %d: %w", id, err)
+		return fmt.Errorf("%s job %d: %w", what, id, err)
+	}
+	if n == 0 {
+		return chat.Errorf(chat.EConflict, "Job %d is no longer held by runner %s: its lease ran out, and it was claimed again or failed.", id, worker)
 	}
 	return nil
 }

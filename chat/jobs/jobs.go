@@ -229,7 +229,8 @@ func (r *Runner) work(ctx context.Context, kinds []string) {
 
 // runOne claims one due job and runs it; it reports whether there was one.
 func (r *Runner) runOne(ctx context.Context, kinds []string) bool {
-	job, ok, err := r.q.ClaimJob(ctx, kinds, r.id, time.Now(), r.opts.Lease)
+	claimed := time.Now()
+	job, ok, err := r.q.ClaimJob(ctx, kinds, r.id, claimed, r.opts.Lease)
 	if err != nil {
 		if ctx.Err() == nil {
 			r.log.Error("jobs: claim", "err", err)
@@ -244,31 +245,33 @@ func (r *Runner) runOne(ctx context.Context, kinds []string) bool {
 	r.mu.Unlock()
 	// The lease's end less a margin, so the outcome is written while the
 	// job is still this runner's.
-	jctx, cancel := context.WithTimeout(ctx, r.opts.Lease-r.opts.Lease/10)
+	leaseEnd := claimed.Add(r.opts.Lease)
+	jctx, cancel := context.WithDeadline(ctx, leaseEnd.Add(-r.opts.Lease/10))
 	err = run(jctx, h, job)
 	cancel()
-	// The outcome is kept even when the runner is stopping.
-	out := context.WithoutCancel(ctx)
 	if err == nil {
-		if err := r.q.FinishJob(out, job.ID, r.id); err != nil {
-			r.log.Error("jobs: finish", "job", job.ID, "kind", job.Kind, "err", err)
+		if r.record(ctx, job, leaseEnd, "finish", func(ctx context.Context) error {
+			return r.q.FinishJob(ctx, job.ID, r.id)
+		}) {
+			r.after(job, nil)
 		}
-		r.after(job, nil)
 		return true
 	}
 	if ctx.Err() != nil {
 		// Stopped, not failed: the attempt is given back, and the job is
 		// due at once for the next runner (after a restart, or another node).
-		if err := r.q.ReleaseJob(out, job.ID, r.id); err != nil {
-			r.log.Error("jobs: release", "job", job.ID, "kind", job.Kind, "err", err)
-		}
+		r.record(ctx, job, leaseEnd, "release", func(ctx context.Context) error {
+			return r.q.ReleaseJob(ctx, job.ID, r.id)
+		})
 		return true
 	}
 	var p permanent
 	final := errors.As(err, &p)
 	retry := time.Now().Add(r.backoff(job.Attempts))
-	if err := r.q.FailJob(out, job.ID, r.id, err.Error(), retry, final); err != nil {
-		r.log.Error("jobs: record failure", "job", job.ID, "kind", job.Kind, "err", err)
+	if !r.record(ctx, job, leaseEnd, "record failure", func(ctx context.Context) error {
+		return r.q.FailJob(ctx, job.ID, r.id, err.Error(), retry, final)
+	}) {
+		return true
 	}
 	if final || job.Attempts >= job.MaxAttempts {
 		r.log.Warn("job failed", "job", job.ID, "kind", job.Kind, "attempts", job.Attempts, "err", err)
@@ -278,6 +281,60 @@ func (r *Runner) runOne(ctx context.Context, kinds []string) bool {
 	r.after(job, err)
 	return true
 }
+
+// record stores the outcome of a run with write, trying again with backoff
+// while the job is still this runner's, until its lease ends: a write lost to
+// a busy or briefly unreachable database would leave the job running until
+// the lease ran out, and then have it run again. It reports whether the
+// outcome is stored; only then is the run reported (After, Finished).
+//
+// So a job's handler runs at least once, and a second time only when the
+// outcome of a run could not be stored for the whole of its lease (or the
+// process died between the two): what "once" means for work whose effect is
+// outside the store. Each stored outcome is reported exactly once.
+//
+// The outcome is worth keeping even when the runner is stopping: then it is
+// tried until it is stored, the lease ends, or the attempt after the stop.
+func (r *Runner) record(ctx context.Context, job chat.Job, leaseEnd time.Time, what string, write func(context.Context) error) bool {
+	wait := outcomeBackoff
+	for attempt := 1; ; attempt++ {
+		stopped := ctx.Err() != nil
+		wctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), leaseEnd)
+		err := write(wctx)
+		cancel()
+		if err == nil {
+			if attempt > 1 {
+				r.log.Info("jobs: outcome stored after a retry", "job", job.ID, "kind", job.Kind, "what", what, "attempts", attempt)
+			}
+			return true
+		}
+		if chat.ErrorCode(err) == chat.EConflict {
+			r.log.Warn("jobs: the job was no longer this runner's; its outcome is not stored", "job", job.ID, "kind", job.Kind, "what", what, "err", err)
+			return false
+		}
+		left := time.Until(leaseEnd)
+		if stopped || left <= 0 {
+			r.log.Error("jobs: "+what+": the outcome could not be stored before the lease ended; the job will run again",
+				"job", job.ID, "kind", job.Kind, "attempts", attempt, "err", err)
+			return false
+		}
+		r.log.Warn("jobs: "+what+": will try again", "job", job.ID, "kind", job.Kind, "attempt", attempt, "err", err)
+		t := time.NewTimer(min(wait, left))
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+		}
+		wait = min(2*wait, maxOutcomeBackoff)
+	}
+}
+
+// The waits between tries to store a run's outcome: short, as the usual cause
+// is a database busy for a moment (SQLite's busy timeout already waited).
+const (
+	outcomeBackoff    = 50 * time.Millisecond
+	maxOutcomeBackoff = 2 * time.Second
+)
 
 func (r *Runner) after(job chat.Job, err error) {
 	r.finished.Add(1)

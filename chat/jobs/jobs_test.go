@@ -2,10 +2,13 @@ package jobs_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -376,10 +379,149 @@ func TestConcurrentClaimsTakeOneJobOfAQueue(t *testing.T) {
 			if err := s.FinishJob(ctx, first.job.ID, first.worker); err != nil {
 				t.Fatal(err)
 			}
+			// A second outcome for a run already settled is refused, not
+			// stored over the first.
+			if err := s.FinishJob(ctx, first.job.ID, first.worker); chat.ErrorCode(err) != chat.EConflict {
+				t.Fatalf("round %d: job %d finished twice: %v, want a conflict", round, first.job.ID, err)
+			}
 			next, ok, err := s.ClaimJob(ctx, []string{kind}, "runner-x", time.Now(), time.Minute)
 			if err != nil || !ok || next.ID <= first.job.ID {
 				t.Fatalf("round %d: after job %d, claimed %+v, %v, %v", round, first.job.ID, next, ok, err)
 			}
 		}
 	})
+}
+
+// logWatch is a slog handler that passes on the messages a runner logs, so a
+// test can act when the runner has met a failure, not after a guessed time.
+type logWatch chan string
+
+func (w logWatch) Enabled(context.Context, slog.Level) bool { return true }
+func (w logWatch) Handle(_ context.Context, r slog.Record) error {
+	select {
+	case w <- r.Message:
+	default:
+	}
+	return nil
+}
+func (w logWatch) WithAttrs([]slog.Attr) slog.Handler { return w }
+func (w logWatch) WithGroup(string) slog.Handler      { return w }
+
+// untilLogged waits for the runner to log a message containing text; no run
+// may be reported before it, as no outcome can be stored meanwhile.
+func untilLogged(t *testing.T, logs logWatch, ran chan outcome, text string) {
+	t.Helper()
+	for {
+		select {
+		case m := <-logs:
+			if strings.Contains(m, text) {
+				return
+			}
+		case o := <-ran:
+			t.Fatalf("job %d reported (%v) while the database was locked, before its outcome could be stored", o.job.ID, o.err)
+		case <-time.After(60 * time.Second):
+			t.Fatalf("the runner never logged %q", text)
+		}
+	}
+}
+
+// lockFile takes SQLite's write lock on the database at path from a
+// connection of its own, as another process would (waiting, as the store
+// does, for a write of the runner's to end); unlock gives it back. It runs in
+// a job's handler, so it returns its error rather than end the test there.
+func lockFile(t *testing.T, path string) (unlock func(), err error) {
+	other, err := sql.Open("sqlite", "file:"+path+"?_txlock=immediate&_pragma=busy_timeout(10000)")
+	if err != nil {
+		return nil, err
+	}
+	t.Cleanup(func() { other.Close() })
+	tx, err := other.Begin()
+	if err != nil {
+		return nil, fmt.Errorf("lock the database: %w", err)
+	}
+	var once sync.Once
+	return func() { once.Do(func() { tx.Rollback() }) }, nil
+}
+
+// A job whose outcome cannot be written at first (the database is locked by
+// another process for longer than the store's busy timeout) is done once:
+// the runner writes the outcome again once the lock is gone, and reports the
+// run only then. It used to report the run done while the job stayed
+// running, to run again once its lease ran out (the flake of
+// TestTwoRunnersRunEachJobOnce at load 15-20).
+func TestOutcomeIsWrittenAgainWhenTheDatabaseWasLocked(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "agora.db")
+	s := open(t, path)
+	logs := make(logWatch, 100)
+	opts, ran := watch(jobs.Options{Workers: 1, Log: slog.New(logs)})
+	r := jobs.New(s, opts)
+	var unlock func()
+	runs := 0
+	r.Handle("send", func(context.Context, chat.Job) error {
+		runs++
+		var err error
+		unlock, err = lockFile(t, path)
+		return err
+	})
+	if _, err := r.Enqueue(ctx, chat.Job{Kind: "send", MaxAttempts: 3}); err != nil {
+		t.Fatal(err)
+	}
+	r.Start()
+	defer r.Stop()
+	// The first write of the outcome has given up on the lock.
+	untilLogged(t, logs, ran, "will try again")
+	unlock()
+	o := next(t, ran)
+	if o.err != nil {
+		t.Fatalf("run: %v", o.err)
+	}
+	j, err := s.JobByID(ctx, o.job.ID)
+	if err != nil || j.State != chat.JobDone || j.Attempts != 1 {
+		t.Fatalf("job when reported: %+v, %v; want done after one attempt", j, err)
+	}
+	r.Stop()
+	if runs != 1 || r.Finished() != 1 || len(ran) != 0 {
+		t.Fatalf("handler ran %d times, %d runs reported (%d more queued); want 1 and 1", runs, r.Finished(), len(ran))
+	}
+}
+
+// A run whose outcome cannot be stored before its lease ends is not
+// reported: the job is run again, and that run, stored, is the one reported.
+// "Once" for a job is one stored outcome; its handler runs again only when a
+// run's outcome could not be kept for the whole lease.
+func TestRunNotStoredWithinItsLeaseRunsAgain(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "agora.db")
+	s := open(t, path)
+	logs := make(logWatch, 100)
+	opts, ran := watch(jobs.Options{Workers: 1, Lease: time.Second, Log: slog.New(logs)})
+	r := jobs.New(s, opts)
+	var unlock func()
+	runs := 0
+	r.Handle("send", func(context.Context, chat.Job) error {
+		runs++
+		if runs > 1 {
+			return nil
+		}
+		var err error
+		unlock, err = lockFile(t, path)
+		return err
+	})
+	if _, err := r.Enqueue(ctx, chat.Job{Kind: "send", MaxAttempts: 3}); err != nil {
+		t.Fatal(err)
+	}
+	r.Start()
+	defer r.Stop()
+	untilLogged(t, logs, ran, "before the lease ended")
+	unlock()
+	o := next(t, ran)
+	j, err := s.JobByID(ctx, o.job.ID)
+	if o.err != nil || err != nil || j.State != chat.JobDone || j.Attempts != 2 {
+		t.Fatalf("reported %v; job %+v, %v; want done, on the second attempt", o.err, j, err)
+	}
+	r.Stop()
+	if runs != 2 || r.Finished() != 1 || len(ran) != 0 {
+		t.Fatalf("handler ran %d times, %d runs reported (%d more queued); want 2 and 1", runs, r.Finished(), len(ran))
+	}
 }
