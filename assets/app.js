@@ -1175,6 +1175,38 @@
     if (t.value.trim() !== "") t.form.requestSubmit();
   });
 
+  // ---- Read receipts -----------------------------------------------------
+
+  // A page being looked at, scrolled to its newest message, tells the server
+  // how far it is read (#read-signal, only where others see reads): at most
+  // one signal a second however many messages come.
+  var readUpTo = 0, readTimer = 0;
+  function sendRead() {
+    var form = $("#read-signal");
+    if (!form || readTimer || document.hidden || !atBottom() || lastID() <= readUpTo) return;
+    readTimer = setTimeout(function () {
+      readTimer = 0;
+      var id = lastID();
+      if (!connected || document.hidden || !atBottom() || id <= readUpTo) return;
+      readUpTo = id;
+      form.elements.up_to.value = String(id);
+      htmx.trigger(form, "read");
+    }, 1000);
+  }
+
+  // A name that came twice to "Seen by" (a read sent as the page loaded
+  // with it) shows once.
+  function dedupeSeenBy() {
+    var seen = {};
+    $$("#seen-by-names > [data-reader]").forEach(function (li) {
+      if (seen[li.dataset.reader]) li.remove(); else seen[li.dataset.reader] = true;
+    });
+  }
+
+  document.addEventListener("htmx:wsOpen", sendRead);
+  document.addEventListener("htmx:wsAfterMessage", function () { dedupeSeenBy(); sendRead(); });
+  document.addEventListener("visibilitychange", sendRead);
+
   // An out-of-band fragment equal to what the page shows already (the
   // sidebar a socket is sent as it opens, a presence list that did not
   // change) is not swapped in: replacing equal markup costs a phone a long
@@ -1214,6 +1246,7 @@
     var emojiButton = $("#emoji-button");
     if (emojiButton && !window.HTMLDialogElement) emojiButton.hidden = true;
     var s = scroller();
-    if (s) s.addEventListener("scroll", updateJump, {passive: true});
+    if (s) s.addEventListener("scroll", function () { updateJump(); sendRead(); }, {passive: true});
+    readUpTo = lastID(); // the page was marked read as it was made
   });
 })();

@@ -49,9 +49,11 @@ func (s *Store) Nav(ctx context.Context, userID int64) ([]chat.NavRoom, error) {
 	return out, nil
 }
 
-// MarkRead moves the user's read marker in the room up to upTo (never back)
-// and returns where it was. A marker that moved is a user event (see
-// OnUserEvent): the badges of the user's other devices follow it.
+// MarkRead moves the user's read marker in the room up to upTo (never back,
+// never past the room's newest message: a marker beyond it would count
+// messages not yet written as read, and show them as seen) and returns
+// where it was. A marker that moved is a user event (see OnUserEvent): the
+// badges of the user's other devices follow it, and read receipts.
 func (s *Store) MarkRead(ctx context.Context, roomID, userID, upTo int64) (int64, error) {
 	var prev int64
 	moved := false
@@ -72,7 +74,8 @@ func (s *Store) MarkRead(ctx context.Context, roomID, userID, upTo int64) (int64
 		if err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, "UPDATE memberships SET last_read_id = ? WHERE room_id = ? AND user_id = ? AND last_read_id < ?", upTo, roomID, userID, upTo)
+		res, err := tx.ExecContext(ctx, `UPDATE memberships SET last_read_id = ?1 WHERE room_id = ?2 AND user_id = ?3 AND last_read_id < ?1
+			AND ?1 <= (SELECT coalesce(max(id), 0) FROM messages WHERE room_id = ?2)`, upTo, roomID, userID)
 		if err != nil {
 			return err
 		}

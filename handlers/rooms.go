@@ -289,6 +289,11 @@ func (s *Server) renderRoom(c echo.Context, status int, u chat.User, a access, w
 		if v.Notify, err = s.store.RoomNotify(ctx, room.ID, u.ID); err != nil {
 			return err
 		}
+		if !v.Newer {
+			if err = s.pageReceipts(ctx, &v, room, u.ID); err != nil {
+				return err
+			}
+		}
 	}
 	online := make(map[int64]bool, len(v.Online))
 	for _, o := range v.Online {

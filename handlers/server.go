@@ -206,6 +206,8 @@ type Server struct {
 	stopAccounts context.CancelFunc // ends watchDeactivations and watchStatuses
 	accountsDone chan struct{}
 	statusDone   chan struct{}
+	receipts     *readReceipts
+	receiptsDone chan struct{}
 	status       *statusBook
 	loud         loudRooms
 	notifyRuns   atomic.Int64 // runs of notify jobs, which JobsFinished leaves out
@@ -308,10 +310,12 @@ func New(cfg Config) *Server {
 	s.streams = newStreams(newEventTail(s.eventsSince, s.store.RoomByID, s.store.LatestEventID,
 		func(err error) { s.log.Error("read the event log for streams", "err", err) }))
 	s.hub.OnDeliver(s.streams.wake)
+	s.receipts = newReadReceipts()
 	s.hub.OnUserEvent(func(ev chat.UserEvent) {
 		s.streams.userEvent(ev)
 		s.forgetLoud(ev)
 		s.statusEvent(ev)
+		s.receipts.note(ev, s.hub.Open)
 	})
 	s.hub.OnEnded(s.streams.end)
 	// The API takes bearer tokens only, never cookies: a request from
@@ -373,6 +377,11 @@ func New(cfg Config) *Server {
 		defer close(s.statusDone)
 		s.watchStatuses(ctx, statusEvery)
 	}()
+	s.receiptsDone = make(chan struct{})
+	go func() {
+		defer close(s.receiptsDone)
+		s.carryReceipts(ctx)
+	}()
 	return s
 }
 
@@ -387,6 +396,7 @@ func (s *Server) Shutdown(ctx context.Context) {
 	s.stopAccounts()
 	<-s.accountsDone
 	<-s.statusDone
+	<-s.receiptsDone
 	s.relay.Close()
 	if s.ownJobs {
 		s.jobs.Stop()

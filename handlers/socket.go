@@ -488,6 +488,8 @@ func (s *Server) handleFrame(ctx context.Context, sub *live.Subscriber, room cha
 		// No push of what this page shows while it is visible; hidden, it
 		// is as if closed (see Server.queuePush).
 		sub.SetHidden(f.Visible == "0")
+	case "read-signal":
+		err = s.readSignal(ctx, u, room, f.UpTo)
 	case "typing-signal":
 		var a access
 		if a, err = s.accessTo(ctx, u, room); err == nil && !a.Post {

@@ -95,10 +95,13 @@ type roomStore interface {
 	MemberRooms(ctx context.Context, userID int64) ([]chat.Room, error)
 	Nav(ctx context.Context, userID int64) ([]chat.NavRoom, error)
 	OnUserEvent(fn func(chat.UserEvent))
+	ReadReceipts(ctx context.Context, userID int64) (bool, error)
+	Receipts(ctx context.Context, roomID int64) (chat.Receipts, error)
 	RoomByID(ctx context.Context, id int64) (chat.Room, error)
 	RoomBySlug(ctx context.Context, slug string) (chat.Room, error)
 	RoomMembers(ctx context.Context, roomID int64) ([]chat.User, error)
 	RoomTopic(ctx context.Context, roomID int64) (string, error)
+	SetReadReceipts(ctx context.Context, userID int64, on bool) error
 	VisibleRooms(ctx context.Context, userID int64) ([]chat.NavRoom, error)
 }
 

@@ -154,6 +154,13 @@ type RoomView struct {
 	Rendered, RenderedMembers []byte
 	// Thread, when set, is a thread open beside the room (/threads/{id}).
 	Thread *ThreadView
+	// Read receipts, for a member who shows theirs: in a direct
+	// conversation, Seen is the message the other person has read up to; in
+	// a small room, SeenBy are those who read its last message. ReadSignal
+	// says the page tells the server how far it is read (see ReadSignal).
+	Seen       int64
+	SeenBy     []chat.User
+	ReadSignal bool
 }
 
 // ListLook is everything of one reader that RoomMessages depends on besides
@@ -164,6 +171,11 @@ type ListLook struct {
 	Zone       string
 	H12, Known bool
 	Today      string
+	// Receipts, Seen and SeenBy are the read receipts (SeenBy as the
+	// readers' ids).
+	Receipts bool
+	Seen     int64
+	SeenBy   string
 }
 
 // ListLook is the look of this page's message list.
@@ -173,8 +185,17 @@ func (v RoomView) ListLook() ListLook {
 		now = time.Now()
 	}
 	zone := v.Clock.zone()
+	var seenBy strings.Builder
+	for _, u := range v.SeenBy {
+		seenBy.WriteString(strconv.FormatInt(u.ID, 10) + " ")
+	}
 	return ListLook{Unread: v.firstUnread(), Zone: zone.String(), H12: v.Clock.H12, Known: v.Clock.Known,
-		Today: now.In(zone).Format("2006-01-02")}
+		Today: now.In(zone).Format("2006-01-02"), Receipts: v.ReadSignal, Seen: v.Seen, SeenBy: seenBy.String()}
+}
+
+// seenListed reports whether the message "Seen" goes under is in the list.
+func (v RoomView) seenListed() bool {
+	return v.Seen != 0 && slices.ContainsFunc(v.Messages, func(m chat.Message) bool { return m.ID == v.Seen })
 }
 
 // messageList is the page's list: rendered before, or now.

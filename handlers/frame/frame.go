@@ -25,6 +25,7 @@ type Frame struct {
 	AlsoToRoom  string            `json:"also_to_room"` // "1": a reply shown in the room's list too
 	Visible     string            `json:"visible"`      // HX-Trigger "visibility": "0" the page is hidden, else visible
 	SendAt      string            `json:"send_at"`      // the composer's "send later" time, if set
+	UpTo        string            `json:"up_to"`        // a read signal: the last message id the page shows
 	Headers     map[string]string `json:"HEADERS"`
 }
 
