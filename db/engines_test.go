@@ -304,14 +304,24 @@ func TestReadMarkersAndNamesOnBothEngines(t *testing.T) {
 		if _, err := s.Join(ctx, general.ID, ann.ID); err != nil {
 			t.Fatal(err)
 		}
-		if prev, err := s.MarkRead(ctx, general.ID, ann.ID, 10); err != nil || prev != 0 {
-			t.Fatalf("mark read 10: was %d, %v", prev, err)
+		// A marker goes no further than the room's last message: read
+		// positions are messages that exist.
+		var ids []int64
+		for _, body := range []string{"one", "two", "three"} {
+			m, _, err := s.CreateMessage(ctx, chat.Message{RoomID: general.ID, AuthorID: bob.ID, Body: body})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, m.ID)
 		}
-		if prev, err := s.MarkRead(ctx, general.ID, ann.ID, 5); err != nil || prev != 10 {
-			t.Fatalf("mark read 5: was %d, %v", prev, err)
+		if prev, err := s.MarkRead(ctx, general.ID, ann.ID, ids[1]); err != nil || prev != 0 {
+			t.Fatalf("mark read %d: was %d, %v", ids[1], prev, err)
 		}
-		if prev, _ := s.MarkRead(ctx, general.ID, ann.ID, 12); prev != 10 {
-			t.Fatalf("the marker moved back: was %d, want 10", prev)
+		if prev, err := s.MarkRead(ctx, general.ID, ann.ID, ids[0]); err != nil || prev != ids[1] {
+			t.Fatalf("mark read %d: was %d, %v", ids[0], prev, err)
+		}
+		if prev, _ := s.MarkRead(ctx, general.ID, ann.ID, ids[2]); prev != ids[1] {
+			t.Fatalf("the marker moved back: was %d, want %d", prev, ids[1])
 		}
 		lounge, err := s.CreateRoom(ctx, "Lounge", "lounge", false, ann.ID)
 		if err != nil {
