@@ -6,26 +6,30 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"sync"
 )
 
 // Buffer sizes for a hijacked room socket. net/http hands a hijacker the 4
 // KiB reader and writer it served the request with, and never gets them
 // back; the WebSocket library keeps them for the socket's life. Most sockets
 // are idle for hours, so they get small ones: reads are a client's small
-// frames, and a write of up to socketWriteBuffer bytes (a message or a few)
-// still goes out in one system call; a larger one takes two.
+// frames, and the writer's buffer only has to hold a frame's header while
+// the socket's writer gathers the frame (see gatheringConn).
 const (
 	socketReadBuffer  = 512
 	socketWriteBuffer = 2048
 )
 
 // smallBuffers is the response writer a socket is accepted on: its Hijack
-// swaps net/http's buffers for small ones.
-type smallBuffers struct{ http.ResponseWriter }
+// swaps net/http's buffers for small ones, over a gatheringConn (out).
+type smallBuffers struct {
+	http.ResponseWriter
+	out *gatheringConn
+}
 
-func (w smallBuffers) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+func (w *smallBuffers) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-func (w smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+func (w *smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	conn, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
 	if err != nil {
 		return nil, nil, err
@@ -41,7 +45,53 @@ func (w smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		conn.Close()
 		return nil, nil, err
 	}
-	return conn, bufio.NewReadWriter(bufio.NewReaderSize(conn, socketReadBuffer), bufio.NewWriterSize(conn, socketWriteBuffer)), nil
+	w.out = &gatheringConn{Conn: conn}
+	return conn, bufio.NewReadWriter(bufio.NewReaderSize(conn, socketReadBuffer), bufio.NewWriterSize(w.out, socketWriteBuffer)), nil
+}
+
+// gatheringConn is what a socket's small write buffer writes to. While the
+// socket's writer gathers, the pieces of a message (its frame's header, then
+// its payload a buffer at a time) are collected and go out in one write when
+// it sends: one system call per WebSocket message whatever its size, where
+// the small buffer alone took two or three for a message over 2 KiB (on
+// loopback most of a delivery's cost is that system call). Its lock keeps
+// frames whole and in order: a control frame written meanwhile by another
+// goroutine (a ping, a pong) joins what is gathered, or waits until it is
+// sent.
+type gatheringConn struct {
+	net.Conn
+	mu       sync.Mutex
+	gathered *[]byte // non-nil while gathering
+}
+
+func (c *gatheringConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gathered != nil {
+		*c.gathered = append(*c.gathered, p...)
+		return len(p), nil
+	}
+	return c.Conn.Write(p)
+}
+
+// gather collects what is written into buf until send.
+func (c *gatheringConn) gather(buf *[]byte) {
+	c.mu.Lock()
+	c.gathered = buf
+	c.mu.Unlock()
+}
+
+// send writes what was gathered, in one write, and stops gathering.
+func (c *gatheringConn) send() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b := *c.gathered
+	c.gathered = nil
+	if len(b) == 0 {
+		return nil
+	}
+	_, err := c.Conn.Write(b)
+	return err
 }
 
 // prefixedConn reads prefix before what comes from the connection.

@@ -71,7 +71,8 @@ func (s *Server) handleSocket(c echo.Context) error {
 	}
 	// Accept checks that Origin matches Host: the handshake is a GET, so this
 	// is what keeps other sites' pages from using a visitor's session.
-	conn, err := websocket.Accept(smallBuffers{c.Response()}, c.Request(), &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled})
+	hijack := &smallBuffers{ResponseWriter: c.Response()}
+	conn, err := websocket.Accept(hijack, c.Request(), &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled})
 	if err != nil {
 		release()
 		return nil // Accept has answered (403 for a foreign Origin); the error is the client's.
@@ -107,7 +108,7 @@ func (s *Server) handleSocket(c echo.Context) error {
 	go func() {
 		defer release()
 		defer cancel()
-		s.serveSocket(sctx, conn, sub, room)
+		s.serveSocket(sctx, conn, hijack.out, sub, room)
 	}()
 	return nil
 }
@@ -116,8 +117,8 @@ func (s *Server) handleSocket(c echo.Context) error {
 // goroutine reads the client's frames; writes run in a goroutine that
 // exists only while frames wait (socket.flush), and pings on a timer, so an
 // idle socket holds one goroutine.
-func (s *Server) serveSocket(ctx context.Context, conn *websocket.Conn, sub *live.Subscriber, room chat.Room) {
-	k := s.openSocket(conn, sub)
+func (s *Server) serveSocket(ctx context.Context, conn *websocket.Conn, out *gatheringConn, sub *live.Subscriber, room chat.Room) {
+	k := s.openSocket(conn, out, sub)
 	defer k.release()
 
 	code, reason := s.readLoop(ctx, conn, sub, room, &k.busy)
@@ -142,8 +143,8 @@ func (s *Server) closeSocket(k *socket, room *chat.Room, code websocket.StatusCo
 // markReadOnClose is, to keep an idle socket's stack small: see readLoop.)
 //
 //go:noinline
-func (s *Server) openSocket(conn *websocket.Conn, sub *live.Subscriber) *socket {
-	k := &socket{srv: s, conn: conn, sub: sub, closed: make(chan struct{})}
+func (s *Server) openSocket(conn *websocket.Conn, out *gatheringConn, sub *live.Subscriber) *socket {
+	k := &socket{srv: s, conn: conn, out: out, sub: sub, closed: make(chan struct{})}
 	// A write that takes too long means a client that stopped reading: the
 	// watchdog closes the connection under it. One timer for the socket's
 	// life, and writes with a context that never ends, so that a write
@@ -190,6 +191,7 @@ func (s *Server) markReadOnClose(room chat.Room, u chat.User, thread int64) {
 type socket struct {
 	srv      *Server
 	conn     *websocket.Conn
+	out      *gatheringConn // under conn's write buffer
 	sub      *live.Subscriber
 	watchdog *time.Timer
 	ping     *time.Timer
@@ -237,12 +239,22 @@ func (k *socket) flush() {
 			}
 			continue
 		}
+		out := drainBuffers.Get().(*[]byte)
+		*out = (*out)[:0]
+		k.out.gather(out)
 		k.watchdog.Reset(writeWait)
 		err := k.conn.Write(context.Background(), websocket.MessageText, msg)
+		if serr := k.out.send(); err == nil {
+			err = serr
+		}
 		k.watchdog.Stop()
-		if cap(next) <= 64<<10 { // a burst's buffer goes back to the collector
+		// A burst's buffers go back to the collector, not to the pool.
+		if cap(next) <= 64<<10 {
 			*buf = next
 			drainBuffers.Put(buf)
+		}
+		if cap(*out) <= 64<<10 {
+			drainBuffers.Put(out)
 		}
 		if err != nil {
 			k.sub.Close(live.CloseTryAgainLater, reasonWriteFailed)
