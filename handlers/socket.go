@@ -239,6 +239,10 @@ func (k *socket) flush() {
 			}
 			continue
 		}
+		// Counted before it is written: a client may read it before Write
+		// returns, and a scrape that follows must see it. (A write that fails
+		// ends the socket.)
+		k.srv.metrics.Deliveries.Inc()
 		out := drainBuffers.Get().(*[]byte)
 		*out = (*out)[:0]
 		k.out.gather(out)
@@ -261,7 +265,6 @@ func (k *socket) flush() {
 			k.conn.CloseNow()
 			continue // on to the close
 		}
-		k.srv.metrics.Deliveries.Inc()
 	}
 }
 
