@@ -13,11 +13,12 @@ import (
 // KiB reader and writer it served the request with, and never gets them
 // back; the WebSocket library keeps them for the socket's life. Most sockets
 // are idle for hours, so they get small ones: reads are a client's small
-// frames, and the writer's buffer only has to hold a frame's header while
-// the socket's writer gathers the frame (see gatheringConn).
+// frames, and the socket's writer gathers each message whole under the write
+// buffer (see gatheringConn), which then only has to hold a control frame
+// written on its own (a ping, or a close with its reason: at most 129 bytes).
 const (
 	socketReadBuffer  = 512
-	socketWriteBuffer = 2048
+	socketWriteBuffer = 256
 )
 
 // smallBuffers is the response writer a socket is accepted on: its Hijack
