@@ -90,9 +90,10 @@ func (b *bench) start(ctx context.Context, name string, cmd func(addr string) *e
 	return p, nil
 }
 
-func (b *bench) startAgora(ctx context.Context, name string) (*proc, error) {
+func (b *bench) startAgora(ctx context.Context, name string, extra ...string) (*proc, error) {
 	return b.start(ctx, name, func(addr string) *exec.Cmd {
-		return exec.Command(b.bin, append([]string{"-addr", addr, "-db", b.dbPath}, b.cfg.agoraArgs...)...)
+		args := append([]string{"-addr", addr, "-db", b.dbPath}, extra...)
+		return exec.Command(b.bin, append(args, b.cfg.agoraArgs...)...)
 	})
 }
 
@@ -118,6 +119,7 @@ type results struct {
 	page           pageResult
 	capacity       capacityResult
 	cluster        clusterResult
+	push           pushResult
 }
 
 func (b *bench) runPhases(ctx context.Context) (*results, error) {
@@ -152,6 +154,11 @@ func (b *bench) runPhases(ctx context.Context) (*results, error) {
 	}
 	if cfg.phases["room"] || cfg.phases["storage"] || cfg.phases["page"] {
 		if err := b.room(ctx, team, res); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.phases["push"] {
+		if res.push, err = b.push(ctx, team); err != nil {
 			return nil, err
 		}
 	}

@@ -35,6 +35,13 @@ type loadSpec struct {
 	// replyEvery, when above 0, makes every replyEvery-th message of a
 	// stream a reply in the thread of the last message its socket saw.
 	replyEvery int
+	// during, if set, runs beside the sending, from its start (t0): other
+	// work on the server whose effect on the fan-out is measured. Sending
+	// goes on past the window while it runs, up to maxWindow. It returns
+	// the span it loaded the server over: the messages sent in it are
+	// summarised apart (loadResult.span, spanLast).
+	during    func(ctx context.Context, t0 time.Time) (from, to time.Time)
+	maxWindow time.Duration
 }
 
 // stream sends messages to one room at a fixed period, starting at offset,
@@ -79,6 +86,10 @@ type loadResult struct {
 	committed                 int64
 	serverErrors              int
 	closeCodes                string
+	// The messages sent while spec.during loaded the server: how many, and
+	// their latencies per delivery and to the last receiver.
+	spanSent       int64
+	span, spanLast latencies
 }
 
 // latencies are a percentile summary of some deliveries.
@@ -101,7 +112,11 @@ func (r loadResult) perMessage(n int64) float64 {
 }
 
 func runLoad(ctx context.Context, tg *target, spec loadSpec, logf func(string, ...any)) (loadResult, error) {
-	ctx, cancel := context.WithTimeout(ctx, spec.window+spec.grace+3*time.Minute)
+	maxWindow := spec.window
+	if spec.during != nil {
+		maxWindow = max(spec.window, spec.maxWindow)
+	}
+	ctx, cancel := context.WithTimeout(ctx, maxWindow+spec.grace+3*time.Minute)
 	defer cancel()
 	nodes := append([]*target{tg}, spec.others...)
 	meters := spec.servers
@@ -125,7 +140,7 @@ func runLoad(ctx context.Context, tg *target, spec loadSpec, logf func(string, .
 		waitQuiet(ctx, tg.proc.name, logf)
 	}
 	start := time.Now()
-	tl := newTally(int(spec.rate*spec.window.Seconds()*1.2) + 100)
+	tl := newTally(int(spec.rate*maxWindow.Seconds()*1.2) + 100)
 	socks, failed, err := openMany(ctx, tg, spec.seats, spec.roomOf, tl)
 	logf("%s: %d sockets open in %v (%d failed, first error %v)", spec.label, len(socks), time.Since(start).Round(time.Millisecond), failed, err)
 	if ctx.Err() != nil {
@@ -155,7 +170,18 @@ func runLoad(ctx context.Context, tg *target, spec loadSpec, logf func(string, .
 	writes := func(t *target) int64 { return t.proc.writes() }
 	cpu0, gen0, all0, w0 := cpuNow(), selfCPU(), machineBusy(), sum(writes)
 	t0 := time.Now()
-	until := t0.Add(spec.window)
+	until, hardEnd := t0.Add(spec.window), t0.Add(maxWindow)
+	var busy atomic.Bool // spec.during runs: sending goes on
+	var span chan [2]time.Time
+	if spec.during != nil {
+		busy.Store(true)
+		span = make(chan [2]time.Time, 1)
+		go func() {
+			from, to := spec.during(ctx, t0)
+			busy.Store(false)
+			span <- [2]time.Time{from, to}
+		}()
+	}
 	for _, st := range streams {
 		pageURL := "http://" + st.socks[0].tg.addr + "/rooms/" + st.socks[0].seat.slug
 		wg.Add(1)
@@ -170,7 +196,7 @@ func runLoad(ctx context.Context, tg *target, spec loadSpec, logf func(string, .
 						return
 					}
 				}
-				if !time.Now().Before(until) {
+				if now := time.Now(); !now.Before(until) && (!busy.Load() || !now.Before(hardEnd)) {
 					return
 				}
 				g := tl.next.Add(1) - 1
@@ -181,6 +207,7 @@ func runLoad(ctx context.Context, tg *target, spec loadSpec, logf func(string, .
 				s := st.socks[k%len(st.socks)]
 				tl.from[g] = uint8(s.tg.node)
 				ns := time.Now().UnixNano()
+				tl.at[g] = ns
 				frame := composerFrame(body(g, ns), fmt.Sprintf("lg-%d-%d", g, ns), pageURL)
 				var root int64
 				if spec.replyEvery > 0 && k%spec.replyEvery == spec.replyEvery-1 {
@@ -206,6 +233,12 @@ func runLoad(ctx context.Context, tg *target, spec loadSpec, logf func(string, .
 	}
 	wg.Wait()
 	window := time.Since(t0)
+	var spanFrom, spanTo int64 // Unix nanoseconds; none when equal
+	if span != nil {
+		// It ends by itself: bounded by ctx, as everything here.
+		sp := <-span
+		spanFrom, spanTo = sp[0].UnixNano(), sp[1].UnixNano()
+	}
 	var sent, expected int64
 	for g := range tl.max {
 		if tl.sent[g].Load() {
@@ -271,10 +304,14 @@ func runLoad(ctx context.Context, tg *target, spec loadSpec, logf func(string, .
 		r.dups += s.dups.Load()
 	}
 	var all, cross, same []uint32
-	var lastLat []uint32
+	var lastLat, spanAll, spanLast []uint32
 	for g := range tl.max {
 		if !tl.sent[g].Load() {
 			continue
+		}
+		inSpan := tl.at[g] >= spanFrom && tl.at[g] < spanTo
+		if inSpan {
+			r.spanSent++
 		}
 		room := int(tl.room[g])
 		var n int64
@@ -286,6 +323,9 @@ func runLoad(ctx context.Context, tg *target, spec loadSpec, logf func(string, .
 			if v := s.got[g]; v != 0 {
 				n++
 				all = append(all, v-1)
+				if inSpan {
+					spanAll = append(spanAll, v-1)
+				}
 				last = max(last, v-1)
 				if len(nodes) > 1 && s.tg.node == int(tl.from[g]) {
 					same = append(same, v-1)
@@ -302,6 +342,9 @@ func runLoad(ctx context.Context, tg *target, spec loadSpec, logf func(string, .
 		if n >= receivers[room] {
 			r.complete++
 			lastLat = append(lastLat, last)
+			if inSpan {
+				spanLast = append(spanLast, last)
+			}
 		}
 	}
 	r.perSec = float64(r.delivered) / drained.Seconds()
@@ -314,6 +357,7 @@ func runLoad(ctx context.Context, tg *target, spec loadSpec, logf func(string, .
 	r.p50, r.p99, r.pmax = a.p50, a.p99, a.max
 	r.lastP50, r.lastP99, r.lastMax = l.p50, l.p99, l.max
 	r.cross, r.same = summarise(cross), summarise(same)
+	r.span, r.spanLast = summarise(spanAll), summarise(spanLast)
 	r.closeCodes = tg.closeCodeList()
 	for _, n := range spec.others {
 		if codes := n.closeCodeList(); codes != "" {

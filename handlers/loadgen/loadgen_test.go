@@ -18,6 +18,7 @@ import (
 
 	"agora/assets"
 	"agora/chat/live"
+	"agora/chat/webpush"
 	"agora/db"
 	"agora/handlers"
 )
@@ -254,20 +255,7 @@ func TestSocketsFitServerLimits(t *testing.T) {
 // after it on the same database, makes its users members again first, as
 // opening the page does in a browser. Against the real server, in process.
 func TestCapacityUsersRejoinGeneral(t *testing.T) {
-	store, err := db.Open(context.Background(), filepath.Join(t.TempDir(), "load.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	app := handlers.New(handlers.Config{Store: store, Hub: handlers.NewHub(live.HubConfig{}), Assets: assets.FS})
-	ts := httptest.NewServer(app)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		app.Shutdown(ctx)
-		ts.Close()
-		store.Close()
-	})
-	addr := strings.TrimPrefix(ts.URL, "http://")
+	addr, _ := serveInProcess(t, handlers.Config{})
 	users, err := signup(addr, 2, t.Logf)
 	if err != nil {
 		t.Fatal(err)
@@ -296,17 +284,18 @@ func TestCapacityUsersRejoinGeneral(t *testing.T) {
 	}
 }
 
-// The room phase's threads run against the real server, in process: every
-// other message a reply in a thread, each reaches every socket of the room
-// once (into the thread where it is open, with its root's summary), none is
-// refused, and all are stored.
-func TestRepliesUnderLoad(t *testing.T) {
-	dbPath := filepath.Join(t.TempDir(), "load.db")
+// serveInProcess runs the real server in the test's process, on a fresh
+// SQLite file, with cfg's options; it returns its address and the file's
+// path.
+func serveInProcess(t *testing.T, cfg handlers.Config) (addr, dbPath string) {
+	t.Helper()
+	dbPath = filepath.Join(t.TempDir(), "load.db")
 	store, err := db.Open(context.Background(), dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	app := handlers.New(handlers.Config{Store: store, Hub: handlers.NewHub(live.HubConfig{}), Assets: assets.FS})
+	cfg.Store, cfg.Hub, cfg.Assets = store, handlers.NewHub(live.HubConfig{}), assets.FS
+	app := handlers.New(cfg)
 	ts := httptest.NewServer(app)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -315,7 +304,15 @@ func TestRepliesUnderLoad(t *testing.T) {
 		ts.Close()
 		store.Close()
 	})
-	addr := strings.TrimPrefix(ts.URL, "http://")
+	return strings.TrimPrefix(ts.URL, "http://"), dbPath
+}
+
+// The room phase's threads run against the real server, in process: every
+// other message a reply in a thread, each reaches every socket of the room
+// once (into the thread where it is open, with its root's summary), none is
+// refused, and all are stored.
+func TestRepliesUnderLoad(t *testing.T) {
+	addr, dbPath := serveInProcess(t, handlers.Config{})
 	users, err := signup(addr, 3, t.Logf)
 	if err != nil {
 		t.Fatal(err)
@@ -351,5 +348,103 @@ func TestRepliesUnderLoad(t *testing.T) {
 	}
 	if n := countRows(dbPath, "lg %", t.Logf); n != r.sent {
 		t.Fatalf("%d of %d messages stored", n, r.sent)
+	}
+}
+
+// The push phase's count: each device gets each message once. A push again
+// is counted twice, a push for no expected device or message apart, and
+// one missing is lost; the burst is done only once every expected one came.
+func TestPushCount(t *testing.T) {
+	c := newPushCount(2, 3)
+	at := time.Now()
+	for d := range 2 {
+		for m := range 3 {
+			if d == 1 && m == 2 {
+				continue
+			}
+			c.add(pushKey{d, m}, at)
+		}
+	}
+	c.add(pushKey{0, 1}, at)
+	c.add(pushKey{2, 0}, at)
+	c.add(pushKey{0, 3}, at)
+	c.refuse("does not decrypt")
+	select {
+	case <-c.done:
+		t.Fatal("done with a push missing")
+	default:
+	}
+	got := c.tally()
+	want := pushTally{expected: 6, received: 8, unique: 5, lost: 1, dups: 1, stray: 2, refused: 1, firstRefusal: "does not decrypt", first: at, last: at}
+	if got != want {
+		t.Fatalf("tally %+v,\nwant %+v", got, want)
+	}
+	c.add(pushKey{1, 2}, at)
+	select {
+	case <-c.done:
+	default:
+		t.Fatal("not done once every push came")
+	}
+	if got := c.tally(); got.lost != 0 || got.unique != 6 || got.dups != 1 {
+		t.Fatalf("after the last push: %+v", got)
+	}
+	if m, ok := burstNumber(burstBody(41, []*user{{name: "load9000"}})); !ok || m != 41 {
+		t.Fatalf("burst number read back: %d, %v", m, ok)
+	}
+	for _, text := range []string{"", "burst :", "burst x: @a", "burst -1: @a", "hello burst 3: @a"} {
+		if m, ok := burstNumber(text); ok {
+			t.Errorf("%q read as burst message %d", text, m)
+		}
+	}
+}
+
+// The push phase against the real server, in process: away users subscribe
+// through its routes, a sender's messages mention them, and every push
+// comes to the push service once, signed with the server's key and
+// decrypting for its device. A push signed with another key is refused and
+// counted so; it is no burst push.
+func TestPushBurstOverTheRealServer(t *testing.T) {
+	addr, _ := serveInProcess(t, handlers.Config{PushPrivate: true, PushSubject: pushSubject})
+	const devices, messages = 3, 4
+	people, err := signupFrom(addr, pushUsersFrom, devices+1, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	away, senders := people[:devices], people[devices:]
+	ps, err := startPushService(pushSubject, devices, messages)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ps.close()
+	slug, err := pushSetup(addr, senders, away, ps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if n, err := postBurst(ctx, addr, slug, senders, away, messages); n != messages || err != nil {
+		t.Fatalf("posted %d of %d: %v", n, messages, err)
+	}
+	select {
+	case <-ps.count.done:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("the burst did not drain: %+v", ps.count.tally())
+	}
+	if c := ps.count.tally(); c.unique != devices*messages || c.lost != 0 || c.dups != 0 || c.stray != 0 || c.refused != 0 {
+		t.Fatalf("pushes counted %+v, want %d once each", c, devices*messages)
+	}
+	other, err := webpush.NewKeys()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := ps.subscription(0)
+	keys := sub["keys"].(map[string]string)
+	forged := webpush.NewSender(other, pushSubject, true, 0)
+	err = forged.Send(ctx, webpush.Subscription{Endpoint: ps.endpoint(0), P256dh: keys["p256dh"], Auth: keys["auth"]},
+		[]byte(`{"title":"x","body":"burst 0: @load9000","url":"/rooms/x","tag":"t"}`), time.Minute, "")
+	if err == nil {
+		t.Fatal("a push signed with another key was taken")
+	}
+	if c := ps.count.tally(); c.refused != 1 || c.unique != devices*messages || c.dups != 0 || !strings.Contains(c.firstRefusal, "VAPID") {
+		t.Fatalf("after a forged push: %+v, want it refused for its VAPID token", c)
 	}
 }

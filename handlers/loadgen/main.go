@@ -17,6 +17,10 @@
 //	storage  64 senders at once through their sockets
 //	page     the room page with 50 messages, timed at the client, then loaded by
 //	         16 signed-in clients at once: pages per second of server CPU
+//	push     a burst of 10,000 Web Pushes (100 messages mentioning 100 users
+//	         who are away, a device each) through the job queue to a push
+//	         service this program runs, which decrypts and counts them; the
+//	         one-room fan-out without the burst, then during it
 //	capacity 50,000 sockets (or as many as the open file limit allows) of 2,000
 //	         users held in one room while a few messages a second go to them all:
 //	         delivery, latency, resident memory, CPU and open file descriptors
@@ -69,7 +73,7 @@ func main() {
 
 // phaseNames are the phases in the order they run.
 func phaseNames() []string {
-	return []string{"idle", "room", "storage", "page", "team", "capacity", "cluster"}
+	return []string{"idle", "room", "storage", "page", "push", "team", "capacity", "cluster"}
 }
 
 // settings is the size of every phase.
@@ -98,6 +102,9 @@ type settings struct {
 	pageRequests         int           // page: timed requests, one after another
 	pageClients          int           // page: signed-in clients at once
 	pageWindow           time.Duration // page: how long they load it, per Accept-Encoding
+
+	pushes    int // push: pushes in the burst (rounded up to whole messages)
+	pushUsers int // push: away users, a device each, mentioned by every burst message
 
 	capSockets, capSenders int           // capacity: sockets held, users sending
 	capRate                float64       // capacity: messages/s in all
@@ -164,6 +171,8 @@ func parseSettings(args []string, stderr io.Writer) (settings, string, error) {
 	teamSeconds := fs.Int("team-seconds", 20, "team: length of the send window in seconds (max 120)")
 	fs.Float64Var(&s.teamRate, "team-rate", 300, "team: messages/s over all rooms (max 1000)")
 	pageSeconds := fs.Int("page-seconds", 5, "page: seconds the 16 clients load the room page, per Accept-Encoding (max 60)")
+	fs.IntVar(&s.pushes, "pushes", 10000, "push: pushes in the burst, to -push-users devices (max 50000)")
+	fs.IntVar(&s.pushUsers, "push-users", 100, "push: users who are away, a device each, mentioned in every burst message (max 300)")
 	fs.IntVar(&s.idleLarge, "idle", 10000, "idle: sockets at the large point (max 15000)")
 	fs.IntVar(&s.capSockets, "capacity", maxCapacity, "capacity: sockets held (max 50000; fewer if the open file limit is lower)")
 	fs.Float64Var(&s.capRate, "capacity-rate", 5, "capacity: messages/s in all, from 10 senders (max 60)")
@@ -186,6 +195,8 @@ func parseSettings(args []string, stderr io.Writer) (settings, string, error) {
 	s.lowRate = min(max(s.lowRate, 0), 6)
 	s.replies = max(s.replies, 0)
 	s.teamRate = min(max(s.teamRate, 1), 1000)
+	s.pushUsers = min(max(s.pushUsers, 1), 300)
+	s.pushes = min(max(s.pushes, s.pushUsers), 50000)
 	s.idleLarge = min(max(s.idleLarge, 1), 15000)
 	s.idleSmall = min(s.idleSmall, s.idleLarge)
 	s.capSockets = min(max(s.capSockets, s.capSenders), maxCapacity)

@@ -197,6 +197,9 @@ func (res *results) table(cfg settings) string {
 			row(tag+" other processes' CPU", pct(l.otherCPU, l.took), "n/a", "", "~0", "")
 		}
 	}
+	if cfg.phases["push"] {
+		res.push.rows(row)
+	}
 
 	if cfg.phases["capacity"] {
 		res.capacity.rows(row)
@@ -246,6 +249,9 @@ func (res *results) table(cfg settings) string {
 		fmt.Fprintf(&b, "(**) measured at the client over one keep-alive loopback connection, request to last byte, %d requests.\n", res.page.requests)
 		fmt.Fprintf(&b, "(d) N clients: that many signed-in users load #general at once, each over its own keep-alive connection, for %v per\n"+
 			"    Accept-Encoding (a browser's \"gzip, deflate, br, zstd\", then \"gzip\"); server CPU is utime+stime from /proc over that time.\n", cfg.pageWindow)
+	}
+	if cfg.phases["push"] {
+		b.WriteString(res.push.note())
 	}
 	if cfg.phases["capacity"] {
 		b.WriteString(res.capacity.note(cfg))

@@ -431,11 +431,12 @@ type tally struct {
 	sent []atomic.Bool
 	room []uint16
 	from []uint8      // the node of the socket that sent it
+	at   []int64      // when it was sent, Unix nanoseconds
 	bad  atomic.Int64 // tokens with a number out of range
 }
 
 func newTally(max int) *tally {
-	return &tally{max: max, sent: make([]atomic.Bool, max), room: make([]uint16, max), from: make([]uint8, max)}
+	return &tally{max: max, sent: make([]atomic.Bool, max), room: make([]uint16, max), from: make([]uint8, max), at: make([]int64, max)}
 }
 
 func (s *sock) record(g, sentNs, now int64) {
