@@ -39,8 +39,12 @@ const pushSubject = "mailto:bench@agora.invalid"
 // per user, 30 at once): burstPerSender messages from each sender.
 const burstPerSender = 25
 
-// pushDrainLimit bounds the wait for the burst's last push.
-const pushDrainLimit = 3 * time.Minute
+// pushDrainLimit bounds the wait for the burst's last push; the fan-out
+// beside it sends for at most pushSendLimit past its window.
+const (
+	pushDrainLimit = 3 * time.Minute
+	pushSendLimit  = 40 * time.Second
+)
 
 // pushKey is one push the burst should cause: to a device, of a message.
 type pushKey struct{ device, message int }
@@ -405,7 +409,9 @@ func (b *bench) push(ctx context.Context, users []*user) (pushResult, error) {
 		return r, err
 	}
 	spec := oneRoomSpec(cfg, users, pg, cfg.rate, "agora-push-burst", b.benchDir, false)
-	spec.maxWindow = cfg.fanout + pushDrainLimit
+	// Sending goes on while the burst drains, up to this: each socket
+	// keeps a slot per message the window may hold.
+	spec.maxWindow = cfg.fanout + pushSendLimit
 	spec.during = func(ctx context.Context, t0 time.Time) (time.Time, time.Time) {
 		select {
 		case <-time.After(time.Until(t0.Add(time.Second))):
@@ -515,7 +521,7 @@ func (r pushResult) note() string {
 	fmt.Fprintf(&b, "    program runs on loopback; agora with -push-private); %d senders post %d messages at once from the room page's form, each\n", r.senders, r.messages)
 	fmt.Fprintf(&b, "    mentioning all of them. The service checks each push's VAPID token (sub %s), decrypts it as the browser would\n", pushSubject)
 	fmt.Fprintf(&b, "    (aes128gcm) and counts it by device and message; counted again after the fan-out's grace. The fan-out (a) runs alone,\n")
-	fmt.Fprintf(&b, "    then again with the burst posted 1 s into it, sending until the burst drains (at most %v); \"during burst\" is its\n", pushDrainLimit)
+	fmt.Fprintf(&b, "    then again with the burst posted 1 s into it, sending until the burst drains (at most %v more); \"during burst\" is its\n", pushSendLimit)
 	fmt.Fprintf(&b, "    messages sent from the first post to the last push, \"without\" the whole run alone, on the same agora process.\n")
 	if r.postErr != "" {
 		fmt.Fprintf(&b, "    first refused post: %s\n", r.postErr)
