@@ -37,10 +37,11 @@ type loadSpec struct {
 	replyEvery int
 	// during, if set, runs beside the sending, from its start (t0): other
 	// work on the server whose effect on the fan-out is measured. Sending
-	// goes on past the window while it runs, up to maxWindow. It returns
-	// the span it loaded the server over: the messages sent in it are
-	// summarised apart (loadResult.span, spanLast).
-	during    func(ctx context.Context, t0 time.Time) (from, to time.Time)
+	// goes on past the window while it runs, up to maxWindow; sent tells
+	// how many messages have been sent so far. It returns the span it
+	// loaded the server over: the messages sent in it are summarised apart
+	// (loadResult.span, spanLast).
+	during    func(ctx context.Context, t0 time.Time, sent func() int64) (from, to time.Time)
 	maxWindow time.Duration
 }
 
@@ -177,7 +178,7 @@ func runLoad(ctx context.Context, tg *target, spec loadSpec, logf func(string, .
 		busy.Store(true)
 		span = make(chan [2]time.Time, 1)
 		go func() {
-			from, to := spec.during(ctx, t0)
+			from, to := spec.during(ctx, t0, func() int64 { return min(tl.next.Load(), int64(tl.max)) })
 			busy.Store(false)
 			span <- [2]time.Time{from, to}
 		}()

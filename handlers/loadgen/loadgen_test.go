@@ -181,6 +181,45 @@ func TestLoadOverTwoNodes(t *testing.T) {
 	}
 }
 
+// Work beside a load (spec.during) keeps it sending past its window until
+// the work ends, and the messages sent in the span it names are summarised
+// apart: here the span is everything after the window, and the work ends
+// once five messages more than the window holds were sent.
+func TestLoadSendsOnWhileWorkBesideItRuns(t *testing.T) {
+	addr := startBaseline(t)
+	self, err := os.FindProcess(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg := newTarget(&proc{name: "baseline", addr: addr, cmd: &exec.Cmd{Process: self}}, false)
+	const window, period = time.Second, 100 * time.Millisecond
+	inWindow := int64(window / period) // at most, one stream from its start
+	spec := loadSpec{
+		label: "beside", seats: oneRoom(nil, 0, 3, pageState{}), roomOf: func(int) int { return 0 }, rooms: 1, rate: 10,
+		window: window, maxWindow: 20 * time.Second, grace: 10 * time.Second, busy: true,
+		streams: func(socks []*sock) []stream { return []stream{{socks: socks[0:1], period: period}} },
+		during: func(ctx context.Context, t0 time.Time, sent func() int64) (time.Time, time.Time) {
+			// Sending that stopped with the window would leave it waiting
+			// until the longest window allowed.
+			for sent() < inWindow+5 && time.Since(t0) < 20*time.Second {
+				time.Sleep(10 * time.Millisecond)
+			}
+			return t0.Add(window), time.Now()
+		},
+	}
+	r, err := runLoad(context.Background(), tg, spec, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.sent < inWindow+5 || r.lost != 0 || r.dups != 0 {
+		t.Fatalf("sent %d (lost %d, duplicated %d), want at least %d: sending stopped with the window", r.sent, r.lost, r.dups, inWindow+5)
+	}
+	if r.spanSent < 5 || r.spanSent >= r.sent || int64(r.spanLast.n) != r.spanSent || int64(r.span.n) != 3*r.spanSent {
+		t.Fatalf("%d of %d messages in the span after the window, %d complete, %d deliveries: want those sent after it, each on 3 sockets",
+			r.spanSent, r.sent, r.spanLast.n, r.span.n)
+	}
+}
+
 // A process tree's CPU holds its own and its children's.
 func TestProcTreeCPU(t *testing.T) {
 	child := exec.Command("sh", "-c", "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done; sleep 30")

@@ -412,7 +412,7 @@ func (b *bench) push(ctx context.Context, users []*user) (pushResult, error) {
 	// Sending goes on while the burst drains, up to this: each socket
 	// keeps a slot per message the window may hold.
 	spec.maxWindow = cfg.fanout + pushSendLimit
-	spec.during = func(ctx context.Context, t0 time.Time) (time.Time, time.Time) {
+	spec.during = func(ctx context.Context, t0 time.Time, _ func() int64) (time.Time, time.Time) {
 		select {
 		case <-time.After(time.Until(t0.Add(time.Second))):
 		case <-ctx.Done():
