@@ -443,7 +443,7 @@ func TestPushCount(t *testing.T) {
 // decrypting for its device. A push signed with another key is refused and
 // counted so; it is no burst push.
 func TestPushBurstOverTheRealServer(t *testing.T) {
-	addr, _ := serveInProcess(t, handlers.Config{PushPrivate: true, PushSubject: pushSubject})
+	addr, dbPath := serveInProcess(t, handlers.Config{PushPrivate: true, PushSubject: pushSubject})
 	const devices, messages = 3, 4
 	people, err := signupFrom(addr, pushUsersFrom, devices+1, t.Logf)
 	if err != nil {
@@ -470,6 +470,11 @@ func TestPushBurstOverTheRealServer(t *testing.T) {
 	}
 	if c := ps.count.tally(); c.unique != devices*messages || c.lost != 0 || c.dups != 0 || c.stray != 0 || c.refused != 0 {
 		t.Fatalf("pushes counted %+v, want %d once each", c, devices*messages)
+	}
+	// The store's side: a push job per device and message, none failed.
+	states, err := jobStates(dbPath, "push")
+	if err != nil || states["queued"]+states["running"]+states["done"] != devices*messages || states["failed"] != 0 {
+		t.Fatalf("push jobs by state %v, %v: want %d, none failed", states, err, devices*messages)
 	}
 	other, err := webpush.NewKeys()
 	if err != nil {
