@@ -165,7 +165,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	app := handlers.New(handlers.Config{Store: store, Hub: hub, Log: log, Assets: assets.FS, Guests: o.guests, TrustProxy: o.trustProxy,
 		Metrics: counts, WebhooksPrivate: o.webhooksPrivate, MaxUpload: maxUpload, Signup: o.signup, Jobs: runner,
 		Mail: sender, PublicURL: publicURL, StorageQuota: quota, StorageTotal: total,
-		OIDC: oidcCfg, NoPasswordLogin: !o.passwordLogin, Retention: o.retention, PushSubject: o.pushSubject, PushPrivate: o.pushPrivate})
+		OIDC: oidcCfg, NoPasswordLogin: !o.passwordLogin, Retention: o.retention, PushSubject: o.pushSubject, PushPrivate: o.pushPrivate,
+		Unfurl: o.unfurl, UnfurlPrivate: o.unfurlPrivate})
 	runner.Start()
 	defer runner.Stop()
 	if o.natsURL != "" {
@@ -292,6 +293,7 @@ type options struct {
 	smtp, mailFrom, publicURL            string
 	pushSubject                          string
 	pushPrivate                          bool
+	unfurl, unfurlPrivate                bool
 	oidcIssuer, oidcClientID, oidcSecret string
 	passwordLogin                        bool
 	retention                            int
@@ -328,6 +330,8 @@ func newFlags(name string, getenv func(string) string, out io.Writer) (*flag.Fla
 	fs.StringVar(&o.publicURL, "public-url", getenv("CHAT_PUBLIC_URL"), "where people reach this server, such as https://chat.example.com: the start of links in emails (env CHAT_PUBLIC_URL); default http(s)://ADDR")
 	fs.StringVar(&o.pushSubject, "push-subject", getenv("CHAT_PUSH_SUBJECT"), "the contact push services are given with each push (the VAPID sub, as written), such as mailto:ops@example.com or https://chat.example.com (env CHAT_PUSH_SUBJECT); some push services refuse pushes without one")
 	fs.BoolVar(&o.pushPrivate, "push-private", getenv("CHAT_PUSH_PRIVATE") == "1", "let browsers' push endpoints be on loopback and private addresses, for a push service on this machine or network (env CHAT_PUSH_PRIVATE=1)")
+	fs.BoolVar(&o.unfurl, "unfurl", getenv("CHAT_UNFURL") != "0", "link previews: the job queue fetches the first page a message links to (5 s, 1 MiB, 3 redirects) and shows its title, description and picture under it; false turns them off (env CHAT_UNFURL=0)")
+	fs.BoolVar(&o.unfurlPrivate, "unfurl-private", getenv("CHAT_UNFURL_PRIVATE") == "1", "let link previews fetch pages on loopback and private addresses, for an intranet (env CHAT_UNFURL_PRIVATE=1)")
 	fs.StringVar(&o.storageQuota, "storage-quota", envOr(getenv, "CHAT_STORAGE_QUOTA", "256MB"), "how much each account's files may take unless an admin sets its own limit at /admin/storage, such as 256MB or 1GB; 0 for no default limit (env CHAT_STORAGE_QUOTA)")
 	fs.StringVar(&o.storageTotal, "storage-total", getenv("CHAT_STORAGE_TOTAL"), "how much all files together may take, such as 50GB; off when empty (env CHAT_STORAGE_TOTAL)")
 	fs.StringVar(&o.oidcIssuer, "oidc-issuer", getenv("CHAT_OIDC_ISSUER"), "sign people in with this OpenID Connect provider, e.g. https://id.example.com/realms/staff (env CHAT_OIDC_ISSUER); off when empty. Register {agora's URL}/login/oidc/callback with it")

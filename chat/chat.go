@@ -117,6 +117,10 @@ type Message struct {
 	// is sent, and the store, the renderer and notifications use the
 	// result. nil until parsed, as for a message read from the store.
 	Spans []Span
+	// Preview is the first linked page's preview, once the job queue has
+	// fetched it (see EventPreview); nil when there is none or its author
+	// removed it.
+	Preview *LinkPreview `json:",omitempty"`
 }
 
 // ThreadSummary is what a root shows of its thread: how many replies, when

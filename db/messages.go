@@ -147,13 +147,16 @@ func (s *Store) queryMessages(ctx context.Context, query string, args ...any) ([
 	return msgs, withDetails(ctx, s.query, msgs)
 }
 
-// withDetails fills in what msgs carry beside their row: reactions, files
-// and thread summaries.
+// withDetails fills in what msgs carry beside their row: reactions, files,
+// link previews and thread summaries.
 func withDetails(ctx context.Context, query querier, msgs []chat.Message) error {
 	if err := withReactions(ctx, query, msgs); err != nil {
 		return err
 	}
 	if err := withFiles(ctx, query, msgs); err != nil {
+		return err
+	}
+	if err := withPreviews(ctx, query, msgs); err != nil {
 		return err
 	}
 	return withThreads(ctx, query, msgs)

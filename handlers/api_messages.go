@@ -28,6 +28,17 @@ type apiMessage struct {
 	ThreadID    *int64        `json:"thread_id"`    // the root of a reply's thread; null for a message of the room
 	AlsoToRoom  bool          `json:"also_to_room"` // a reply also shown in the room's list
 	ReplyCount  int           `json:"reply_count"`  // a root's replies
+	Preview     *apiPreview   `json:"preview"`      // the first link's page, once fetched; null for none
+}
+
+// apiPreview is a message's link preview. Image is the path of its picture
+// on this server (the page's own is never linked), or null.
+type apiPreview struct {
+	URL         string  `json:"url"`
+	Title       string  `json:"title"`
+	Description string  `json:"description"`
+	Site        string  `json:"site"`
+	Image       *string `json:"image"`
 }
 
 type apiReaction struct {
@@ -53,6 +64,13 @@ func toAPIMessage(m chat.Message, room chat.Room) apiMessage {
 		out.ThreadID, out.AlsoToRoom = &id, m.InRoom
 	} else if m.Thread != nil {
 		out.ReplyCount = m.Thread.Count
+	}
+	if p := m.Preview; p != nil && !m.Deleted() {
+		out.Preview = &apiPreview{URL: p.URL, Title: p.Title, Description: p.Description, Site: p.Site}
+		if p.HasImage() {
+			img := views.PreviewImageURL(m)
+			out.Preview.Image = &img
+		}
 	}
 	return out
 }

@@ -56,7 +56,8 @@ func (s *Server) handleMeCSS(c echo.Context) error {
 	}
 	me := strings.ToLower(u.Username)
 	var b strings.Builder
-	b.WriteString(`.message[data-author="` + me + `"]{--author-color:var(--accent)}` + "\n")
+	b.WriteString(`.message[data-author="` + me + `"]{--author-color:var(--accent)}` + "\n" +
+		`.message[data-author="` + me + `"] .preview-remove{display:block}` + "\n")
 	// Group names, like usernames, are [A-Za-z0-9_-] (chat.ValidateGroupName).
 	for _, name := range append([]string{me}, groups...) {
 		b.WriteString(`.message[data-mentions~="` + name + `"]{background:var(--mention-bg);box-shadow:inset 3px 0 0 var(--mention)}` + "\n")

@@ -49,6 +49,17 @@ func (s *syncBuffer) String() string {
 // with its log kept in logs.
 func newHookServer(t *testing.T, private bool, timeout time.Duration, logs io.Writer) *testServer {
 	t.Helper()
+	// Retries come within milliseconds, so tests see a delivery's whole life.
+	ts, _ := newJobServer(t, handlers.Config{WebhooksPrivate: private, WebhookTimeout: timeout},
+		jobs.Options{Backoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond}, false, logs)
+	return ts
+}
+
+// newJobServer is a test server with the settings of cfg and a job runner of
+// its own with opts, logging to logs. The runner is returned unstarted when
+// hold, so a test can show what happens before any job runs.
+func newJobServer(t *testing.T, cfg handlers.Config, opts jobs.Options, hold bool, logs io.Writer) (*testServer, *jobs.Runner) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "agora.db")
 	store, err := db.Open(context.Background(), path)
 	if err != nil {
@@ -56,11 +67,13 @@ func newHookServer(t *testing.T, private bool, timeout time.Duration, logs io.Wr
 	}
 	hub := handlers.NewHub(live.HubConfig{})
 	log := slog.New(slog.NewTextHandler(logs, nil))
-	// Retries come within milliseconds, so tests see a delivery's whole life.
-	runner := jobs.New(store, jobs.Options{Log: log, Backoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond})
-	app := handlers.New(handlers.Config{Store: store, Hub: hub, Assets: assets.FS, Log: log,
-		WebhooksPrivate: private, WebhookTimeout: timeout, Jobs: runner})
-	runner.Start()
+	opts.Log = log
+	runner := jobs.New(store, opts)
+	cfg.Store, cfg.Hub, cfg.Assets, cfg.Log, cfg.Jobs = store, hub, assets.FS, log, runner
+	app := handlers.New(cfg)
+	if !hold {
+		runner.Start()
+	}
 	ts := &testServer{Server: httptest.NewServer(app), store: store, app: app, hub: hub, path: path}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -70,7 +83,7 @@ func newHookServer(t *testing.T, private bool, timeout time.Duration, logs io.Wr
 		ts.Close()
 		store.Close()
 	})
-	return ts
+	return ts, runner
 }
 
 // makeBot makes a bot on the admin page and returns its token and secret.

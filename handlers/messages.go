@@ -77,6 +77,7 @@ func (s *Server) send(ctx context.Context, u chat.User, room chat.Room, body, cl
 	if created {
 		s.queueWebhooks(ctx, m, room, u)
 		s.queueNotify(ctx, m, room, u)
+		s.queuePreview(ctx, m)
 	}
 	return m, created, nil
 }

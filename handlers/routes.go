@@ -83,6 +83,8 @@ func (s *Server) routes() {
 	auth.POST("/messages/:id/reactions", s.handleReaction)
 	auth.POST("/messages/:id/pin", s.handlePin)
 	auth.POST("/messages/:id/save", s.handleSave)
+	auth.POST("/messages/:id/preview/remove", s.handleRemovePreview)
+	auth.GET("/messages/:id/preview/image", s.handlePreviewImage)
 	auth.GET("/rooms/:slug/pins", s.handlePins)
 	auth.GET("/saved", s.handleSaved)
 	auth.GET("/scheduled", s.handleScheduled)

@@ -123,6 +123,13 @@ type Config struct {
 	PushTimeout time.Duration
 	// OIDC, when set, signs people in with an OpenID Connect provider.
 	OIDC *OIDC
+	// Unfurl turns link previews on (-unfurl): the job queue fetches the
+	// first page a message links to. UnfurlPrivate lets it fetch from
+	// loopback and private addresses (-unfurl-private); UnfurlTimeout bounds
+	// one fetch, redirects and body included (default 5 s).
+	Unfurl        bool
+	UnfurlPrivate bool
+	UnfurlTimeout time.Duration
 	// NoPasswordLogin refuses password login and sign-up (403): with OIDC,
 	// the provider is the only way in (and `agora users` for operators).
 	NoPasswordLogin bool
@@ -160,6 +167,7 @@ type Server struct {
 	postLimits    *limiterSet // messages per user, across all their sockets and forms
 	frameLimits   *limiterSet // socket frames per user, across all their sockets
 	hooks         *webhooks
+	previews      *previews // nil: link previews are off
 	jobs          *jobs.Runner
 	mail          *mail.Sender
 	publicURL     string
@@ -333,6 +341,7 @@ func New(cfg Config) *Server {
 	}
 	s.startWebhooks(cfg.WebhooksPrivate, cfg.WebhookTimeout)
 	s.startPush(cfg.PushSubject, cfg.PushPrivate, cfg.PushTimeout)
+	s.startPreviews(cfg.Unfurl, cfg.UnfurlPrivate, cfg.UnfurlTimeout)
 	s.jobs.Handle(jobEmail, s.sendEmail)
 	s.jobs.Handle(jobMissed, s.sendMissed)
 	s.jobs.Handle(jobNotify, s.runNotify)

@@ -132,6 +132,11 @@ type messageStore interface {
 	SeqAt(ctx context.Context, roomID, id int64) (int64, error)
 	ToggleReaction(ctx context.Context, id int64, by chat.User, emoji string) (chat.Message, error)
 	ToggleSaved(ctx context.Context, userID, messageID int64) (bool, error)
+	LinkPreview(ctx context.Context, url string) (chat.LinkPreview, error)
+	SaveLinkPreview(ctx context.Context, p chat.LinkPreview, imageType string, image []byte) (chat.LinkPreview, error)
+	AttachPreview(ctx context.Context, messageID, previewID int64) (chat.Message, error)
+	RemovePreview(ctx context.Context, messageID int64, by chat.User) (chat.Message, error)
+	PreviewImage(ctx context.Context, messageID int64) (string, []byte, error)
 }
 
 // threadStore is what handlers ask of threads: their replies, who follows

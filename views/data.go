@@ -401,3 +401,10 @@ func oidcHref(next string) string {
 	}
 	return "/login/oidc?next=" + url.QueryEscape(next)
 }
+
+// PreviewImageURL is the address of a message's preview picture; the
+// preview's fetch time names its version, so a newer picture is never taken
+// from a cache.
+func PreviewImageURL(m chat.Message) string {
+	return messageURL(m.ID, "preview/image") + "?v=" + strconv.FormatInt(m.Preview.FetchedAt.UnixMilli(), 10)
+}

@@ -633,3 +633,17 @@ func hasPrefixFold(s, prefix string) bool {
 	}
 	return true
 }
+
+// FirstLink is the href of the first link in spans, in reading order (links
+// in bold text and lists included, never in code), or "".
+func FirstLink(spans []Span) string {
+	for _, s := range spans {
+		if s.Kind == Link {
+			return s.Arg
+		}
+		if href := FirstLink(s.Kids); href != "" {
+			return href
+		}
+	}
+	return ""
+}

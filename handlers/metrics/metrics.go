@@ -45,6 +45,10 @@ type Set struct {
 	// notify job each; NotifyReads the store reads the message path made to
 	// tell (a room's members' levels, once per room a node did not know).
 	NotifyJobs, NotifyReads prometheus.Counter
+	// UnfurlFetches counts requests sent for link previews (pages, their
+	// redirects and pictures): all of them by the job queue, none on the
+	// message path.
+	UnfurlFetches prometheus.Counter
 
 	httpRequests *prometheus.CounterVec
 	httpSeconds  *prometheus.HistogramVec
@@ -96,6 +100,10 @@ func New() *Set {
 			Name: "agora_notify_path_reads_total",
 			Help: "Store reads on the message path to tell whether a message concerns anyone (a room's levels, once per room and node).",
 		}),
+		UnfurlFetches: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "agora_unfurl_fetches_total",
+			Help: "Requests sent for link previews (pages, redirects and pictures), all by the job queue.",
+		}),
 		httpRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "agora_http_requests_total",
 			Help: "HTTP requests by route pattern and status (499: the client went away first).",
@@ -110,7 +118,7 @@ func New() *Set {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.SocketsOpen, m.MessagesCreated, m.Deliveries, evictions,
-		m.CommitSeconds, m.FanoutSeconds, m.EventLogReads, m.NotifyJobs, m.NotifyReads, m.httpRequests, m.httpSeconds,
+		m.CommitSeconds, m.FanoutSeconds, m.EventLogReads, m.NotifyJobs, m.NotifyReads, m.UnfurlFetches, m.httpRequests, m.httpSeconds,
 	)
 	// Every reason is exported from the start, at zero.
 	return m
