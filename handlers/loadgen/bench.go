@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -112,6 +113,8 @@ type results struct {
 	agLow, blLow   loadResult
 	agRoom, blRoom loadResult
 	agThreads      loadResult // the room phase again, some messages replies in threads
+	agLinks        loadResult // the room phase again, some messages with a link
+	links          linkResult
 	bnLow, bnRoom  loadResult // the Bun peer, when it ran
 	bunVersion     string
 	agTeam, blTeam loadResult
@@ -205,7 +208,18 @@ func (b *bench) idle(ctx context.Context, users []*user) (ag, bl idleResult, err
 // then the fan-out against the baseline.
 func (b *bench) room(ctx context.Context, users []*user, res *results) error {
 	cfg := b.cfg
-	p, err := b.startAgora(ctx, "agora-room")
+	// The links run's pages are on this machine, and its fetch counter is
+	// read from the process's metrics.
+	var extra []string
+	metricsAddr := ""
+	if cfg.phases["room"] && cfg.links > 0 {
+		var err error
+		if metricsAddr, err = freeAddr(); err != nil {
+			return err
+		}
+		extra = []string{"-unfurl-private", "-metrics", metricsAddr}
+	}
+	p, err := b.startAgora(ctx, "agora-room", extra...)
 	if err != nil {
 		return err
 	}
@@ -243,6 +257,12 @@ func (b *bench) room(ctx context.Context, users []*user, res *results) error {
 				return err
 			}
 			res.agThreads.committed = countRows(b.dbPath, "lg %", b.logf) - rows
+			rows += res.agThreads.committed
+		}
+		if cfg.links > 0 {
+			if err := b.links(ctx, p, users, metricsAddr, rows, res); err != nil {
+				return err
+			}
 		}
 	}
 	if cfg.phases["storage"] {
@@ -288,6 +308,38 @@ func (b *bench) room(ctx context.Context, users []*user, res *results) error {
 	}
 	res.bnRoom, err = runLoad(ctx, newTarget(bn, false), oneRoomSpec(cfg, nil, pageState{}, cfg.rate, "bun", b.benchDir, false), b.logf)
 	return err
+}
+
+// links runs the fan-out with a link in every cfg.links-th message, each
+// to a page of its own on a site here: the job queue fetches them all.
+func (b *bench) links(ctx context.Context, p *proc, users []*user, metricsAddr string, rows int64, res *results) error {
+	cfg := b.cfg
+	site, err := startLinkSite(b.dbPath)
+	if err != nil {
+		return err
+	}
+	defer site.close()
+	pg, err := readPage(p.addr, users[0], "general")
+	if err != nil {
+		return err
+	}
+	before, merr := metric(metricsAddr, "agora_unfurl_fetches_total")
+	spec := oneRoomSpec(cfg, users, pg, cfg.rate, "agora-links", b.benchDir, false)
+	spec.linkEvery, spec.site = cfg.links, site
+	if res.agLinks, err = runLoad(ctx, newTarget(p, true), spec, b.logf); err != nil {
+		return err
+	}
+	res.agLinks.committed = countRows(b.dbPath, "lg %", b.logf) - rows
+	after, aerr := metric(metricsAddr, "agora_unfurl_fetches_total")
+	l := &res.links
+	l.links, l.previews = res.agLinks.links, res.agLinks.previews
+	l.previewsExpected = res.agLinks.links * int64(res.agLinks.clients)
+	l.fetches = after - before
+	l.pages, l.images, l.beforeCommit, l.inStore = site.pages.Load(), site.images.Load(), site.beforeCommit.Load(), site.checkedInStore.Load()
+	if merr != nil || aerr != nil {
+		l.metricsErr = fmt.Sprint(errors.Join(merr, aerr))
+	}
+	return nil
 }
 
 // team sets the rooms up on a fresh agora process and runs the team phase

@@ -43,6 +43,10 @@ type loadSpec struct {
 	// (loadResult.span, spanLast).
 	during    func(ctx context.Context, t0 time.Time, sent func() int64) (from, to time.Time)
 	maxWindow time.Duration
+	// linkEvery, when above 0, makes every linkEvery-th message of a stream
+	// link to a page of site; the run then also waits for their previews.
+	linkEvery int
+	site      *linkSite
 }
 
 // stream sends messages to one room at a fixed period, starting at offset,
@@ -61,6 +65,8 @@ type loadResult struct {
 	rooms                     int
 	sent                      int64
 	replies                   int64 // of sent, replies in a thread
+	links                     int64 // of sent, messages with a link
+	previews                  int64 // link previews received on all sockets
 	sendErrs, refused         int64
 	window, drain             time.Duration
 	offered                   float64 // messages/s actually sent
@@ -165,7 +171,10 @@ func runLoad(ctx context.Context, tg *target, spec loadSpec, logf func(string, .
 		s.frames.Store(0)
 	}
 
-	var sendErrs, replies atomic.Int64
+	var sendErrs, replies, links atomic.Int64
+	if spec.site != nil {
+		spec.site.tally = tl
+	}
 	var wg sync.WaitGroup
 	refused0 := sum(func(t *target) int64 { return t.composerErrs.Load() })
 	writes := func(t *target) int64 { return t.proc.writes() }
@@ -209,7 +218,12 @@ func runLoad(ctx context.Context, tg *target, spec loadSpec, logf func(string, .
 				tl.from[g] = uint8(s.tg.node)
 				ns := time.Now().UnixNano()
 				tl.at[g] = ns
-				frame := composerFrame(body(g, ns), fmt.Sprintf("lg-%d-%d", g, ns), pageURL)
+				clientID := fmt.Sprintf("lg-%d-%d", g, ns)
+				frame := composerFrame(body(g, ns), clientID, pageURL)
+				linked := spec.linkEvery > 0 && spec.site != nil && k%spec.linkEvery == spec.linkEvery-1
+				if linked {
+					frame = composerFrame(linkBody(g, ns, spec.site.link(clientID)), clientID, pageURL)
+				}
 				var root int64
 				if spec.replyEvery > 0 && k%spec.replyEvery == spec.replyEvery-1 {
 					if root = s.lastMsg.Load(); root > 0 {
@@ -222,6 +236,9 @@ func runLoad(ctx context.Context, tg *target, spec loadSpec, logf func(string, .
 					tl.sent[g].Store(true)
 					if root > 0 {
 						replies.Add(1)
+					}
+					if linked {
+						links.Add(1)
 					}
 				}
 				next = next.Add(st.period)
@@ -254,7 +271,15 @@ func runLoad(ctx context.Context, tg *target, spec loadSpec, logf func(string, .
 		}
 		return n
 	}
-	for delivered() < expected && time.Now().Before(graceEnd) && ctx.Err() == nil {
+	previews := func() (n int64) {
+		for _, s := range socks {
+			n += s.previews.Load()
+		}
+		return n
+	}
+	// With links, their previews are part of the run: it ends when every
+	// socket has them too.
+	for (delivered() < expected || previews() < links.Load()*receivers[0]) && time.Now().Before(graceEnd) && ctx.Err() == nil {
 		time.Sleep(20 * time.Millisecond)
 	}
 	drained := time.Since(t0)
@@ -278,6 +303,7 @@ func runLoad(ctx context.Context, tg *target, spec loadSpec, logf func(string, .
 	closeAll(tg, socks)
 
 	r.clients, r.connectFailed, r.sent, r.sendErrs, r.replies = len(socks), failed, sent, sendErrs.Load(), replies.Load()
+	r.links, r.previews = links.Load(), previews()
 	r.refused = sum(func(t *target) int64 { return t.composerErrs.Load() }) - refused0
 	r.window, r.drain, r.offered = window, drained-window, float64(sent)/window.Seconds()
 	r.reconnects = sum(func(t *target) int64 { return t.reconnects.Load() })

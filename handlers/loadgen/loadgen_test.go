@@ -492,3 +492,70 @@ func TestPushBurstOverTheRealServer(t *testing.T) {
 		t.Fatalf("after a forged push: %+v, want it refused for its VAPID token", c)
 	}
 }
+
+// The room phase's links run against the real server, in process: every
+// other message links to a page of the site, each page is fetched once by
+// the job queue after its message was committed, every socket gets every
+// message once and every preview, and a preview is not taken for a message
+// delivered twice.
+func TestLinksUnderLoad(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "load.db")
+	store, err := db.Open(context.Background(), dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := handlers.New(handlers.Config{Store: store, Hub: handlers.NewHub(live.HubConfig{}), Assets: assets.FS, Unfurl: true, UnfurlPrivate: true})
+	ts := httptest.NewServer(app)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		app.Shutdown(ctx)
+		ts.Close()
+		store.Close()
+	})
+	site, err := startLinkSite(dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(site.close)
+	addr := strings.TrimPrefix(ts.URL, "http://")
+	users, err := signup(addr, 3, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pg, err := readPage(addr, users[0], "general")
+	if err != nil {
+		t.Fatal(err)
+	}
+	self, err := os.FindProcess(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg := newTarget(&proc{name: "agora", addr: addr, cmd: &exec.Cmd{Process: self}}, true)
+	spec := loadSpec{
+		label: "links", seats: oneRoom(users, 0, 6, pg), roomOf: func(int) int { return 0 }, rooms: 1, rate: 10,
+		window: 2 * time.Second, grace: 15 * time.Second, busy: true, linkEvery: 2, site: site,
+		streams: func(socks []*sock) []stream {
+			return []stream{{socks: socks[0:1], period: 200 * time.Millisecond}, {socks: socks[1:2], period: 200 * time.Millisecond, offset: 100 * time.Millisecond}}
+		},
+	}
+	r, err := runLoad(context.Background(), tg, spec, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.links == 0 || r.links > r.sent/2 {
+		t.Fatalf("%d links in %d messages; want about half", r.links, r.sent)
+	}
+	if r.lost != 0 || r.dups != 0 || r.delivered != 6*r.sent {
+		t.Fatalf("sent %d, delivered %d, lost %d, duplicated %d: want every message on all 6 sockets once", r.sent, r.delivered, r.lost, r.dups)
+	}
+	if r.previews != 6*r.links {
+		t.Fatalf("%d previews received, want %d (every link's on all 6 sockets)", r.previews, 6*r.links)
+	}
+	if site.pages.Load() != r.links || site.beforeCommit.Load() != 0 {
+		t.Fatalf("%d pages fetched for %d links, %d before their message was committed", site.pages.Load(), r.links, site.beforeCommit.Load())
+	}
+	if got, want := app.UnfurlFetches(), site.pages.Load()+site.images.Load(); got != want {
+		t.Fatalf("the fetch counter says %d, the site served %d", got, want)
+	}
+}

@@ -10,7 +10,8 @@
 // Phases:
 //
 //	room     1,000 sockets of 200 users in one room, 300 messages/s (first at 100/s,
-//	         then again with a third of the messages replies in threads)
+//	         then again with a third of the messages replies in threads, then
+//	         with a link in every tenth message, previewed by the job queue)
 //	team     1,000 sockets of 200 users in 20 public rooms, each user a member of 10
 //	         and with 5 sockets spread over them, 300 messages/s spread over the rooms
 //	idle     resident memory per idle socket at 1,000 and 10,000 sockets
@@ -87,6 +88,7 @@ type settings struct {
 	rate           float64       // room: messages per second per sender
 	lowRate        float64       // room: run first at this lower rate too (0: not)
 	replies        int           // room: run again with every replies-th message a reply in a thread (0: not)
+	links          int           // room: run again with a link in every links-th message (0: not)
 	fanout         time.Duration // room: send window
 	grace          time.Duration // room: wait for the last deliveries
 
@@ -168,6 +170,7 @@ func parseSettings(args []string, stderr io.Writer) (settings, string, error) {
 	fs.Float64Var(&s.rate, "rate", 3, "room: messages/s per sender, 100 senders (max 6: the server allows 8 per user)")
 	fs.Float64Var(&s.lowRate, "low-rate", 1, "room: the same fan-out first at this rate per sender (0: skip)")
 	fs.IntVar(&s.replies, "replies", 3, "room: the same fan-out again with every Nth message a reply in a thread, to the last message its sender saw (3: a third; 0: skip)")
+	fs.IntVar(&s.links, "links", 10, "room: the same fan-out again with a link in every Nth message, each to a page of its own that the job queue fetches and previews (10: a tenth; 0: skip)")
 	teamSeconds := fs.Int("team-seconds", 20, "team: length of the send window in seconds (max 120)")
 	fs.Float64Var(&s.teamRate, "team-rate", 300, "team: messages/s over all rooms (max 1000)")
 	pageSeconds := fs.Int("page-seconds", 5, "page: seconds the 16 clients load the room page, per Accept-Encoding (max 60)")
@@ -194,6 +197,7 @@ func parseSettings(args []string, stderr io.Writer) (settings, string, error) {
 	s.rate = min(max(s.rate, 0.1), 6)
 	s.lowRate = min(max(s.lowRate, 0), 6)
 	s.replies = max(s.replies, 0)
+	s.links = max(s.links, 0)
 	s.teamRate = min(max(s.teamRate, 1), 1000)
 	s.pushUsers = min(max(s.pushUsers, 1), 300)
 	s.pushes = min(max(s.pushes, s.pushUsers), 50000)

@@ -131,6 +131,9 @@ func (res *results) table(cfg settings) string {
 		if cfg.replies > 0 {
 			res.threadRows(row, cfg.replies)
 		}
+		if cfg.links > 0 {
+			res.linkRows(row, cfg.links)
+		}
 	}
 	if cfg.phases["team"] {
 		at, bt := res.agTeam, res.blTeam
@@ -283,4 +286,35 @@ func (res *results) threadRows(row func(metric, a, bl, rt, target, v string), n 
 	row(tag+" bytes received per message (all sockets)", fmt.Sprintf("%.0f", at.perMessage(at.bytesRx)), fmt.Sprintf("%.0f", af.perMessage(af.bytesRx)), ratio(at.perMessage(at.bytesRx), af.perMessage(af.bytesRx)), "", "")
 	row(tag+" other processes' CPU (contention)", pct(at.otherCPU, at.window+at.drain), pct(af.otherCPU, af.window+af.drain), "", "~0", "")
 	row(tag+" messages committed / sent", fmt.Sprintf("%d/%d", at.committed, at.sent), fmt.Sprintf("%d/%d", af.committed, af.sent), "", "all", verdict(at.committed == at.sent))
+}
+
+// linkRows are the one-room fan-out again with a link in every nth message,
+// beside the plain run (a): each link's page is fetched by the job queue
+// and its preview sent to the whole room, so a linked message costs its
+// preview's delivery too. The fetch counter (agora_unfurl_fetches_total)
+// and the pages' server show every fetch; a page asked for before its
+// message was committed would be a fetch on the message path.
+func (res *results) linkRows(row func(metric, a, bl, rt, target, v string), n int) {
+	al, af, l := res.agLinks, res.agRoom, res.links
+	tag := "(l)"
+	row(fmt.Sprintf("%s the fan-out (a), 1 in %d with a link", tag, n), "agora", "(a) plain", "ratio", "", "")
+	row(tag+" messages sent / with a link", fmt.Sprintf("%d / %d", al.sent, al.links), fmt.Sprintf("%d / 0", af.sent), "", "", "")
+	row(tag+" deliveries received / expected", fmt.Sprintf("%d/%d", al.delivered, al.expected), fmt.Sprintf("%d/%d", af.delivered, af.expected), "", "", "")
+	row(tag+" lost / duplicated / evictions", fmt.Sprintf("%d/%d/%d", al.lost, al.dups, al.evictions), fmt.Sprintf("%d/%d/%d", af.lost, af.dups, af.evictions), "", "0/0/0",
+		verdict(al.lost == 0 && al.dups == 0))
+	row(tag+" previews received / expected (all sockets)", fmt.Sprintf("%d/%d", l.previews, l.previewsExpected), "", "", "all", verdict(l.previews >= l.previewsExpected))
+	row(tag+" latency per delivery p50 / p99", ms(al.p50)+" / "+ms(al.p99), ms(af.p50)+" / "+ms(af.p99), ratio(float64(al.p99), float64(af.p99)), "", "")
+	row(tag+" send -> last receiver p99", lastMs(al.lastP99), lastMs(af.lastP99), ratio(float64(al.lastP99), float64(af.lastP99)), "", "")
+	row(tag+" server CPU per delivery (previews' work included)", fmt.Sprintf("%.2f µs", al.cpuPerDelivery), fmt.Sprintf("%.2f µs", af.cpuPerDelivery), ratio(al.cpuPerDelivery, af.cpuPerDelivery),
+		"<= 1.10x (a)", verdict(al.delivered > 0 && al.cpuPerDelivery <= 1.1*af.cpuPerDelivery))
+	row(tag+" bytes received per message (all sockets)", fmt.Sprintf("%.0f", al.perMessage(al.bytesRx)), fmt.Sprintf("%.0f", af.perMessage(af.bytesRx)), ratio(al.perMessage(al.bytesRx), af.perMessage(af.bytesRx)), "", "")
+	fetches := fmt.Sprintf("%.0f", l.fetches)
+	if l.metricsErr != "" {
+		fetches = "? (" + l.metricsErr + ")"
+	}
+	row(tag+" fetches (agora_unfurl_fetches_total) / pages + pictures served", fetches+" / "+fmt.Sprintf("%d + %d", l.pages, l.images), "", "", "", "")
+	row(tag+" pages fetched before their message was committed", fmt.Sprintf("%d (of %d; %d asked the store)", l.beforeCommit, l.pages, l.inStore), "", "", "0: none on the message path",
+		verdict(l.pages > 0 && l.beforeCommit == 0))
+	row(tag+" other processes' CPU (contention)", pct(al.otherCPU, al.window+al.drain), pct(af.otherCPU, af.window+af.drain), "", "~0", "")
+	row(tag+" messages committed / sent", fmt.Sprintf("%d/%d", al.committed, al.sent), fmt.Sprintf("%d/%d", af.committed, af.sent), "", "all", verdict(al.committed == al.sent))
 }

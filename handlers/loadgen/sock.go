@@ -100,6 +100,7 @@ type sock struct {
 	got       []uint32
 	delivered atomic.Int64
 	dups      atomic.Int64
+	previews  atomic.Int64 // link previews received: a message sent again with its preview
 	bytes     atomic.Int64 // payload bytes received while measured
 	sidebar   atomic.Int64 // sidebar fragments received while measured
 	sidebarEl atomic.Int64 // of which about another room than this socket's (or not about one room)
@@ -253,7 +254,24 @@ const (
 	tokenMark    = "lg "
 	composerMark = `id="composer-error"`
 	oobMark      = `hx-swap-oob="`
+	previewMark  = `class="link-preview"`
+	articleMark  = `<article `
 )
+
+// inUpdate reports whether the end of before lies inside a message sent
+// again in place (an <article> that swaps itself out of band), not inside a
+// new one (new messages come inside a wrapper that appends them).
+func inUpdate(before []byte) bool {
+	i := bytes.LastIndex(before, []byte(articleMark))
+	if i < 0 {
+		return false
+	}
+	tag := before[i:]
+	if j := bytes.IndexByte(tag, '>'); j >= 0 {
+		tag = tag[:j]
+	}
+	return bytes.Contains(tag, []byte(`hx-swap-oob="outerHTML"`))
+}
 
 // scan reads one WebSocket message: message ids, refusals, sidebar updates
 // and the measured phases' "lg <number> <send unix ns>" tokens. Several
@@ -305,10 +323,17 @@ func (s *sock) scan(data []byte, now int64) {
 		s.sidebarEl.Add(int64(elsewhere))
 		s.sidebarWS.Add(1)
 	}
+	s.previews.Add(int64(bytes.Count(data, []byte(previewMark))))
 	for rest := data; ; {
 		i := bytes.Index(rest, []byte(tokenMark))
 		if i < 0 {
 			break
+		}
+		if inUpdate(data[:len(data)-len(rest)+i]) {
+			// A message sent again in place (its link preview came): not
+			// a delivery of a new one.
+			rest = rest[i+len(tokenMark):]
+			continue
 		}
 		rest = rest[i+len(tokenMark):]
 		g, n := digits(rest)
@@ -430,13 +455,15 @@ type tally struct {
 	next atomic.Int64
 	sent []atomic.Bool
 	room []uint16
-	from []uint8      // the node of the socket that sent it
-	at   []int64      // when it was sent, Unix nanoseconds
-	bad  atomic.Int64 // tokens with a number out of range
+	from []uint8       // the node of the socket that sent it
+	at   []int64       // when it was sent, Unix nanoseconds
+	bad  atomic.Int64  // tokens with a number out of range
+	seen []atomic.Bool // received by some socket: committed
 }
 
 func newTally(max int) *tally {
-	return &tally{max: max, sent: make([]atomic.Bool, max), room: make([]uint16, max), from: make([]uint8, max), at: make([]int64, max)}
+	return &tally{max: max, sent: make([]atomic.Bool, max), room: make([]uint16, max), from: make([]uint8, max), at: make([]int64, max),
+		seen: make([]atomic.Bool, max)}
 }
 
 func (s *sock) record(g, sentNs, now int64) {
@@ -451,9 +478,16 @@ func (s *sock) record(g, sentNs, now int64) {
 	us := max(now-sentNs, 0) / 1000
 	s.got[g] = uint32(min(us+1, 1<<32-1))
 	s.delivered.Add(1)
+	s.tally.seen[g].Store(true)
 }
 
 // body is a 100-byte message carrying its number and send time.
+// linkBody is body with a link to a page after its token.
+func linkBody(g, ns int64, link string) string {
+	b := fmt.Sprintf("lg %d %d %s ", g, ns, link)
+	return b + strings.Repeat("x", max(bodyBytes-len(b), 1))
+}
+
 func body(g, ns int64) string {
 	b := fmt.Sprintf("lg %d %d ", g, ns)
 	return b + strings.Repeat("x", max(bodyBytes-len(b), 1))
