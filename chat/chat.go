@@ -89,6 +89,10 @@ type Message struct {
 	// stored with the message so that every later render shows them as
 	// group mentions (see chat/markup.MarkGroups).
 	Groups []string
+	// Emoji are the names of the custom emoji the body's :name: codes name,
+	// found by the store when it writes the body and kept with it, so that
+	// every later render shows them as pictures (chat/markup.MarkEmoji).
+	Emoji []string `json:",omitempty"`
 	// GroupMembers are the lower-case usernames a group mention reached when
 	// the message was sent: the members of its Groups who could read the
 	// room, its author aside. The store keeps them as mentions; a message

@@ -13,17 +13,17 @@ import (
 
 const messageColumns = `m.id, m.room_id, m.kind, m.author_id, u.username, u.display_name, u.is_guest, u.is_bot, m.body,
 	coalesce(m.client_msg_id, ''), m.seq, m.created_at, m.edited_at, m.deleted_at, m.room_change, u.avatar_at, m.mention_groups,
-	coalesce(m.thread_id, 0), m.in_room, m.reply_count, m.last_reply_at`
+	coalesce(m.thread_id, 0), m.in_room, m.reply_count, m.last_reply_at, m.custom_emoji`
 
 func scanMessage(row interface{ Scan(...any) error }, extra ...any) (chat.Message, error) {
 	var m chat.Message
 	var created int64
 	var edited, deleted sql.NullInt64
-	var change, groups sql.NullString
+	var change, groups, emoji sql.NullString
 	var replies int
 	var lastReply sql.NullInt64
 	err := row.Scan(append([]any{&m.ID, &m.RoomID, &m.Kind, &m.AuthorID, &m.Author, &m.AuthorName, &m.AuthorGuest, &m.AuthorBot, &m.Body,
-		&m.ClientMsgID, &m.Seq, &created, &edited, &deleted, &change, &m.AuthorAvatar, &groups, &m.ThreadID, &m.InRoom, &replies, &lastReply}, extra...)...)
+		&m.ClientMsgID, &m.Seq, &created, &edited, &deleted, &change, &m.AuthorAvatar, &groups, &m.ThreadID, &m.InRoom, &replies, &lastReply, &emoji}, extra...)...)
 	if err != nil {
 		return chat.Message{}, err
 	}
@@ -38,6 +38,9 @@ func scanMessage(row interface{ Scan(...any) error }, extra ...any) (chat.Messag
 	}
 	if groups.String != "" {
 		m.Groups = strings.Fields(groups.String)
+	}
+	if emoji.String != "" {
+		m.Emoji = strings.Fields(emoji.String)
 	}
 	if m.AuthorName == "" {
 		m.AuthorName = m.Author
@@ -162,7 +165,45 @@ func withDetails(ctx context.Context, query querier, msgs []chat.Message) error 
 	return withThreads(ctx, query, msgs)
 }
 
-// mentionGroups is how a message's Groups are stored: NULL for none.
+// customEmoji finds which of the :name: codes of body are custom emoji, in
+// the order the body names them: kept with the message, so that every
+// render shows them as pictures. Most bodies have no code and cost no query.
+func customEmoji(ctx context.Context, tx *sql.Tx, body string) ([]string, error) {
+	codes := chat.EmojiCodesIn(body)
+	if len(codes) == 0 {
+		return nil, nil
+	}
+	args := make([]any, len(codes))
+	for i, c := range codes {
+		args[i] = c
+	}
+	rows, err := tx.QueryContext(ctx, "SELECT name FROM custom_emoji WHERE name IN (?"+strings.Repeat(",?", len(codes)-1)+")", args...)
+	if err != nil {
+		return nil, fmt.Errorf("custom emoji of a message: %w", err)
+	}
+	defer rows.Close()
+	found := map[string]bool{}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, fmt.Errorf("custom emoji of a message: %w", err)
+		}
+		found[name] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("custom emoji of a message: %w", err)
+	}
+	var out []string
+	for _, c := range codes {
+		if found[c] {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// mentionGroups is how a message's Groups (and its Emoji) are stored:
+// space-separated, NULL for none.
 func mentionGroups(groups []string) any {
 	if len(groups) == 0 {
 		return nil

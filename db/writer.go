@@ -90,7 +90,12 @@ func (s *Store) EditMessage(ctx context.Context, id int64, by chat.User, body st
 		if err := b.writable(ctx, m.RoomID); err != nil {
 			return m, "", err
 		}
-		if _, err := b.tx.ExecContext(ctx, "UPDATE messages SET body = ?, edited_at = ?, mention_groups = ? WHERE id = ?", body, b.now, mentionGroups(groups), id); err != nil {
+		emoji, err := customEmoji(ctx, b.tx, body)
+		if err != nil {
+			return m, "", err
+		}
+		if _, err := b.tx.ExecContext(ctx, "UPDATE messages SET body = ?, edited_at = ?, mention_groups = ?, custom_emoji = ? WHERE id = ?",
+			body, b.now, mentionGroups(groups), mentionGroups(emoji), id); err != nil {
 			return m, "", err
 		}
 		if _, err := b.tx.ExecContext(ctx, "DELETE FROM mentions WHERE message_id = ?", id); err != nil {
@@ -481,8 +486,8 @@ func (s *Store) fillBatch(ctx context.Context, b *batch, reqs []*writeReq) error
 // The statements of the write path are prepared once on the writer
 // connection: preparing them for every row was a third of a message's cost.
 const (
-	insertMessageSQL = `INSERT INTO messages (room_id, author_id, kind, body, client_msg_id, created_at, seq, room_change, mention_groups, thread_id, in_room)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`
+	insertMessageSQL = `INSERT INTO messages (room_id, author_id, kind, body, client_msg_id, created_at, seq, room_change, mention_groups, thread_id, in_room, custom_emoji)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`
 	messageAuthorSQL = "SELECT " + userColumns + " FROM users WHERE id = ?"
 	insertEventSQL   = "INSERT INTO events (room_id, seq, kind, message_id, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id"
 	roomSeqSQL       = "SELECT seq, archived_at IS NOT NULL FROM rooms WHERE id = ?"
@@ -526,11 +531,19 @@ func insertMessage(ctx context.Context, b *batch, m chat.Message) (chat.Message,
 	if m.ThreadID != 0 {
 		threadID = m.ThreadID
 	}
+	m.Emoji = nil
+	if m.Kind == chat.MessageText {
+		var err error
+		if m.Emoji, err = customEmoji(ctx, b.tx, m.Body); err != nil {
+			return chat.Message{}, false, err
+		}
+	}
 	seq, err := b.nextSeq(ctx, m.RoomID)
 	if err != nil {
 		return chat.Message{}, false, err
 	}
-	err = b.stmts.insert.QueryRowContext(ctx, m.RoomID, m.AuthorID, m.Kind, m.Body, clientID, b.now, seq, change, mentionGroups(m.Groups), threadID, m.InRoom).Scan(&m.ID)
+	err = b.stmts.insert.QueryRowContext(ctx, m.RoomID, m.AuthorID, m.Kind, m.Body, clientID, b.now, seq, change, mentionGroups(m.Groups), threadID, m.InRoom,
+		mentionGroups(m.Emoji)).Scan(&m.ID)
 	if err != nil {
 		b.rooms[m.RoomID].seq = seq - 1 // not used: the next change takes it
 	}

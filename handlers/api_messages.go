@@ -333,7 +333,7 @@ func (s *Server) handleAPIReaction(c echo.Context) error {
 	if err := readJSON(c, &in); err != nil {
 		return err
 	}
-	if err := chat.ValidateEmoji(in.Emoji); err != nil {
+	if err := s.validReaction(c.Request().Context(), in.Emoji); err != nil {
 		return err
 	}
 	if !a.CanReact(m) {

@@ -21,17 +21,24 @@ import (
 // multipart, the picture as "avatar".
 func (c *client) postProfile(fields map[string]string, picture []byte) response {
 	c.t.Helper()
+	return c.postFile("/settings/profile", fields, "avatar", "me.jpg", picture)
+}
+
+// postFile posts a multipart form with a file (none when data is nil), as a
+// browser does.
+func (c *client) postFile(path string, fields map[string]string, field, fileName string, data []byte) response {
+	c.t.Helper()
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
 	for k, v := range fields {
 		mw.WriteField(k, v)
 	}
-	if picture != nil {
-		w, _ := mw.CreateFormFile("avatar", "me.jpg")
-		w.Write(picture)
+	if data != nil {
+		w, _ := mw.CreateFormFile(field, fileName)
+		w.Write(data)
 	}
 	mw.Close()
-	req, _ := http.NewRequest("POST", c.ts.URL+"/settings/profile", &buf)
+	req, _ := http.NewRequest("POST", c.ts.URL+path, &buf)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	res, err := c.http.Do(req)
 	if err != nil {

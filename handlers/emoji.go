@@ -26,6 +26,16 @@ func (s *Server) handleEmoji(c echo.Context) error {
 		return err
 	}
 	v.For = max(forID, 0)
+	custom, err := s.store.CustomEmojiList(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	q := strings.ToLower(strings.Trim(v.Query, ":"))
+	for _, e := range custom {
+		if strings.Contains(e.Name, q) {
+			v.Custom = append(v.Custom, e)
+		}
+	}
 	if v.Query == "" {
 		v.Groups = chat.EmojiGroups()
 	} else if found := chat.SearchEmoji(v.Query, emojiResultsMax); len(found) > 0 {

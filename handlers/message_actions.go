@@ -154,7 +154,7 @@ func (s *Server) handleReaction(c echo.Context) error {
 		return err
 	}
 	emoji := c.FormValue("emoji")
-	if err := chat.ValidateEmoji(emoji); err != nil {
+	if err := s.validReaction(ctx, emoji); err != nil {
 		return err
 	}
 	if m, err = s.toggleReaction(ctx, u, a, m, emoji); err != nil {

@@ -206,9 +206,15 @@ func (s *Server) handlePreviewImage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	return servePicture(c, ct, data, "private, max-age=86400")
+}
+
+// servePicture serves a picture kept in the store (checked by its content
+// when it was kept) so that nothing in it can run, even opened on its own.
+func servePicture(c echo.Context, ct string, data []byte, cache string) error {
 	h := c.Response().Header()
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Security-Policy", fileCSP)
-	h.Set("Cache-Control", "private, max-age=86400")
+	h.Set("Cache-Control", cache)
 	return c.Blob(http.StatusOK, ct, data)
 }

@@ -98,6 +98,7 @@ func (s *Server) routes() {
 	auth.POST("/threads/:id/unfollow", s.handleUnfollow)
 	auth.GET("/search", s.handleSearch)
 	auth.GET("/emoji", s.handleEmoji)
+	auth.GET("/emoji/:name", s.handleEmojiImage)
 	auth.GET("/settings/profile", s.handleProfilePage)
 	auth.GET("/avatars/:username", s.handleAvatar)
 	auth.POST("/settings/profile", s.handleProfile)
@@ -193,6 +194,9 @@ func (s *Server) routes() {
 	admin.GET("/hooks", s.handleAdminHooks)
 	admin.POST("/hooks", s.handleCreateHook)
 	admin.POST("/hooks/:id/revoke", s.handleRevokeHook)
+	admin.GET("/emoji", s.handleAdminEmoji)
+	admin.POST("/emoji", s.handleCreateEmoji) // its own limit: see isUpload
+	admin.POST("/emoji/:name/delete", s.handleDeleteEmoji)
 	admin.GET("/groups", s.handleAdminGroups)
 	admin.POST("/groups", s.handleCreateGroup)
 	admin.POST("/groups/:name/members", s.handleAddGroupMember)
@@ -202,7 +206,7 @@ func (s *Server) routes() {
 // isUpload tells the file upload route, which reads its body as a stream
 // under its own limit, from every other, whose bodies are small.
 func isUpload(c echo.Context) bool {
-	return c.Request().Method == http.MethodPost && (c.Path() == "/rooms/:slug/files" ||
+	return c.Request().Method == http.MethodPost && (c.Path() == "/rooms/:slug/files" || c.Path() == "/admin/emoji" ||
 		c.Path() == "/settings/profile" && isMultipart(c)) // a picture: its own limit
 }
 

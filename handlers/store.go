@@ -137,6 +137,11 @@ type messageStore interface {
 	AttachPreview(ctx context.Context, messageID, previewID int64) (chat.Message, error)
 	RemovePreview(ctx context.Context, messageID int64, by chat.User) (chat.Message, error)
 	PreviewImage(ctx context.Context, messageID int64) (string, []byte, error)
+	CreateCustomEmoji(ctx context.Context, name, contentType string, data []byte, by int64) (chat.CustomEmoji, error)
+	CustomEmojiList(ctx context.Context) ([]chat.CustomEmoji, error)
+	CustomEmojiImage(ctx context.Context, name string) (string, []byte, error)
+	HasCustomEmoji(ctx context.Context, name string) (bool, error)
+	DeleteCustomEmoji(ctx context.Context, name string) error
 }
 
 // threadStore is what handlers ask of threads: their replies, who follows

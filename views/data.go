@@ -408,3 +408,6 @@ func oidcHref(next string) string {
 func PreviewImageURL(m chat.Message) string {
 	return messageURL(m.ID, "preview/image") + "?v=" + strconv.FormatInt(m.Preview.FetchedAt.UnixMilli(), 10)
 }
+
+// CustomEmojiURL is the address of a custom emoji's picture.
+func CustomEmojiURL(name string) string { return "/emoji/" + name }

@@ -55,6 +55,7 @@ const (
 	Numbers           // Kids: Items; Arg: the first item's number, as typed
 	Item              // Kids: the item's text, formatted
 	GroupMention      // Text: "@name"; Arg: the lower-case name of a group (see MarkGroups)
+	CustomEmoji       // Text: ":name:"; Arg: the name of a custom emoji (see MarkEmoji)
 )
 
 // Span is one piece of a message body (declared in chat, so that a message
@@ -67,13 +68,89 @@ type Span = chat.Span
 // is sent, and the store (its mentions), the renderer and notifications all
 // use that. A notice's body is shown as written and is not parsed.
 func Message(m chat.Message) chat.Message {
-	if m.Spans != nil || m.Kind == chat.MessageNotice {
+	if m.Kind == chat.MessageNotice {
+		return m
+	}
+	if m.Spans != nil {
+		// Its custom emoji are known once the store wrote it, after the
+		// parse: marked here, on the way to a render.
+		m.Spans = MarkEmoji(m.Spans, m.Emoji)
 		return m
 	}
 	m.Spans = Parse(m.Body)
 	m.Mentions = MentionsIn(m.Spans)
 	MarkGroups(m.Spans, m.Groups)
+	m.Spans = MarkEmoji(m.Spans, m.Emoji)
 	return m
+}
+
+// MarkEmoji returns spans with the :name: codes of the named custom emoji
+// (chat.Message.Emoji) in their text made custom emoji spans; never in code.
+// spans is not changed (it may be shared by renders): what changes is
+// copied, and spans without a code come back as they are.
+func MarkEmoji(spans []Span, names []string) []Span {
+	if len(names) == 0 || !hasEmoji(spans, names) {
+		return spans
+	}
+	out := make([]Span, 0, len(spans)+2)
+	for _, s := range spans {
+		switch s.Kind {
+		case Text:
+			out = splitEmoji(out, s.Text, names)
+		case Strong, Em, Strike, Quote, Bullets, Numbers, Item:
+			s.Kids = MarkEmoji(s.Kids, names)
+			out = append(out, s)
+		default:
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func hasEmoji(spans []Span, names []string) bool {
+	for _, s := range spans {
+		switch s.Kind {
+		case Text:
+			if strings.IndexByte(s.Text, ':') >= 0 {
+				return true
+			}
+		case Strong, Em, Strike, Quote, Bullets, Numbers, Item:
+			if hasEmoji(s.Kids, names) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// splitEmoji appends text to out as text and custom emoji spans.
+func splitEmoji(out []Span, text string, names []string) []Span {
+	start := 0
+	for i := 0; i < len(text); {
+		j := strings.IndexByte(text[i:], ':')
+		if j < 0 {
+			break
+		}
+		j += i
+		k := strings.IndexByte(text[j+1:], ':')
+		if k < 0 {
+			break
+		}
+		k += j + 1
+		if name := text[j+1 : k]; contains(names, name) {
+			if j > start {
+				out = append(out, Span{Kind: Text, Text: text[start:j]})
+			}
+			out = append(out, Span{Kind: CustomEmoji, Text: text[j : k+1], Arg: name})
+			start, i = k+1, k+1
+			continue
+		}
+		i = k // the closing colon may open the next code
+	}
+	if start < len(text) {
+		out = append(out, Span{Kind: Text, Text: text[start:]})
+	}
+	return out
 }
 
 // MarkGroups turns the mentions of the named groups (lower-case) into group

@@ -1,6 +1,7 @@
 package markup
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -252,5 +253,39 @@ func TestGroupMentionsAreMarkedFromTheMessage(t *testing.T) {
 	}
 	if got := strings.Join(m.Mentions, " "); got != "design bob" {
 		t.Errorf("Mentions = %q: a group is mentioned by name like a user", got)
+	}
+}
+
+// Custom emoji are marked in text, bold and lists, never in code, and the
+// spans given are not changed (a render shares them).
+func TestMarkEmoji(t *testing.T) {
+	spans := Parse("a :parrot::x: **:parrot:** `:parrot:` :nope:\n- :parrot:")
+	before := fmt.Sprint(spans)
+	got := MarkEmoji(spans, []string{"parrot"})
+	if fmt.Sprint(spans) != before {
+		t.Fatal("MarkEmoji changed the spans it was given")
+	}
+	var n int
+	var walk func([]Span)
+	walk = func(ss []Span) {
+		for _, s := range ss {
+			if s.Kind == CustomEmoji {
+				if s.Arg != "parrot" || s.Text != ":parrot:" {
+					t.Errorf("span %+v", s)
+				}
+				n++
+			}
+			if s.Kind == Code && s.Text != ":parrot:" {
+				t.Errorf("code %+v", s)
+			}
+			walk(s.Kids)
+		}
+	}
+	walk(got)
+	if n != 3 {
+		t.Errorf("%d custom emoji marked, want 3: %+v", n, got)
+	}
+	if same := MarkEmoji(spans, nil); fmt.Sprint(same) != before {
+		t.Error("no emoji: the spans changed")
 	}
 }
