@@ -137,6 +137,12 @@ func (r eventRenderer) Render(e chat.Event) live.Event {
 	// Parsed when it was sent; parsed here only if it came from elsewhere
 	// (the store, another node).
 	e.Message = markup.Message(e.Message)
+	if e.Kind == chat.EventPreview && views.PreviewInPlace(e.Message) {
+		// The preview alone: the message every page has already is not
+		// sent again to the whole room for it.
+		ev.Data = s.renderFrame(views.PreviewUpdate(e.Message, e.Seq))
+		return ev
+	}
 	if e.IsUpdate() {
 		ev.Data = s.renderFrame(views.UpdateFrame(e.Message, e.Seq))
 		return ev

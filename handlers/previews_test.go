@@ -146,13 +146,21 @@ func TestLinkPreviewComesAfterTheMessageAndFromTheJobQueue(t *testing.T) {
 	}
 
 	runner.Start()
-	got := b.readUntil(`class="link-preview"`)
-	frame := got[strings.LastIndex(got, `id="message-`+strconv.FormatInt(id, 10)+`"`):]
+	// The preview alone, in its slot: the room has the message already.
+	got := b.nextFrame(func(f string) bool { return strings.Contains(f, `class="link-preview"`) })
+	at := strings.LastIndex(got, `id="preview-`+strconv.FormatInt(id, 10)+`"`)
+	if at < 0 {
+		t.Fatalf("the preview came outside its slot:\n%.1500s", got)
+	}
+	frame := got[at:]
 	for _, want := range []string{"The Article", "What it is about.", "Example News", `href="` + link + `"`,
-		`src="/messages/` + strconv.FormatInt(id, 10) + `/preview/image?v=`, `hx-swap-oob="outerHTML"`} {
+		`src="/messages/` + strconv.FormatInt(id, 10) + `/preview/image?v=`, `hx-swap-oob="outerHTML"`, `data-seq="`} {
 		if !strings.Contains(frame, want) {
 			t.Errorf("the preview frame lacks %q:\n%.1500s", want, frame)
 		}
+	}
+	if strings.Contains(got, "<article") || strings.Contains(got, `id="message-`) || strings.Contains(got, "read this") {
+		t.Errorf("the message was sent again with its preview:\n%.1500s", got)
 	}
 	if strings.Contains(frame, "/pic.png") {
 		t.Error("the page's picture is linked from its own server")
@@ -229,7 +237,7 @@ func TestLinkPreviewComesAfterTheMessageAndFromTheJobQueue(t *testing.T) {
 		t.Errorf("redirected to %q", loc)
 	}
 	b.nextFrame(func(f string) bool {
-		return strings.Contains(f, `id="message-`+strconv.FormatInt(id, 10)+`"`) && !strings.Contains(f, "link-preview")
+		return strings.Contains(f, `id="preview-`+strconv.FormatInt(id, 10)+`"`) && !strings.Contains(f, "link-preview")
 	})
 	if strings.Contains(bob.messageHTML(id), "link-preview") {
 		t.Error("the preview is still shown after its author removed it")

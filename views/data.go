@@ -17,6 +17,7 @@ import (
 	"github.com/a-h/templ"
 
 	"agora/chat"
+	"agora/chat/markup"
 )
 
 // Page is what every full page needs.
@@ -407,6 +408,16 @@ func oidcHref(next string) string {
 // from a cache.
 func PreviewImageURL(m chat.Message) string {
 	return messageURL(m.ID, "preview/image") + "?v=" + strconv.FormatInt(m.Preview.FetchedAt.UnixMilli(), 10)
+}
+
+func previewDOMID(id int64) string { return "preview-" + strconv.FormatInt(id, 10) }
+
+// PreviewInPlace reports whether a page showing the message as it stood
+// before its preview came or went has the preview's slot, so that the
+// change can be sent as PreviewUpdate alone: it has unless the message was
+// deleted, or edited so that it links nowhere while a preview came.
+func PreviewInPlace(m chat.Message) bool {
+	return !m.Deleted() && (m.Preview == nil || markup.FirstLink(m.Spans) != "")
 }
 
 // CustomEmojiURL is the address of a custom emoji's picture.

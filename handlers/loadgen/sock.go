@@ -100,7 +100,7 @@ type sock struct {
 	got       []uint32
 	delivered atomic.Int64
 	dups      atomic.Int64
-	previews  atomic.Int64 // link previews received: a message sent again with its preview
+	previews  atomic.Int64 // link previews received (each in its message's slot)
 	bytes     atomic.Int64 // payload bytes received while measured
 	sidebar   atomic.Int64 // sidebar fragments received while measured
 	sidebarEl atomic.Int64 // of which about another room than this socket's (or not about one room)
@@ -330,7 +330,7 @@ func (s *sock) scan(data []byte, now int64) {
 			break
 		}
 		if inUpdate(data[:len(data)-len(rest)+i]) {
-			// A message sent again in place (its link preview came): not
+			// A message sent again in place (edited, reacted to): not
 			// a delivery of a new one.
 			rest = rest[i+len(tokenMark):]
 			continue
