@@ -102,3 +102,37 @@ func benchCreateMessage(b *testing.B, dsn string) {
 	b.ReportMetric(float64(errs.Load()), "errors")
 	b.ReportMetric(float64(locked.Load()), "locked")
 }
+
+// BenchmarkClaimJob claims and finishes one job at a time, as a runner's
+// worker does, from a queue that holds (at least) 1,000 or 10,000 due jobs
+// besides those done: what one push of a burst costs the store's writer.
+// The time per claim must not grow with the queue.
+func BenchmarkClaimJob(b *testing.B) {
+	for _, queued := range []int{1000, 10000} {
+		b.Run(fmt.Sprintf("queued=%d", queued), func(b *testing.B) {
+			ctx := context.Background()
+			store, err := db.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer store.Close()
+			jobs := make([]chat.Job, queued+b.N)
+			for i := range jobs {
+				jobs[i] = chat.Job{Kind: "push", Payload: []byte(`{}`), MaxAttempts: 6, Key: fmt.Sprint("push:", i)}
+			}
+			if _, err := store.EnqueueJobs(ctx, jobs...); err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for range b.N {
+				j, ok, err := store.ClaimJob(ctx, []string{"push"}, "bench", time.Now(), time.Minute)
+				if err != nil || !ok {
+					b.Fatalf("claim: %v, %v", ok, err)
+				}
+				if err := store.FinishJob(ctx, j.ID, "bench"); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

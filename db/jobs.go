@@ -149,7 +149,18 @@ func (s *Store) ClaimJob(ctx context.Context, kinds []string, worker string, now
 const maxBusyQueues = 16
 
 // pickJob finds, and on PostgreSQL locks, the next due job of kinds outside
-// the busy queues whose queue has none running as far as tx can see.
+// the busy queues whose queue has none running as far as tx can see: the
+// earlier of the first queued job due and the first running job whose lease
+// ran out.
+//
+// Those are two walks of the jobs_due index (state, run_at), each in its
+// order and stopping at its first match, rather than one query with an OR
+// of both: SQLite answers that OR by gathering every due job and sorting
+// them all, on every claim, so a burst of n jobs took O(n²) (6.4 ms a
+// claim and its finish with 10,000 queued, 1.3 ms with 1,000), holding the
+// store's one writer connection that messages are committed through. On
+// PostgreSQL the walk not taken keeps its row locked until the claim
+// commits: other claims pass it by for that moment.
 func pickJob(ctx context.Context, tx *sql.Tx, e engine, kinds, busy []string, now time.Time) (id int64, queue string, runAt int64, err error) {
 	args := []any{toDB(now)}
 	marks := func(vals []string) string {
@@ -166,12 +177,25 @@ func pickJob(ctx context.Context, tx *sql.Tx, e engine, kinds, busy []string, no
 	if len(busy) > 0 {
 		cond += " AND j.queue NOT IN (" + marks(busy) + ")"
 	}
-	err = tx.QueryRowContext(ctx, `SELECT j.id, j.queue, j.run_at FROM jobs j
-		WHERE ((j.state = 'queued' AND j.run_at <= ?1) OR (j.state = 'running' AND j.locked_until <= ?1))
-			AND `+cond+`
-			AND (j.queue = '' OR NOT EXISTS (SELECT 1 FROM jobs r
-				WHERE r.queue = j.queue AND r.state = 'running' AND r.locked_until > ?1 AND r.id != j.id))
-		ORDER BY j.run_at, j.id LIMIT 1`+e.skipLocked(), args...).Scan(&id, &queue, &runAt)
+	first := func(due string) (id int64, queue string, runAt int64, err error) {
+		err = tx.QueryRowContext(ctx, `SELECT j.id, j.queue, j.run_at FROM jobs j
+			WHERE `+due+` AND `+cond+`
+				AND (j.queue = '' OR NOT EXISTS (SELECT 1 FROM jobs r
+					WHERE r.queue = j.queue AND r.state = 'running' AND r.locked_until > ?1 AND r.id != j.id))
+			ORDER BY j.run_at, j.id LIMIT 1`+e.skipLocked(), args...).Scan(&id, &queue, &runAt)
+		return id, queue, runAt, err
+	}
+	id, queue, runAt, err = first("j.state = 'queued' AND j.run_at <= ?1")
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, "", 0, err
+	}
+	lid, lqueue, lrunAt, lerr := first("j.state = 'running' AND j.locked_until <= ?1")
+	switch {
+	case lerr != nil && !errors.Is(lerr, sql.ErrNoRows):
+		return 0, "", 0, lerr
+	case lerr == nil && (err != nil || lrunAt < runAt || (lrunAt == runAt && lid < id)):
+		return lid, lqueue, lrunAt, nil
+	}
 	return id, queue, runAt, err
 }
 

@@ -486,7 +486,7 @@ func (r pushResult) rows(row func(metric, a, bl, rt, target, v string)) {
 	row(fmt.Sprintf("(p) push burst: %d messages x %d devices", r.messages, r.devices), "agora", "", "", "", "")
 	row("(p) burst messages posted / in", fmt.Sprintf("%d/%d in %s", r.posted, r.messages, ms(r.posting)), "", "", "all", verdict(r.posted == r.messages))
 	row("(p) pushes received once / expected", fmt.Sprintf("%d/%d", c.unique, c.expected), "", "", "all", verdict(c.expected > 0 && c.unique == c.expected))
-	row("(p) pushes lost / twice", fmt.Sprintf("%d / %d", c.lost, c.dups), "", "", "0 / 0", verdict(c.lost == 0 && c.dups == 0))
+	row("(p) pushes missing at the end / twice", fmt.Sprintf("%d / %d", c.lost, c.dups), "", "", "0 / 0", verdict(c.lost == 0 && c.dups == 0))
 	row("(p) pushes refused / not expected", fmt.Sprintf("%d / %d", c.refused, c.stray), "", "", "0 / 0", verdict(c.refused == 0 && c.stray == 0))
 	drain, rate := "never drained", "-"
 	if r.drained {
