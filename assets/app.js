@@ -65,10 +65,19 @@
 
   function dayKey(d) { return d.getFullYear() + "-" + d.getMonth() + "-" + d.getDate(); }
 
+  // The page's language (<html lang>) names days and months. An English
+  // page keeps the browser's own way, as it always has; a page in another
+  // language is written in the browser's language where that is the
+  // page's (de-AT on a German page), else in the page's (handlers/zone.go
+  // makes the same choice for the times it writes).
+  var root = document.documentElement, pageLang = root.lang || "en", browserLang = navigator.language || "";
+  var clockLang = pageLang === "en" || browserLang.split("-")[0].toLowerCase() === pageLang ? browserLang : pageLang;
+  var locales = pageLang === "en" ? [] : [clockLang];
+
   function dayLabel(d) {
     var now = new Date(), y = new Date(now.getFullYear(), now.getMonth(), now.getDate() - 1);
-    if (dayKey(d) === dayKey(now)) return "Today";
-    if (dayKey(d) === dayKey(y)) return "Yesterday";
+    if (dayKey(d) === dayKey(now)) return root.dataset.today || "Today";
+    if (dayKey(d) === dayKey(y)) return root.dataset.yesterday || "Yesterday";
     return fmtDay(d, d.getFullYear() !== now.getFullYear());
   }
 
@@ -80,22 +89,22 @@
   var timeFmt = null, fullFmt = null, dateFmt = null, dayFmt = null, yearDayFmt = null;
   function fmtDay(d, withYear) {
     if (withYear) {
-      if (!yearDayFmt) yearDayFmt = new Intl.DateTimeFormat([], {weekday: "long", day: "numeric", month: "long", year: "numeric"});
+      if (!yearDayFmt) yearDayFmt = new Intl.DateTimeFormat(locales, {weekday: "long", day: "numeric", month: "long", year: "numeric"});
       return yearDayFmt.format(d);
     }
-    if (!dayFmt) dayFmt = new Intl.DateTimeFormat([], {weekday: "long", day: "numeric", month: "long"});
+    if (!dayFmt) dayFmt = new Intl.DateTimeFormat(locales, {weekday: "long", day: "numeric", month: "long"});
     return dayFmt.format(d);
   }
   function fmtTime(d) {
-    if (!timeFmt) timeFmt = new Intl.DateTimeFormat([], {hour: "2-digit", minute: "2-digit"});
+    if (!timeFmt) timeFmt = new Intl.DateTimeFormat(locales, {hour: "2-digit", minute: "2-digit"});
     return timeFmt.format(d);
   }
   function fmtDate(d) {
-    if (!dateFmt) dateFmt = new Intl.DateTimeFormat([], {dateStyle: "medium", timeStyle: "short"});
+    if (!dateFmt) dateFmt = new Intl.DateTimeFormat(locales, {dateStyle: "medium", timeStyle: "short"});
     return dateFmt.format(d);
   }
   function fmtFull(d) {
-    if (!fullFmt) fullFmt = new Intl.DateTimeFormat([], {dateStyle: "full", timeStyle: "short"});
+    if (!fullFmt) fullFmt = new Intl.DateTimeFormat(locales, {dateStyle: "full", timeStyle: "short"});
     return fullFmt.format(d);
   }
   var times = new WeakMap();
@@ -162,7 +171,7 @@
     document.addEventListener("visibilitychange", function () { if (document.hidden) once(); });
   }
   function rememberClock() {
-    var lang = navigator.language || "";
+    var lang = clockLang;
     var hc = cookie("agora_hc");
     if (!timeFmt && !clockStale && cookie("agora_tz") && hc && hc.slice(0, hc.lastIndexOf(":")) === lang) return;
     fmtTime(new Date());

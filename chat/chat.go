@@ -17,6 +17,7 @@ type User struct {
 	Deactivated bool   // by an admin: cannot sign in; everything they wrote stays
 	Avatar      int64  // when their picture was set (Unix ms), 0 for none: initials are shown
 	Theme       string // ThemeSystem, ThemeLight or ThemeDark
+	Language    string // one of Languages, or "" to follow the browser's Accept-Language
 	// Presence is how they show beside their name where a page or frame
 	// says so (presence, member lists, direct conversations); the store
 	// leaves it empty.
@@ -32,6 +33,24 @@ const (
 
 // ValidTheme reports whether t is a theme one may choose.
 func ValidTheme(t string) bool { return t == ThemeSystem || t == ThemeLight || t == ThemeDark }
+
+// Languages are the codes of the languages agora's pages are written in,
+// English (the default) first.
+var Languages = []string{"en", "de", "fr", "es"}
+
+// ValidLanguage reports whether code is one a person may choose; "" follows
+// the browser.
+func ValidLanguage(code string) bool {
+	if code == "" {
+		return true
+	}
+	for _, l := range Languages {
+		if l == code {
+			return true
+		}
+	}
+	return false
+}
 
 // Name is what other people see: the display name, or the username when none is set.
 func (u User) Name() string {

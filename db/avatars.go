@@ -62,6 +62,22 @@ func (s *Store) Avatar(ctx context.Context, username string) (contentType string
 	return contentType, data, version, nil
 }
 
+// SetLanguage keeps the language the user reads agora in; "" follows
+// their browser.
+func (s *Store) SetLanguage(ctx context.Context, userID int64, code string) error {
+	if !chat.ValidLanguage(code) {
+		return chat.Errorf(chat.EInvalid, "That language is not one agora speaks.")
+	}
+	err := s.withTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, "UPDATE users SET language = ? WHERE id = ? AND language <> ?", code, userID, code)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("set language: %w", err)
+	}
+	return nil
+}
+
 // SetTheme keeps the user's choice of light, dark or their system's.
 func (s *Store) SetTheme(ctx context.Context, userID int64, theme string) error {
 	if !chat.ValidTheme(theme) {

@@ -10,7 +10,7 @@ import (
 	"agora/chat"
 )
 
-const userColumns = "id, username, display_name, is_admin, is_guest, created_at, is_bot, deactivated_at IS NOT NULL, avatar_at, theme"
+const userColumns = "id, username, display_name, is_admin, is_guest, created_at, is_bot, deactivated_at IS NOT NULL, avatar_at, theme, language"
 
 // userColumnsOfU is userColumns for a query that names users u.
 var userColumnsOfU = prefixed("u.", userColumns)
@@ -18,7 +18,7 @@ var userColumnsOfU = prefixed("u.", userColumns)
 func scanUser(row interface{ Scan(...any) error }, extra ...any) (chat.User, error) {
 	var u chat.User
 	var created, avatar int64
-	dest := append([]any{&u.ID, &u.Username, &u.DisplayName, &u.IsAdmin, &u.IsGuest, &created, &u.IsBot, &u.Deactivated, &avatar, &u.Theme}, extra...)
+	dest := append([]any{&u.ID, &u.Username, &u.DisplayName, &u.IsAdmin, &u.IsGuest, &created, &u.IsBot, &u.Deactivated, &avatar, &u.Theme, &u.Language}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return chat.User{}, err
 	}

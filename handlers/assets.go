@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+
+	"agora/views/locale"
 )
 
 // handleAsset serves the embedded static files. Their URLs carry a version
@@ -48,6 +50,8 @@ func (s *Server) handleAsset(c echo.Context) error {
 // kept for those who could when it was sent. Being added to a group changes
 // these rules, so the browser asks again on every page (an ETag keeps that
 // to a 304).
+//
+// "(you)" is in the reader's language, so the ETag differs by language too.
 func (s *Server) handleMeCSS(c echo.Context) error {
 	u, _ := userFrom(c)
 	groups, err := s.store.UserGroups(c.Request().Context(), u.ID)
@@ -67,7 +71,7 @@ func (s *Server) handleMeCSS(c echo.Context) error {
 		b.WriteString(`.mention[data-group="` + name + `"]{background:var(--mention);color:var(--mention-fg)}` + "\n")
 	}
 	b.WriteString(`.reaction[data-users~="` + me + `"]{border-color:var(--accent);background:var(--accent-soft)}` + "\n" +
-		`#presence li[data-user="` + me + `"]::after{content:" (you)";color:var(--muted)}` + "\n")
+		`#presence li[data-user="` + me + `"]::after{content:"` + cssString(locale.T(c.Request().Context(), "presence.you")) + `";color:var(--muted)}` + "\n")
 	css := b.String()
 	sum := sha256.Sum256([]byte(css))
 	etag := `"` + hex.EncodeToString(sum[:8]) + `"`
@@ -79,3 +83,6 @@ func (s *Server) handleMeCSS(c echo.Context) error {
 	}
 	return c.Blob(http.StatusOK, "text/css; charset=utf-8", []byte(css))
 }
+
+// cssString escapes s for a double-quoted CSS string.
+var cssString = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\a `).Replace

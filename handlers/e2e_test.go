@@ -292,6 +292,12 @@ type browser struct {
 
 func newBrowser(t *testing.T, parent context.Context, name string, js bool) *browser {
 	t.Helper()
+	return newBrowserWith(t, parent, name, js)
+}
+
+// newBrowserWith is newBrowser with more of Chromium's options.
+func newBrowserWith(t *testing.T, parent context.Context, name string, js bool, more ...chromedp.ExecAllocatorOption) *browser {
+	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromiumPath),
 		chromedp.Headless,
@@ -305,6 +311,7 @@ func newBrowser(t *testing.T, parent context.Context, name string, js bool) *bro
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1280, 800),
 	)
+	opts = append(opts, more...)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(parent, opts...)
 	ctx, cancelTab := chromedp.NewContext(allocCtx)
 	t.Cleanup(func() { cancelTab(); cancelAlloc() })

@@ -168,20 +168,22 @@ func (r eventRenderer) Render(e chat.Event) live.Event {
 }
 
 // sidebarRenderer renders the sidebars the hub keeps for each user: per
-// user and per tick, never per message (see live's feed).
+// user and per tick, never per message (see live's feed). They are written
+// in the user's language: the one their socket's page was (see
+// handleSocket).
 type sidebarRenderer struct{}
 
 func (sidebarRenderer) Lists(u chat.User, rooms []chat.NavRoom, current int64, online map[int64]bool, threads int) []byte {
-	return renderBytes(views.NavLists(views.Nav{Rooms: rooms, Current: current, Online: online, Creates: chat.MayCreateRooms(u) && chat.MayHoldDMs(u),
+	return renderBytesIn(inLanguageOf(u), views.NavLists(views.Nav{Rooms: rooms, Current: current, Online: online, Creates: chat.MayCreateRooms(u) && chat.MayHoldDMs(u),
 		Threads: threads}, true))
 }
 
-func (sidebarRenderer) Threads(unread int) []byte {
-	return renderBytes(views.ThreadsCount(unread, true))
+func (sidebarRenderer) Threads(u chat.User, unread int) []byte {
+	return renderBytesIn(inLanguageOf(u), views.ThreadsCount(unread, true))
 }
 
-func (sidebarRenderer) Counts(room chat.NavRoom) []byte {
-	return renderBytes(views.NavCounts(room, true))
+func (sidebarRenderer) Counts(u chat.User, room chat.NavRoom) []byte {
+	return renderBytesIn(inLanguageOf(u), views.NavCounts(room, true))
 }
 
 func (s *Server) handlePostMessage(c echo.Context) error {

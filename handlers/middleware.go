@@ -55,6 +55,7 @@ func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 		case "":
 			c.Set(ctxUser, u)
 			c.Set(ctxSession, string(hash))
+			userLanguage(c, u)
 			s.touchSession(c, hash)
 		case chat.EUnauthorized:
 			clearSessionCookie(c)

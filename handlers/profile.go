@@ -66,6 +66,13 @@ func (s *Server) handleProfile(c echo.Context) error {
 			u.Theme = t
 		}
 	}
+	if l, sent := form["language"]; sent && err == nil && l[0] != u.Language {
+		if err = s.store.SetLanguage(ctx, u.ID, l[0]); err == nil {
+			u.Language = l[0]
+			c.Set(ctxUser, u)
+			userLanguage(c, u)
+		}
+	}
 	if err == nil && form.Get("remove_avatar") == "on" {
 		if err = s.store.RemoveAvatar(ctx, u.ID); err == nil {
 			u.Avatar = 0

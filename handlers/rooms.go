@@ -10,6 +10,7 @@ import (
 
 	"agora/chat"
 	"agora/views"
+	"agora/views/locale"
 )
 
 // pageSize is how many messages a room page and each older page show.
@@ -311,14 +312,15 @@ func (s *Server) renderRoom(c echo.Context, status int, u chat.User, a access, w
 	v.ClientMsgID = clientID[:22]
 	title := v.Title()
 	if v.Thread = w.thread; v.Thread != nil {
-		title = "Thread in " + title
+		title = locale.F(ctx, "thread.title_in", "Room", title)
 	}
 	p, err := s.page(c, title, room.ID)
 	if err != nil {
 		return err
 	}
-	v.Rendered = s.lists.render(list, v.ListLook(), func() []byte { return renderBytes(views.RoomMessages(v)) })
-	v.RenderedMembers = s.lists.renderMembers(list, v.MembersKey(), func() []byte { return renderBytes(views.RoomMembers(v)) })
+	// Both are rendered in the reader's language, which their keys name.
+	v.Rendered = s.lists.render(list, v.ListLook(), func() []byte { return renderBytesIn(ctx, views.RoomMessages(v)) })
+	v.RenderedMembers = s.lists.renderMembers(list, v.MembersKey(), func() []byte { return renderBytesIn(ctx, views.RoomMembers(v)) })
 	// Pages of the room change with every message: never serve one from cache.
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return render(c, status, views.RoomPage(p, v))

@@ -21,6 +21,7 @@ func (s *Server) routes() {
 	}
 	e.HTTPErrorHandler = s.handleError
 	e.Use(s.observe)
+	e.Use(s.language)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{LogErrorFunc: recovered, DisableErrorHandler: true}))
 	e.Use(s.secureHeaders)
 	e.Use(compress())

@@ -187,6 +187,7 @@ type Server struct {
 
 	framesRendered atomic.Int64 // fragments rendered for broadcast, for tests and benchmarks
 	lists          *roomLists   // room pages' message lists, shared while their room is unchanged
+	langs          *languages   // Accept-Language to the language pages are written in
 
 	maxUpload     int64
 	uploadGrace   time.Duration
@@ -284,6 +285,7 @@ func New(cfg Config) *Server {
 		hookLimits:    newLimiterSet(1, 20), // Slack's: one a second, short bursts allowed
 		exportLimits:  newLimiterSet(1.0/300, 3),
 		lists:         newRoomLists(),
+		langs:         newLanguages(),
 		mail:          cfg.Mail,
 		publicURL:     strings.TrimSuffix(cfg.PublicURL, "/"),
 		mailLimits:    newLimiterSet(1.0/120, 5),
@@ -424,9 +426,12 @@ func (s *Server) Shutdown(ctx context.Context) {
 }
 
 // renderBytes renders a component once, for every receiver of a frame.
-func renderBytes(c templ.Component) []byte {
+func renderBytes(c templ.Component) []byte { return renderBytesIn(context.Background(), c) }
+
+// renderBytesIn renders a component in the language ctx carries.
+func renderBytesIn(ctx context.Context, c templ.Component) []byte {
 	var buf bytes.Buffer
-	if err := c.Render(context.Background(), &buf); err != nil {
+	if err := c.Render(ctx, &buf); err != nil {
 		// Rendering into a buffer fails only on a bug in a component.
 		panic("render fragment: " + err.Error())
 	}

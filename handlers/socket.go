@@ -80,6 +80,9 @@ func (s *Server) handleSocket(c echo.Context) error {
 	// From here on the connection is hijacked: never return an error to Echo.
 	conn.SetReadLimit(socketReadLimit)
 	s.touchActive(c.Request().Context(), u) // opening a room is activity: they show as active as they arrive
+	// The sidebar the hub keeps for u is written in the language of the
+	// page this socket is of.
+	u.Language = langOf(c).Code()
 	sub, err := s.hub.SubscribeThread(room.ID, thread, u, sessionFrom(c))
 	if err != nil {
 		release()

@@ -41,6 +41,7 @@ type accountStore interface {
 	RemoveAvatar(ctx context.Context, userID int64) error
 	Avatar(ctx context.Context, username string) (contentType string, data []byte, version int64, err error)
 	SetTheme(ctx context.Context, userID int64, theme string) error
+	SetLanguage(ctx context.Context, userID int64, code string) error
 	CreateFirstUser(ctx context.Context, username, passwordHash string) (chat.User, error)
 	CreateInvite(ctx context.Context, codeHash []byte, by int64, maxUses int, expires time.Time) (chat.Invite, error)
 	CreateOIDCUser(ctx context.Context, issuer, subject, username, displayName string) (chat.User, error)

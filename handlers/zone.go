@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"agora/views"
+	"agora/views/locale"
 )
 
 // The reader's clock, as app.js finds it in the browser: zoneCookie holds
@@ -31,17 +32,28 @@ var zones sync.Map // string -> *time.Location
 // app.js, finding UTC is the browser's zone too (data-off says so), keeps
 // them and makes no formatter while the page loads. Any other reader without
 // a zone gets UTC and not known: times are left to app.js.
+//
+// A page in another language than English is timed in the browser's own
+// way when the browser speaks that language (de-AT for German), and else in
+// the page language's (app.js formats with the same choice), so an hours
+// cookie made for another language counts as none.
 func readerClock(c echo.Context) views.Clock {
+	lang := langOf(c)
 	zone, ok := readerZone(c)
-	clock := views.Clock{Zone: zone}
+	clock := views.Clock{Zone: zone, Lang: lang}
+	ck, err := c.Cookie(hourCookie)
+	hours := err == nil
+	if hours && lang != locale.English {
+		hours = speaks(ck.Value[:max(strings.LastIndexByte(ck.Value, ':'), 0)], lang)
+	}
 	if !ok {
-		if _, err := c.Cookie(hourCookie); err == nil {
+		if hours {
 			return clock
 		}
-		clock.H12, clock.Known = firstVisitHours(c.Request().Header.Get("Accept-Language"))
+		clock.H12, clock.Known = firstVisitHours(c.Request().Header.Get("Accept-Language"), lang)
 		return clock
 	}
-	if ck, err := c.Cookie(hourCookie); err == nil {
+	if hours {
 		switch ck.Value[strings.LastIndexByte(ck.Value, ':')+1:] {
 		case "h12":
 			clock.H12, clock.Known = true, true
@@ -102,10 +114,22 @@ var hourCycles = map[string]bool{ // tag -> counts hours to twelve
 
 // firstVisitHours reads the first language of an Accept-Language header
 // (the browser's own language) and says whether it counts hours to twelve
-// and whether its way of writing times is known at all.
-func firstVisitHours(accept string) (h12, known bool) {
+// and whether its way of writing times is known at all. A page in another
+// language than English whose browser does not speak it is timed in that
+// language's way.
+func firstVisitHours(accept string, lang locale.Lang) (h12, known bool) {
 	tag, _, _ := strings.Cut(accept, ",")
 	tag, _, _ = strings.Cut(tag, ";")
-	h12, known = hourCycles[strings.TrimSpace(tag)]
+	tag = strings.TrimSpace(tag)
+	if lang != locale.English && !speaks(tag, lang) {
+		tag = lang.Code()
+	}
+	h12, known = hourCycles[tag]
 	return h12, known
+}
+
+// speaks reports whether a browser language tag (de-AT) is lang.
+func speaks(tag string, lang locale.Lang) bool {
+	primary, _, _ := strings.Cut(tag, "-")
+	return strings.EqualFold(primary, lang.Code())
 }

@@ -1,7 +1,7 @@
 package views
 
 import (
-	"strconv"
+	"context"
 	"strings"
 	"time"
 )
@@ -45,9 +45,4 @@ func Device(ua string) string {
 }
 
 // membersText is a member count in words: "1 member", "12 members".
-func membersText(n int) string {
-	if n == 1 {
-		return "1 member"
-	}
-	return strconv.Itoa(n) + " members"
-}
+func membersText(ctx context.Context, n int) string { return tsn(ctx, "count.members", n) }

@@ -18,6 +18,7 @@ import (
 
 	"agora/chat"
 	"agora/chat/markup"
+	"agora/views/locale"
 )
 
 // Page is what every full page needs.
@@ -177,6 +178,7 @@ type ListLook struct {
 	Receipts bool
 	Seen     int64
 	SeenBy   string
+	Lang     locale.Lang
 }
 
 // ListLook is the look of this page's message list.
@@ -190,7 +192,7 @@ func (v RoomView) ListLook() ListLook {
 	for _, u := range v.SeenBy {
 		seenBy.WriteString(strconv.FormatInt(u.ID, 10) + " ")
 	}
-	return ListLook{Unread: v.firstUnread(), Zone: zone.String(), H12: v.Clock.H12, Known: v.Clock.Known,
+	return ListLook{Unread: v.firstUnread(), Zone: zone.String(), H12: v.Clock.H12, Known: v.Clock.Known, Lang: v.Clock.Lang,
 		Today: now.In(zone).Format("2006-01-02"), Receipts: v.ReadSignal, Seen: v.Seen, SeenBy: seenBy.String()}
 }
 
@@ -229,6 +231,7 @@ func (v RoomView) MembersKey() uint64 {
 	var b [8]byte
 	binary.LittleEndian.PutUint64(b[:], v.OnlineKey())
 	h.Write(b[:])
+	h.Write([]byte{byte(v.Clock.Lang)})
 	for _, u := range v.Members {
 		h.Write([]byte(u.Presence.State))
 		h.Write([]byte{0})
@@ -312,16 +315,16 @@ func (v RoomView) firstUnread() int64 {
 
 func lower(s string) string { return strings.ToLower(s) }
 
-func typingText(users []chat.User) string {
+func typingText(ctx context.Context, users []chat.User) string {
 	switch len(users) {
 	case 0:
 		return ""
 	case 1:
-		return users[0].Name() + " is typing…"
+		return tsf(ctx, "typing.one", "Name", users[0].Name())
 	case 2:
-		return users[0].Name() + " and " + users[1].Name() + " are typing…"
+		return tsf(ctx, "typing.two", "Name", users[0].Name(), "Other", users[1].Name())
 	default:
-		return "Several people are typing…"
+		return ts(ctx, "typing.several")
 	}
 }
 

@@ -1,21 +1,27 @@
 package views
 
 import (
+	"context"
 	"fmt"
 	"time"
 
 	"agora/chat"
+	"agora/views/locale"
 )
 
 // stateOf is how u shows: active, away or dnd ("" where the page did not
 // say).
 func stateOf(u chat.User) string { return u.Presence.State }
 
-var stateWords = map[string]string{chat.StateActive: "active", chat.StateAway: "away", chat.StateDND: "do not disturb"}
+// stateWords are the catalog keys of the states' words.
+var stateWords = map[string]string{chat.StateActive: "presence.active", chat.StateAway: "presence.away", chat.StateDND: "presence.dnd"}
 
 // presenceTitle says how u shows in words: the state, then their status line.
-func presenceTitle(u chat.User) string {
-	t := stateWords[u.Presence.State]
+func presenceTitle(ctx context.Context, u chat.User) string {
+	var t string
+	if k := stateWords[u.Presence.State]; k != "" {
+		t = ts(ctx, k)
+	}
 	if u.Presence.Label != "" {
 		if t != "" {
 			t += " · "
@@ -51,13 +57,13 @@ func (f StatusForm) dndText() string {
 	if !f.Status.DND(f.Now) {
 		return ""
 	}
-	return "Do not disturb is on until " + f.Clock.title(f.Status.DNDUntil) + "."
+	return locale.Text(f.Clock.Lang, "status.dnd_until", "Time", f.Clock.title(f.Status.DNDUntil))
 }
 
 var notifyOptions = []struct{ level, label string }{
-	{chat.NotifyAll, "Every message"},
-	{chat.NotifyMentions, "Mentions of me"},
-	{chat.NotifyNothing, "Nothing (no unread count)"},
+	{chat.NotifyAll, "notify.all"},
+	{chat.NotifyMentions, "notify.mentions"},
+	{chat.NotifyNothing, "notify.nothing"},
 }
 
 // clockText is minutes after midnight as HH:MM, "" for none.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"agora/chat"
+	"agora/views/locale"
 )
 
 // groupGap is how close one author's messages must follow each other to be
@@ -24,6 +25,7 @@ type Clock struct {
 	Zone  *time.Location
 	H12   bool
 	Known bool
+	Lang  locale.Lang // the language days and months are named in
 }
 
 func (c Clock) zone() *time.Location {
@@ -43,10 +45,35 @@ func (c Clock) short(t time.Time) string {
 }
 
 func (c Clock) title(t time.Time) string {
+	t = t.In(c.zone())
+	hm := t.Format("15:04")
 	if c.H12 {
-		return t.In(c.zone()).Format("Mon 2 Jan 2006, 3:04 PM MST")
+		hm = t.Format("3:04 PM")
 	}
-	return t.In(c.zone()).Format("Mon 2 Jan 2006, 15:04 MST")
+	zone, _ := t.Zone()
+	return c.date("date.full", t, "Time", hm, "Zone", zone)
+}
+
+// Catalog keys of the days' and months' names, long and short, so that
+// Clock names them as Go's time package does in English.
+var (
+	weekdayKeys = [7]string{"date.sunday", "date.monday", "date.tuesday", "date.wednesday", "date.thursday", "date.friday", "date.saturday"}
+	wdKeys      = [7]string{"date.sun", "date.mon", "date.tue", "date.wed", "date.thu", "date.fri", "date.sat"}
+	monthKeys   = [12]string{"date.january", "date.february", "date.march", "date.april", "date.may", "date.june", "date.july", "date.august", "date.september", "date.october", "date.november", "date.december"}
+	monKeys     = [12]string{"date.jan", "date.feb", "date.mar", "date.apr", "date.may_short", "date.jun", "date.jul", "date.aug", "date.sep", "date.oct", "date.nov", "date.dec"}
+)
+
+// date writes t with the pattern key names in the reader's language,
+// given the day's and month's names and any more placeholders in args.
+func (c Clock) date(key string, t time.Time, args ...string) string {
+	return locale.Text(c.Lang, key, append([]string{
+		"Weekday", locale.Text(c.Lang, weekdayKeys[t.Weekday()]),
+		"Wd", locale.Text(c.Lang, wdKeys[t.Weekday()]),
+		"Day", strconv.Itoa(t.Day()),
+		"Month", locale.Text(c.Lang, monthKeys[t.Month()-1]),
+		"Mon", locale.Text(c.Lang, monKeys[t.Month()-1]),
+		"Year", strconv.Itoa(t.Year()),
+	}, args...)...)
 }
 
 // offset is the zone's offset from UTC at t in minutes: app.js compares it
@@ -92,7 +119,7 @@ func (v RoomView) timeline() []timelineEntry {
 		e := timelineEntry{Msg: m, Unread: m.ID == unread}
 		at := m.CreatedAt.In(zone)
 		if day := at.Format("2006-01-02"); day != prevDay {
-			e.Day = dayLabel(at, now)
+			e.Day = v.Clock.dayLabel(at, now)
 			prevDay = day
 			prev = nil
 		}
@@ -115,17 +142,17 @@ func (v RoomView) timeline() []timelineEntry {
 // dayLabel names the day of t as seen on the day of now (both in the reader's
 // zone). app.js names days in the reader's language and corrects the text in
 // place if it differs; the line itself stays.
-func dayLabel(t, now time.Time) string {
+func (c Clock) dayLabel(t, now time.Time) string {
 	y, m, d := t.Date()
 	ny, nm, nd := now.Date()
 	switch {
 	case y == ny && m == nm && d == nd:
-		return "Today"
+		return locale.Text(c.Lang, "date.today")
 	case time.Date(y, m, d+1, 0, 0, 0, 0, time.UTC).Equal(time.Date(ny, nm, nd, 0, 0, 0, 0, time.UTC)):
-		return "Yesterday"
+		return locale.Text(c.Lang, "date.yesterday")
 	case y == ny:
-		return t.Format("Monday, 2 January")
+		return c.date("date.day", t)
 	default:
-		return t.Format("Monday, 2 January 2006")
+		return c.date("date.day_year", t)
 	}
 }

@@ -39,12 +39,12 @@ type SidebarRenderer interface {
 	// Lists renders the whole lists for a socket with room current open,
 	// to replace its own.
 	Lists(u chat.User, rooms []chat.NavRoom, current int64, online map[int64]bool, threads int) []byte
-	// Counts renders a room's unread and mention counts, to replace them
-	// wherever the room is listed.
-	Counts(r chat.NavRoom) []byte
-	// Threads renders the unread replies of the threads the user follows,
-	// to replace the Threads entry's count.
-	Threads(unread int) []byte
+	// Counts renders a room's unread and mention counts for u, to replace
+	// them wherever the room is listed.
+	Counts(u chat.User, r chat.NavRoom) []byte
+	// Threads renders the unread replies of the threads u follows, to
+	// replace the Threads entry's count.
+	Threads(u chat.User, unread int) []byte
 }
 
 const (
@@ -632,12 +632,12 @@ func (h *Hub) sendSidebar(w sideWork) {
 	}
 	var threads []byte
 	if w.threadsSent {
-		threads = f.render.Threads(w.threads)
+		threads = f.render.Threads(w.user, w.threads)
 	}
 	parts := make([][]byte, len(w.counts))
 	var all []byte
 	for i, r := range w.counts {
-		parts[i] = f.render.Counts(r)
+		parts[i] = f.render.Counts(w.user, r)
 		all = append(all, parts[i]...)
 	}
 	all = append(all, threads...)

@@ -80,9 +80,9 @@ func (textSidebar) Lists(_ chat.User, rooms []chat.NavRoom, current int64, onlin
 }
 
 // Threads renders the followed threads' unread replies as {T:n}.
-func (textSidebar) Threads(n int) []byte { return fmt.Appendf(nil, "{T:%d}", n) }
+func (textSidebar) Threads(_ chat.User, n int) []byte { return fmt.Appendf(nil, "{T:%d}", n) }
 
-func (textSidebar) Counts(r chat.NavRoom) []byte {
+func (textSidebar) Counts(_ chat.User, r chat.NavRoom) []byte {
 	return fmt.Appendf(nil, "<%d:%d/%d>", r.ID, r.Unread, r.Mentions)
 }
 

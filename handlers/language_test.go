@@ -1,0 +1,105 @@
+package handlers_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// TestLanguageFromBrowser: pages are written in the language the browser
+// asks for, where agora speaks it, and in English otherwise; the root
+// names the language.
+func TestLanguageFromBrowser(t *testing.T) {
+	ts := newTestServer(t)
+	c := ts.client(t)
+	for _, tc := range []struct{ accept, lang, says string }{
+		{"", "en", "Log in"},
+		{"en-US,en;q=0.9", "en", "Log in"},
+		{"de-DE,de;q=0.9,en;q=0.8", "de", "Anmelden"},
+		{"fr-CA,fr;q=0.9", "fr", "Se connecter"},
+		{"es-419,es;q=0.9", "es", "Iniciar sesión"},
+		{"it-IT,it;q=0.9,de;q=0.5", "de", "Anmelden"},
+		{"ja,ko", "en", "Log in"},
+		{"de;q=garbage,,;;", "de", "Anmelden"},
+		{"fr-FR,fr;q=0.9,fr;q=0.9;q=0.8", "fr", "Se connecter"},
+		{";;,,", "en", "Log in"},
+		{strings.Repeat("x-", 5000), "en", "Log in"},
+	} {
+		res := c.do("GET", "/login", nil, map[string]string{"Accept-Language": tc.accept})
+		expectStatus(t, res, http.StatusOK)
+		if !strings.Contains(res.body, `<html lang="`+tc.lang+`"`) || !strings.Contains(res.body, "<h1>"+tc.says+"</h1>") {
+			t.Errorf("Accept-Language %.40q: want lang %s saying %q:\n%.400s", tc.accept, tc.lang, tc.says, res.body)
+		}
+	}
+	// Errors come in the browser's language too, their message included.
+	res := c.do("POST", "/login", url.Values{"username": {"nobody"}, "password": {"wrong-password"}}, map[string]string{"Accept-Language": "de"})
+	if res.status != http.StatusUnauthorized || !strings.Contains(res.body, "Benutzername oder Passwort falsch.") {
+		t.Errorf("a failed German login: %d\n%.600s", res.status, res.body)
+	}
+	c.signup("ann")
+	res = c.do("GET", "/no/such/page", nil, map[string]string{"Accept-Language": "es"})
+	if res.status != http.StatusNotFound || !strings.Contains(res.body, "No hay nada en esta dirección.") {
+		t.Errorf("a Spanish 404: %d\n%.600s", res.status, res.body)
+	}
+}
+
+// TestLanguageFromProfile: the profile's choice wins over the browser's,
+// "" gives the browser its say again, and a language agora does not speak
+// is refused with the form.
+func TestLanguageFromProfile(t *testing.T) {
+	ts := newTestServer(t)
+	ann := ts.client(t).signup("ann")
+	ann.postMessage("general", "hello")
+	german := map[string]string{"Accept-Language": "de-DE,de;q=0.9"}
+	page := ann.do("GET", "/rooms/general", nil, german).body
+	for _, want := range []string{`<html lang="de"`, `placeholder="Nachricht an #general"`, ">Senden</button>", `data-today="Heute"`, `role="separator">Heute</div>`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the German room page lacks %s", want)
+		}
+	}
+	expectStatus(t, ann.do("POST", "/settings/profile", url.Values{"language": {"fr"}}, german), http.StatusSeeOther)
+	page = ann.do("GET", "/rooms/general", nil, german).body
+	for _, want := range []string{`<html lang="fr"`, `placeholder="Écrire dans #general"`, ">Envoyer</button>", "Aujourd’hui"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the room page of a reader who chose French lacks %s", want)
+		}
+	}
+	if p := ann.get("/settings/profile").body; !strings.Contains(p, `<option value="fr" lang="fr" selected>Français</option>`) {
+		t.Errorf("the profile does not show French chosen:\n%.2000s", p)
+	}
+	res := ann.post("/settings/profile", url.Values{"language": {"xx"}})
+	if res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, `id="form-error"`) {
+		t.Errorf("an unknown language: %d\n%.600s", res.status, res.body)
+	}
+	if p := ann.get("/rooms/general").body; !strings.Contains(p, `<html lang="fr"`) {
+		t.Error("a refused language changed the one chosen")
+	}
+	expectStatus(t, ann.post("/settings/profile", url.Values{"language": {""}}), http.StatusSeeOther)
+	if p := ann.do("GET", "/rooms/general", nil, german).body; !strings.Contains(p, `<html lang="de"`) {
+		t.Error("back to the browser's language, a German browser does not get German")
+	}
+	if p := ann.get("/rooms/general").body; !strings.Contains(p, `<html lang="en">`) || !strings.Contains(p, ">Send</button>") {
+		t.Error("back to the browser's language, a browser asking nothing does not get English")
+	}
+}
+
+// TestLanguageListsApart: readers of one room in different languages each
+// get the room's shared list in their own (it is rendered once per look,
+// and the language is part of the look).
+func TestLanguageListsApart(t *testing.T) {
+	ts := newTestServer(t)
+	ann := ts.client(t).signup("ann")
+	bob := ts.client(t).signup("bob")
+	ann.postMessage("general", "hello")
+	for i := 0; i < 2; i++ {
+		de := ann.do("GET", "/rooms/general", nil, map[string]string{"Accept-Language": "de"}).body
+		en := bob.get("/rooms/general").body
+		if !strings.Contains(de, `aria-label="Aktionen zur Nachricht"`) || strings.Contains(de, `aria-label="Message actions"`) {
+			t.Errorf("round %d: the German reader's list is not German", i)
+		}
+		if !strings.Contains(en, `aria-label="Message actions"`) || strings.Contains(en, "Aktionen zur Nachricht") {
+			t.Errorf("round %d: the English reader's list is not English", i)
+		}
+	}
+}
