@@ -387,15 +387,11 @@ func hitPlace(h chat.SearchHit) string {
 	return RoomTitle(h.Room)
 }
 
-func resultCount(n int) string {
-	switch n {
-	case 0:
-		return "No messages found."
-	case 1:
-		return "1 message found."
-	default:
-		return strconv.Itoa(n) + " messages found."
+func resultCount(ctx context.Context, n int) string {
+	if n == 0 {
+		return ts(ctx, "search.found_none")
 	}
+	return tsn(ctx, "search.found", n)
 }
 
 // oidcHref is the OIDC sign-in's address, carrying the page asked for.
