@@ -58,6 +58,12 @@ func TestLanguageFromProfile(t *testing.T) {
 			t.Errorf("the German room page lacks %s", want)
 		}
 	}
+	// A refused message's reason, made in English where it is refused, is
+	// shown in German beside the text kept in the composer.
+	res := ann.do("POST", "/rooms/general/messages", url.Values{"body": {"  "}}, german)
+	if res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, "Die Nachricht ist leer.") {
+		t.Errorf("an empty message in German: %d\n%.3000s", res.status, res.body)
+	}
 	expectStatus(t, ann.do("POST", "/settings/profile", url.Values{"language": {"fr"}}, german), http.StatusSeeOther)
 	page = ann.do("GET", "/rooms/general", nil, german).body
 	for _, want := range []string{`<html lang="fr"`, `placeholder="Écrire dans #general"`, ">Envoyer</button>", "Aujourd’hui"} {
@@ -68,7 +74,7 @@ func TestLanguageFromProfile(t *testing.T) {
 	if p := ann.get("/settings/profile").body; !strings.Contains(p, `<option value="fr" lang="fr" selected>Français</option>`) {
 		t.Errorf("the profile does not show French chosen:\n%.2000s", p)
 	}
-	res := ann.post("/settings/profile", url.Values{"language": {"xx"}})
+	res = ann.post("/settings/profile", url.Values{"language": {"xx"}})
 	if res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, `id="form-error"`) {
 		t.Errorf("an unknown language: %d\n%.600s", res.status, res.body)
 	}
