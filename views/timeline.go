@@ -46,6 +46,14 @@ func (c Clock) short(t time.Time) string {
 
 func (c Clock) title(t time.Time) string {
 	t = t.In(c.zone())
+	if c.Lang == locale.English {
+		// The catalog's English pattern, written by time's own formatter:
+		// one allocation for every message of a page.
+		if c.H12 {
+			return t.Format("Mon 2 Jan 2006, 3:04 PM MST")
+		}
+		return t.Format("Mon 2 Jan 2006, 15:04 MST")
+	}
 	hm := t.Format("15:04")
 	if c.H12 {
 		hm = t.Format("3:04 PM")
