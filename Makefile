@@ -40,12 +40,12 @@ cluster: build
 	bin/localcluster -agora bin/agora -nodes $(NODES) -nats-servers $(NATS) -- $(ARGS)
 
 test: assets
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -timeout 30m ./...
 
 # Browser tests: a real headless Chromium (Debian's `chromium` package), with
 # axe-core injected to check accessibility (a test tool: never embedded).
 e2e: assets $(AXE)
-	$(GO) test -tags e2e -count=1 -timeout 10m -run 'TestE2E' -v ./handlers/
+	$(GO) test -tags e2e -count=1 -timeout 25m -run 'TestE2E' -v ./handlers/
 
 # Micro-benchmarks, then the load generator: the real binary over loopback,
 # one room and a team of rooms, beside Bun's pub/sub and a bare broadcast hub,
