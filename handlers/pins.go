@@ -9,6 +9,7 @@ import (
 
 	"agora/chat"
 	"agora/views"
+	"agora/views/locale"
 )
 
 // maxListed bounds the pins and saved messages one page lists.
@@ -114,7 +115,7 @@ func (s *Server) handlePins(c echo.Context) error {
 		}
 		title = "@" + peer.Name()
 	}
-	p, err := s.page(c, "Pinned in "+title, a.room.ID)
+	p, err := s.page(c, locale.F(c.Request().Context(), "pins.pinned_in", "Room", title), a.room.ID)
 	if err != nil {
 		return err
 	}
