@@ -1064,6 +1064,14 @@
   });
 
   document.addEventListener("click", function (e) {
+    // Unfolding "New room" or "Message someone" puts the cursor in its field.
+    var fold = e.target.closest && e.target.closest(".side-new > summary");
+    if (fold && !fold.parentNode.open) {
+      requestAnimationFrame(function () {
+        var field = fold.parentNode.querySelector("input:not([type=checkbox])");
+        if (field) field.focus();
+      });
+    }
     // The actions link of a message is a plain link (to the message's page):
     // here its menu is fetched in its place. A click with a modifier key
     // opens the page as links do.

@@ -414,6 +414,8 @@ func TestE2EMentionBadge(t *testing.T) {
 	bob.waitJS("alice's welcome, live", hasMessageJS("welcome, bob"), liveWait)
 
 	// Bob makes another room from the sidebar and stays there.
+	// In a room the form is folded away under its line.
+	bob.do("unfold New room", chromedp.Click(chromedp.CSS("#new-room > summary")))
 	bob.do("type a room name", chromedp.SendKeys(chromedp.ID("new-room-name"), "elsewhere"))
 	if status := bob.navigate("create the room", chromedp.Click(chromedp.CSS(`form.new-room button[type="submit"]`))); status != http.StatusOK {
 		t.Fatalf("creating a room answered %d\n%s", status, bob.pageSummary())

@@ -305,7 +305,7 @@ func TestE2EQuickSwitcher(t *testing.T) {
 	alice.postForms("general", []string{"hello"})
 	for _, name := range []string{"design-review", "deploys"} {
 		alice.navigate("make "+name, chromedp.Navigate(srv.url("/rooms/general")))
-		alice.do("name "+name, chromedp.SendKeys(chromedp.ID("new-room-name"), name))
+		alice.do("name "+name, chromedp.Click(chromedp.CSS("#new-room > summary")), chromedp.SendKeys(chromedp.ID("new-room-name"), name))
 		alice.navigate("create "+name, chromedp.Click(chromedp.CSS(`form.new-room button[type="submit"]`)))
 	}
 	bob.openRoom(srv, "general")

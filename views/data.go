@@ -33,12 +33,21 @@ type Page struct {
 	// Side is a sidebar form sent back with what was typed and why it was
 	// refused, so the error shows beside it and the page stays.
 	Side SideForm
+	// SideOpen unfolds the sidebar's "New room" and "Message someone".
+	SideOpen bool
 }
 
 // SideForm is a refused sidebar form: which one ("room" or "dm"), its value
 // and the reason.
 type SideForm struct {
 	Form, Value, Error string
+}
+
+// sideOpen is p with the sidebar's forms unfolded: on the lobby, where a
+// new team makes its first rooms.
+func (p Page) sideOpen() Page {
+	p.SideOpen = true
+	return p
 }
 
 func (f SideForm) valueFor(form string) string {
