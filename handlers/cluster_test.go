@@ -200,13 +200,18 @@ func TestANodeFillsAGapBeforeTheNextEvent(t *testing.T) {
 	aliceSock, bobSock := alice.dial("general", -1), bob.dial("general", -1)
 	aliceSock.say("before")
 	bobSock.readUntil("before<")
+	aliceSock.readUntil("before<")
+	// From here on both sockets must see the same: what came before (bob's
+	// joining, which reaches A's socket live or not, as NATS is quick) is
+	// not the point.
+	aliceSock.ids, bobSock.ids = nil, nil
 	aliceSock.say("lost-in-transit")
 	aliceSock.readUntil("lost-in-transit")
 	aliceSock.say("after")
 	bobSock.readUntil("after<")
 	aliceSock.readUntil("after<")
-	if !slices.Equal(bobSock.ids, aliceSock.ids) || len(bobSock.ids) != 3 {
-		t.Fatalf("B got %v, A got %v: want the same three, in order", bobSock.ids, aliceSock.ids)
+	if !slices.Equal(bobSock.ids, aliceSock.ids) || len(bobSock.ids) != 2 {
+		t.Fatalf("B got %v, A got %v: want the same two, in order", bobSock.ids, aliceSock.ids)
 	}
 }
 
