@@ -1,8 +1,10 @@
 package db
 
 import (
+	"container/list"
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"runtime"
@@ -29,7 +31,7 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("open database: bad path %q", path)
 	}
 	dsn := "file:" + path + "?" + pragmas
-	write, err := sql.Open("sqlite", dsn)
+	write, err := openStmtCaching(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
@@ -37,7 +39,7 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 	write.SetMaxIdleConns(1)
 	write.SetConnMaxIdleTime(0)
 	write.SetConnMaxLifetime(0)
-	read, err := sql.Open("sqlite", dsn+"&_pragma=query_only(ON)")
+	read, err := openStmtCaching(dsn + "&_pragma=query_only(ON)")
 	if err != nil {
 		write.Close()
 		return nil, fmt.Errorf("open database: %w", err)
@@ -46,6 +48,144 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
 	return &Store{engine: sqliteEngine{}, source: path, write: write, read: read}, nil
+}
+
+// openStmtCaching opens a pool of SQLite connections that keep the
+// statements they run prepared (see stmtConn).
+func openStmtCaching(dsn string) (*sql.DB, error) {
+	c, err := sqlite.NewConnector(dsn)
+	if err != nil {
+		return nil, err
+	}
+	return sql.OpenDB(stmtConnector{c}), nil
+}
+
+// stmtConnector makes connections that keep their statements (stmtConn).
+type stmtConnector struct{ driver.Connector }
+
+func (c stmtConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	conn, err := c.Connector.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	dc, ok := conn.(sqliteConn)
+	if !ok {
+		return conn, nil // a driver that changed its ways: nothing kept, nothing lost
+	}
+	return &stmtConn{sqliteConn: dc, stmts: map[string]*list.Element{}}, nil
+}
+
+// sqliteConn is what database/sql asks of a SQLite connection, and what
+// stmtConn passes on.
+type sqliteConn interface {
+	driver.Conn
+	driver.ConnBeginTx
+	driver.ConnPrepareContext
+	driver.ExecerContext
+	driver.QueryerContext
+	driver.Pinger
+	driver.SessionResetter
+	driver.Validator
+}
+
+// stmtConn keeps the statements its connection runs prepared, by their SQL,
+// for the connection's life, as pgx does on PostgreSQL. database/sql sends a
+// query outside a prepared *sql.Stmt as text every time, and SQLite parsed
+// and planned it anew each time: a quarter of a link preview's CPU went
+// there (the job queue's claim and finish, the writer's change and the
+// message it reads back), and as much of any transaction's. At most
+// maxConnStmts stay, the least recently used leaving first; a statement
+// whose rows are still being read is not shared, a second use meanwhile
+// runs on a statement of its own. A connection is used by one goroutine at
+// a time (database/sql's rule), so none of this needs a lock.
+type stmtConn struct {
+	sqliteConn
+	stmts map[string]*list.Element // SQL -> element of lru holding its *keptStmt
+	lru   list.List                // front: the most recently used
+}
+
+// maxConnStmts bounds the statements a connection keeps: the store's SQL is
+// written once in the source, but IN lists and search conditions vary.
+const maxConnStmts = 128
+
+type keptStmt struct {
+	sql  string
+	st   driver.Stmt
+	busy bool // its rows are being read
+}
+
+// kept returns query's statement, prepared now if it was not kept, or nil
+// when it is busy (its rows are open): the caller then runs the query
+// unkept.
+func (c *stmtConn) kept(ctx context.Context, query string) (*keptStmt, error) {
+	if e, ok := c.stmts[query]; ok {
+		k := e.Value.(*keptStmt)
+		if k.busy {
+			return nil, nil
+		}
+		c.lru.MoveToFront(e)
+		return k, nil
+	}
+	st, err := c.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	k := &keptStmt{sql: query, st: st}
+	c.stmts[query] = c.lru.PushFront(k)
+	for c.lru.Len() > maxConnStmts {
+		e := c.lru.Back()
+		old := e.Value.(*keptStmt)
+		if old.busy {
+			break // the oldest is being read; it leaves on a later call
+		}
+		c.lru.Remove(e)
+		delete(c.stmts, old.sql)
+		old.st.Close()
+	}
+	return k, nil
+}
+
+func (c *stmtConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	k, err := c.kept(ctx, query)
+	if err != nil || k == nil {
+		return c.sqliteConn.ExecContext(ctx, query, args)
+	}
+	return k.st.(driver.StmtExecContext).ExecContext(ctx, args)
+}
+
+func (c *stmtConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	k, err := c.kept(ctx, query)
+	if err != nil || k == nil {
+		return c.sqliteConn.QueryContext(ctx, query, args)
+	}
+	rows, err := k.st.(driver.StmtQueryContext).QueryContext(ctx, args)
+	if err != nil {
+		return nil, err
+	}
+	k.busy = true
+	return &keptRows{Rows: rows, k: k}, nil
+}
+
+// Close finalizes the kept statements, then closes the connection.
+func (c *stmtConn) Close() error {
+	for e := c.lru.Front(); e != nil; e = e.Next() {
+		e.Value.(*keptStmt).st.Close()
+	}
+	c.stmts = nil
+	c.lru.Init()
+	return c.sqliteConn.Close()
+}
+
+// keptRows are a kept statement's rows: it is free again once they close.
+type keptRows struct {
+	driver.Rows
+	k *keptStmt
+}
+
+func (r *keptRows) Close() error {
+	err := r.Rows.Close()
+	r.k.busy = false
+	return err
 }
 
 func (sqliteEngine) name() string       { return "sqlite" }
