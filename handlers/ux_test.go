@@ -3,10 +3,12 @@ package handlers_test
 import (
 	"bytes"
 	"compress/gzip"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -117,6 +119,77 @@ func TestCompressionIsNegotiated(t *testing.T) {
 	expectStatus(t, res, http.StatusSeeOther)
 	if got := res.header.Get("Content-Encoding"); got != "" {
 		t.Errorf("a redirect came with Content-Encoding %q", got)
+	}
+}
+
+// The room page's message and member lists are compressed once per room
+// version and sent between the page's own parts, compressed per page: in
+// every coding, for readers in different languages, the page decodes to
+// the same bytes as the plain one, and a message sent shows on the next
+// page at once.
+func TestRoomPageIsTheSameInEveryCoding(t *testing.T) {
+	ts := newTestServer(t)
+	ann := ts.client(t).signup("ann")
+	bob := ts.client(t).signup("bob")
+	carol := ts.client(t).signup("carol")
+	for i, c := range []*client{ann, bob, carol, ann, bob, carol} {
+		c.get("/rooms/general")
+		c.postMessage("general", fmt.Sprintf("message %d with **bold**, https://example.com/%d and @ann", i, i))
+	}
+	zd, err := zstd.NewReader(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zd.Close()
+	// Each page has a fresh client_msg_id for its composer.
+	msgID := regexp.MustCompile(`name="client_msg_id" value="[^"]*"`)
+	page := func(c *client, lang, coding string) string {
+		t.Helper()
+		h := map[string]string{"Accept-Language": lang, "Accept-Encoding": coding}
+		if coding == "" {
+			h["Accept-Encoding"] = "identity"
+		}
+		res := c.do("GET", "/rooms/general", nil, h)
+		expectStatus(t, res, http.StatusOK)
+		if got := res.header.Get("Content-Encoding"); got != coding {
+			t.Fatalf("Accept-Encoding %q: Content-Encoding %q", coding, got)
+		}
+		if n := res.header.Get("Content-Length"); n != strconv.Itoa(len(res.body)) {
+			t.Errorf("Content-Length %q of a %d-byte body", n, len(res.body))
+		}
+		body := res.body
+		switch coding {
+		case "gzip":
+			body = gunzip(t, body)
+		case "zstd":
+			b, err := zd.DecodeAll([]byte(body), nil)
+			if err != nil {
+				t.Fatalf("%s's page in %s does not decode from zstd: %v", lang, coding, err)
+			}
+			body = string(b)
+		}
+		return msgID.ReplaceAllString(body, `name="client_msg_id" value=""`)
+	}
+	for _, c := range []*client{ann, bob, carol} {
+		c.get("/rooms/general") // now read: no "new messages" line on the pages compared
+		for _, lang := range []string{"en", "de", "fr"} {
+			plain := page(c, lang, "")
+			if !strings.Contains(plain, "message 5 with") || !strings.Contains(plain, `lang="`+lang+`"`) {
+				t.Fatalf("the plain page in %s lacks the last message or its language:\n%.400s", lang, plain)
+			}
+			for _, coding := range []string{"zstd", "gzip"} {
+				if got := page(c, lang, coding); got != plain {
+					t.Errorf("the page in %s as %s decodes to %d bytes unlike the plain page's %d", lang, coding, len(got), len(plain))
+				}
+			}
+		}
+	}
+	ann.postMessage("general", "one more after the pages were cached")
+	if got := page(bob, "en", "zstd"); !strings.Contains(got, "one more after the pages were cached") {
+		t.Errorf("the page after a new message lacks it:\n%.400s", got)
+	}
+	if got := page(bob, "en", "gzip"); got != page(bob, "en", "") {
+		t.Errorf("the page after a new message differs as gzip from the plain page")
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/a-h/templ"
+	templruntime "github.com/a-h/templ/runtime"
 
 	"agora/chat"
 	"agora/chat/markup"
@@ -162,7 +163,7 @@ type RoomView struct {
 	// Rendered, when set, is RoomMessages(v) already rendered for a reader
 	// with the same ListLook, and RenderedMembers RoomMembers(v) with the
 	// same members online: the page writes them as they are.
-	Rendered, RenderedMembers []byte
+	Rendered, RenderedMembers Shared
 	// Thread, when set, is a thread open beside the room (/threads/{id}).
 	Thread *ThreadView
 	// Read receipts, for a member who shows theirs: in a direct
@@ -226,9 +227,35 @@ func (v RoomView) memberList() templ.Component {
 	return rendered(v.RenderedMembers)
 }
 
-func rendered(b []byte) templ.Component {
+// Shared is markup rendered once and written as it is into many pages.
+type Shared interface{ HTML() []byte }
+
+// SharedWriter is a page's writer that keeps shared markup apart from the
+// rest of the page instead of copying it in: it may have sent it before,
+// compressed once for every page it goes into.
+type SharedWriter interface {
+	io.Writer
+	WriteShared(Shared) error
+}
+
+// rendered writes s into the page: through the page's SharedWriter when
+// the page is written to one (templ buffers what components write, in
+// front of the writer the page was given), else as its bytes.
+func rendered(s Shared) templ.Component {
 	return templ.ComponentFunc(func(_ context.Context, w io.Writer) error {
-		_, err := w.Write(b)
+		if b, ok := w.(*templruntime.Buffer); ok {
+			if sw, ok := b.Underlying.(SharedWriter); ok {
+				// What templ holds comes before s.
+				if err := b.Flush(); err != nil {
+					return err
+				}
+				return sw.WriteShared(s)
+			}
+		}
+		if sw, ok := w.(SharedWriter); ok {
+			return sw.WriteShared(s)
+		}
+		_, err := w.Write(s.HTML())
 		return err
 	})
 }
