@@ -1200,7 +1200,9 @@
   var readUpTo = 0, readTimer = 0;
   function sendRead() {
     var form = $("#read-signal");
-    if (!form || readTimer || document.hidden || !atBottom() || lastID() <= readUpTo) return;
+    // Where the page is scrolled is asked only when the timer fires: asked
+    // here, as the socket opens, it forced a layout of the whole list.
+    if (!form || readTimer || document.hidden || lastID() <= readUpTo) return;
     readTimer = setTimeout(function () {
       readTimer = 0;
       var id = lastID();
