@@ -100,8 +100,10 @@ func New(opts Options) *Client {
 		TLSHandshakeTimeout:    opts.Timeout,
 		ResponseHeaderTimeout:  opts.Timeout,
 		MaxResponseHeaderBytes: 16 << 10,
-		MaxIdleConnsPerHost:    1,
-		IdleConnTimeout:        30 * time.Second,
+		// As many as the job queue's workers fetch at once (jobs' default):
+		// with one, all but one of the fetches at once from one site dialled anew.
+		MaxIdleConnsPerHost: 4,
+		IdleConnTimeout:     30 * time.Second,
 	}
 	c := &Client{timeout: opts.Timeout, onFetch: opts.OnFetch}
 	c.http = &http.Client{
