@@ -249,3 +249,64 @@ func TestDecodeCostFromTheHeader(t *testing.T) {
 		}
 	}
 }
+
+// A picture that fits the thumbnail box is kept pixel for pixel (copied, not
+// resampled), and still turned upright; one larger is scaled into the box.
+func TestThumbnailKeepsASmallPictureAsItIs(t *testing.T) {
+	m := image.NewNRGBA(image.Rect(0, 0, 30, 20))
+	for y := range 20 {
+		for x := range 30 {
+			m.Set(x, y, color.NRGBA{uint8(x * 8), uint8(y * 12), uint8(x ^ y), 255})
+		}
+	}
+	m.Set(3, 4, color.NRGBA{}) // transparent: kept as a PNG
+	var b bytes.Buffer
+	if err := png.Encode(&b, m); err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range []int{1, 6} {
+		th, err := Thumbnail(bytes.NewReader(b.Bytes()), PNG, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := png.Decode(bytes.NewReader(th.Data))
+		if err != nil || th.ContentType != PNG {
+			t.Fatalf("orientation %d: %s, %v", o, th.ContentType, err)
+		}
+		want := image.Image(m)
+		if o == 6 {
+			r := image.NewRGBA(m.Bounds())
+			for y := range 20 {
+				for x := range 30 {
+					r.Set(x, y, m.At(x, y))
+				}
+			}
+			want = orient(r, 6)
+		}
+		if got.Bounds().Size() != want.Bounds().Size() || th.Width != want.Bounds().Dx() || th.Height != want.Bounds().Dy() {
+			t.Fatalf("orientation %d: %v shown %d×%d, want %v", o, got.Bounds(), th.Width, th.Height, want.Bounds())
+		}
+		for y := range want.Bounds().Dy() {
+			for x := range want.Bounds().Dx() {
+				g := color.NRGBAModel.Convert(got.At(x, y))
+				w := color.NRGBAModel.Convert(want.At(x, y))
+				if g != w {
+					t.Fatalf("orientation %d: pixel (%d, %d) is %v, want %v", o, x, y, g, w)
+				}
+			}
+		}
+	}
+	big := image.NewNRGBA(image.Rect(0, 0, 2000, 100))
+	big.Set(0, 0, color.NRGBA{})
+	b.Reset()
+	if err := png.Encode(&b, big); err != nil {
+		t.Fatal(err)
+	}
+	th, err := Thumbnail(bytes.NewReader(b.Bytes()), PNG, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := png.DecodeConfig(bytes.NewReader(th.Data)); err != nil || got.Width != ThumbBoxW*thumbHiDPI || th.Width != ThumbBoxW {
+		t.Fatalf("a wide picture: %d×%d shown %d×%d, %v", got.Width, got.Height, th.Width, th.Height, err)
+	}
+}

@@ -115,7 +115,13 @@ func Thumbnail(r io.Reader, ct string, orientation int) (Thumb, error) {
 		src, sb = mid, mid.Bounds()
 	}
 	scaled := image.NewRGBA(image.Rect(0, 0, pw, ph))
-	draw.CatmullRom.Scale(scaled, scaled.Bounds(), src, sb, draw.Src, nil)
+	if pw == sb.Dx() && ph == sb.Dy() {
+		// It fits as it is (a site's small picture): copied, not resampled
+		// to its own size, which cost as much as decoding it.
+		draw.Draw(scaled, scaled.Bounds(), src, sb.Min, draw.Src)
+	} else {
+		draw.CatmullRom.Scale(scaled, scaled.Bounds(), src, sb, draw.Src, nil)
+	}
 	t.Data, t.ContentType, err = encode(orient(scaled, orientation))
 	if err != nil {
 		return Thumb{}, fmt.Errorf("encode thumbnail: %w", err)
