@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"hash/crc32"
+	"hash/maphash"
 	"runtime"
 	"strconv"
 	"sync"
@@ -17,18 +18,20 @@ import (
 )
 
 // A room page is mostly its message list and member list, the same for
-// every reader of the room at one version (see roomLists). Compressing
-// them on every page cost more than everything else the page does, so
-// they are compressed once, each on its own, and every page sends those
-// bytes between the parts that are its reader's own, compressed per page.
-// Both codings allow that: a zstd stream is any number of independent
-// frames one after another (RFC 8878, 3.1), and a deflate stream is a run
-// of blocks, so pieces each ended by a sync flush (which ends on a byte)
-// and made by fresh compressors (which refer to nothing before their
-// start) join into one gzip member, closed by an empty final block and
-// the CRC of the whole.
+// every reader of the room at one version (see roomLists), and the rest is
+// mostly the same from one load to the next for one reader. Compressing it
+// all on every page cost more than everything else the page does, so a
+// page is sent in pieces, each compressed once and kept: the shared lists
+// with their rendering, the page's own markup between them by its content
+// (pieceCodings), and only what is new on every render (the composer's
+// client_msg_id) goes out as it is. Both codings allow that: a zstd stream
+// is any number of independent frames one after another (RFC 8878, 3.1),
+// and a deflate stream is a run of blocks, so pieces each ended by a sync
+// flush (which ends on a byte) and made by fresh compressors (which refer
+// to nothing before their start) join into one gzip member, closed by an
+// empty final block and the CRC of the whole.
 
-// sharedHTML is markup shared by many pages, with its encodings made the
+// sharedHTML is markup sent in many pages, with its encodings made the
 // first time a page needs them.
 type sharedHTML struct {
 	html []byte
@@ -41,6 +44,14 @@ type sharedHTML struct {
 func newSharedHTML(html []byte) *sharedHTML { return &sharedHTML{html: html} }
 
 func (s *sharedHTML) HTML() []byte { return s.html }
+
+// plain is the markup, none for no piece.
+func (s *sharedHTML) plain() []byte {
+	if s == nil {
+		return nil
+	}
+	return s.html
+}
 
 func (s *sharedHTML) zstdFrame() []byte {
 	s.zstdOnce.Do(func() { s.zstd = appendZstd(nil, s.html) })
@@ -63,6 +74,21 @@ func appendZstd(dst, p []byte) []byte {
 		return dst
 	}
 	return zstdFrames.EncodeAll(p, dst)
+}
+
+// appendZstdRaw appends p as a zstd frame of one raw block: for a few
+// bytes that are new on every page, not worth an encoder's time.
+func appendZstdRaw(dst, p []byte) []byte {
+	if len(p) == 0 {
+		return dst
+	}
+	// Magic; a single segment with a 4-byte content size; the last block,
+	// raw, of len(p) bytes (at most 128 KiB: fresh parts are a few bytes).
+	dst = append(dst, 0x28, 0xb5, 0x2f, 0xfd, 0xa0)
+	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(p)))
+	h := uint32(len(p))<<3 | 1
+	dst = append(dst, byte(h), byte(h>>8), byte(h>>16))
+	return append(dst, p...)
 }
 
 // deflaters are pooled: making one costs far more than a page's piece.
@@ -88,27 +114,84 @@ func appendDeflate(dst, p []byte) []byte {
 	return out.Bytes()
 }
 
+// appendStored appends p as stored (uncompressed) deflate blocks, not
+// final, which end on a byte as a sync flush does.
+func appendStored(dst, p []byte) []byte {
+	for len(p) > 0 {
+		n := min(len(p), 0xffff)
+		dst = append(dst, 0)
+		dst = binary.LittleEndian.AppendUint16(dst, uint16(n))
+		dst = binary.LittleEndian.AppendUint16(dst, ^uint16(n))
+		dst = append(dst, p[:n]...)
+		p = p[n:]
+	}
+	return dst
+}
+
 // gzipHeader is a gzip member's header: deflate, no name, no time, unknown
 // system.
 var gzipHeader = []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff}
 
 // finalBlock is an empty stored block marked final: it ends the deflate
-// stream after pieces that each end in a sync flush.
+// stream after pieces that each end on a byte.
 var finalBlock = []byte{1, 0, 0, 0xff, 0xff}
 
-// pageWriter is what a page is rendered into when its shared parts are to
-// be sent as they were encoded once: the page's own markup, and where the
-// shared parts go in it.
-type pageWriter struct {
-	own    []byte
-	shared []sharedAt
+// pieceCodings keeps the encodings of pages' own pieces by their content,
+// so a piece sent again (the same reader's sidebar and composer on the
+// next load, the tail of a room's page for every reader of a language)
+// is compressed once. A hit is compared byte for byte: a piece is only
+// ever sent as its own encoding.
+type pieceCodings struct {
+	mu      sync.Mutex
+	seed    maphash.Seed
+	entries map[uint64]*sharedHTML
+	bytes   int
 }
 
-// sharedAt is a shared part that goes after the first end bytes of the
-// page's own markup.
-type sharedAt struct {
-	end  int
-	html *sharedHTML
+// What pieceCodings may hold: the pieces of a few thousand readers' pages.
+const (
+	pieceCodingsBytes   = 16 << 20
+	pieceCodingsEntries = 8192
+)
+
+func newPieceCodings() *pieceCodings {
+	return &pieceCodings{seed: maphash.MakeSeed(), entries: map[uint64]*sharedHTML{}}
+}
+
+// piece returns p as a kept piece, the one kept for its content if any.
+func (c *pieceCodings) piece(p []byte) *sharedHTML {
+	h := maphash.Bytes(c.seed, p)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e := c.entries[h]; e != nil && bytes.Equal(e.html, p) {
+		return e
+	}
+	e := newSharedHTML(bytes.Clone(p))
+	for old, o := range c.entries {
+		if len(c.entries) < pieceCodingsEntries && c.bytes < pieceCodingsBytes {
+			break
+		}
+		c.bytes -= 2 * len(o.html) // with its encodings, at most about as much again
+		delete(c.entries, old)
+	}
+	c.entries[h] = e
+	c.bytes += 2 * len(e.html)
+	return e
+}
+
+// pageWriter is what a page is rendered into when it is sent in pieces:
+// the page's own markup, and where the shared and fresh parts go in it.
+type pageWriter struct {
+	own   []byte
+	parts []partAt
+}
+
+// partAt is a shared part, or a fresh one, that goes after the first end
+// bytes of the page's own markup.
+type partAt struct {
+	end    int
+	shared *sharedHTML
+	fresh  []byte
 }
 
 func (w *pageWriter) Write(p []byte) (int, error) {
@@ -118,74 +201,82 @@ func (w *pageWriter) Write(p []byte) (int, error) {
 
 func (w *pageWriter) WriteShared(s views.Shared) error {
 	if sh, ok := s.(*sharedHTML); ok {
-		w.shared = append(w.shared, sharedAt{end: len(w.own), html: sh})
+		w.parts = append(w.parts, partAt{end: len(w.own), shared: sh})
 		return nil
 	}
 	_, err := w.Write(s.HTML())
 	return err
 }
 
-// each calls f with the page's pieces in order: its own markup between
-// the shared parts (own set), and the shared parts (shared set).
-func (w *pageWriter) each(f func(own []byte, shared *sharedHTML)) {
-	start := 0
-	for _, s := range w.shared {
-		if s.end > start {
-			f(w.own[start:s.end], nil)
-		}
-		f(nil, s.html)
-		start = s.end
-	}
-	if start < len(w.own) {
-		f(w.own[start:], nil)
-	}
+func (w *pageWriter) WriteFresh(p []byte) error {
+	w.parts = append(w.parts, partAt{end: len(w.own), fresh: bytes.Clone(p)})
+	return nil
 }
 
 // size is the page's length before any coding.
 func (w *pageWriter) size() int {
 	n := len(w.own)
-	for _, s := range w.shared {
-		n += len(s.html.html)
+	for _, p := range w.parts {
+		n += len(p.shared.plain()) + len(p.fresh)
 	}
 	return n
 }
 
+// each calls f with the page's pieces in order: a kept piece (the shared
+// parts, and the page's own markup between them as kept by codings), or a
+// fresh one.
+func (w *pageWriter) each(codings *pieceCodings, f func(kept *sharedHTML, fresh []byte)) {
+	start := 0
+	for _, p := range w.parts {
+		if p.end > start {
+			f(codings.piece(w.own[start:p.end]), nil)
+		}
+		f(p.shared, p.fresh)
+		start = p.end
+	}
+	if start < len(w.own) {
+		f(codings.piece(w.own[start:]), nil)
+	}
+}
+
 // body is the page as sent with coding enc ("zstd", "gzip", or "" for
 // none), appended to dst.
-func (w *pageWriter) body(dst []byte, enc string) []byte {
+func (w *pageWriter) body(dst []byte, enc string, codings *pieceCodings) []byte {
 	switch enc {
 	case "zstd":
-		w.each(func(own []byte, shared *sharedHTML) {
-			if shared != nil {
-				dst = append(dst, shared.zstdFrame()...)
+		w.each(codings, func(kept *sharedHTML, fresh []byte) {
+			if kept != nil {
+				dst = append(dst, kept.zstdFrame()...)
 			} else {
-				dst = appendZstd(dst, own)
+				dst = appendZstdRaw(dst, fresh)
 			}
 		})
 	case "gzip":
 		dst = append(dst, gzipHeader...)
 		var crc uint32
 		size := 0
-		w.each(func(own []byte, shared *sharedHTML) {
-			if shared != nil {
-				dst = append(dst, shared.deflated()...)
-				own = shared.html
+		w.each(codings, func(kept *sharedHTML, fresh []byte) {
+			if kept != nil {
+				dst = append(dst, kept.deflated()...)
+				fresh = kept.html
 			} else {
-				dst = appendDeflate(dst, own)
+				dst = appendStored(dst, fresh)
 			}
-			crc = crc32.Update(crc, crc32.IEEETable, own)
-			size += len(own)
+			crc = crc32.Update(crc, crc32.IEEETable, fresh)
+			size += len(fresh)
 		})
 		dst = append(dst, finalBlock...)
 		dst = binary.LittleEndian.AppendUint32(dst, crc)
 		dst = binary.LittleEndian.AppendUint32(dst, uint32(size))
 	default:
-		w.each(func(own []byte, shared *sharedHTML) {
-			if shared != nil {
-				own = shared.html
-			}
-			dst = append(dst, own...)
-		})
+		start := 0
+		for _, p := range w.parts {
+			dst = append(dst, w.own[start:p.end]...)
+			dst = append(dst, p.shared.plain()...)
+			dst = append(dst, p.fresh...)
+			start = p.end
+		}
+		dst = append(dst, w.own[start:]...)
 	}
 	return dst
 }
@@ -193,10 +284,9 @@ func (w *pageWriter) body(dst []byte, enc string) []byte {
 // pageBodies are the buffers pages are assembled in.
 var pageBodies = sync.Pool{New: func() any { return new([]byte) }}
 
-// renderShared renders comp like render, sending the shared parts it
-// writes (see views.SharedWriter) as they were encoded once, in the coding
-// the compress middleware chose, the rest encoded for this page.
-func renderShared(c echo.Context, status int, comp templ.Component) error {
+// renderPieces renders comp like render, sending it in pieces (see
+// pieceCodings), in the coding the compress middleware chose.
+func (s *Server) renderPieces(c echo.Context, status int, comp templ.Component) error {
 	var w pageWriter
 	if err := comp.Render(c.Request().Context(), &w); err != nil {
 		return err
@@ -208,7 +298,7 @@ func renderShared(c echo.Context, status int, comp templ.Component) error {
 	}
 	buf := pageBodies.Get().(*[]byte)
 	defer pageBodies.Put(buf)
-	*buf = w.body((*buf)[:0], enc)
+	*buf = w.body((*buf)[:0], enc, s.pieces)
 	h := res.Header()
 	h.Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
 	if enc != "" {

@@ -326,7 +326,7 @@ func (s *Server) renderRoom(c echo.Context, status int, u chat.User, a access, w
 	v.RenderedMembers = s.lists.renderMembers(list, v.MembersKey(), func() []byte { return renderBytesIn(ctx, views.RoomMembers(v)) })
 	// Pages of the room change with every message: never serve one from cache.
 	c.Response().Header().Set("Cache-Control", "no-store")
-	return renderShared(c, status, views.RoomPage(p, v))
+	return s.renderPieces(c, status, views.RoomPage(p, v))
 }
 
 // roomList reads what a room page shows of the room: its messages in

@@ -185,9 +185,10 @@ type Server struct {
 	hookLimits    *limiterSet  // posts per incoming webhook
 	exportLimits  *limiterSet  // exports started per user
 
-	framesRendered atomic.Int64 // fragments rendered for broadcast, for tests and benchmarks
-	lists          *roomLists   // room pages' message lists, shared while their room is unchanged
-	langs          *languages   // Accept-Language to the language pages are written in
+	framesRendered atomic.Int64  // fragments rendered for broadcast, for tests and benchmarks
+	lists          *roomLists    // room pages' message lists, shared while their room is unchanged
+	pieces         *pieceCodings // room pages' pieces, compressed once each
+	langs          *languages    // Accept-Language to the language pages are written in
 
 	maxUpload     int64
 	uploadGrace   time.Duration
@@ -285,6 +286,7 @@ func New(cfg Config) *Server {
 		hookLimits:    newLimiterSet(1, 20), // Slack's: one a second, short bursts allowed
 		exportLimits:  newLimiterSet(1.0/300, 3),
 		lists:         newRoomLists(),
+		pieces:        newPieceCodings(),
 		langs:         newLanguages(),
 		mail:          cfg.Mail,
 		publicURL:     strings.TrimSuffix(cfg.PublicURL, "/"),

@@ -231,31 +231,59 @@ func (v RoomView) memberList() templ.Component {
 type Shared interface{ HTML() []byte }
 
 // SharedWriter is a page's writer that keeps shared markup apart from the
-// rest of the page instead of copying it in: it may have sent it before,
-// compressed once for every page it goes into.
+// rest of the page instead of copying it in (it may have sent it before,
+// compressed once for every page it goes into), and markup new on every
+// render apart too, so the rest of the page is the same from one render
+// to the next.
 type SharedWriter interface {
 	io.Writer
 	WriteShared(Shared) error
+	WriteFresh([]byte) error
 }
 
-// rendered writes s into the page: through the page's SharedWriter when
-// the page is written to one (templ buffers what components write, in
-// front of the writer the page was given), else as its bytes.
+// sharedWriter is the SharedWriter w writes to, if any, with what templ
+// holds for it written first (templ buffers what components write, in
+// front of the writer the page was given).
+func sharedWriter(w io.Writer) (SharedWriter, error) {
+	if b, ok := w.(*templruntime.Buffer); ok {
+		if sw, ok := b.Underlying.(SharedWriter); ok {
+			return sw, b.Flush()
+		}
+	}
+	sw, _ := w.(SharedWriter)
+	return sw, nil
+}
+
+// rendered writes s into the page: apart, when the page is written to a
+// SharedWriter, else as its bytes.
 func rendered(s Shared) templ.Component {
 	return templ.ComponentFunc(func(_ context.Context, w io.Writer) error {
-		if b, ok := w.(*templruntime.Buffer); ok {
-			if sw, ok := b.Underlying.(SharedWriter); ok {
-				// What templ holds comes before s.
-				if err := b.Flush(); err != nil {
-					return err
-				}
-				return sw.WriteShared(s)
-			}
+		sw, err := sharedWriter(w)
+		if err != nil {
+			return err
 		}
-		if sw, ok := w.(SharedWriter); ok {
+		if sw != nil {
 			return sw.WriteShared(s)
 		}
-		_, err := w.Write(s.HTML())
+		_, err = w.Write(s.HTML())
+		return err
+	})
+}
+
+// freshField is a hidden field whose value is new on every render (a
+// composer's client_msg_id): apart from the rest of the page when the page
+// is written to a SharedWriter.
+func freshField(name, value string) templ.Component {
+	return templ.ComponentFunc(func(_ context.Context, w io.Writer) error {
+		field := []byte(`<input type="hidden" name="` + templ.EscapeString(name) + `" value="` + templ.EscapeString(value) + `">`)
+		sw, err := sharedWriter(w)
+		if err != nil {
+			return err
+		}
+		if sw != nil {
+			return sw.WriteFresh(field)
+		}
+		_, err = w.Write(field)
 		return err
 	})
 }
