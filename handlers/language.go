@@ -5,10 +5,12 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 	"golang.org/x/text/language"
 
 	"agora/chat"
+	"agora/chat/live"
 	"agora/views/locale"
 )
 
@@ -109,9 +111,31 @@ func setLanguage(c echo.Context, l locale.Lang) {
 
 // inLanguageOf is a context for rendering in the language u reads (a
 // code their profile or their socket's page gave).
-func inLanguageOf(u chat.User) context.Context {
-	l, _ := locale.Parse(u.Language)
-	return locale.With(context.Background(), l)
+func inLanguageOf(u chat.User) context.Context { return inLanguage(u.Language) }
+
+// langContexts carry each language, made once: what is rendered for
+// sockets takes one without allocating.
+var langContexts = func() map[string]context.Context {
+	m := make(map[string]context.Context, len(chat.Languages))
+	for _, l := range locale.All() {
+		m[l.Code()] = locale.With(context.Background(), l)
+	}
+	return m
+}()
+
+// inLanguage is a context for rendering in the language of code; English
+// for anything else.
+func inLanguage(code string) context.Context {
+	if ctx, ok := langContexts[code]; ok {
+		return ctx
+	}
+	return langContexts["en"]
+}
+
+// fragment is c rendered in English for a room's sockets, and in another
+// language for those of its sockets that read one (see live.Fragment).
+func fragment(c templ.Component) live.Fragment {
+	return live.Fragment{Data: renderBytes(c), In: func(code string) []byte { return renderBytesIn(inLanguage(code), c) }}
 }
 
 // langOf is the language the request's pages are written in.

@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -107,5 +108,47 @@ func TestLanguageListsApart(t *testing.T) {
 		if !strings.Contains(en, `aria-label="Message actions"`) || strings.Contains(en, "Aktionen zur Nachricht") {
 			t.Errorf("round %d: the English reader's list is not English", i)
 		}
+	}
+}
+
+// TestLanguageLiveFragments: one room, two sockets, two languages. What the
+// room's sockets are sent live (a new message, its edit and deletion, who
+// is typing, who is here) comes to each in its reader's language, and the
+// English reader gets exactly the English words.
+func TestLanguageLiveFragments(t *testing.T) {
+	ts := newTestServer(t)
+	ann := ts.client(t).signup("ann")
+	bob := ts.client(t).signup("bob")
+	expectStatus(t, bob.post("/settings/profile", url.Values{"language": {"de"}}), http.StatusSeeOther)
+	ann.get("/rooms/general")
+	bob.get("/rooms/general")
+	a, b := ann.dial("general", -1), bob.dial("general", -1)
+	if !strings.Contains(b.readUntil(`data-user="ann"`), `aria-label="Jetzt online"`) {
+		t.Errorf("bob's list of who is here is not German:\n%.1000s", b.text.String())
+	}
+	a.readUntil(`data-user="bob"`)
+
+	a.say("guten Tag")
+	b.readUntil("guten Tag")
+	a.readUntil("guten Tag")
+	id := ann.lastMessageID("general")
+	expectStatus(t, ann.post("/messages/"+strconv.FormatInt(id, 10)+"/edit", url.Values{"body": {"good day"}}), http.StatusSeeOther)
+	de, en := b.readUntil("(bearbeitet)"), a.readUntil("(edited)")
+	if strings.Contains(de, "(edited)") || strings.Contains(en, "(bearbeitet)") {
+		t.Errorf("an edit crossed languages:\nbob: %.3000s\nann: %.3000s", de, en)
+	}
+	if !strings.Contains(de, `aria-label="Aktionen zur Nachricht"`) || !strings.Contains(en, `aria-label="Message actions"`) {
+		t.Error("the new message's menu is not in each reader's language")
+	}
+
+	b.send([]byte(`{"typing":"1","HEADERS":{"HX-Trigger":"typing-signal"}}`))
+	a.readUntil("bob is typing…")
+	a.send([]byte(`{"typing":"1","HEADERS":{"HX-Trigger":"typing-signal"}}`))
+	b.readUntil("ann schreibt …")
+
+	expectStatus(t, ann.post("/messages/"+strconv.FormatInt(id, 10)+"/delete", nil), http.StatusSeeOther)
+	de, en = b.readUntil("Nachricht gelöscht"), a.readUntil(">message deleted<")
+	if strings.Contains(de, ">message deleted<") || strings.Contains(en, "Nachricht gelöscht") || strings.Contains(en, "schreibt") {
+		t.Errorf("a deletion crossed languages:\nbob: %.3000s\nann: %.3000s", de, en)
 	}
 }

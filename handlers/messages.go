@@ -140,15 +140,15 @@ func (r eventRenderer) Render(e chat.Event) live.Event {
 	if e.Kind == chat.EventPreview && views.PreviewInPlace(e.Message) {
 		// The preview alone: the message every page has already is not
 		// sent again to the whole room for it.
-		ev.Data = s.renderFrame(views.PreviewUpdate(e.Message, e.Seq))
+		s.renderFrames(&ev, views.PreviewUpdate(e.Message, e.Seq))
 		return ev
 	}
 	if e.IsUpdate() {
-		ev.Data = s.renderFrame(views.UpdateFrame(e.Message, e.Seq))
+		s.renderFrames(&ev, views.UpdateFrame(e.Message, e.Seq))
 		return ev
 	}
 	ev.MsgID = e.Message.ID
-	ev.Data = s.renderFrame(views.NewMessageFrame(e.Message))
+	s.renderFrames(&ev, views.NewMessageFrame(e.Message))
 	if ch := e.Message.Change; ch != nil && (ch.Name != "" || ch.Archived != nil) {
 		ev.Relist = true // renamed, archived or open again: listed anew
 	}

@@ -9,7 +9,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"agora/chat"
-	"agora/chat/live"
 	"agora/views"
 )
 
@@ -95,8 +94,7 @@ func (s *Server) sendReceipts(ctx context.Context, roomID int64, readers map[int
 			if !ok || !x.Receipts || x.Seen == 0 {
 				continue
 			}
-			f := live.Frame{Data: renderBytes(views.SeenMoved(x.Seen))}
-			s.hub.PublishTo(roomID, f, func(viewer int64) bool { return viewer != id && on[viewer] })
+			s.hub.PublishTo(roomID, fragment(views.SeenMoved(x.Seen)), func(viewer int64) bool { return viewer != id && on[viewer] })
 		}
 		return nil
 	}
@@ -110,13 +108,11 @@ func (s *Server) sendReceipts(ctx context.Context, roomID int64, readers map[int
 	if len(fresh) == 0 {
 		return nil
 	}
-	var f live.Frame
+	f := views.SeenByMore(len(seen), fresh)
 	if len(fresh) == len(seen) {
-		f.Data = renderBytes(views.SeenByFirst(r.LastID, seen))
-	} else {
-		f.Data = renderBytes(views.SeenByMore(len(seen), fresh))
+		f = views.SeenByFirst(r.LastID, seen)
 	}
-	s.hub.PublishTo(roomID, f, func(viewer int64) bool { return on[viewer] })
+	s.hub.PublishTo(roomID, fragment(f), func(viewer int64) bool { return on[viewer] })
 	return nil
 }
 

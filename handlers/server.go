@@ -236,11 +236,15 @@ func NewHub(cfg live.HubConfig) *live.Hub {
 	if cfg.FlushEvery == 0 {
 		cfg.FlushEvery = flushEvery
 	}
-	cfg.Presence = func(_ int64, online []chat.User) []byte { return renderBytes(views.Presence(online, true)) }
-	cfg.PresenceChange = func(_ int64, u chat.User, online bool) []byte {
-		return renderBytes(views.PresenceChange(u, online))
+	cfg.Presence = func(_ int64, online []chat.User, code string) []byte {
+		return renderBytesIn(inLanguage(code), views.Presence(online, true))
 	}
-	cfg.Typing = func(_ int64, typing []chat.User) []byte { return renderBytes(views.Typing(typing, true)) }
+	cfg.PresenceChange = func(_ int64, u chat.User, online bool, code string) []byte {
+		return renderBytesIn(inLanguage(code), views.PresenceChange(u, online))
+	}
+	cfg.Typing = func(_ int64, typing []chat.User, code string) []byte {
+		return renderBytesIn(inLanguage(code), views.Typing(typing, true))
+	}
 	return live.NewHub(cfg)
 }
 
@@ -445,6 +449,17 @@ func renderBytesIn(ctx context.Context, c templ.Component) []byte {
 func (s *Server) renderFrame(c templ.Component) []byte {
 	s.framesRendered.Add(1)
 	return renderBytes(c)
+}
+
+// renderFrames renders a room event's fragment in English, and makes the
+// hub able to render it in the other languages its sockets read, each
+// counted like the English one.
+func (s *Server) renderFrames(ev *live.Event, c templ.Component) {
+	ev.Data = s.renderFrame(c)
+	ev.In = func(code string) []byte {
+		s.framesRendered.Add(1)
+		return renderBytesIn(inLanguage(code), c)
+	}
 }
 
 // FramesRendered is how many fragments were rendered for delivery to sockets.

@@ -341,14 +341,14 @@ func (s *Server) sendBacklog(ctx context.Context, conn *websocket.Conn, sub *liv
 		if more {
 			latest = latest[1:]
 		}
-		frame = renderBytes(views.ReloadFrame(room, latest, more))
+		frame = renderBytesIn(inLanguageOf(sub.User), views.ReloadFrame(room, latest, more))
 		var lastID int64
 		if len(latest) > 0 {
 			lastID = latest[len(latest)-1].ID
 		}
 		sub.SetFloor(top, lastID)
 	} else {
-		frame = backlogFrame(events, after)
+		frame = backlogFrame(inLanguageOf(sub.User), events, after)
 		if len(events) > 0 {
 			var lastID int64
 			for _, e := range events {
@@ -375,8 +375,9 @@ func (s *Server) sendBacklog(ctx context.Context, conn *websocket.Conn, sub *liv
 
 // backlogFrame renders missed events in order, each message once: a new
 // message as it stands now, and for a message the client has, its latest
-// change only. The client has the messages up to id after already.
-func backlogFrame(events []chat.Event, after int64) []byte {
+// change only. The client has the messages up to id after already. They
+// are written in the language ctx carries: the socket's.
+func backlogFrame(ctx context.Context, events []chat.Event, after int64) []byte {
 	lastSeq := make(map[int64]int64, len(events)) // message id -> its last event here
 	sentNew := make(map[int64]bool)
 	for _, e := range events {
@@ -392,12 +393,12 @@ func backlogFrame(events []chat.Event, after int64) []byte {
 		case !e.IsUpdate():
 			if sentNew[m.ID] {
 				m.Seq = lastSeq[m.ID] // it stands as of its last event
-				buf.Write(renderBytes(views.NewMessageFrame(m)))
+				buf.Write(renderBytesIn(ctx, views.NewMessageFrame(m)))
 			}
 		case sentNew[m.ID], lastSeq[m.ID] != e.Seq:
 			// Sent above as it stands, or changed again later in this backlog.
 		default:
-			buf.Write(renderBytes(views.UpdateFrame(m, e.Seq)))
+			buf.Write(renderBytesIn(ctx, views.UpdateFrame(m, e.Seq)))
 		}
 	}
 	return buf.Bytes()
@@ -493,14 +494,14 @@ func (s *Server) handleFrame(ctx context.Context, sub *live.Subscriber, room cha
 			// Scheduled: told to the caller alone, as a command is.
 			var said string
 			if _, said, err = s.scheduleMessage(ctx, u, room, f.Body, f.SendAt); err == nil {
-				sub.Send(live.Frame{Data: renderBytes(views.CommandSaid(f.ClientMsgID, said))})
+				sub.Send(live.Frame{Data: renderBytesIn(inLanguageOf(u), views.CommandSaid(f.ClientMsgID, said))})
 			}
 		default:
 			res, err = s.compose(ctx, u, room, f.Body, f.ClientMsgID, in)
 		}
 		if err == nil && res.command != "" && res.msg.ID == 0 && !res.left {
 			// Told to the caller alone; the text leaves their composer.
-			sub.Send(live.Frame{Data: renderBytes(views.CommandSaid(f.ClientMsgID, res.said))})
+			sub.Send(live.Frame{Data: renderBytesIn(inLanguageOf(u), views.CommandSaid(f.ClientMsgID, res.said))})
 		}
 	case "visibility":
 		// No push of what this page shows while it is visible; hidden, it
@@ -521,7 +522,7 @@ func (s *Server) handleFrame(ctx context.Context, sub *live.Subscriber, room cha
 	case code == "":
 	case code == chat.EInvalid, code == chat.ERateLimit:
 		// Told to the sender alone, beside the composer.
-		sub.Send(live.Frame{Data: renderBytes(views.ComposerError(chat.ErrorMessage(err)))})
+		sub.Send(live.Frame{Data: renderBytesIn(inLanguageOf(u), views.ComposerError(chat.ErrorMessage(err)))})
 	case errors.Is(err, chat.ErrArchived):
 		return live.ClosePolicy, "this room is archived"
 	case code == chat.EForbidden:

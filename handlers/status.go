@@ -11,7 +11,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"agora/chat"
-	"agora/chat/live"
 	"agora/views"
 )
 
@@ -136,7 +135,7 @@ func (s *Server) publishShown(users []chat.User) {
 			continue
 		}
 		u.Presence = p
-		s.hub.StatusChanged(u.ID, live.Frame{Data: renderBytes(views.StatusChange(u, true))}, live.Frame{Data: renderBytes(views.StatusChange(u, false))})
+		s.hub.StatusChanged(u.ID, fragment(views.StatusChange(u, true)), fragment(views.StatusChange(u, false)))
 	}
 }
 

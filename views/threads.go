@@ -1,6 +1,7 @@
 package views
 
 import (
+	"context"
 	"strconv"
 
 	"agora/chat"
@@ -53,12 +54,7 @@ func repliesTarget(rootID int64) string {
 	return "beforeend:[data-thread-replies='" + strconv.FormatInt(rootID, 10) + "'], #reply-sink"
 }
 
-func replyCount(n int) string {
-	if n == 1 {
-		return "1 reply"
-	}
-	return strconv.Itoa(n) + " replies"
-}
+func replyCount(ctx context.Context, n int) string { return tsn(ctx, "threads.reply_count", n) }
 
 // threadPlace names where a thread is: its room, or the person of a
 // direct conversation.

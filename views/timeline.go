@@ -1,6 +1,7 @@
 package views
 
 import (
+	"context"
 	"strconv"
 	"strings"
 	"time"
@@ -163,4 +164,15 @@ func (c Clock) dayLabel(t, now time.Time) string {
 	default:
 		return c.date("date.day_year", t)
 	}
+}
+
+// timeTitleIn is t written in full, in UTC, in ctx's language: as
+// timeTitle writes it for English, with the catalog's pattern otherwise.
+// (app.js writes it again in the reader's zone where it runs.)
+func timeTitleIn(ctx context.Context, t time.Time) string {
+	l := locale.From(ctx)
+	if l == locale.English {
+		return timeTitle(t)
+	}
+	return Clock{Lang: l}.title(t)
 }

@@ -39,6 +39,9 @@ type Event struct {
 	Seq    int64
 	MsgID  int64 // set when the event is a new message
 	Data   []byte
+	// In renders Data in another language (see Fragment); nil when the
+	// fragment has no words of the server's own.
+	In func(code string) []byte
 	// Unread says the new message counts as unread for its room's members
 	// but its Author (people's messages, not the server's notices).
 	Unread    bool
@@ -62,15 +65,16 @@ type HubConfig struct {
 	// long, so that a busy room's frames reach each socket in one write
 	// instead of one write each. Zero wakes writers at once.
 	FlushEvery time.Duration
-	// Presence renders the whole list of who is online in a room; a new
-	// subscriber gets it first thing.
-	Presence func(roomID int64, online []chat.User) []byte
+	// Presence renders the whole list of who is online in a room, in the
+	// language of code (one of chat.Languages); a new subscriber gets it
+	// first thing.
+	Presence func(roomID int64, online []chat.User, code string) []byte
 	// PresenceChange renders the fragment that adds a user to the list (online)
 	// or takes them off it: the rest of the room gets only that, so a join
 	// costs the room one small frame, not the whole list again.
-	PresenceChange func(roomID int64, user chat.User, online bool) []byte
+	PresenceChange func(roomID int64, user chat.User, online bool, code string) []byte
 	// Typing renders the fragment announcing who is typing in a room.
-	Typing func(roomID int64, typing []chat.User) []byte
+	Typing func(roomID int64, typing []chat.User, code string) []byte
 	// SidebarEvery is how often the sidebars follow what changed: each
 	// socket gets at most one frame for everything outside its room per
 	// tick, however many rooms, messages or members. Default 250ms.
@@ -101,7 +105,7 @@ type hubRoom struct {
 	subs     []*Subscriber // changed only under h.mu held for writing; publishers hold it for reading
 	online   map[int64]*onlineUser
 	typing   map[int64]*typist
-	presence []byte // the rendered list of online users; nil once it changed
+	presence [][]byte // the rendered list of online users by language; nil once it changed
 }
 
 // NewHub returns a Hub ready for use.
@@ -196,6 +200,7 @@ func (h *Hub) SubscribeThread(roomID, thread int64, user chat.User, session stri
 		User:    user,
 		Session: session,
 		userKey: strings.ToLower(user.Username),
+		lang:    langIndex(user.Language),
 		hub:     h,
 		wake:    make(chan struct{}, 1),
 		done:    make(chan struct{}),
@@ -222,9 +227,12 @@ func (h *Hub) SubscribeThread(roomID, thread int64, user chat.User, session stri
 	r.subs = append(r.subs, s)
 	if h.cfg.Presence != nil {
 		if r.presence == nil {
-			r.presence = h.cfg.Presence(roomID, h.onlineListLocked(roomID, r))
+			r.presence = make([][]byte, len(chat.Languages))
 		}
-		s.push(Frame{Data: r.presence}, h.cfg.QueueLen)
+		if r.presence[s.lang] == nil {
+			r.presence[s.lang] = h.cfg.Presence(roomID, h.onlineListLocked(roomID, r), chat.Languages[s.lang])
+		}
+		s.push(Frame{Data: r.presence[s.lang]}, h.cfg.QueueLen)
 	}
 	return s, nil
 }
@@ -283,9 +291,9 @@ func (h *Hub) Deliver(ev Event) {
 		return
 	}
 	wake := h.cfg.FlushEvery <= 0
-	f := Frame{Seq: ev.Seq, MsgID: ev.MsgID, Data: ev.Data}
+	f := newByLang(Frame{Seq: ev.Seq, MsgID: ev.MsgID, Data: ev.Data}, ev.In)
 	for _, s := range r.subs {
-		s.queueFrame(f, h.cfg.QueueLen, wake)
+		s.queueFrame(f.frameFor(s), h.cfg.QueueLen, wake)
 	}
 	if !wake && len(r.subs) > 0 {
 		r.pending.Store(true)

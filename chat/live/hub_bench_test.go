@@ -18,6 +18,20 @@ import (
 // every subscriber has drained it. ns/delivery is the time per frame per
 // receiver, publish and drain included; ns/op is per Publish (1,000 deliveries).
 func BenchmarkPublish1000(b *testing.B) {
+	benchFanout(b, func(h *live.Hub, frame []byte) { h.Publish(1, live.Frame{Data: frame}) })
+}
+
+// BenchmarkDeliver1000 is BenchmarkPublish1000 for a room event, the way
+// the relay hands each message to the hub, every reader reading English.
+func BenchmarkDeliver1000(b *testing.B) {
+	seq := int64(0)
+	benchFanout(b, func(h *live.Hub, frame []byte) {
+		seq++
+		h.Deliver(live.Event{RoomID: 1, Seq: seq, MsgID: seq, Data: frame})
+	})
+}
+
+func benchFanout(b *testing.B, send func(h *live.Hub, frame []byte)) {
 	const subscribers = 1000
 	const batch = 256
 	h := live.NewHub(live.HubConfig{})
@@ -67,7 +81,7 @@ func BenchmarkPublish1000(b *testing.B) {
 		batchDone.Add(subscribers)
 		target.Add(int64(n))
 		for range n {
-			h.Publish(1, live.Frame{Data: frame})
+			send(h, frame)
 		}
 		sent += n
 		batchDone.Wait()

@@ -36,15 +36,27 @@ func newHub(queue int) *live.Hub {
 	return live.NewHub(live.HubConfig{
 		QueueLen:  queue,
 		TypingTTL: 50 * time.Millisecond,
-		Presence:  func(_ int64, online []chat.User) []byte { return []byte("[online:" + names(online) + "]") },
-		PresenceChange: func(_ int64, u chat.User, online bool) []byte {
-			if online {
-				return []byte("[+" + u.Username + "]")
-			}
-			return []byte("[-" + u.Username + "]")
+		Presence: func(_ int64, online []chat.User, code string) []byte {
+			return []byte(in(code) + "[online:" + names(online) + "]")
 		},
-		Typing: func(_ int64, typing []chat.User) []byte { return []byte("[typing:" + names(typing) + "]") },
+		PresenceChange: func(_ int64, u chat.User, online bool, code string) []byte {
+			if online {
+				return []byte(in(code) + "[+" + u.Username + "]")
+			}
+			return []byte(in(code) + "[-" + u.Username + "]")
+		},
+		Typing: func(_ int64, typing []chat.User, code string) []byte {
+			return []byte(in(code) + "[typing:" + names(typing) + "]")
+		},
 	})
+}
+
+// in marks a test fragment written in another language than English.
+func in(code string) string {
+	if code == "en" {
+		return ""
+	}
+	return code + ":"
 }
 
 var (
@@ -172,6 +184,68 @@ func TestTypingExpiresAndStops(t *testing.T) {
 	h.StopTyping(1, bob.ID)
 	if got := recvFrames(t, a); got != "[typing:]" {
 		t.Fatalf("got %q after a send", got)
+	}
+}
+
+// Each socket gets a room's fragments in its page's language, and each
+// language is rendered once per event however many sockets read it: a
+// room that reads only English never renders another.
+func TestFragmentsInEachReadersLanguage(t *testing.T) {
+	h := newHub(64)
+	carl := chat.User{ID: 3, Username: "carl", Language: "de"}
+	dora := chat.User{ID: 4, Username: "dora", Language: "de"}
+	emil := chat.User{ID: 5, Username: "emil", Language: "fr"}
+	a, _ := h.Subscribe(1, ann, "s1") // no language: English
+	c, _ := h.Subscribe(1, carl, "s3")
+	d, _ := h.Subscribe(1, dora, "s4")
+	e, _ := h.Subscribe(1, emil, "s5")
+	// Who is here, and who came since, all waiting in one message each.
+	for s, want := range map[*live.Subscriber]string{
+		a: "[online:ann][+carl][+dora][+emil]", c: "de:[online:ann,carl]de:[+dora]de:[+emil]",
+		d: "de:[online:ann,carl,dora]de:[+emil]", e: "fr:[online:ann,carl,dora,emil]",
+	} {
+		if got := recvFrames(t, s); got != want {
+			t.Errorf("%s got %q, want %q", s.User.Username, got, want)
+		}
+	}
+
+	var renders []string
+	in := func(code string) []byte {
+		renders = append(renders, code)
+		return []byte("<p>" + code + "</p>")
+	}
+	h.Deliver(live.Event{RoomID: 1, Seq: 1, Data: []byte("<p>en</p>"), In: in})
+	for s, want := range map[*live.Subscriber]string{a: "<p>en</p>", c: "<p>de</p>", d: "<p>de</p>", e: "<p>fr</p>"} {
+		if got := recvFrames(t, s); got != want {
+			t.Errorf("%s got %q, want %q", s.User.Username, got, want)
+		}
+	}
+	if len(renders) != 2 {
+		t.Errorf("rendered %v for two other languages, want each once", renders)
+	}
+
+	// A room of English readers only: no other language is ever made.
+	renders = nil
+	b, _ := h.Subscribe(2, bob, "s2")
+	recvFrames(t, b)
+	h.Deliver(live.Event{RoomID: 2, Seq: 1, Data: []byte("<p>en</p>"), In: in})
+	if got := recvFrames(t, b); got != "<p>en</p>" || len(renders) != 0 {
+		t.Errorf("bob got %q; rendered %v", got, renders)
+	}
+
+	// Typing: each reader in their language, the typist too.
+	h.Typing(1, carl)
+	if got := recvFrames(t, a); got != "[typing:carl]" {
+		t.Errorf("ann got %q", got)
+	}
+	if got := recvFrames(t, d); got != "de:[typing:carl]" {
+		t.Errorf("dora got %q", got)
+	}
+	if got := recvFrames(t, c); got != "de:[typing:]" {
+		t.Errorf("carl got %q", got)
+	}
+	if got := recvFrames(t, e); got != "fr:[typing:carl]" {
+		t.Errorf("emil got %q", got)
 	}
 }
 

@@ -63,9 +63,12 @@ func (h *Hub) presenceChangedLocked(roomID int64, r *hubRoom, user chat.User, on
 	if h.cfg.PresenceChange == nil {
 		return
 	}
-	f := Frame{Data: h.cfg.PresenceChange(roomID, h.shownLocked(user, online), online)}
+	shown := h.shownLocked(user, online)
+	f := newByLang(Frame{Data: h.cfg.PresenceChange(roomID, shown, online, "en")}, func(code string) []byte {
+		return h.cfg.PresenceChange(roomID, shown, online, code)
+	})
 	for _, s := range r.subs {
-		s.push(f, h.cfg.QueueLen)
+		s.push(f.frameFor(s), h.cfg.QueueLen)
 	}
 }
 

@@ -17,6 +17,7 @@ type Subscriber struct {
 	Session string // which session opened it, so logging out can close it
 
 	userKey string // the lower-case username, to match mentions
+	lang    uint8  // its page's language: User.Language's place in chat.Languages
 
 	hub    *Hub
 	wake   chan struct{}

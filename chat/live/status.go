@@ -55,7 +55,7 @@ func (h *Hub) OnlineUsers() []chat.User {
 // that lists them as online, and toPeer (the header of a direct
 // conversation with them) to the sockets of everyone holding one, whose
 // sidebars are drawn again.
-func (h *Hub) StatusChanged(userID int64, inRoom, toPeer Frame) {
+func (h *Hub) StatusChanged(userID int64, inRoom, toPeer Fragment) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for roomID, r := range h.rooms {
@@ -63,8 +63,9 @@ func (h *Hub) StatusChanged(userID int64, inRoom, toPeer Frame) {
 			continue
 		}
 		r.presence = nil
+		f := newByLang(Frame{Data: inRoom.Data}, inRoom.In)
 		for _, s := range r.subs {
-			s.push(inRoom, h.cfg.QueueLen)
+			s.push(f.frameFor(s), h.cfg.QueueLen)
 		}
 	}
 	if h.feed != nil {
@@ -74,14 +75,15 @@ func (h *Hub) StatusChanged(userID int64, inRoom, toPeer Frame) {
 
 // statusChanged redraws the sidebars listing a conversation with the user
 // and sends their sockets f.
-func (f *feed) statusChanged(userID int64, fr Frame, limit int) {
+func (f *feed) statusChanged(userID int64, frag Fragment, limit int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	fr := newByLang(Frame{Data: frag.Data}, frag.In)
 	for uf := range f.peers[userID] {
 		uf.redraw = true
 		f.markLocked(uf)
 		for _, s := range uf.socks {
-			s.push(fr, limit)
+			s.push(fr.frameFor(s), limit)
 		}
 	}
 }

@@ -59,21 +59,28 @@ func (h *Hub) typingLocked(roomID int64, r *hubRoom) {
 		users = append(users, t.user)
 	}
 	sortUsers(users)
-	all := Frame{Data: h.cfg.Typing(roomID, users)}
-	var own map[int64]Frame
+	all := newByLang(Frame{Data: h.cfg.Typing(roomID, users, "en")}, func(code string) []byte {
+		return h.cfg.Typing(roomID, users, code)
+	})
+	// A typist's own sockets, by user and language.
+	type reader struct {
+		user int64
+		lang uint8
+	}
+	var own map[reader]Frame
 	for _, s := range r.subs {
 		if r.typing[s.User.ID] == nil {
-			s.push(all, h.cfg.QueueLen)
+			s.push(all.frameFor(s), h.cfg.QueueLen)
 			continue
 		}
-		f, ok := own[s.User.ID]
+		f, ok := own[reader{s.User.ID, s.lang}]
 		if !ok {
 			others := slices.DeleteFunc(slices.Clone(users), func(u chat.User) bool { return u.ID == s.User.ID })
-			f = Frame{Data: h.cfg.Typing(roomID, others)}
+			f = Frame{Data: h.cfg.Typing(roomID, others, chat.Languages[s.lang])}
 			if own == nil {
-				own = make(map[int64]Frame)
+				own = make(map[reader]Frame)
 			}
-			own[s.User.ID] = f
+			own[reader{s.User.ID, s.lang}] = f
 		}
 		s.push(f, h.cfg.QueueLen)
 	}
