@@ -127,6 +127,10 @@ type Message struct {
 	// page of the room, and every one catching up later, updates its header
 	// in the room's own order.
 	Change *RoomChange
+	// Notice is what a notice the server wrote says, as words to look up
+	// in the reader's language; Body keeps it in English, for the API and
+	// search. nil for notices written before it was kept, which show Body.
+	Notice *NoticeText `json:",omitempty"`
 	// ThreadID is the root of the thread a reply belongs to; 0 for a
 	// message of the room itself. InRoom says a reply was also sent to the
 	// room's list.
@@ -195,6 +199,13 @@ type RoomChange struct {
 	Archived *bool   `json:"archived,omitempty"` // archived (read-only) or open again; nil when unchanged
 	// Pin pins a message of the room, or unpins it; nil when unchanged.
 	Pin *PinChange `json:"pin,omitempty"`
+}
+
+// NoticeText is a notice as a catalog key (views/locale's "notice." keys)
+// and the values of its placeholders, as name, value pairs.
+type NoticeText struct {
+	Key  string   `json:"key"`
+	Args []string `json:"args,omitempty"`
 }
 
 // PinChange is a message of the room pinned for everyone in it, or unpinned.

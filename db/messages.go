@@ -13,17 +13,17 @@ import (
 
 const messageColumns = `m.id, m.room_id, m.kind, m.author_id, u.username, u.display_name, u.is_guest, u.is_bot, m.body,
 	coalesce(m.client_msg_id, ''), m.seq, m.created_at, m.edited_at, m.deleted_at, m.room_change, u.avatar_at, m.mention_groups,
-	coalesce(m.thread_id, 0), m.in_room, m.reply_count, m.last_reply_at, m.custom_emoji`
+	coalesce(m.thread_id, 0), m.in_room, m.reply_count, m.last_reply_at, m.custom_emoji, m.notice`
 
 func scanMessage(row interface{ Scan(...any) error }, extra ...any) (chat.Message, error) {
 	var m chat.Message
 	var created int64
 	var edited, deleted sql.NullInt64
-	var change, groups, emoji sql.NullString
+	var change, groups, emoji, notice sql.NullString
 	var replies int
 	var lastReply sql.NullInt64
 	err := row.Scan(append([]any{&m.ID, &m.RoomID, &m.Kind, &m.AuthorID, &m.Author, &m.AuthorName, &m.AuthorGuest, &m.AuthorBot, &m.Body,
-		&m.ClientMsgID, &m.Seq, &created, &edited, &deleted, &change, &m.AuthorAvatar, &groups, &m.ThreadID, &m.InRoom, &replies, &lastReply, &emoji}, extra...)...)
+		&m.ClientMsgID, &m.Seq, &created, &edited, &deleted, &change, &m.AuthorAvatar, &groups, &m.ThreadID, &m.InRoom, &replies, &lastReply, &emoji, &notice}, extra...)...)
 	if err != nil {
 		return chat.Message{}, err
 	}
@@ -34,6 +34,12 @@ func scanMessage(row interface{ Scan(...any) error }, extra ...any) (chat.Messag
 		m.Change = new(chat.RoomChange)
 		if err := json.Unmarshal([]byte(change.String), m.Change); err != nil {
 			return chat.Message{}, fmt.Errorf("room change of message %d: %w", m.ID, err)
+		}
+	}
+	if notice.Valid {
+		m.Notice = new(chat.NoticeText)
+		if err := json.Unmarshal([]byte(notice.String), m.Notice); err != nil {
+			return chat.Message{}, fmt.Errorf("notice of message %d: %w", m.ID, err)
 		}
 	}
 	if groups.String != "" {

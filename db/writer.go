@@ -486,8 +486,8 @@ func (s *Store) fillBatch(ctx context.Context, b *batch, reqs []*writeReq) error
 // The statements of the write path are prepared once on the writer
 // connection: preparing them for every row was a third of a message's cost.
 const (
-	insertMessageSQL = `INSERT INTO messages (room_id, author_id, kind, body, client_msg_id, created_at, seq, room_change, mention_groups, thread_id, in_room, custom_emoji)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`
+	insertMessageSQL = `INSERT INTO messages (room_id, author_id, kind, body, client_msg_id, created_at, seq, room_change, mention_groups, thread_id, in_room, custom_emoji, notice)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`
 	messageAuthorSQL = "SELECT " + userColumns + " FROM users WHERE id = ?"
 	insertEventSQL   = "INSERT INTO events (room_id, seq, kind, message_id, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id"
 	roomSeqSQL       = "SELECT seq, archived_at IS NOT NULL FROM rooms WHERE id = ?"
@@ -542,8 +542,16 @@ func insertMessage(ctx context.Context, b *batch, m chat.Message) (chat.Message,
 	if err != nil {
 		return chat.Message{}, false, err
 	}
+	var notice any
+	if m.Notice != nil && m.Kind == chat.MessageNotice {
+		buf, err := json.Marshal(m.Notice)
+		if err != nil {
+			return chat.Message{}, false, fmt.Errorf("notice: %w", err)
+		}
+		notice = string(buf)
+	}
 	err = b.stmts.insert.QueryRowContext(ctx, m.RoomID, m.AuthorID, m.Kind, m.Body, clientID, b.now, seq, change, mentionGroups(m.Groups), threadID, m.InRoom,
-		mentionGroups(m.Emoji)).Scan(&m.ID)
+		mentionGroups(m.Emoji), notice).Scan(&m.ID)
 	if err != nil {
 		b.rooms[m.RoomID].seq = seq - 1 // not used: the next change takes it
 	}

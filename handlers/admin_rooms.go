@@ -76,7 +76,7 @@ func (s *Server) handleAdminRenameRoom(c echo.Context) error {
 		return s.adminDone(c, "/admin/rooms", views.RoomTitle(r.Room)+" is called that already.")
 	}
 	old := views.RoomTitle(r.Room)
-	text := u.Name() + " renamed " + old + " to #" + name
+	text := says("notice.room_renamed", "Name", u.Name(), "Room", old, "New", "#"+name)
 	if err := s.changeRoom(c.Request().Context(), u, r.Room, text, chat.RoomChange{Name: name}); err != nil {
 		return err
 	}
@@ -135,9 +135,9 @@ func (s *Server) setArchived(c echo.Context, archived bool) error {
 	if err := s.adminNotice(c); err != nil {
 		return s.adminRoomsError(c, err)
 	}
-	text, action, done := u.Name()+" archived "+title+": it is read-only now", "archived room", title+" is archived."
+	text, action, done := says("notice.archived", "Name", u.Name(), "Room", title), "archived room", title+" is archived."
 	if !archived {
-		text, action, done = u.Name()+" opened "+title+" again", "unarchived room", title+" is open again."
+		text, action, done = says("notice.reopened", "Name", u.Name(), "Room", title), "unarchived room", title+" is open again."
 	}
 	ctx := c.Request().Context()
 	if err := s.changeRoom(ctx, u, r.Room, text, chat.RoomChange{Archived: &archived}); err != nil {
@@ -184,7 +184,7 @@ func (s *Server) handleAdminDeleteRoom(c echo.Context) error {
 	}
 	if !r.Archived {
 		archived := true
-		if err := s.changeRoom(ctx, u, r.Room, u.Name()+" deleted "+views.RoomTitle(r.Room), chat.RoomChange{Archived: &archived}); err != nil {
+		if err := s.changeRoom(ctx, u, r.Room, says("notice.room_deleted", "Name", u.Name(), "Room", views.RoomTitle(r.Room)), chat.RoomChange{Archived: &archived}); err != nil {
 			return err
 		}
 	}

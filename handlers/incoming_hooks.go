@@ -105,7 +105,7 @@ func (s *Server) handleCreateHook(c echo.Context) error {
 		return refuse(err)
 	}
 	if joined {
-		if err := s.notice(ctx, hook.Bot, hook.Room, hook.Bot.Name()+" joined "+views.RoomTitle(hook.Room)+" (an incoming webhook)"); err != nil {
+		if err := s.notice(ctx, hook.Bot, hook.Room, says("notice.joined_hook", "Name", hook.Bot.Name(), "Room", views.RoomTitle(hook.Room))); err != nil {
 			return err
 		}
 	}

@@ -1,11 +1,15 @@
 package handlers_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"agora/chat"
 )
 
 // TestLanguageFromBrowser: pages are written in the language the browser
@@ -150,5 +154,55 @@ func TestLanguageLiveFragments(t *testing.T) {
 	de, en = b.readUntil("Nachricht gelöscht"), a.readUntil(">message deleted<")
 	if strings.Contains(de, ">message deleted<") || strings.Contains(en, "Nachricht gelöscht") || strings.Contains(en, "schreibt") {
 		t.Errorf("a deletion crossed languages:\nbob: %.3000s\nann: %.3000s", de, en)
+	}
+}
+
+// TestLanguageNotices: a notice the server writes is read in each reader's
+// language, on the page and live; one stored before notices kept their
+// words shows as it was stored.
+func TestLanguageNotices(t *testing.T) {
+	ts := newTestServer(t)
+	ann := ts.client(t).signup("ann")
+	bob := ts.client(t).signup("bob")
+	expectStatus(t, bob.post("/settings/profile", url.Values{"language": {"de"}}), http.StatusSeeOther)
+	ann.get("/rooms/general")
+	bob.get("/rooms/general")
+	b := bob.dial("general", -1)
+	ctx := context.Background()
+	general := ts.room(t, "general")
+	annUser, err := ts.store.UserByUsername(ctx, "ann")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := ts.store.CreateMessage(ctx, chat.Message{RoomID: general.ID, AuthorID: annUser.ID, Kind: chat.MessageNotice, Body: "ann waved (an old notice)"}); err != nil {
+		t.Fatal(err)
+	}
+	expectStatus(t, ann.post("/rooms/general/topic", url.Values{"topic": {"Pläne & <Ideen>"}}), http.StatusSeeOther)
+	if got := b.readUntil("hat das Thema festgelegt"); !strings.Contains(got, "ann hat das Thema festgelegt: Pläne &amp; &lt;Ideen&gt;") {
+		t.Errorf("bob's live notice:\n%.3000s", got)
+	}
+	de := bob.get("/rooms/general").body
+	en := ann.get("/rooms/general").body
+	for _, want := range []string{"bob ist #general beigetreten", "ann hat das Thema festgelegt: Pläne &amp; &lt;Ideen&gt;", "ann waved (an old notice)"} {
+		if !strings.Contains(de, want) {
+			t.Errorf("bob's page lacks %q", want)
+		}
+	}
+	for _, want := range []string{"bob joined #general", "ann set the topic: Pläne &amp; &lt;Ideen&gt;", "ann waved (an old notice)"} {
+		if !strings.Contains(en, want) {
+			t.Errorf("ann's page lacks %q", want)
+		}
+	}
+	// What is stored stays English: the API and search read the body.
+	msgs, err := ts.store.MessagesAfter(ctx, general.ID, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bodies []string
+	for _, m := range msgs {
+		bodies = append(bodies, m.Body)
+	}
+	if !slices.Contains(bodies, "ann set the topic: Pläne & <Ideen>") || !slices.Contains(bodies, "bob joined #general") {
+		t.Errorf("stored bodies: %q", bodies)
 	}
 }

@@ -55,7 +55,7 @@ func (s *Server) addMember(ctx context.Context, u chat.User, a access, name stri
 		return false, err
 	}
 	if added {
-		if err := s.notice(ctx, other, room, u.Name()+" added "+other.Name()+" to "+views.RoomTitle(room)); err != nil {
+		if err := s.notice(ctx, other, room, says("notice.added", "Name", u.Name(), "Other", other.Name(), "Room", views.RoomTitle(room))); err != nil {
 			return false, err
 		}
 	}
@@ -93,7 +93,7 @@ func (s *Server) handleRemoveMember(c echo.Context) error {
 		return errTooManyNotices
 	}
 	// Told while they are still a member, so the notice is in their hands too.
-	if err := s.notice(ctx, other, room, u.Name()+" removed "+other.Name()+" from "+views.RoomTitle(room)); err != nil {
+	if err := s.notice(ctx, other, room, says("notice.removed", "Name", u.Name(), "Other", other.Name(), "Room", views.RoomTitle(room))); err != nil {
 		return err
 	}
 	removed, err := s.store.Leave(ctx, room.ID, other.ID)
@@ -135,7 +135,7 @@ func (s *Server) leaveRoom(ctx context.Context, u chat.User, a access) error {
 		return errTooManyNotices
 	}
 	// The notice goes out while the user is still a member, so it is theirs to post.
-	if err := s.notice(ctx, u, room, u.Name()+" left "+views.RoomTitle(room)); err != nil {
+	if err := s.notice(ctx, u, room, says("notice.left", "Name", u.Name(), "Room", views.RoomTitle(room))); err != nil {
 		return err
 	}
 	if _, err := s.store.Leave(ctx, room.ID, u.ID); err != nil {

@@ -15,6 +15,7 @@ import (
 	"agora/chat/live/relay"
 	"agora/chat/markup"
 	"agora/views"
+	"agora/views/locale"
 )
 
 // sendMessage is the one path every message takes, whether it came from a
@@ -83,10 +84,18 @@ func (s *Server) send(ctx context.Context, u chat.User, room chat.Room, body, cl
 }
 
 // notice posts a line the server writes about a user, such as a join.
-func (s *Server) notice(ctx context.Context, u chat.User, room chat.Room, text string) error {
-	_, _, err := s.store.CreateMessage(ctx, chat.Message{RoomID: room.ID, AuthorID: u.ID, Kind: chat.MessageNotice, Body: text})
+func (s *Server) notice(ctx context.Context, u chat.User, room chat.Room, n chat.NoticeText) error {
+	_, _, err := s.store.CreateMessage(ctx, chat.Message{RoomID: room.ID, AuthorID: u.ID, Kind: chat.MessageNotice, Body: english(n), Notice: &n})
 	return err
 }
+
+// says is a notice's words: a "notice." catalog key and its placeholders'
+// values, as name, value pairs. Each reader reads it in their language.
+func says(key string, args ...string) chat.NoticeText { return chat.NoticeText{Key: key, Args: args} }
+
+// english is what a notice says in English: its body, kept for the API,
+// search and older readers.
+func english(n chat.NoticeText) string { return locale.Text(locale.English, n.Key, n.Args...) }
 
 // publisher takes what the store commits: the relay of a node alone, or
 // the cluster, which hands it to the relay and to the other nodes.

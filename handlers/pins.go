@@ -54,9 +54,9 @@ func (s *Server) togglePin(ctx context.Context, u chat.User, a access, m chat.Me
 	if !s.postLimits.Allow(strconv.FormatInt(u.ID, 10)) {
 		return false, chat.Errorf(chat.ERateLimit, "You are changing things too fast. Please wait a moment.")
 	}
-	text := u.Name() + " pinned a message"
+	text := says("notice.pinned", "Name", u.Name())
 	if pinned {
-		text = u.Name() + " unpinned a message"
+		text = says("notice.unpinned", "Name", u.Name())
 	}
 	return !pinned, s.changeRoom(ctx, u, a.room, text, chat.RoomChange{Pin: &chat.PinChange{Message: m.ID, Pinned: !pinned}})
 }

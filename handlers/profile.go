@@ -119,7 +119,7 @@ func (s *Server) rename(ctx context.Context, u chat.User, name string) error {
 	if err != nil {
 		return err
 	}
-	text := u.Name() + " is now known as " + renamed.Name()
+	text := says("notice.renamed_self", "Old", u.Name(), "Name", renamed.Name())
 	for _, room := range rooms {
 		if !memberAccess(renamed, room).Post {
 			continue // an archived room is read-only: the name shows as it is now anyway

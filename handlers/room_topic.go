@@ -50,16 +50,16 @@ func (s *Server) setTopic(ctx context.Context, u chat.User, room chat.Room, topi
 	if err != nil || current == topic {
 		return false, err
 	}
-	text := u.Name() + " set the topic: " + topic
+	text := says("notice.topic_set", "Name", u.Name(), "Topic", topic)
 	if topic == "" {
-		text = u.Name() + " cleared the topic"
+		text = says("notice.topic_cleared", "Name", u.Name())
 	}
 	return true, s.changeRoom(ctx, u, room, text, chat.RoomChange{Topic: &topic})
 }
 
 // changeRoom writes a change of the room and the notice that tells the
 // room of it, in one commit: the notice is the room's event for it.
-func (s *Server) changeRoom(ctx context.Context, u chat.User, room chat.Room, text string, change chat.RoomChange) error {
-	_, _, err := s.store.CreateMessage(ctx, chat.Message{RoomID: room.ID, AuthorID: u.ID, Kind: chat.MessageNotice, Body: text, Change: &change})
+func (s *Server) changeRoom(ctx context.Context, u chat.User, room chat.Room, n chat.NoticeText, change chat.RoomChange) error {
+	_, _, err := s.store.CreateMessage(ctx, chat.Message{RoomID: room.ID, AuthorID: u.ID, Kind: chat.MessageNotice, Body: english(n), Notice: &n, Change: &change})
 	return err
 }

@@ -183,7 +183,7 @@ func (s *Server) join(ctx context.Context, u chat.User, a access) (access, error
 		return a, err
 	}
 	if joined {
-		if err := s.notice(ctx, u, room, u.Name()+" joined "+views.RoomTitle(room)); err != nil {
+		if err := s.notice(ctx, u, room, says("notice.joined", "Name", u.Name(), "Room", views.RoomTitle(room))); err != nil {
 			return a, err
 		}
 	}

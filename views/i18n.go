@@ -7,6 +7,7 @@ import (
 
 	"github.com/a-h/templ"
 
+	"agora/chat"
 	"agora/views/locale"
 )
 
@@ -72,3 +73,19 @@ func dayWords(ctx context.Context) templ.Attributes {
 // say is a text made in English elsewhere (a handler's title or error) in
 // the reader's language, where the catalogs have it.
 func say(ctx context.Context, english string) string { return locale.Say(ctx, english) }
+
+// noticeText is what a notice says in the reader's language: its words
+// looked up when it has them, else (English, or a notice older than its
+// words) its body as it was stored.
+func noticeText(ctx context.Context, m chat.Message) string {
+	l := locale.From(ctx)
+	if m.Notice == nil || l == locale.English {
+		return m.Body
+	}
+	// A key no catalog has (written by a later version) or a value
+	// missing shows the body rather than the key or a placeholder.
+	if s := locale.Text(l, m.Notice.Key, m.Notice.Args...); s != m.Notice.Key && !strings.Contains(s, "{{.") {
+		return s
+	}
+	return m.Body
+}
