@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"time"
+
+	"agora/views/locale"
 )
 
 // dateText is a date and time as the admin and settings pages show them.
@@ -12,6 +14,19 @@ func dateText(t time.Time) string {
 		return "never"
 	}
 	return t.UTC().Format("2 Jan 2006, 15:04 UTC")
+}
+
+// dateTextIn is dateText in the language ctx carries.
+func dateTextIn(ctx context.Context, t time.Time) string {
+	l := locale.From(ctx)
+	switch {
+	case l == locale.English:
+		return dateText(t)
+	case t.IsZero():
+		return locale.Text(l, "date.never")
+	}
+	t = t.UTC()
+	return Clock{Lang: l}.date("date.short", t, "Time", t.Format("15:04"), "Zone", "UTC")
 }
 
 // Device names the browser and system of a User-Agent in a few words, as the

@@ -274,9 +274,9 @@ func AdminHooksPage(p Page, v HooksView, audit []chat.AuditEntry) templ.Componen
 							return templ_7745c5c3_Err
 						}
 						var templ_7745c5c3_Var14 string
-						templ_7745c5c3_Var14, templ_7745c5c3_Err = templ.JoinStringErrs(dateText(h.LastUsedAt))
+						templ_7745c5c3_Var14, templ_7745c5c3_Err = templ.JoinStringErrs(dateTextIn(ctx, h.LastUsedAt))
 						if templ_7745c5c3_Err != nil {
-							return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin_hooks.templ`, Line: 66, Col: 76}
+							return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin_hooks.templ`, Line: 66, Col: 83}
 						}
 						_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var14))
 						if templ_7745c5c3_Err != nil {

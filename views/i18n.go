@@ -89,3 +89,8 @@ func noticeText(ctx context.Context, m chat.Message) string {
 	}
 	return m.Body
 }
+
+// isEnglish reports whether ctx's pages are in English: where an attribute
+// holds an apostrophe, English keeps it as it was written (templ escapes
+// what an expression gives).
+func isEnglish(ctx context.Context) bool { return locale.From(ctx) == locale.English }

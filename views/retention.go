@@ -1,6 +1,7 @@
 package views
 
 import (
+	"context"
 	"strconv"
 
 	"agora/chat"
@@ -8,23 +9,22 @@ import (
 
 // RetentionText says how long a room keeps its messages, given its own
 // setting (days, 0 for ever, chat.RetentionServer) and the server's.
+// In English: the audit log keeps it so.
 func RetentionText(days, serverDays int) string {
-	switch {
-	case days == chat.RetentionServer && serverDays > 0:
-		return "follows the server's setting: " + daysText(serverDays)
-	case days == chat.RetentionServer:
-		return "follows the server's setting: for ever"
-	case days == 0:
-		return "keeps messages for ever"
-	}
-	return "keeps messages for " + daysText(days)
+	return RetentionTextIn(context.Background(), days, serverDays)
 }
 
-func daysText(n int) string {
-	if n == 1 {
-		return "1 day"
+// RetentionTextIn is RetentionText in the language ctx carries.
+func RetentionTextIn(ctx context.Context, days, serverDays int) string {
+	switch {
+	case days == chat.RetentionServer && serverDays > 0:
+		return tsf(ctx, "retention.server_days", "Days", tsn(ctx, "admin.days", serverDays))
+	case days == chat.RetentionServer:
+		return ts(ctx, "retention.server_forever")
+	case days == 0:
+		return ts(ctx, "retention.forever")
 	}
-	return strconv.Itoa(n) + " days"
+	return tsf(ctx, "retention.days", "Days", tsn(ctx, "admin.days", days))
 }
 
 // retentionValue is a room's retention as its form shows it: empty when it
