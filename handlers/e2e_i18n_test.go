@@ -4,6 +4,7 @@ package handlers_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -169,4 +170,93 @@ func TestE2ELanguages(t *testing.T) {
 	dan.navigate("open a page that is not there", chromedp.Navigate(srv.url("/no/such/page")))
 	dan.pageSays("es", "No encontrado", "No hay nada en esta dirección.")
 	dan.checkAxe("the Spanish 404")
+}
+
+// TestE2ELanguagesLive: an English and a German reader in one room, each
+// over a real socket in Chromium. What the room's sockets are sent live (a
+// new message, "(edited)", "message deleted", who is typing, a notice)
+// reaches each in their own language. Then the admin pages, in German,
+// French and Spanish: axe finds nothing at 1280 and 390 px, light and dark.
+func TestE2ELanguagesLive(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 6*testTimeout)
+	defer cancel()
+	srv := newServer(t)
+	ann := speakingBrowser(t, ctx, "ann", true, "en-US", "en-US,en")
+	ann.signUp(srv, "ann") // the first account: an admin
+	bea := speakingBrowser(t, ctx, "bea", true, "de-DE", "de-DE,de")
+	bea.signUp(srv, "bea")
+	ann.openRoom(srv, "general")
+	bea.openRoom(srv, "general")
+
+	ann.send("first words")
+	ann.send("second thoughts")
+	bea.waitJS(`"second thoughts" at bea's`, hasMessageJS("second thoughts"), liveWait)
+	ids := evalJS[[]string](ann, `[...document.querySelectorAll('#messages > .message')].filter(e => /first words|second thoughts/.test(e.textContent)).map(e => e.dataset.id)`)
+	if len(ids) != 2 {
+		t.Fatalf("ann's messages: %q", ids)
+	}
+	post := func(b *browser, path string, form map[string]string) {
+		b.t.Helper()
+		q, _ := json.Marshal(form)
+		status := evalJSAwait[int](b, fmt.Sprintf(`fetch(%q, {method: "POST", body: new URLSearchParams(%s), redirect: "manual"}).then(r => r.status || 303)`, path, q))
+		if status >= 400 {
+			t.Fatalf("%s: POST %s answered %d", b.name, path, status)
+		}
+	}
+	post(ann, "/messages/"+ids[0]+"/edit", map[string]string{"body": "first words, better"})
+	post(ann, "/messages/"+ids[1]+"/delete", nil)
+	post(ann, "/rooms/general/topic", map[string]string{"topic": "Weekly plans"})
+	edited := `document.querySelector('#message-%s .edited')?.textContent === %q`
+	deleted := `document.querySelector('#message-%s .deleted-mark')?.textContent === %q`
+	bea.waitJS("(bearbeitet) at bea's", fmt.Sprintf(edited, ids[0], "(bearbeitet)"), liveWait)
+	ann.waitJS("(edited) at ann's", fmt.Sprintf(edited, ids[0], "(edited)"), liveWait)
+	bea.waitJS("Nachricht gelöscht at bea's", fmt.Sprintf(deleted, ids[1], "Nachricht gelöscht"), liveWait)
+	ann.waitJS("message deleted at ann's", fmt.Sprintf(deleted, ids[1], "message deleted"), liveWait)
+	bea.waitJS("the topic's notice in German", `[...document.querySelectorAll('#messages .notice')].some(e => e.textContent.includes("ann hat das Thema festgelegt: Weekly plans"))`, liveWait)
+	ann.waitJS("the topic's notice in English", `[...document.querySelectorAll('#messages .notice')].some(e => e.textContent.includes("ann set the topic: Weekly plans"))`, liveWait)
+
+	// Typing, each way. (#typing is replaced by each frame: what it said
+	// is kept as it comes, so a mark that expired meanwhile still counts.)
+	watch := `window.__typings = []; new MutationObserver(() => window.__typings.push(document.querySelector('#typing').textContent)).observe(document.body, {subtree: true, childList: true, characterData: true})`
+	ann.do("watch #typing", chromedp.Evaluate[chromedp.Void](watch))
+	bea.do("watch #typing", chromedp.Evaluate[chromedp.Void](watch))
+	bea.do("bea types", chromedp.SendKeys(chromedp.ID("body"), "ja"))
+	ann.waitJS("bea is typing… at ann's", `window.__typings.includes("bea is typing…")`, liveWait)
+	ann.do("ann types", chromedp.SendKeys(chromedp.ID("body"), "and so"))
+	bea.waitJS("ann schreibt … at bea's", `window.__typings.includes("ann schreibt …")`, liveWait)
+	bea.mouseAway()
+	bea.shootAs("ux-i18n-de-live-light-desktop.png")
+	bea.setColorScheme("dark")
+	bea.phoneViewport()
+	bea.shootAs("ux-i18n-de-live-dark-phone.png")
+	bea.desktopViewport()
+	bea.setColorScheme("light")
+	bea.checkAxe("the German room after live fragments")
+	for _, b := range []*browser{ann, bea} {
+		body := evalJS[string](b, `document.querySelector('#messages').textContent`)
+		other := map[*browser][]string{ann: {"bearbeitet", "gelöscht", "Thema festgelegt"}, bea: {"(edited)", "message deleted", "set the topic"}}[b]
+		for _, s := range other {
+			if strings.Contains(body, s) {
+				t.Errorf("%s's page shows %q, the other reader's language", b.name, s)
+			}
+		}
+	}
+
+	// The admin pages in every language but English (the English ones are
+	// TestE2EAccessibility's).
+	post(ann, "/admin/invites", map[string]string{"uses": "2", "days": "7"})
+	for _, lang := range []string{"de", "fr", "es"} {
+		post(ann, "/settings/profile", map[string]string{"language": lang})
+		for _, page := range []struct{ name, path string }{
+			{"users", "/admin/users"}, {"rooms", "/admin/rooms"}, {"invites", "/admin/invites"}, {"jobs", "/admin/jobs"},
+			{"delete-room", "/admin/rooms/general/delete"}, {"deactivate", "/admin/users/bea/deactivate"},
+		} {
+			ann.auditPage(srv, "i18n-"+lang+"-admin-"+page.name, page.path, false)
+			if got := evalJS[string](ann, `document.documentElement.lang`); got != lang {
+				t.Errorf("%s in %s: <html lang=%q>", page.path, lang, got)
+			}
+		}
+	}
+	ann.navigate("open the Spanish users page", chromedp.Navigate(srv.url("/admin/users")))
+	ann.pageSays("es", "Usuario", "Hacer admin", "tú", "Registro de auditoría")
 }
