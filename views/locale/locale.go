@@ -9,6 +9,7 @@ import (
 	"context"
 	"embed"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -104,6 +105,17 @@ type Catalog struct {
 	// messages in handlers and chat) and a page translates when it shows
 	// them, so chat stays free of catalogs.
 	said map[string]string
+	// sayings are the "say." keys with placeholders: texts made with
+	// values in them ("The picture is 3 MB; it may be 2 MB at most."),
+	// matched against their English pattern and written again in the
+	// reader's language with the same values.
+	sayings []saying
+}
+
+// saying is a "say." key whose English text has placeholders.
+type saying struct {
+	key     string
+	english *text
 }
 
 // SayPrefix begins the keys of texts looked up by their English.
@@ -155,6 +167,10 @@ func parse(fsys embed.FS) (*Catalog, error) {
 	}
 	c.said = map[string]string{}
 	for k, e := range c.tables[English] {
+		if t := e.forms[plural.Other]; strings.HasPrefix(k, SayPrefix) && len(t.names) > 0 {
+			c.sayings = append(c.sayings, saying{key: k, english: t})
+			continue
+		}
 		if strings.HasPrefix(k, SayPrefix) {
 			if other, dup := c.said[e.forms[plural.Other].lit[0]]; dup {
 				return nil, fmt.Errorf("catalog en.json: %s and %s say the same", k, other)
@@ -162,6 +178,9 @@ func parse(fsys embed.FS) (*Catalog, error) {
 			c.said[e.forms[plural.Other].lit[0]] = k
 		}
 	}
+	// In one order, so that a text two patterns could read is always read
+	// by the same one.
+	slices.SortFunc(c.sayings, func(a, b saying) int { return strings.Compare(a.key, b.key) })
 	return c, nil
 }
 
@@ -249,12 +268,60 @@ func SayIn(l Lang, english string) string {
 	c := must()
 	k, ok := c.said[english]
 	if !ok {
-		return english
+		said, _ := c.sayWithValues(l, english)
+		return said
 	}
 	if e, ok := c.tables[l][k]; ok {
 		return e.forms[plural.Other].lit[0]
 	}
 	return english
+}
+
+// sayWithValues is SayIn for a text made with values in it: the first
+// "say." pattern it matches, in l, with the values it matched. The values
+// are written as they came (a name, a number, a size).
+func (c *Catalog) sayWithValues(l Lang, english string) (string, bool) {
+	for _, s := range c.sayings {
+		args, ok := s.english.match(english)
+		if !ok {
+			continue
+		}
+		e, ok := c.tables[l][s.key]
+		if !ok {
+			return english, true
+		}
+		return e.forms[plural.Other].write(args), true
+	}
+	return english, false
+}
+
+// match reads s as t with values in place of its placeholders: each value
+// runs up to the first place where the literal after it follows (the last
+// one, to the end less the final literal), and none is empty.
+func (t *text) match(s string) (args []string, ok bool) {
+	if !strings.HasPrefix(s, t.lit[0]) {
+		return nil, false
+	}
+	s = s[len(t.lit[0]):]
+	for i, n := range t.names {
+		after := t.lit[i+1]
+		var v string
+		if i == len(t.names)-1 {
+			if !strings.HasSuffix(s, after) || len(s) == len(after) {
+				return nil, false
+			}
+			v, s = s[:len(s)-len(after)], ""
+		} else {
+			j := strings.Index(s[min(1, len(s)):], after)
+			if after == "" || j < 0 {
+				return nil, false
+			}
+			j += min(1, len(s))
+			v, s = s[:j], s[j+len(after):]
+		}
+		args = append(args, n, v)
+	}
+	return args, true
 }
 
 // F is key's text in ctx's language with its placeholders filled from args,
