@@ -206,3 +206,35 @@ func TestLanguageNotices(t *testing.T) {
 		t.Errorf("stored bodies: %q", bodies)
 	}
 }
+
+// TestLanguageAdminPages: the admin pages and their flashes, values and
+// all, in the admin's language; English as it was.
+func TestLanguageAdminPages(t *testing.T) {
+	ts := newTestServer(t)
+	ann := ts.client(t).signup("ann")
+	ts.client(t).signup("bob")
+	expectStatus(t, ann.post("/rooms", url.Values{"name": {"plans"}}), http.StatusSeeOther)
+	german := map[string]string{"Accept-Language": "de"}
+	ann.do("POST", "/admin/rooms/plans/archive", nil, german)
+	res := ann.do("GET", "/admin/rooms", nil, german)
+	if !strings.Contains(res.body, `id="form-ok" role="status">#plans ist archiviert.</p>`) {
+		t.Errorf("the German flash:\n%.4000s", res.body)
+	}
+	for path, want := range map[string][]string{
+		"/admin/users":              {"<th>Benutzer</th>", ">Zum Admin machen</button>", `aria-label="Einen Link zum Zurücksetzen des Passworts für bob erstellen"`},
+		"/admin/rooms":              {">Umbenennen</button>", `placeholder="wie der Server"`, "Derzeit: folgt der Einstellung des Servers: für immer.", ">archiviert</span>", ">Wieder öffnen</button>"},
+		"/admin/invites":            {"<option value=\"7\" selected>7 Tage</option>", "<option value=\"1\">1 Tag</option>"},
+		"/admin/jobs":               {"0 wartend, 0 laufend, 0 fehlgeschlagen"},
+		"/admin/rooms/plans/delete": {"Gib den Namen des Raums, <strong>plans</strong>, zur Bestätigung ein"},
+	} {
+		page := ann.do("GET", path, nil, german).body
+		for _, w := range want {
+			if !strings.Contains(page, w) {
+				t.Errorf("%s in German lacks %s", path, w)
+			}
+		}
+	}
+	if page := ann.get("/admin/rooms").body; !strings.Contains(page, `placeholder="server's"`) || !strings.Contains(page, ">Unarchive</button>") {
+		t.Error("the English rooms page changed")
+	}
+}
