@@ -245,11 +245,14 @@ func TestE2ELanguagesLive(t *testing.T) {
 	// The admin pages in every language but English (the English ones are
 	// TestE2EAccessibility's).
 	post(ann, "/admin/invites", map[string]string{"uses": "2", "days": "7"})
+	post(ann, "/admin/groups", map[string]string{"name": "design"})
+	post(ann, "/admin/groups/design/members", map[string]string{"username": "bea"})
 	for _, lang := range []string{"de", "fr", "es"} {
 		post(ann, "/settings/profile", map[string]string{"language": lang})
 		for _, page := range []struct{ name, path string }{
 			{"users", "/admin/users"}, {"rooms", "/admin/rooms"}, {"invites", "/admin/invites"}, {"jobs", "/admin/jobs"},
 			{"delete-room", "/admin/rooms/general/delete"}, {"deactivate", "/admin/users/bea/deactivate"},
+			{"emoji", "/admin/emoji"}, {"groups", "/admin/groups"},
 		} {
 			ann.auditPage(srv, "i18n-"+lang+"-admin-"+page.name, page.path, false)
 			if got := evalJS[string](ann, `document.documentElement.lang`); got != lang {
