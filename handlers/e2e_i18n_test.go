@@ -222,6 +222,9 @@ func TestE2ELanguagesLive(t *testing.T) {
 	bea.do("watch #typing", chromedp.Evaluate[chromedp.Void](watch))
 	bea.do("bea types", chromedp.SendKeys(chromedp.ID("body"), "ja"))
 	ann.waitJS("bea is typing… at ann's", `window.__typings.includes("bea is typing…")`, liveWait)
+	// A fresh page: the typing signal is throttled to one per 2 s, and ann
+	// typed her messages a moment ago.
+	ann.openRoom(srv, "general")
 	ann.do("ann types", chromedp.SendKeys(chromedp.ID("body"), "and so"))
 	bea.waitJS("ann schreibt … at bea's", `window.__typings.includes("ann schreibt …")`, liveWait)
 	bea.mouseAway()
