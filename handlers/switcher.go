@@ -10,6 +10,7 @@ import (
 
 	"agora/chat"
 	"agora/views"
+	"agora/views/locale"
 )
 
 // maxSwitcher bounds the quick switcher's answers.
@@ -81,9 +82,9 @@ func (s *Server) switcherItems(c echo.Context, u chat.User, q string) ([]views.G
 		}
 		detail := r.Topic
 		if !r.Member && detail != "" {
-			detail = "not joined · " + detail
+			detail = locale.T(c.Request().Context(), "switcher.not_joined") + " · " + detail
 		} else if !r.Member {
-			detail = "not joined"
+			detail = locale.T(c.Request().Context(), "switcher.not_joined")
 		}
 		add(views.GoItem{Kind: "room", Name: views.RoomTitle(r.Room), Detail: detail, URL: "/rooms/" + r.Slug}, r.Name, r.Slug)
 	}
