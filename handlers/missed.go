@@ -23,6 +23,7 @@ import (
 	"agora/chat/jobs"
 	agoramail "agora/chat/mail"
 	"agora/views"
+	"agora/views/locale"
 )
 
 // The missed-activity email: a mention or direct message still unread
@@ -122,28 +123,28 @@ func (s *Server) sendMissed(ctx context.Context, j chat.Job) error {
 	if err != nil {
 		return err
 	}
+	// In the language of the recipient's profile (English when they chose
+	// none: an email has no browser to ask).
+	lang, _ := locale.Parse(u.Language)
 	items := make([]views.MissedItem, len(missed))
 	var text strings.Builder
-	fmt.Fprintf(&text, "Hello %s, this is what you have not read yet on agora:\n\n", u.Name())
+	text.WriteString(locale.Text(lang, "mail.missed_hello_text", "Name", u.Name()) + "\n\n")
 	for i, x := range missed {
 		where := views.RoomTitle(x.Room)
 		if x.Room.IsDM() {
-			where = "a direct message"
+			where = locale.Text(lang, "mail.a_dm")
 		}
 		items[i] = views.MissedItem{Where: where, Author: x.Message.AuthorName, Body: x.Message.Body,
 			URL: s.publicURL + "/messages/" + strconv.FormatInt(x.Message.ID, 10)}
-		fmt.Fprintf(&text, "%s in %s:\n%s\n%s\n\n", items[i].Author, where, items[i].Body, items[i].URL)
+		fmt.Fprintf(&text, "%s%s\n%s\n%s\n\n", items[i].Author, locale.Text(lang, "mail.in_where", "Where", where), items[i].Body, items[i].URL)
 	}
 	settingsURL := s.publicURL + "/settings/notifications"
-	fmt.Fprintf(&text, "Change when agora emails you: %s\nStop these emails: %s\n", settingsURL, unsubscribe)
+	fmt.Fprintf(&text, "%s: %s\n%s: %s\n", locale.Text(lang, "mail.change_when"), settingsURL, locale.Text(lang, "mail.stop"), unsubscribe)
 	var html bytes.Buffer
-	if err := views.MissedEmail(u.Name(), items, settingsURL, unsubscribe).Render(ctx, &html); err != nil {
+	if err := views.MissedEmail(u.Name(), items, settingsURL, unsubscribe).Render(locale.With(ctx, lang), &html); err != nil {
 		return jobs.Permanent(fmt.Errorf("render missed-activity email: %w", err))
 	}
-	subject := "1 unread message on agora"
-	if len(missed) > 1 {
-		subject = strconv.Itoa(len(missed)) + " unread messages on agora"
-	}
+	subject := locale.Count(lang, "mail.missed_subject", len(missed))
 	last := missed[len(missed)-1].Message.ID
 	err = s.mail.Send(ctx, agoramail.Message{To: addr, Subject: subject, Text: text.String(), HTML: html.String(),
 		ID: fmt.Sprintf("missed-%d-%d@agora", u.ID, last),

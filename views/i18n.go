@@ -94,3 +94,6 @@ func noticeText(ctx context.Context, m chat.Message) string {
 // holds an apostrophe, English keeps it as it was written (templ escapes
 // what an expression gives).
 func isEnglish(ctx context.Context) bool { return locale.From(ctx) == locale.English }
+
+// langCode is the code of ctx's language, for an lang attribute.
+func langCode(ctx context.Context) string { return locale.From(ctx).Code() }
