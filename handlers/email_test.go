@@ -437,3 +437,38 @@ func TestMissedActivityEmail(t *testing.T) {
 		t.Fatalf("jobs %+v then %+v: a job for cy, who turned email off", jobsBefore, after)
 	}
 }
+
+// TestMissedActivityEmailInTheirLanguage: the missed-activity email is
+// written in the language the recipient chose on their profile, subject,
+// text and HTML alike.
+func TestMissedActivityEmailInTheirLanguage(t *testing.T) {
+	ts, smtpd, runner := newMailServerStopped(t)
+	ann := ts.client(t).signup("ann")
+	cy := ts.client(t).signup("cy")
+	runner.Start()
+	verifyEmail(t, ts, smtpd, cy, "cy@example.com")
+	runner.Stop()
+	cy.get("/rooms/general")
+	expectStatus(t, cy.post("/settings/notifications", url.Values{"email": {"mentions"}, "email_delay": {"0"}}), http.StatusSeeOther)
+	expectStatus(t, cy.post("/settings/profile", url.Values{"language": {"de"}}), http.StatusSeeOther)
+	ann.get("/rooms/general")
+	ann.postMessage("general", "@cy: the release is at five")
+	expectStatus(t, ann.post("/dm/cy", nil), http.StatusSeeOther)
+	expectStatus(t, ann.post("/rooms/dm-1-2/messages", url.Values{"body": {"lunch after?"}}), http.StatusSeeOther)
+	runner.Start()
+	got := smtpd.Next(t)
+	if s := got.Header("Subject"); s != "2 ungelesene Nachrichten auf agora" {
+		t.Errorf("subject %q", s)
+	}
+	text, html := got.Text(), got.HTML()
+	for _, want := range []string{"Hallo cy, das hast du auf agora noch nicht gelesen:", "ann in #general:", "ann in einer Direktnachricht:", "Diese E-Mails abbestellen: "} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the text lacks %q:\n%s", want, text)
+		}
+	}
+	for _, want := range []string{`<html lang="de">`, "Was du auf agora verpasst hast", "Hallo cy, das hast du noch nicht gelesen:", ">Nachricht öffnen</a>"} {
+		if !strings.Contains(html, want) {
+			t.Errorf("the HTML lacks %q:\n%s", want, html)
+		}
+	}
+}
