@@ -18,6 +18,7 @@ import (
 	"agora/chat/jobs"
 	agoramail "agora/chat/mail"
 	"agora/views"
+	"agora/views/locale"
 )
 
 // Email: a verified address per user, password reset by email (or by a link
@@ -156,9 +157,10 @@ func (s *Server) handleSetEmail(c echo.Context) error {
 		return err
 	}
 	link := s.link(c, "/settings/email/verify/"+token)
-	if err := s.queueEmail(ctx, "verify-"+tokenKey(token), agoramail.Message{To: addr, Subject: "Check your email address for agora",
-		Text: "Hello " + u.Name() + ",\n\nTo have agora's email sent to this address, follow this link (it works for 48 hours):\n\n" + link +
-			"\n\nIf you did not ask for this, ignore this email: nothing changes.\n"}); err != nil {
+	// In the language of the page that asked: theirs.
+	lang := langOf(c)
+	if err := s.queueEmail(ctx, "verify-"+tokenKey(token), agoramail.Message{To: addr, Subject: locale.Text(lang, "mail.verify_subject"),
+		Text: locale.Text(lang, "mail.verify_body", "Name", u.Name(), "Link", link)}); err != nil {
 		return err
 	}
 	return s.flashTo(c, "/settings/email", "A link was sent to "+addr+". Follow it to use that address.")
@@ -251,10 +253,13 @@ func (s *Server) mailReset(c echo.Context, name string) error {
 		return err
 	}
 	link := s.link(c, "/password/reset/"+token)
-	return s.queueEmail(ctx, "reset-"+tokenKey(token), agoramail.Message{To: addr, Subject: "Set a new password for agora",
-		Text: "Hello " + u.Name() + ",\n\nSomeone (we hope you) asked to set a new password for the agora account " + u.Username +
-			". This link does it once, within an hour, and signs the account out everywhere:\n\n" + link +
-			"\n\nIf it was not you, ignore this email: your password stays as it is.\n"})
+	// In the language the account chose, else that of the page that asked.
+	lang, ok := locale.Parse(u.Language)
+	if !ok {
+		lang = langOf(c)
+	}
+	return s.queueEmail(ctx, "reset-"+tokenKey(token), agoramail.Message{To: addr, Subject: locale.Text(lang, "mail.reset_subject"),
+		Text: locale.Text(lang, "mail.reset_body", "Name", u.Name(), "Username", u.Username, "Link", link)})
 }
 
 // handleAdminReset makes a reset link for an account and shows it to the
