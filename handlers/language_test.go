@@ -225,6 +225,10 @@ func TestLanguageAdminPages(t *testing.T) {
 		"/admin/rooms":              {">Umbenennen</button>", `placeholder="wie der Server"`, "Derzeit: folgt der Einstellung des Servers: für immer.", ">archiviert</span>", ">Wieder öffnen</button>"},
 		"/admin/invites":            {"<option value=\"7\" selected>7 Tage</option>", "<option value=\"1\">1 Tag</option>"},
 		"/admin/jobs":               {"0 wartend, 0 laufend, 0 fehlgeschlagen"},
+		"/admin/emoji":              {"Ein hier hinzugefügtes Emoji schreibt man <code>:name:</code> in Nachrichten", ">Emoji hinzufügen</button>"},
+		"/admin/groups":             {">Gruppe erstellen</button>", "Noch keine Gruppen."},
+		"/settings/notifications":   {" Nie</label>", "E-Mails gehen an eine bestätigte Adresse: <a", " Aus auf allen Geräten</label>"},
+		"/settings/email":           {"wann du E-Mails über Verpasstes bekommst."},
 		"/admin/rooms/plans/delete": {"Gib den Namen des Raums, <strong>plans</strong>, zur Bestätigung ein"},
 	} {
 		page := ann.do("GET", path, nil, german).body
