@@ -249,13 +249,14 @@ func TestE2ELanguagesLive(t *testing.T) {
 	// TestE2EAccessibility's).
 	post(ann, "/admin/invites", map[string]string{"uses": "2", "days": "7"})
 	post(ann, "/admin/groups", map[string]string{"name": "design"})
+	post(ann, "/admin/hooks", map[string]string{"room": "general", "username": "ci"})
 	post(ann, "/admin/groups/design/members", map[string]string{"username": "bea"})
 	for _, lang := range []string{"de", "fr", "es"} {
 		post(ann, "/settings/profile", map[string]string{"language": lang})
 		for _, page := range []struct{ name, path string }{
 			{"users", "/admin/users"}, {"rooms", "/admin/rooms"}, {"invites", "/admin/invites"}, {"jobs", "/admin/jobs"},
 			{"delete-room", "/admin/rooms/general/delete"}, {"deactivate", "/admin/users/bea/deactivate"},
-			{"emoji", "/admin/emoji"}, {"groups", "/admin/groups"},
+			{"emoji", "/admin/emoji"}, {"groups", "/admin/groups"}, {"hooks", "/admin/hooks"},
 		} {
 			ann.auditPage(srv, "i18n-"+lang+"-admin-"+page.name, page.path, false)
 			if got := evalJS[string](ann, `document.documentElement.lang`); got != lang {

@@ -241,4 +241,15 @@ func TestLanguageAdminPages(t *testing.T) {
 	if page := ann.get("/admin/rooms").body; !strings.Contains(page, `placeholder="server's"`) || !strings.Contains(page, ">Unarchive</button>") {
 		t.Error("the English rooms page changed")
 	}
+	// A new hook's URL, shown once: in English as it was written, and in German.
+	en := ann.post("/admin/hooks", url.Values{"room": {"general"}, "username": {"ci"}}).body
+	if !strings.Contains(en, `aria-label="The new hook's URL"`) || !strings.Contains(en, "<p>The new hook's URL. Copy it now: it will not be shown again. Whoever has it can post to the room.</p>") {
+		t.Errorf("the English new hook:\n%.6000s", en)
+	}
+	de := ann.do("POST", "/admin/hooks", url.Values{"room": {"general"}, "username": {"cd"}}, german).body
+	for _, w := range []string{`aria-label="Die URL des neuen Hooks"`, "<p>Die URL des neuen Hooks. Kopiere sie jetzt:", "<th>Zuletzt benutzt</th>", ">Hook erstellen</button>"} {
+		if !strings.Contains(de, w) {
+			t.Errorf("the German hooks page lacks %s", w)
+		}
+	}
 }
