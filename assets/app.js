@@ -1251,11 +1251,7 @@
     more.click();
   });
 
-  // The page's own work waits for a task of its own: run beside htmx's
-  // start-up it made one long task that held up the first input (total
-  // blocking time, measured with Lighthouse).
-  document.addEventListener("DOMContentLoaded", function () { setTimeout(start, 0); });
-  function start() {
+  document.addEventListener("DOMContentLoaded", function () {
     localTimes();
     decorate();
     rove();
@@ -1271,5 +1267,5 @@
     var s = scroller();
     if (s) s.addEventListener("scroll", function () { updateJump(); sendRead(); }, {passive: true});
     readUpTo = lastID(); // the page was marked read as it was made
-  }
+  });
 })();
