@@ -40,24 +40,12 @@ func (b *browser) auditNoJS(name string) {
 		}))
 	}
 	b.mouseAway()
-	for _, scheme := range []string{"light", "dark"} {
-		b.setColorScheme(scheme)
-		for _, phone := range []bool{false, true} {
-			size := "desktop"
-			if phone {
-				size = "phone"
-				b.phoneViewport()
-			} else {
-				b.desktopViewport()
-			}
-			scripts(true)
-			b.checkAxe(fmt.Sprintf("%s without JavaScript (%s, %s)", name, scheme, size))
-			scripts(false)
-			b.shootAs(fmt.Sprintf("ux-%s-%s-%s.png", name, scheme, size))
-		}
-	}
-	b.desktopViewport()
-	b.setColorScheme("light")
+	b.inEveryLook(func(scheme, size string) {
+		scripts(true)
+		b.checkAxe(fmt.Sprintf("%s without JavaScript (%s, %s)", name, scheme, size))
+		scripts(false)
+		b.shootAs(fmt.Sprintf("ux-%s-%s-%s.png", name, scheme, size))
+	})
 }
 
 // pageSays fails unless the page's root names lang and each text is shown

@@ -186,24 +186,12 @@ func (b *browser) auditAsShown(name, still string) {
 func (b *browser) showActionsAudit(srv *agoraServer, id string) {
 	b.t.Helper()
 	b.openRoom(srv, "general")
-	for _, scheme := range []string{"light", "dark"} {
-		b.setColorScheme(scheme)
-		for _, phone := range []bool{false, true} {
-			size := "desktop"
-			if phone {
-				size = "phone"
-				b.phoneViewport()
-			} else {
-				b.desktopViewport()
-			}
-			b.openRoom(srv, "general")
-			b.showActions(id)
-			b.checkAxe("the message menu (" + scheme + ", " + size + ")")
-			b.shootAs("ux-message-menu-" + scheme + "-" + size + ".png")
-		}
-	}
-	b.desktopViewport()
-	b.setColorScheme("light")
+	b.inEveryLook(func(scheme, size string) {
+		b.openRoom(srv, "general")
+		b.showActions(id)
+		b.checkAxe("the message menu (" + scheme + ", " + size + ")")
+		b.shootAs("ux-message-menu-" + scheme + "-" + size + ".png")
+	})
 }
 
 var pressArrowDown = pressKey("ArrowDown", "ArrowDown", 40, false)

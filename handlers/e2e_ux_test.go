@@ -114,6 +114,25 @@ func (b *browser) phoneViewport() {
 
 func (b *browser) desktopViewport() { b.do("desktop viewport", chromedp.EmulateViewport(1280, 800)) }
 
+// inEveryLook runs look in each theme at each width (light and dark, the
+// desktop and the phone viewport), then leaves the browser light and wide.
+func (b *browser) inEveryLook(look func(scheme, size string)) {
+	b.t.Helper()
+	for _, scheme := range []string{"light", "dark"} {
+		b.setColorScheme(scheme)
+		for _, size := range []string{"desktop", "phone"} {
+			if size == "phone" {
+				b.phoneViewport()
+			} else {
+				b.desktopViewport()
+			}
+			look(scheme, size)
+		}
+	}
+	b.desktopViewport()
+	b.setColorScheme("light")
+}
+
 // auditPage opens path and, in light and dark at 1280 and 390 px, runs axe
 // and saves a screenshot ux-{name}-{scheme}-{desktop|phone}.png. It reports
 // whether the page was there (200) at all.
@@ -130,22 +149,10 @@ func (b *browser) auditPage(srv *agoraServer, name, path string, live bool) bool
 		b.waitConnected(stepTimeout)
 	}
 	b.mouseAway()
-	for _, scheme := range []string{"light", "dark"} {
-		b.setColorScheme(scheme)
-		for _, phone := range []bool{false, true} {
-			size := "desktop"
-			if phone {
-				size = "phone"
-				b.phoneViewport()
-			} else {
-				b.desktopViewport()
-			}
-			b.checkAxe(fmt.Sprintf("%s (%s, %s)", path, scheme, size))
-			b.shootAs(fmt.Sprintf("ux-%s-%s-%s.png", name, scheme, size))
-		}
-	}
-	b.desktopViewport()
-	b.setColorScheme("light")
+	b.inEveryLook(func(scheme, size string) {
+		b.checkAxe(fmt.Sprintf("%s (%s, %s)", path, scheme, size))
+		b.shootAs(fmt.Sprintf("ux-%s-%s-%s.png", name, scheme, size))
+	})
 	return true
 }
 
